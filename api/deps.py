@@ -1,0 +1,101 @@
+"""Typed dependencies. Who may call a route is visible in its signature:
+`CurrentUser` (any signed-in user), `StaffUser` (support or admin), `AdminUser` (admin only)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client as TemporalClient
+
+from core.errors import Forbidden, Unauthorized
+from core.security import InvalidToken
+from core.settings import Settings
+from domain.accounts import service as accounts
+from domain.accounts.auth import Authenticator, Client
+from domain.accounts.models import AuthSession, Role, User
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_temporal(request: Request) -> TemporalClient:
+    return request.app.state.temporal
+
+
+def get_auth(request: Request) -> Authenticator:
+    return request.app.state.auth
+
+
+def get_client(request: Request) -> Client:
+    return Client(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+TemporalDep = Annotated[TemporalClient, Depends(get_temporal)]
+AuthDep = Annotated[Authenticator, Depends(get_auth)]
+ClientDep = Annotated[Client, Depends(get_client)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    session: AuthSession
+
+
+async def get_principal(
+    db: SessionDep,
+    auth: AuthDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    try:
+        claims = auth.tokens.decode(credentials.credentials)
+    except InvalidToken as exc:
+        raise Unauthorized("access token is not valid") from exc
+    found = await accounts.load_principal(db, user_id=claims.user_id, session_id=claims.session_id)
+    if found is None:
+        raise Unauthorized("session has ended or account is disabled")
+    return Principal(*found)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_current_user(principal: PrincipalDep) -> User:
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role):
+    allowed = {role.value for role in roles}
+
+    async def dependency(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden("this needs the role: " + " or ".join(sorted(allowed)))
+        return user
+
+    return dependency
+
+
+AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
+StaffUser = Annotated[User, Depends(require_roles(Role.admin, Role.support))]

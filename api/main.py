@@ -1,0 +1,57 @@
+"""The FastAPI application: `uvicorn api.main:app` (settings from the environment), or
+`create_app(settings)` with explicit settings (tests, benchmarks)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import errors
+from api.routes import admin_users, auth, health, me
+from core.db import make_engine, make_sessionmaker
+from core.settings import Settings, get_settings
+from core.temporal import connect
+from domain.accounts.auth import Authenticator
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.auth = Authenticator(settings)
+        # Lazy: the API starts (and says "not ready") while Temporal is still coming up.
+        app.state.temporal = temporal or await connect(settings, lazy=True)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="HomePlans API",
+        version="1.0.0",
+        summary="Home-service plans: accounts, catalog, checkout, service requests.",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    for router in (auth.router, me.router, admin_users.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+def app() -> FastAPI:
+    """uvicorn factory: `uvicorn --factory api.main:app`."""
+    return create_app()

@@ -1,0 +1,250 @@
+"""Sign-up, sign-in (password, phone code, Firebase), token refresh, logout, verification."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api import verifications
+from api.deps import (
+    AuthDep,
+    ClientDep,
+    CurrentUser,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
+from core.errors import Conflict, Unavailable
+from domain.accounts import service as accounts
+from domain.accounts.schemas import (
+    CodeIn,
+    FirebaseIn,
+    LoginIn,
+    PhoneLoginIn,
+    PhoneStartIn,
+    RefreshIn,
+    RegisteredOut,
+    RegisterIn,
+    TokenPair,
+    UserOut,
+    VerificationOut,
+)
+from domain.contracts import Channel, VerificationPurpose, VerificationState, VerificationStatus
+from providers.identity.firebase import FirebaseTokenError
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _verification_out(state: VerificationState) -> VerificationOut:
+    return VerificationOut.model_validate(state.model_dump())
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
+async def register(
+    body: RegisterIn,
+    db: SessionDep,
+    auth: AuthDep,
+    client: ClientDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> RegisteredOut:
+    """Create a customer account; a verification code goes to the email (or phone) given."""
+    user = await accounts.create_user(
+        db,
+        email=body.email,
+        phone=body.phone,
+        name=body.name,
+        password_hash=await auth.hash_password(body.password),
+    )
+    tokens = await auth.start_session(db, user, client)
+    await db.commit()
+    channel = Channel.email if user.email else Channel.phone
+    state = await verifications.start(
+        temporal,
+        settings,
+        user_id=user.id,
+        channel=channel,
+        destination=user.email if channel == Channel.email else user.phone,  # type: ignore[arg-type]
+        purpose=VerificationPurpose.verify,
+    )
+    return RegisteredOut(
+        user=UserOut.model_validate(user), tokens=tokens, verification=_verification_out(state)
+    )
+
+
+@router.post("/login", response_model=TokenPair)
+async def login(body: LoginIn, db: SessionDep, auth: AuthDep, client: ClientDep) -> TokenPair:
+    """Sign in with email or phone and password."""
+    tokens = await auth.login(db, identifier=body.identifier, password=body.password, client=client)
+    await db.commit()
+    return tokens
+
+
+@router.post("/refresh", response_model=TokenPair)
+async def refresh(body: RefreshIn, db: SessionDep, auth: AuthDep) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+    tokens = await auth.refresh(db, token=body.refresh_token)
+    await db.commit()
+    return tokens
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: PrincipalDep, db: SessionDep) -> None:
+    """End this session: its refresh token and access tokens stop working at once."""
+    await accounts.revoke_session(db, session=principal.session, reason="logout")
+    await db.commit()
+
+
+@router.post(
+    "/verification/{channel}", response_model=VerificationOut, status_code=status.HTTP_202_ACCEPTED
+)
+async def start_verification(
+    channel: Channel, user: CurrentUser, temporal: TemporalDep, settings: SettingsDep
+) -> VerificationOut:
+    """Send a code to the account's email or phone (or return the pending verification)."""
+    destination = user.email if channel == Channel.email else user.phone
+    if destination is None:
+        raise Conflict(f"the account has no {channel.value} to verify")
+    if user.email_verified if channel == Channel.email else user.phone_verified:
+        raise Conflict(f"the {channel.value} is already verified")
+    state = await verifications.start(
+        temporal,
+        settings,
+        user_id=user.id,
+        channel=channel,
+        destination=destination,
+        purpose=VerificationPurpose.verify,
+    )
+    return _verification_out(state)
+
+
+@router.post(
+    "/verification/{channel}/resend",
+    response_model=VerificationOut,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+async def resend_verification(
+    channel: Channel, user: CurrentUser, temporal: TemporalDep
+) -> VerificationOut:
+    """Send a new code (after the cooldown); the previous code stops working."""
+    state = await verifications.resend(
+        temporal, user_id=user.id, channel=channel, purpose=VerificationPurpose.verify
+    )
+    return _verification_out(state)
+
+
+@router.post("/verification/{channel}/confirm", response_model=UserOut)
+async def confirm_verification(
+    channel: Channel,
+    body: CodeIn,
+    user: CurrentUser,
+    db: SessionDep,
+    auth: AuthDep,
+    client: ClientDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> UserOut:
+    """Submit the code that was sent; the contact is marked verified."""
+    keys = auth.throttle_keys(client, str(user.id))
+    await auth.ensure_allowed(db, keys)
+    check = await verifications.submit_code(
+        temporal,
+        settings,
+        user_id=user.id,
+        channel=channel,
+        purpose=VerificationPurpose.verify,
+        code=body.code,
+    )
+    if not check.verified:
+        await auth.fail(db, keys, "wrong code")
+        raise _wrong_code(check.status, check.attempts_left)
+    await db.refresh(user)
+    return UserOut.model_validate(user)
+
+
+@router.post("/phone/start", status_code=status.HTTP_202_ACCEPTED)
+async def phone_start(
+    body: PhoneStartIn, db: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> dict[str, str]:
+    """Send a sign-in code by SMS. The answer is the same whether or not the number has an
+    account, so this cannot be used to find out who is registered."""
+    user = await accounts.find_by_identifier(db, identifier=body.phone)
+    if user is not None and user.is_active:
+        await verifications.start(
+            temporal,
+            settings,
+            user_id=user.id,
+            channel=Channel.phone,
+            destination=body.phone,
+            purpose=VerificationPurpose.login,
+        )
+    return {"detail": "if this number has an account, a sign-in code is on its way"}
+
+
+@router.post("/phone/verify", response_model=TokenPair)
+async def phone_verify(
+    body: PhoneLoginIn,
+    db: SessionDep,
+    auth: AuthDep,
+    client: ClientDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> TokenPair:
+    """Sign in with the phone number and the code sent to it."""
+    keys = auth.throttle_keys(client, body.phone)
+    await auth.ensure_allowed(db, keys)
+    user = await accounts.find_by_identifier(db, identifier=body.phone)
+    if user is None or not user.is_active:
+        raise await auth.fail(db, keys, "wrong phone number or code")
+    try:
+        check = await verifications.submit_code(
+            temporal,
+            settings,
+            user_id=user.id,
+            channel=Channel.phone,
+            purpose=VerificationPurpose.login,
+            code=body.code,
+        )
+    except Conflict as exc:
+        raise await auth.fail(db, keys, f"wrong phone number or code ({exc.detail})") from exc
+    if not check.verified:
+        raise await auth.fail(db, keys, "wrong phone number or code")
+    await db.refresh(user)
+    tokens = await auth.start_session(db, user, client)
+    await db.commit()
+    return tokens
+
+
+@router.post("/firebase", response_model=TokenPair)
+async def firebase_exchange(
+    body: FirebaseIn, db: SessionDep, auth: AuthDep, client: ClientDep, settings: SettingsDep
+) -> TokenPair:
+    """Exchange a Firebase ID token (Google, Apple, phone... sign-in in the app) for our tokens.
+    The account is linked by the email or phone that Firebase verified."""
+    verifier = auth.firebase
+    if verifier is None:
+        raise Unavailable("Firebase sign-in is not configured on this server")
+    keys = auth.throttle_keys(client, "firebase")[:1]
+    await auth.ensure_allowed(db, keys)
+    try:
+        identity = await verifier.verify(body.id_token)
+    except FirebaseTokenError as exc:
+        raise await auth.fail(db, keys, f"Firebase ID token is not valid: {exc}") from exc
+    user = await auth.firebase_user(db, identity)
+    tokens = await auth.start_session(db, user, client)
+    await db.commit()
+    return tokens
+
+
+def _wrong_code(state: VerificationStatus, attempts_left: int) -> Exception:
+    if state == VerificationStatus.locked:
+        return Conflict("too many wrong codes; request a new code")
+    return _WrongCode(attempts_left)
+
+
+class _WrongCode(Conflict):
+    status = 400
+    title = "Wrong code"
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"wrong code; {attempts_left} attempts left")

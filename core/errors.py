@@ -1,0 +1,59 @@
+"""Business errors raised by domain services; the API maps them to problem+json responses.
+
+Services raise these instead of HTTP exceptions so that the same service can be called from an
+activity, a CLI command or a route and still say what went wrong in the domain's own words.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+    def __init__(self, detail: str = "Not authenticated") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class Gone(DomainError):
+    status = 410
+    title = "Gone"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+        self.retry_after = max(1, retry_after)
+
+
+class Unavailable(DomainError):
+    status = 503
+    title = "Service unavailable"

@@ -1,0 +1,8 @@
+"""Imports every domain's tables so `Base.metadata` is complete (Alembic, test schema)."""
+
+from core.db import Base
+from domain.accounts import models as accounts_models
+from domain.audit import models as audit_models
+from domain.notifications import models as notification_models
+
+__all__ = ["Base", "accounts_models", "audit_models", "notification_models"]

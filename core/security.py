@@ -1,0 +1,118 @@
+"""Password hashing (argon2id), access tokens (JWT) and opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from core.settings import Settings
+
+# RFC 9068 `typ`: lets us refuse any other kind of JWT as an access token.
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a token type, not a secret)
+JWT_ALGORITHM = "HS256"  # pinned: the decoder accepts nothing else (no "none", no RS/HS confusion)
+
+
+class Passwords:
+    """argon2id hashing with parameters from settings (OWASP minimum or above)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        # Verified against when the account does not exist, so an unknown email costs the same
+        # time as a wrong password and timing does not reveal who is registered.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash or self._dummy_hash, password) and (
+                stored_hash is not None
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    role: str
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class AccessTokens:
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.jwt_secret.get_secret_value()
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self.ttl = timedelta(seconds=settings.access_token_ttl_seconds)
+
+    def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID, role: str) -> str:
+        now = datetime.now(UTC)
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "role": role,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(
+            claims, self._key, algorithm=JWT_ALGORITHM, headers={"typ": ACCESS_TOKEN_TYPE}
+        )
+
+    def decode(self, token: str) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("typ") != ACCESS_TOKEN_TYPE:
+                raise InvalidToken("not an access token")
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[JWT_ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "sid"]},
+            )
+            return AccessClaims(
+                user_id=uuid.UUID(claims["sub"]),
+                session_id=uuid.UUID(claims["sid"]),
+                role=str(claims.get("role", "")),
+            )
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidToken(str(exc)) from exc
+
+
+def new_refresh_token() -> str:
+    """An opaque, unguessable refresh token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hmac_hex(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,88 @@
+"""Process settings, read once from the environment (and `.env`).
+
+Every process (API, worker, CLI, devstack) builds the same `Settings`; tests build one with explicit
+values. Production mode refuses the development placeholders for secrets, so a deploy that forgot to
+set one fails at start instead of signing tokens with a key that is in this repository.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PLACEHOLDER = "dev-only-insecure-secret-change-me-0123456789"
+
+# OWASP Password Storage Cheat Sheet, argon2id minimum: m=19 MiB, t=2, p=1.
+OWASP_ARGON2_MEMORY_KIB = 19_456
+OWASP_ARGON2_TIME_COST = 2
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    # --- storage and engine -------------------------------------------------------------------
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5433/homeplans"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "homeplans"
+
+    # --- tokens -------------------------------------------------------------------------------
+    jwt_secret: SecretStr = SecretStr(DEV_PLACEHOLDER)
+    jwt_issuer: str = "homeplans"
+    jwt_audience: str = "homeplans-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+
+    # --- passwords (argon2id) -------------------------------------------------------------------
+    argon2_time_cost: int = Field(default=OWASP_ARGON2_TIME_COST, ge=OWASP_ARGON2_TIME_COST)
+    argon2_memory_kib: int = Field(default=OWASP_ARGON2_MEMORY_KIB, ge=OWASP_ARGON2_MEMORY_KIB)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+
+    # --- one-time codes -------------------------------------------------------------------------
+    otp_secret: SecretStr = SecretStr(DEV_PLACEHOLDER)
+    otp_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    otp_max_attempts: int = Field(default=5, ge=1, le=10)
+    otp_resend_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+    otp_max_resends: int = Field(default=3, ge=0, le=10)
+
+    # --- abuse protection -----------------------------------------------------------------------
+    auth_max_failures: int = Field(default=10, ge=1)
+    auth_failure_window_seconds: int = Field(default=60, ge=1)
+
+    # --- providers ------------------------------------------------------------------------------
+    notifications_provider: Literal["outbox"] = "outbox"
+    firebase_project_id: str | None = None
+    # Path of a service-account JSON; verification of ID tokens needs only the project id.
+    firebase_credentials_file: str | None = None
+
+    # --- first start ----------------------------------------------------------------------------
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        for name in ("jwt_secret", "otp_secret"):
+            value: SecretStr = getattr(self, name)
+            secret = value.get_secret_value()
+            if secret == DEV_PLACEHOLDER or len(secret) < 32:
+                raise ValueError(
+                    f"{name.upper()} must be set to a random value of at least 32 characters "
+                    "in production"
+                )
+        if self.jwt_secret.get_secret_value() == self.otp_secret.get_secret_value():
+            raise ValueError("JWT_SECRET and OTP_SECRET must differ")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,161 @@
+"""Signing in: passwords, token pairs, refresh rotation, password change, Firebase exchange.
+
+The `Authenticator` holds what sign-in needs (hasher, token signer, limits) and is built once per
+process; every method takes the request's DB session first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, Unauthorized
+from core.security import AccessTokens, Passwords
+from core.settings import Settings
+from domain.accounts import service as accounts
+from domain.accounts import throttle
+from domain.accounts.models import User
+from domain.accounts.schemas import TokenPair
+from domain.types import normalize_email, normalize_phone
+from providers.identity.firebase import FirebaseIdentity, FirebaseVerifier
+
+
+@dataclass(frozen=True)
+class Client:
+    ip: str | None
+    user_agent: str | None
+
+
+class Authenticator:
+    def __init__(self, settings: Settings) -> None:
+        self.passwords = Passwords(settings)
+        self.tokens = AccessTokens(settings)
+        self._refresh_ttl = timedelta(days=settings.refresh_token_ttl_days)
+        self._max_failures = settings.auth_max_failures
+        self._window = timedelta(seconds=settings.auth_failure_window_seconds)
+        self.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
+
+    # --- throttling ---------------------------------------------------------------------------
+
+    @staticmethod
+    def throttle_keys(client: Client, account: str) -> list[str]:
+        return [f"ip:{client.ip or 'unknown'}", f"account:{account}"]
+
+    async def ensure_allowed(self, db: AsyncSession, keys: list[str]) -> None:
+        await throttle.ensure_allowed(
+            db, keys=keys, max_failures=self._max_failures, window=self._window
+        )
+
+    async def fail(self, db: AsyncSession, keys: list[str], detail: str) -> Unauthorized:
+        """Count a failure (committed, whatever happens to the request) and return the error."""
+        await throttle.record_failure(db, keys=keys, window=self._window)
+        await db.commit()
+        return Unauthorized(detail)
+
+    # --- tokens -------------------------------------------------------------------------------
+
+    async def hash_password(self, password: str) -> str:
+        return await run_in_threadpool(self.passwords.hash, password)
+
+    async def start_session(self, db: AsyncSession, user: User, client: Client) -> TokenPair:
+        session, refresh = await accounts.open_session(
+            db, user=user, ttl=self._refresh_ttl, user_agent=client.user_agent, ip=client.ip
+        )
+        return self._pair(user, session.id, refresh)
+
+    def _pair(self, user: User, session_id: uuid.UUID, refresh: str) -> TokenPair:
+        access = self.tokens.issue(user_id=user.id, session_id=session_id, role=user.role)
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=int(self.tokens.ttl.total_seconds()),
+        )
+
+    async def login(
+        self, db: AsyncSession, *, identifier: str, password: str, client: Client
+    ) -> TokenPair:
+        account = normalize_email(identifier) if "@" in identifier else _phone_or_raw(identifier)
+        keys = self.throttle_keys(client, account)
+        await self.ensure_allowed(db, keys)
+        user = await accounts.find_by_identifier(db, identifier=account)
+        # Always run one argon2 verification, so unknown accounts cost the same time.
+        ok = await run_in_threadpool(
+            self.passwords.verify, user.password_hash if user else None, password
+        )
+        if not ok or user is None or not user.is_active:
+            raise await self.fail(db, keys, "wrong email, phone or password")
+        assert user.password_hash is not None
+        if self.passwords.needs_rehash(user.password_hash):
+            user.password_hash = await self.hash_password(password)
+        return await self.start_session(db, user, client)
+
+    async def refresh(self, db: AsyncSession, *, token: str) -> TokenPair:
+        user, session, new_token = await accounts.rotate_refresh(
+            db, token=token, ttl=self._refresh_ttl
+        )
+        return self._pair(user, session.id, new_token)
+
+    async def change_password(
+        self, db: AsyncSession, *, user: User, current: str, new: str, client: Client
+    ) -> TokenPair:
+        keys = self.throttle_keys(client, str(user.id))
+        await self.ensure_allowed(db, keys)
+        ok = await run_in_threadpool(self.passwords.verify, user.password_hash, current)
+        if not ok:
+            raise await self.fail(db, keys, "current password is wrong")
+        user.password_hash = await self.hash_password(new)
+        # Every session ends (a stolen token included); this device gets a fresh one.
+        await accounts.revoke_all_sessions(db, user_id=user.id, reason="password_changed")
+        return await self.start_session(db, user, client)
+
+    # --- Firebase -----------------------------------------------------------------------------
+
+    async def firebase_user(self, db: AsyncSession, identity: FirebaseIdentity) -> User:
+        """The user this Firebase identity signs in as: linked before, or linked now by a contact
+        that Firebase verified, or created."""
+        user = await accounts.find_by_identity(db, provider="firebase", subject=identity.uid)
+        now = utcnow()
+        if user is None and identity.email and identity.email_verified:
+            user = await accounts.find_by_identifier(db, identifier=identity.email)
+            if user is not None and user.email_verified_at is None:
+                user.email_verified_at = now
+        if user is None and identity.phone:  # Firebase phone numbers are verified by SMS
+            user = await accounts.find_by_identifier(db, identifier=identity.phone)
+            if user is not None and user.phone_verified_at is None:
+                user.phone_verified_at = now
+        if user is None:
+            if (
+                identity.email
+                and await accounts.find_by_identifier(db, identifier=identity.email) is not None
+            ):
+                # Linking on an unverified email would let anyone take over that account.
+                raise Conflict(
+                    "an account with this email exists; sign in with your password "
+                    "to link it, or verify the email with your sign-in provider"
+                )
+            email = identity.email
+            user = await accounts.create_user(
+                db,
+                email=email,
+                phone=identity.phone,
+                password_hash=None,
+                name=identity.name,
+                email_verified_at=now if email and identity.email_verified else None,
+                phone_verified_at=now if identity.phone else None,
+            )
+        if not user.is_active:
+            raise Forbidden("account is disabled")
+        await accounts.link_identity(db, user=user, provider="firebase", subject=identity.uid)
+        return user
+
+
+def _phone_or_raw(identifier: str) -> str:
+    try:
+        return normalize_phone(identifier)
+    except ValueError:
+        return identifier.strip()

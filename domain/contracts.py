@@ -1,0 +1,127 @@
+"""What crosses the Temporal boundary: search attributes, workflow ids, and the inputs and outputs
+of workflows and activities.
+
+The API, the workflows and the activities all import from here (and never from each other), so a
+change to a payload is made in one place and is visible to every side.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from temporalio.common import SearchAttributeKey
+
+# --- search attributes ------------------------------------------------------------------------
+# Registered on the dev server by `make run` and the tests, and by the setup job in
+# docker-compose.yml. An operator filters on them in the Web UI, e.g. `CustomerId = "..."`.
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+SUBSCRIPTION_ID = SearchAttributeKey.for_keyword("SubscriptionId")
+PLAN_ID = SearchAttributeKey.for_keyword("PlanId")
+REQUEST_STATUS = SearchAttributeKey.for_keyword("RequestStatus")
+TECHNICIAN_ID = SearchAttributeKey.for_keyword("TechnicianId")
+FLOW_STATUS = SearchAttributeKey.for_keyword("FlowStatus")
+
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
+    CUSTOMER_ID,
+    ORDER_ID,
+    SUBSCRIPTION_ID,
+    PLAN_ID,
+    REQUEST_STATUS,
+    TECHNICIAN_ID,
+    FLOW_STATUS,
+)
+
+DEFAULT_TASK_QUEUE = "homeplans"
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- account verification ---------------------------------------------------------------------
+
+
+class Channel(StrEnum):
+    email = "email"
+    phone = "phone"
+
+
+class VerificationPurpose(StrEnum):
+    verify = "verify"  # prove a contact on the account is the user's
+    login = "login"  # sign in with phone + code
+
+
+class VerificationStatus(StrEnum):
+    pending = "pending"
+    verified = "verified"
+    expired = "expired"
+    locked = "locked"  # too many wrong codes
+    failed = "failed"  # the code could not be delivered
+
+
+def verification_workflow_id(
+    purpose: VerificationPurpose, user_id: uuid.UUID, channel: Channel
+) -> str:
+    return f"account-verification:{purpose.value}:{user_id}:{channel.value}"
+
+
+class VerificationStart(Contract):
+    user_id: uuid.UUID
+    channel: Channel
+    destination: str
+    purpose: VerificationPurpose
+    ttl_seconds: int
+    max_attempts: int
+    resend_cooldown_seconds: int
+    max_resends: int
+
+
+class VerificationState(Contract):
+    status: VerificationStatus
+    channel: Channel
+    attempts_left: int
+    resends_left: int
+    codes_sent: int
+    expires_at: datetime | None
+    resend_available_at: datetime | None
+
+
+class CodeSubmission(Contract):
+    # HMAC of the code (see domain.accounts.otp), never the code itself, so history holds no codes.
+    digest: str
+
+
+class CodeCheck(Contract):
+    verified: bool
+    status: VerificationStatus
+    attempts_left: int
+
+
+class SendCodeInput(Contract):
+    challenge_id: uuid.UUID
+    code_number: int
+    user_id: uuid.UUID
+    channel: Channel
+    destination: str
+    purpose: VerificationPurpose
+    ttl_seconds: int
+
+
+class SentCode(Contract):
+    digest: str
+
+
+class MarkVerifiedInput(Contract):
+    user_id: uuid.UUID
+    channel: Channel
+    destination: str
+    verified_at: datetime
+
+
+class MarkVerifiedResult(Contract):
+    # False when the account's contact changed since the code was sent: nothing was marked.
+    marked: bool

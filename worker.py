@@ -1,0 +1,81 @@
+"""The worker: runs every workflow and activity of the system on the configured task queue.
+
+python worker.py            (what `make run` starts; settings from the environment)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.accounts import AccountActivities
+from core.db import make_engine, make_sessionmaker
+from core.settings import Settings, get_settings
+from core.temporal import connect
+from providers.notifications import notification_provider
+from workflows import WORKFLOWS
+
+log = logging.getLogger("homeplans.worker")
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> Worker:
+    """A worker with every workflow and activity; the tests build theirs with this too."""
+    if sessions is None:
+        sessions = make_sessionmaker(make_engine(settings))
+    accounts = AccountActivities(
+        sessions=sessions, settings=settings, notifier=notification_provider(settings)
+    )
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=[accounts.send_verification_code, accounts.mark_contact_verified],
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    client = await _connect_with_retry(settings)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker polling task queue %r at %s",
+        settings.temporal_task_queue,
+        settings.temporal_address,
+    )
+    async with worker:
+        await stop.wait()
+    log.info("worker stopped")
+
+
+async def _connect_with_retry(settings: Settings) -> Client:
+    delay = 0.2
+    for attempt in range(60):
+        try:
+            return await connect(settings)
+        except RuntimeError as exc:  # the server is still starting
+            if attempt == 59:
+                raise
+            log.info("waiting for Temporal at %s (%s)", settings.temporal_address, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
