@@ -1,0 +1,51 @@
+"""/healthz says the process is up; /readyz says whether PostgreSQL and Temporal answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.main import create_app
+from tests.conftest import free_port, make_settings
+
+
+async def test_ready_when_postgres_and_temporal_answer(app: Any, db: AsyncSession) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
+
+
+async def test_not_ready_names_the_part_that_is_down(database_url: str) -> None:
+    # Temporal address where nothing listens; PostgreSQL is the real one.
+    settings = make_settings(database_url=database_url, temporal_address=f"127.0.0.1:{free_port()}")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/healthz")).status_code == 200
+            ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["checks"]["postgres"] == "ok"
+    assert body["checks"]["temporal"].startswith("down")
+    assert "temporal" in body["detail"]
+    assert "postgres" not in body["detail"]
+
+
+async def test_not_ready_when_postgres_is_down(temporal_env: Any) -> None:
+    settings = make_settings(
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing"
+    )
+    app = create_app(settings, temporal=temporal_env.client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["temporal"] == "ok"
+    assert "postgres" in ready.json()["detail"]

@@ -1,0 +1,62 @@
+"""Production refuses the development secrets; bad settings fail at start with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from core.settings import DEV_PLACEHOLDER, Settings
+
+GOOD = "x" * 24 + "-production-secret-abc"
+OTHER = "y" * 24 + "-production-secret-xyz"
+
+
+def _settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)
+
+
+def test_development_runs_on_placeholders() -> None:
+    assert _settings().jwt_secret.get_secret_value() == DEV_PLACEHOLDER
+
+
+@pytest.mark.parametrize("missing", ["jwt_secret", "otp_secret"])
+def test_production_refuses_placeholder_secrets(missing: str) -> None:
+    values = {"environment": "production", "jwt_secret": GOOD, "otp_secret": OTHER}
+    del values[missing]
+    with pytest.raises(ValidationError, match=missing.upper()):
+        _settings(**values)
+
+
+def test_production_refuses_short_or_shared_secrets() -> None:
+    with pytest.raises(ValidationError, match="at least 32"):
+        _settings(environment="production", jwt_secret="short", otp_secret=OTHER)
+    with pytest.raises(ValidationError, match="must differ"):
+        _settings(environment="production", jwt_secret=GOOD, otp_secret=GOOD)
+
+
+def test_production_accepts_real_secrets() -> None:
+    settings = _settings(environment="production", jwt_secret=GOOD, otp_secret=OTHER)
+    assert settings.environment == "production"
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal.internal:7233")
+    monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "600")
+    settings = _settings()
+    assert settings.temporal_address == "temporal.internal:7233"
+    assert settings.access_token_ttl_seconds == 600
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("access_token_ttl_seconds", 3600),  # access tokens live at most 15 minutes
+        ("argon2_memory_kib", 4096),  # below OWASP's argon2id minimum
+        ("argon2_time_cost", 1),
+    ],
+)
+def test_unsafe_values_are_refused(name: str, value: int) -> None:
+    with pytest.raises(ValidationError, match=name):
+        _settings(**{name: value})
