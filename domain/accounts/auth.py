@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +20,7 @@ from core.security import AccessTokens, Passwords
 from core.settings import Settings
 from domain.accounts import service as accounts
 from domain.accounts import throttle
-from domain.accounts.models import User
+from domain.accounts.models import Identity, User
 from domain.accounts.schemas import TokenPair
 from domain.types import normalize_email, normalize_phone
 from providers.identity.firebase import FirebaseIdentity, FirebaseVerifier
@@ -117,41 +118,59 @@ class Authenticator:
 
     async def firebase_user(self, db: AsyncSession, identity: FirebaseIdentity) -> User:
         """The user this Firebase identity signs in as: linked before, or linked now by a contact
-        that Firebase verified, or created."""
+        that Firebase verified, or created. Only verified contacts ever link or create."""
         user = await accounts.find_by_identity(db, provider="firebase", subject=identity.uid)
         now = utcnow()
         if user is None and identity.email and identity.email_verified:
             user = await accounts.find_by_identifier(db, identifier=identity.email)
             if user is not None and user.email_verified_at is None:
+                await self._claim(db, user, other_proof=user.phone_verified_at is not None)
                 user.email_verified_at = now
         if user is None and identity.phone:  # Firebase phone numbers are verified by SMS
             user = await accounts.find_by_identifier(db, identifier=identity.phone)
             if user is not None and user.phone_verified_at is None:
+                await self._claim(db, user, other_proof=user.email_verified_at is not None)
                 user.phone_verified_at = now
         if user is None:
-            if (
-                identity.email
-                and await accounts.find_by_identifier(db, identifier=identity.email) is not None
-            ):
-                # Linking on an unverified email would let anyone take over that account.
-                raise Conflict(
-                    "an account with this email exists; sign in with your password "
-                    "to link it, or verify the email with your sign-in provider"
-                )
-            email = identity.email
+            email = identity.email if identity.email_verified else None
+            if email is None and identity.phone is None:
+                if (
+                    identity.email
+                    and await accounts.find_by_identifier(db, identifier=identity.email) is not None
+                ):
+                    raise Conflict(
+                        "an account with this email exists; sign in with your password "
+                        "to link it, or verify the email with your sign-in provider"
+                    )
+                # Anonymous or unverified sign-ins would make accounts nobody can reach or
+                # recover, and an unverified email would squat its owner's address.
+                raise Forbidden("sign in with a provider that verifies your email or phone")
             user = await accounts.create_user(
                 db,
                 email=email,
                 phone=identity.phone,
                 password_hash=None,
                 name=identity.name,
-                email_verified_at=now if email and identity.email_verified else None,
+                email_verified_at=now if email else None,
                 phone_verified_at=now if identity.phone else None,
             )
         if not user.is_active:
             raise Forbidden("account is disabled")
         await accounts.link_identity(db, user=user, provider="firebase", subject=identity.uid)
         return user
+
+    async def _claim(self, db: AsyncSession, user: User, *, other_proof: bool) -> None:
+        """The owner of a contact, just proven by Firebase, takes over an account that nobody
+        had proven: whoever created it (password, sessions, other Firebase sign-ins) is out.
+        An account proven by its other contact belongs to someone else: refuse to link."""
+        if other_proof:
+            raise Conflict(
+                "an account with this email or phone exists but it is not verified; sign in "
+                "to that account and verify it to link your sign-in provider"
+            )
+        user.password_hash = None
+        await accounts.revoke_all_sessions(db, user_id=user.id, reason="contact_claimed")
+        await db.execute(delete(Identity).where(Identity.user_id == user.id))
 
 
 def _phone_or_raw(identifier: str) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,14 +137,12 @@ async def mark_contact_verified(
 
 
 async def link_identity(db: AsyncSession, *, user: User, provider: str, subject: str) -> None:
-    exists = (
-        await db.execute(
-            select(Identity.id).where(Identity.provider == provider, Identity.subject == subject)
-        )
-    ).first()
-    if exists is None:
-        db.add(Identity(user_id=user.id, provider=provider, subject=subject))
-        await db.flush()
+    """Link an external identity to the user; a concurrent first sign-in is a no-op."""
+    await db.execute(
+        pg_insert(Identity)
+        .values(id=uuid.uuid4(), user_id=user.id, provider=provider, subject=subject)
+        .on_conflict_do_nothing(index_elements=["provider", "subject"])
+    )
 
 
 async def find_by_identity(db: AsyncSession, *, provider: str, subject: str) -> User | None:
