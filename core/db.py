@@ -49,7 +49,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every checkout; stale connections are recycled
+        # instead and a failed one surfaces as a retryable error.
+        pool_recycle=1800,
     )
 
 

