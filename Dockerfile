@@ -1,0 +1,55 @@
+# The Python image of the API, the worker and the migration job (docker-compose.yml runs all three
+# from it with different commands). No secret is baked in: every setting comes from the environment
+# at run time (core/settings.py).
+#
+#   docker build -t homeplans:local .
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- build: a virtualenv with the project and its pinned dependencies ---------------------------
+FROM ${PYTHON_IMAGE} AS build
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+
+# Dependencies first, in their own layer: it is rebuilt only when the pins or the dependency list
+# change, not on every code change.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write(chr(10).join(deps))" \
+    && pip install -c constraints.txt -r /tmp/requirements.txt
+
+# Then the project itself (a regular, non-editable install; no dev extras). This stage is never
+# shipped, so what the build context holds beyond the code does not reach the final image.
+COPY . .
+RUN pip install -c constraints.txt . && pip check
+
+# --- runtime ------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+RUN groupadd --system --gid 10001 homeplans \
+    && useradd --system --uid 10001 --gid homeplans --no-create-home --home-dir /app \
+        --shell /usr/sbin/nologin homeplans
+
+COPY --from=build /opt/venv /opt/venv
+
+# The packages live in the virtualenv; the working directory holds only what the commands name:
+# `alembic upgrade head` (alembic.ini, migrations/) and `python worker.py`.
+WORKDIR /app
+COPY --chown=root:root alembic.ini worker.py ./
+COPY --chown=root:root migrations/ ./migrations/
+
+# Owned by root and not writable by the user the processes run as.
+USER 10001:10001
+
+EXPOSE 8000
+CMD ["uvicorn", "--factory", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
