@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import DomainError
+from core.errors import DomainError, InvalidField
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("homeplans.api")
@@ -56,6 +56,15 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(InvalidField)
+    async def _invalid_field(request: Request, exc: InvalidField) -> JSONResponse:
+        return await _validation(
+            request,
+            RequestValidationError(
+                [{"loc": ("body", *exc.loc), "msg": exc.message, "type": "value_error"}]
+            ),
+        )
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return problem(

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routes import admin_users, auth, health, me
+from api.routes import admin_catalog, admin_users, auth, catalog, health, me
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -47,7 +47,13 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     )
     errors.install(app)
     app.include_router(health.router)
-    for router in (auth.router, me.router, admin_users.router):
+    for router in (
+        auth.router,
+        me.router,
+        admin_users.router,
+        catalog.router,
+        admin_catalog.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

@@ -17,6 +17,19 @@ class DomainError(Exception):
         self.headers = headers or {}
 
 
+class InvalidField(DomainError):
+    """A rule about one input field that only a service can check (it needs the database or the
+    current state). The API reports it exactly like request validation: 422, field, reason."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(f"{'.'.join(str(part) for part in loc)}: {message}")
+        self.loc = loc
+        self.message = message
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"

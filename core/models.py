@@ -3,6 +3,13 @@
 from core.db import Base
 from domain.accounts import models as accounts_models
 from domain.audit import models as audit_models
+from domain.catalog import models as catalog_models
 from domain.notifications import models as notification_models
 
-__all__ = ["Base", "accounts_models", "audit_models", "notification_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "audit_models",
+    "catalog_models",
+    "notification_models",
+]

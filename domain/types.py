@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 import phonenumbers
-from pydantic import AfterValidator, EmailStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, StringConstraints
 
 
 def normalize_phone(value: str) -> str:
@@ -31,3 +31,15 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 # NIST 800-63B: at least 8 characters, long passphrases allowed, no composition rules.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, the total across all pages, and the window asked for."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -11,8 +11,9 @@ from api.deps import AdminUser, SessionDep, StaffUser
 from core.errors import Conflict
 from domain.accounts import service as accounts
 from domain.accounts.models import Role
-from domain.accounts.schemas import AdminUserOut, AdminUserUpdate, Page
+from domain.accounts.schemas import AdminUserOut, AdminUserUpdate
 from domain.audit import service as audit
+from domain.types import Page
 
 router = APIRouter(prefix="/admin/users", tags=["admin: users"])
 

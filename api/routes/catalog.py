@@ -1,0 +1,75 @@
+"""The public catalog: active categories and plans, no sign-in needed.
+
+Every response carries an ETag and Cache-Control; send the ETag back in If-None-Match to get a
+304 while nothing changed, so the app can keep the catalog for offline browsing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from api.caching import NOT_MODIFIED, conditional
+from api.deps import SessionDep
+from domain.catalog import service as catalog
+from domain.catalog.schemas import CategoryList, CategoryOut, Page, PlanOut, PlanSort, plan_out
+
+router = APIRouter(prefix="/catalog", tags=["catalog"])
+
+
+@router.get("/categories", response_model=list[CategoryOut], responses=NOT_MODIFIED)
+async def list_categories(request: Request, db: SessionDep) -> Response:
+    """Active service categories, in display order."""
+
+    async def build() -> CategoryList:
+        rows = await catalog.list_categories(db)
+        return CategoryList([CategoryOut.model_validate(row) for row in rows])
+
+    revision = await catalog.read_revision(db)
+    return await conditional(request, revision=revision, key=("categories",), build=build)
+
+
+@router.get("/plans", response_model=Page[PlanOut], responses=NOT_MODIFIED)
+async def list_plans(
+    request: Request,
+    db: SessionDep,
+    category: Annotated[
+        str | None, Query(max_length=80, description="Only plans covering this category (slug)")
+    ] = None,
+    sort: Annotated[
+        PlanSort,
+        Query(description="featured (display order), or by the price paid, tax included"),
+    ] = "featured",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Active plans with their current terms; filter by category, sort by price, paginate."""
+    category = category.strip().lower() if category else None
+
+    async def build() -> Page[PlanOut]:
+        rows, total = await catalog.list_public_plans(
+            db, category=category, sort=sort, limit=limit, offset=offset
+        )
+        return Page[PlanOut](
+            items=[plan_out(row) for row in rows], total=total, limit=limit, offset=offset
+        )
+
+    revision = await catalog.read_revision(db)
+    key = ("plans", category, sort, limit, offset)
+    return await conditional(request, revision=revision, key=key, build=build)
+
+
+@router.get("/plans/{plan}", response_model=PlanOut, responses=NOT_MODIFIED)
+async def read_plan(
+    request: Request,
+    db: SessionDep,
+    plan: Annotated[str, Path(max_length=80, description="The plan's id or slug")],
+) -> Response:
+    """One active plan by id or slug, with the version a checkout would buy."""
+
+    async def build() -> PlanOut:
+        return plan_out(await catalog.get_public_plan(db, ref=plan))
+
+    revision = await catalog.read_revision(db)
+    return await conditional(request, revision=revision, key=("plan", plan), build=build)

@@ -1,0 +1,1 @@
+"""The catalog: service categories and versioned plans (issue 3)."""

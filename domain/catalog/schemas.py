@@ -1,0 +1,575 @@
+"""Inputs and outputs of the catalog API.
+
+Inputs forbid unknown fields at every level. Rules about one field live here (a negative price, an
+unknown currency, a validity outside 1..3650 days); rules that need the database or the plan's
+current terms (unknown category, an inclusion for a category the plan does not cover) live in the
+service and raise `InvalidField`, which the API reports in the same shape as these.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from iso4217 import Currency
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from domain.catalog.models import Plan, PlanInclusion, PlanStatus, PlanVersion, ServiceCategory
+
+# One page shape for every list in the API (defined with the accounts API, which came first).
+from domain.types import Page as Page
+
+MAX_PRICE_MINOR = 10**12
+MAX_VALIDITY_DAYS = 3650
+
+
+def iso4217_code(value: str) -> str:
+    """The upper-case ISO 4217 code; ValueError if unknown or without a minor unit (XAU, XXX)."""
+    code = value.strip().upper()
+    try:
+        currency = Currency(code)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code") from None
+    if currency.exponent is None:
+        raise ValueError(f"{code} has no minor unit, so it cannot price a plan")
+    return code
+
+
+def minor_units(code: str) -> int:
+    """Digits after the decimal point of the currency (2 for INR, 0 for JPY)."""
+    return Currency(code).exponent or 0
+
+
+Slug = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=2,
+        max_length=80,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    ),
+]
+CurrencyCode = Annotated[
+    str, StringConstraints(min_length=3, max_length=3), AfterValidator(iso4217_code)
+]
+PlanName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+CategoryName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Icon = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Badge = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+DisplayOrder = Annotated[int, Field(ge=0, le=1_000_000)]
+PlanSort = Literal["featured", "price_asc", "price_desc"]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _no_nulls(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+class CategoryCreate(In):
+    slug: Slug
+    name: CategoryName
+    description: LongText = ""
+    icon: Icon | None = Field(
+        default=None, description="A name in the app's icon set (e.g. mdi:pipe-wrench) or a URL"
+    )
+    display_order: DisplayOrder = 0
+    is_active: bool = True
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "slug": "pest-control",
+                    "name": "Pest control",
+                    "description": "Cockroach, ant and termite treatment.",
+                    "icon": "mdi:bug",
+                    "display_order": 60,
+                }
+            ]
+        },
+    )
+
+
+class CategoryUpdate(In):
+    slug: Slug | None = None
+    name: CategoryName | None = None
+    description: LongText | None = None
+    icon: Icon | None = None
+    display_order: DisplayOrder | None = None
+    is_active: bool | None = None
+
+    @field_validator("slug", "name", "description", "display_order", "is_active")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _no_nulls(value)
+
+
+class CategoryOut(Out):
+    id: uuid.UUID
+    slug: str
+    name: str
+    description: str
+    icon: str | None
+    display_order: int
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5b0f3c1e-8a43-4c1d-9a57-0c7f8f1f2a11",
+                    "slug": "plumbing",
+                    "name": "Plumbing",
+                    "description": "Leaks, taps, drains, geysers and water tanks.",
+                    "icon": "mdi:pipe-wrench",
+                    "display_order": 10,
+                }
+            ]
+        },
+    )
+
+
+CategoryList = RootModel[list[CategoryOut]]
+
+
+class AdminCategoryOut(CategoryOut):
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReorderIn(In):
+    ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Ids in the new display order; the ones left out follow, in their old order",
+    )
+
+    @field_validator("ids")
+    @classmethod
+    def _unique(cls, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("an id is listed twice")
+        return ids
+
+
+# --- plans: input -------------------------------------------------------------------------------
+
+
+class PriceIn(In):
+    amount_minor: int = Field(
+        strict=True,
+        ge=0,
+        le=MAX_PRICE_MINOR,
+        description="Integer amount in the currency's minor unit (paise for INR)",
+    )
+    currency: CurrencyCode = Field(description="ISO 4217 code, e.g. INR")
+    tax_rate_bps: int = Field(
+        strict=True, ge=0, le=10_000, description="Tax rate in basis points: 1800 = 18 %"
+    )
+    includes_tax: bool = Field(description="Whether amount_minor already includes the tax (GST)")
+
+
+class InclusionIn(In):
+    category: Slug = Field(description="Slug of one of the plan's categories")
+    visits: int = Field(strict=True, ge=0, le=1000, description="Visits allowed in this category")
+    labour_covered: bool = True
+    parts_covered: bool = False
+    parts_cap_minor: int | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        le=MAX_PRICE_MINOR,
+        description="Parts covered up to this amount (minor units); null = no limit",
+    )
+    details: LongText = Field(default="", description="What exactly is covered, in words")
+
+    @field_validator("parts_cap_minor")
+    @classmethod
+    def _cap_needs_parts(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and not info.data.get("parts_covered", False):
+            raise ValueError("a parts cap needs parts_covered to be true")
+        return value
+
+
+def _unique_categories(slugs: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for slug in slugs:
+        if slug in seen:
+            raise ValueError(f"category {slug!r} is listed twice")
+        seen.add(slug)
+    return slugs
+
+
+def _one_inclusion_per_category(items: list[InclusionIn]) -> list[InclusionIn]:
+    _unique_categories([item.category for item in items])
+    return items
+
+
+Categories = Annotated[
+    list[Slug], Field(min_length=1, max_length=50), AfterValidator(_unique_categories)
+]
+Inclusions = Annotated[
+    list[InclusionIn], Field(max_length=50), AfterValidator(_one_inclusion_per_category)
+]
+ValidityDays = Annotated[int, Field(strict=True, ge=1, le=MAX_VALIDITY_DAYS)]
+VisitCap = Annotated[int, Field(strict=True, ge=1, le=1000, description="Visits in total")]
+
+
+class PlanTerms(In):
+    """Everything a customer buys; a change to any of it on a sold plan makes a new version."""
+
+    name: PlanName
+    description: LongText = ""
+    categories: Categories = Field(description="Slugs of the categories the plan covers")
+    price: PriceIn
+    validity_days: ValidityDays
+    visit_cap: VisitCap
+    inclusions: Inclusions = []
+
+
+_PLAN_EXAMPLE: dict[str, Any] = {
+    "slug": "complete-home-care",
+    "name": "Complete Home Care",
+    "description": "Plumbing, electrical and carpentry visits for a year.",
+    "categories": ["plumbing", "electrical", "carpentry"],
+    "price": {
+        "amount_minor": 599900,
+        "currency": "INR",
+        "tax_rate_bps": 1800,
+        "includes_tax": True,
+    },
+    "validity_days": 365,
+    "visit_cap": 8,
+    "inclusions": [
+        {
+            "category": "plumbing",
+            "visits": 3,
+            "labour_covered": True,
+            "parts_covered": True,
+            "parts_cap_minor": 100000,
+            "details": "Leaks, taps, flush tanks; parts up to ₹1,000 a year.",
+        }
+    ],
+    "display_order": 20,
+    "badge": "Most popular",
+}
+
+
+class PlanCreate(PlanTerms):
+    slug: Slug
+    display_order: DisplayOrder = 0
+    badge: Badge | None = None
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PLAN_EXAMPLE]})
+
+
+TERM_FIELDS = tuple(PlanTerms.model_fields)
+
+
+class PlanUpdate(In):
+    """Any subset. Merchandising (slug, order, badge) changes in place; a change of terms on a
+    plan that has been sold makes a new version and leaves the sold one untouched."""
+
+    slug: Slug | None = None
+    display_order: DisplayOrder | None = None
+    badge: Badge | None = None
+    name: PlanName | None = None
+    description: LongText | None = None
+    categories: Categories | None = None
+    price: PriceIn | None = None
+    validity_days: ValidityDays | None = None
+    visit_cap: VisitCap | None = None
+    inclusions: Inclusions | None = None
+
+    @field_validator(
+        "slug",
+        "display_order",
+        "name",
+        "description",
+        "categories",
+        "price",
+        "validity_days",
+        "visit_cap",
+        "inclusions",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _no_nulls(value)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"price": {**_PLAN_EXAMPLE["price"], "amount_minor": 649900}},
+                {"badge": "Best value", "display_order": 5},
+            ]
+        },
+    )
+
+
+# --- plans: output ------------------------------------------------------------------------------
+
+
+class CategoryRef(Out):
+    id: uuid.UUID
+    slug: str
+    name: str
+    icon: str | None
+
+
+class PriceOut(BaseModel):
+    amount_minor: int
+    currency: str
+    minor_units: int = Field(description="Digits after the decimal point, for display")
+    tax_rate_bps: int
+    includes_tax: bool
+    tax_minor: int = Field(description="The tax within total_minor")
+    total_minor: int = Field(description="What the customer pays, tax included")
+
+
+class InclusionOut(BaseModel):
+    category: str
+    category_id: uuid.UUID
+    visits: int
+    labour_covered: bool
+    parts_covered: bool
+    parts_cap_minor: int | None
+    details: str
+
+
+class PlanOut(BaseModel):
+    """A plan as the app shows it: the current version's terms. `version_id` is what a checkout
+    buys; it always denotes exactly these terms."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    description: str
+    badge: str | None
+    display_order: int
+    version_id: uuid.UUID
+    version: int
+    price: PriceOut
+    validity_days: int
+    visit_cap: int
+    categories: list[CategoryRef]
+    inclusions: list[InclusionOut]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0d3c0b8e-6a0e-4c55-8d0c-4c9b1f7b9e21",
+                    "slug": "complete-home-care",
+                    "name": "Complete Home Care",
+                    "description": "Plumbing, electrical and carpentry visits for a year.",
+                    "badge": "Most popular",
+                    "display_order": 20,
+                    "version_id": "7f9e2a34-1c55-4f0e-b8a4-5d2b0c1e9f10",
+                    "version": 1,
+                    "price": {
+                        "amount_minor": 599900,
+                        "currency": "INR",
+                        "minor_units": 2,
+                        "tax_rate_bps": 1800,
+                        "includes_tax": True,
+                        "tax_minor": 91510,
+                        "total_minor": 599900,
+                    },
+                    "validity_days": 365,
+                    "visit_cap": 8,
+                    "categories": [
+                        {
+                            "id": "5b0f3c1e-8a43-4c1d-9a57-0c7f8f1f2a11",
+                            "slug": "plumbing",
+                            "name": "Plumbing",
+                            "icon": "mdi:pipe-wrench",
+                        }
+                    ],
+                    "inclusions": [
+                        {
+                            "category": "plumbing",
+                            "category_id": "5b0f3c1e-8a43-4c1d-9a57-0c7f8f1f2a11",
+                            "visits": 3,
+                            "labour_covered": True,
+                            "parts_covered": True,
+                            "parts_cap_minor": 100000,
+                            "details": "Leaks, taps, flush tanks; parts up to ₹1,000 a year.",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class PlanVersionOut(BaseModel):
+    id: uuid.UUID
+    number: int
+    name: str
+    description: str
+    price: PriceOut
+    validity_days: int
+    visit_cap: int
+    categories: list[CategoryRef]
+    inclusions: list[InclusionOut]
+    created_at: datetime
+    sold_at: datetime | None
+
+
+class AdminPlanOut(BaseModel):
+    id: uuid.UUID
+    slug: str
+    status: PlanStatus
+    display_order: int
+    badge: str | None
+    sold: bool = Field(description="Whether any version has been sold (then it cannot be deleted)")
+    current_version: PlanVersionOut
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- building outputs from rows -----------------------------------------------------------------
+
+
+def price_out(version: PlanVersion) -> PriceOut:
+    return PriceOut(
+        amount_minor=version.price_minor,
+        currency=version.currency,
+        minor_units=minor_units(version.currency),
+        tax_rate_bps=version.tax_rate_bps,
+        includes_tax=version.prices_include_tax,
+        tax_minor=version.tax_minor,
+        total_minor=version.total_minor,
+    )
+
+
+def _inclusions_out(version: PlanVersion) -> list[InclusionOut]:
+    # Ordered like the categories; slugs come from the already-loaded categories (no extra query).
+    by_id: dict[uuid.UUID, ServiceCategory] = {c.id: c for c in version.categories}
+    found: dict[uuid.UUID, PlanInclusion] = {i.category_id: i for i in version.inclusions}
+    return [
+        InclusionOut(
+            category=by_id[category_id].slug,
+            category_id=category_id,
+            visits=inc.visits,
+            labour_covered=inc.labour_covered,
+            parts_covered=inc.parts_covered,
+            parts_cap_minor=inc.parts_cap_minor,
+            details=inc.details,
+        )
+        for category_id in by_id
+        if (inc := found.get(category_id)) is not None
+    ]
+
+
+def _categories_out(version: PlanVersion) -> list[CategoryRef]:
+    return [CategoryRef(id=c.id, slug=c.slug, name=c.name, icon=c.icon) for c in version.categories]
+
+
+def plan_out(plan: Plan) -> PlanOut:
+    version = plan.current_version
+    assert version is not None
+    return PlanOut(
+        id=plan.id,
+        slug=plan.slug,
+        name=version.name,
+        description=version.description,
+        badge=plan.badge,
+        display_order=plan.display_order,
+        version_id=version.id,
+        version=version.number,
+        price=price_out(version),
+        validity_days=version.validity_days,
+        visit_cap=version.visit_cap,
+        categories=_categories_out(version),
+        inclusions=_inclusions_out(version),
+    )
+
+
+def version_out(version: PlanVersion) -> PlanVersionOut:
+    return PlanVersionOut(
+        id=version.id,
+        number=version.number,
+        name=version.name,
+        description=version.description,
+        price=price_out(version),
+        validity_days=version.validity_days,
+        visit_cap=version.visit_cap,
+        categories=_categories_out(version),
+        inclusions=_inclusions_out(version),
+        created_at=version.created_at,
+        sold_at=version.sold_at,
+    )
+
+
+def admin_plan_out(plan: Plan) -> AdminPlanOut:
+    assert plan.current_version is not None
+    return AdminPlanOut(
+        id=plan.id,
+        slug=plan.slug,
+        status=PlanStatus(plan.status),
+        display_order=plan.display_order,
+        badge=plan.badge,
+        sold=any(v.sold_at is not None for v in plan.versions),
+        current_version=version_out(plan.current_version),
+        created_at=plan.created_at,
+        updated_at=plan.updated_at,
+    )
+
+
+def terms_of(version: PlanVersion) -> PlanTerms:
+    """A version's terms as input, so an edit can be merged onto them and compared."""
+    by_id = {c.id: c.slug for c in version.categories}
+    return PlanTerms.model_construct(
+        name=version.name,
+        description=version.description,
+        categories=[c.slug for c in version.categories],
+        price=PriceIn.model_construct(
+            amount_minor=version.price_minor,
+            currency=version.currency,
+            tax_rate_bps=version.tax_rate_bps,
+            includes_tax=version.prices_include_tax,
+        ),
+        validity_days=version.validity_days,
+        visit_cap=version.visit_cap,
+        inclusions=[
+            InclusionIn.model_construct(
+                category=by_id[i.category_id],
+                visits=i.visits,
+                labour_covered=i.labour_covered,
+                parts_covered=i.parts_covered,
+                parts_cap_minor=i.parts_cap_minor,
+                details=i.details,
+            )
+            for i in version.inclusions
+        ],
+    )
