@@ -55,7 +55,22 @@ class Settings(BaseSettings):
     auth_max_failures: int = Field(default=10, ge=1)
     auth_failure_window_seconds: int = Field(default=60, ge=1)
 
-    # --- providers ------------------------------------------------------------------------------
+    # --- payments -------------------------------------------------------------------------------
+    payments_provider: Literal["sandbox", "stripe", "razorpay"] = "sandbox"
+    # How long a checkout waits for the payment before the order expires.
+    checkout_timeout_seconds: int = Field(default=1800, ge=60, le=86_400)
+    # Where the API is reached from outside (links in sandbox sessions, receipts, emails).
+    public_base_url: str = "http://127.0.0.1:8000"
+    stripe_secret_key: SecretStr | None = None
+    stripe_publishable_key: str | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None  # only to point the SDK at a local server in tests
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = None
+    razorpay_base_url: str | None = None  # only to point the SDK at a local server in tests
+
+    # --- notifications and identity ---------------------------------------------------------------
     notifications_provider: Literal["outbox"] = "outbox"
     firebase_project_id: str | None = None
     # Path of a service-account JSON; verification of ID tokens needs only the project id.
@@ -79,6 +94,24 @@ class Settings(BaseSettings):
                 )
         if self.jwt_secret.get_secret_value() == self.otp_secret.get_secret_value():
             raise ValueError("JWT_SECRET and OTP_SECRET must differ")
+        if self.payments_provider == "sandbox":
+            raise ValueError(
+                "PAYMENTS_PROVIDER=sandbox takes no real money; choose stripe or "
+                "razorpay in production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _provider_keys_present(self) -> Settings:
+        needed = {
+            "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
+            "razorpay": ("razorpay_key_id", "razorpay_key_secret", "razorpay_webhook_secret"),
+        }.get(self.payments_provider, ())
+        missing = [name.upper() for name in needed if not getattr(self, name)]
+        if missing:
+            raise ValueError(
+                f"PAYMENTS_PROVIDER={self.payments_provider} needs " + ", ".join(missing)
+            )
         return self
 
 

@@ -59,6 +59,13 @@ REQUIRED_SECRETS = (
 )
 # Distinct values of 32+ characters, as production mode demands of the token secrets.
 TEST_ENV = {name: f"{name.lower()}-0123456789abcdef0123456789abcdef" for name in REQUIRED_SECRETS}
+# Production takes real money: a provider and its keys are required too.
+TEST_ENV |= {
+    "PAYMENTS_PROVIDER": "stripe",
+    "PUBLIC_BASE_URL": "https://homeplans.example.com",
+    "STRIPE_SECRET_KEY": "sk_live_0123456789",
+    "STRIPE_WEBHOOK_SECRET": "whsec_0123456789",
+}
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 # temporalio.api.enums.v1.IndexedValueType member -> the type name the `temporal` CLI takes
 CLI_TYPE_NAMES = {

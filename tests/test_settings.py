@@ -37,8 +37,32 @@ def test_production_refuses_short_or_shared_secrets() -> None:
 
 
 def test_production_accepts_real_secrets() -> None:
-    settings = _settings(environment="production", jwt_secret=GOOD, otp_secret=OTHER)
+    settings = _settings(
+        environment="production",
+        jwt_secret=GOOD,
+        otp_secret=OTHER,
+        payments_provider="stripe",
+        stripe_secret_key="sk_live_x",
+        stripe_webhook_secret="whsec_x",
+    )
     assert settings.environment == "production"
+
+
+def test_production_refuses_the_sandbox_payments() -> None:
+    with pytest.raises(ValidationError, match="takes no real money"):
+        _settings(environment="production", jwt_secret=GOOD, otp_secret=OTHER)
+
+
+@pytest.mark.parametrize(
+    ("provider", "missing"),
+    [
+        ("stripe", "STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET"),
+        ("razorpay", "RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET"),
+    ],
+)
+def test_a_payment_provider_needs_its_keys(provider: str, missing: str) -> None:
+    with pytest.raises(ValidationError, match=missing):
+        _settings(payments_provider=provider)
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
