@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     payments_provider: Literal["sandbox", "stripe", "razorpay"] = "sandbox"
     # How long a checkout waits for the payment before the order expires.
     checkout_timeout_seconds: int = Field(default=1800, ge=60, le=86_400)
+    # How often a waiting checkout asks the provider itself, in case no webhook arrives.
+    checkout_reconcile_seconds: int = Field(default=300, ge=5, le=86_400)
     # Where the API is reached from outside (links in sandbox sessions, receipts, emails).
     public_base_url: str = "http://127.0.0.1:8000"
     stripe_secret_key: SecretStr | None = None

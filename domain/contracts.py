@@ -14,6 +14,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 from temporalio.common import SearchAttributeKey
 
+from providers.payments.base import PaymentStatus
+
 # --- search attributes ------------------------------------------------------------------------
 # Registered on the dev server by `make run` and the tests, and by the setup job in
 # docker-compose.yml. An operator filters on them in the Web UI, e.g. `CustomerId = "..."`.
@@ -125,3 +127,76 @@ class MarkVerifiedInput(Contract):
 class MarkVerifiedResult(Contract):
     # False when the account's contact changed since the code was sent: nothing was marked.
     marked: bool
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+
+def checkout_workflow_id(order_id: uuid.UUID) -> str:
+    return f"checkout:{order_id}"
+
+
+def refund_workflow_id(refund_id: uuid.UUID) -> str:
+    return f"refund:{refund_id}"
+
+
+class CheckoutStatus(StrEnum):
+    creating_session = "creating_session"
+    awaiting_payment = "awaiting_payment"
+    settling = "settling"
+    completed = "completed"
+    failed = "failed"
+    expired = "expired"
+
+
+class CheckoutInput(Contract):
+    order_id: uuid.UUID
+    user_id: uuid.UUID
+    # How long the customer has to pay, and how often the provider is asked when no webhook or
+    # client confirmation arrives (the reconciler).
+    timeout_seconds: int
+    reconcile_every_seconds: int
+
+
+class PaymentNudge(Contract):
+    """Something says the payment may have moved: a verified webhook, the client's confirmation
+    or the sandbox page. The workflow never trusts it: it asks the provider."""
+
+    source: str  # webhook:stripe, webhook:razorpay, client, sandbox
+    event_id: str | None = None
+
+
+class CheckoutState(Contract):
+    order_id: uuid.UUID
+    status: CheckoutStatus
+    payment_state: str | None
+    failure_reason: str | None
+    receipt_number: int | None
+    subscription_ids: list[uuid.UUID]
+    expires_at: datetime | None
+
+
+class OrderRef(Contract):
+    order_id: uuid.UUID
+
+
+class OrderOutcome(Contract):
+    order_id: uuid.UUID
+    reason: str | None = None
+
+
+class SettleInput(Contract):
+    order_id: uuid.UUID
+    payment: PaymentStatus
+
+
+class Settlement(Contract):
+    order_id: uuid.UUID
+    receipt_number: int
+    subscription_ids: list[uuid.UUID]
+
+
+class RefundInput(Contract):
+    refund_id: uuid.UUID
+    order_id: uuid.UUID
+    user_id: uuid.UUID

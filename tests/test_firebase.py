@@ -326,7 +326,12 @@ async def test_production_refuses_to_start_with_the_auth_emulator_set(
 ) -> None:
     monkeypatch.setenv(EMULATOR_HOST_ENV, "127.0.0.1:9099")
     production = make_settings(
-        environment="production", database_url=database_url, firebase_project_id=PROJECT_ID
+        environment="production",
+        database_url=database_url,
+        firebase_project_id=PROJECT_ID,
+        payments_provider="stripe",
+        stripe_secret_key="sk_live_unused",
+        stripe_webhook_secret="whsec_unused",
     )
     with pytest.raises(ValueError, match=EMULATOR_HOST_ENV):
         async with _client(production, temporal_env):

@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from iso4217 import Currency
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,27 +26,11 @@ from pydantic import (
 from domain.catalog.models import Plan, PlanInclusion, PlanStatus, PlanVersion, ServiceCategory
 
 # One page shape for every list in the API (defined with the accounts API, which came first).
+from domain.money import iso4217_code, minor_units
 from domain.types import Page as Page
 
 MAX_PRICE_MINOR = 10**12
 MAX_VALIDITY_DAYS = 3650
-
-
-def iso4217_code(value: str) -> str:
-    """The upper-case ISO 4217 code; ValueError if unknown or without a minor unit (XAU, XXX)."""
-    code = value.strip().upper()
-    try:
-        currency = Currency(code)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code") from None
-    if currency.exponent is None:
-        raise ValueError(f"{code} has no minor unit, so it cannot price a plan")
-    return code
-
-
-def minor_units(code: str) -> int:
-    """Digits after the decimal point of the currency (2 for INR, 0 for JPY)."""
-    return Currency(code).exponent or 0
 
 
 Slug = Annotated[

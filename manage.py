@@ -1,0 +1,168 @@
+"""Operator commands.
+
+python manage.py migrate                                    apply the migrations (alembic head)
+python manage.py create-admin --email X [--name N]          a new admin account
+python manage.py create-admin --email X --promote           ... or make an existing account admin
+
+The password comes from ADMIN_PASSWORD, or is asked twice on the terminal. The database is the
+one of the settings (DATABASE_URL). Exit codes: 0 done, 1 the database failed, 2 bad usage or a
+conflict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import make_engine, make_sessionmaker
+from core.errors import Conflict
+from core.security import Passwords
+from core.settings import Settings, get_settings
+from devstack import admin
+
+ROOT = Path(__file__).resolve().parent
+OK, DB_FAILED, USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="manage.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    commands.add_parser("migrate", help="apply the database migrations (alembic upgrade head)")
+    create = commands.add_parser("create-admin", help="create an admin account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", default=None, help="display name (up to 200 characters)")
+    create.add_argument(
+        "--promote",
+        action="store_true",
+        help="when the email belongs to an account already, make that account an admin",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "migrate":
+            return migrate()
+        return create_admin(args.email, name=args.name, promote=args.promote)
+    except OperationalError as exc:
+        _err(f"cannot use the database at {_database()}: {exc.orig or exc}")
+        return DB_FAILED
+    except ProgrammingError as exc:
+        _err(f"database error ({exc.orig or exc}); has `python manage.py migrate` run?")
+        return DB_FAILED
+
+
+def migrate() -> int:
+    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+    return OK
+
+
+def create_admin(email: str, *, name: str | None, promote: bool) -> int:
+    try:
+        address = admin.admin_email(email)
+    except ValueError as exc:
+        _err(str(exc))
+        return USAGE
+    name = (name or "").strip() or None
+    if name is not None and len(name) > 200:
+        _err("--name is longer than 200 characters")
+        return USAGE
+    existing = asyncio.run(_existing_role(address))
+    if existing is not None:
+        if not promote:
+            hint = "" if existing == "admin" else "; add --promote to make it an admin"
+            _err(f"an account with the email {address} already exists ({existing}){hint}")
+            return USAGE
+        changed = asyncio.run(_promote(address))
+        print(f"{address} is now an admin" if changed else f"{address} is already an admin")
+        return OK
+    password = _password()
+    if password is None:
+        return USAGE
+    try:
+        admin.check_password(password)
+    except ValueError as exc:
+        _err(str(exc))
+        return USAGE
+    if not asyncio.run(_create(address, password, name)):
+        _err(f"an account with the email {address} was created meanwhile; nothing changed")
+        return USAGE
+    print(f"admin account created: {address}")
+    return OK
+
+
+def _password() -> str | None:
+    given = os.environ.get("ADMIN_PASSWORD")
+    if given:
+        return given
+    first = getpass.getpass("Password for the new admin: ")
+    if getpass.getpass("Same password again: ") != first:
+        _err("the passwords differ; nothing changed")
+        return None
+    return first
+
+
+@asynccontextmanager
+async def _session() -> AsyncIterator[tuple[AsyncSession, Settings]]:
+    settings = get_settings()
+    engine = make_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            yield db, settings
+    finally:
+        await engine.dispose()
+
+
+async def _existing_role(email: str) -> str | None:
+    async with _session() as (db, _settings):
+        user = await admin.find_user(db, email)
+        return None if user is None else user.role
+
+
+async def _promote(email: str) -> bool:
+    async with _session() as (db, _settings):
+        user = await admin.find_user(db, email)
+        assert user is not None
+        changed = await admin.promote(db, user)
+        await db.commit()
+        return changed
+
+
+async def _create(email: str, password: str, name: str | None) -> bool:
+    async with _session() as (db, settings):
+        try:
+            await admin.create_admin(
+                db, Passwords(settings), email=email, password=password, name=name
+            )
+        except Conflict:
+            return False
+        await db.commit()
+        return True
+
+
+def _database() -> str:
+    try:
+        return make_url(get_settings().database_url).render_as_string(hide_password=True)
+    except Exception:
+        return "DATABASE_URL"
+
+
+def _err(message: str) -> None:
+    print(f"manage.py: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

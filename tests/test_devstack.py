@@ -1,0 +1,239 @@
+"""`make run` end to end: `python -m devstack run` as a developer runs it, on free ports and a
+temporary data dir. Two starts on the same data, Ctrl-C after each, and a taken port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.client import Client
+
+from domain.contracts import SEARCH_ATTRIBUTES
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT_S = 120.0  # a bound for slow machines, never an expectation
+STOP_TIMEOUT_S = 60.0
+PASSWORD_LINE = re.compile(r"password: (\S+)")
+BANNER = "HomePlans is running"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Ports:
+    api: int
+    pg: int
+    temporal: int
+    ui: int
+
+
+@pytest.fixture
+def ports() -> Ports:
+    chosen: set[int] = set()
+    while len(chosen) < 4:
+        chosen.add(free_port())
+    api, pg, temporal, ui = chosen
+    return Ports(api=api, pg=pg, temporal=temporal, ui=ui)
+
+
+def stack_env(data_dir: Path, ports: Ports) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "API_HOST")
+    }
+    env.update(
+        DATA_DIR=str(data_dir),
+        API_PORT=str(ports.api),
+        PG_PORT=str(ports.pg),
+        TEMPORAL_PORT=str(ports.temporal),
+        TEMPORAL_UI_PORT=str(ports.ui),
+        # Empty overrides whatever a developer's `.env` says: the seed must generate a password.
+        ADMIN_EMAIL="",
+        ADMIN_PASSWORD="",
+        NO_COLOR="1",
+    )
+    return env
+
+
+class Stack:
+    """One `python -m devstack run` in its own session, its output in a file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "devstack", "run"],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        # Every process it ever started: PostgreSQL's backends leave the session (setsid), so
+        # the session alone would not show a backend left behind.
+        self.seen: dict[int, float] = {}
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def record_tree(self) -> None:
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                self.seen[child.pid] = child.create_time()
+
+    def wait_ready(self, api_port: int) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self.record_tree()
+            if self.proc.poll() is not None:
+                pytest.fail(f"devstack exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{api_port}/readyz", timeout=3)
+            except httpx.HTTPError:
+                ready = None
+            if ready is not None and ready.status_code == 200 and BANNER in self.output():
+                self.record_tree()
+                return
+            time.sleep(0.5)
+        pytest.fail(f"not ready within {READY_TIMEOUT_S:.0f} s:\n{self.output()}")
+
+    def interrupt(self) -> int:
+        """Ctrl-C as a terminal sends it: SIGINT to the whole process group."""
+        self.record_tree()
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"devstack did not stop after SIGINT:\n{self.output()}")
+
+    def leftovers(self) -> list[str]:
+        left = []
+        for proc in psutil.process_iter(["pid", "create_time", "status", "cmdline"]):
+            info = proc.info
+            if info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            try:
+                in_session = os.getsid(info["pid"]) == self.proc.pid
+            except OSError:
+                continue
+            started_by_us = self.seen.get(info["pid"]) == info["create_time"]
+            if in_session or started_by_us:
+                left.append(f"{info['pid']}: {' '.join(info['cmdline'] or [])}")
+        return left
+
+    def kill(self) -> None:
+        """Whatever happened in the test, nothing it started may outlive it."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        for pid, created in self.seen.items():
+            try:
+                proc = psutil.Process(pid)
+                if proc.create_time() == created:
+                    proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+
+@pytest.fixture
+def stacks() -> Iterator[list[Stack]]:
+    started: list[Stack] = []
+    try:
+        yield started
+    finally:
+        for stack in started:
+            stack.kill()
+
+
+async def custom_search_attributes(port: int) -> set[str]:
+    client = await Client.connect(f"127.0.0.1:{port}")
+    response = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace="default")
+    )
+    return set(response.custom_attributes)
+
+
+async def test_run_starts_everything_stops_on_ctrl_c_and_reuses_its_data(
+    tmp_path: Path, ports: Ports, stacks: list[Stack]
+) -> None:
+    env = stack_env(tmp_path / "data", ports)
+
+    first = Stack(env, tmp_path / "first.log")
+    stacks.append(first)
+    await asyncio.to_thread(first.wait_ready, ports.api)
+
+    output = first.output()
+    passwords = PASSWORD_LINE.findall(output)
+    assert len(passwords) == 1, output
+    async with httpx.AsyncClient(timeout=30) as http:
+        ui = await http.get(f"http://127.0.0.1:{ports.ui}/")
+        assert ui.status_code < 500
+        login = await http.post(
+            f"http://127.0.0.1:{ports.api}/api/v1/auth/login",
+            json={"identifier": "admin@example.com", "password": passwords[0]},
+        )
+        assert login.status_code == 200, login.text
+    registered = await custom_search_attributes(ports.temporal)
+    assert {key.name for key in SEARCH_ATTRIBUTES} <= registered
+    for shown in (f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.ui}", "/readyz"):
+        assert shown in output
+    assert f"postgresql+psycopg://postgres@127.0.0.1:{ports.pg}/homeplans" in output
+
+    assert await asyncio.to_thread(first.interrupt) == 0, first.output()
+    assert first.leftovers() == []
+
+    second = Stack(env, tmp_path / "second.log")
+    stacks.append(second)
+    await asyncio.to_thread(second.wait_ready, ports.api)
+    output = second.output()
+    assert PASSWORD_LINE.search(output) is None, output
+    assert "an admin account exists" in output
+    assert "creating the PostgreSQL cluster" not in output
+    assert await asyncio.to_thread(second.interrupt) == 0, second.output()
+    assert second.leftovers() == []
+
+
+def test_a_taken_port_is_one_line_and_nothing_starts(
+    tmp_path: Path, ports: Ports, stacks: list[Stack]
+) -> None:
+    data_dir = tmp_path / "data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports.api))
+        taken.listen()
+        stack = Stack(stack_env(data_dir, ports), tmp_path / "run.log")
+        stacks.append(stack)
+        code = stack.proc.wait(timeout=STOP_TIMEOUT_S)
+
+    assert code == 1
+    lines = stack.output().splitlines()
+    assert lines == [
+        f"make run: port {ports.api} (API_PORT) is already in use; "
+        "stop what holds it or set API_PORT=..."
+    ]
+    assert not data_dir.exists()
+    assert stack.leftovers() == []
