@@ -118,8 +118,9 @@ class ProviderDeclined(Exception):
 class PaymentProvider(Protocol):
     name: ProviderName
 
-    async def create_session(self, request: PaymentRequest, *,
-                             idempotency_key: str) -> PaymentSession:
+    async def create_session(
+        self, request: PaymentRequest, *, idempotency_key: str
+    ) -> PaymentSession:
         """Create (or, with the same key, find again) the payment session for an order."""
         ...
 
@@ -132,8 +133,15 @@ class PaymentProvider(Protocol):
         `succeeded` if the customer paid just before: the caller must then treat it as paid."""
         ...
 
-    async def refund(self, payment_id: str, *, amount_minor: int, currency: str,
-                     idempotency_key: str, reason: str | None = None) -> RefundResult:
+    async def refund(
+        self,
+        payment_id: str,
+        *,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+        reason: str | None = None,
+    ) -> RefundResult:
         """Refund part or all of a captured payment, once per key."""
         ...
 
