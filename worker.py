@@ -14,10 +14,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.accounts import AccountActivities
+from activities.checkout import CheckoutActivities
+from activities.refunds import RefundActivities
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from providers.notifications import notification_provider
+from providers.payments import payment_provider
 from workflows import WORKFLOWS
 
 log = logging.getLogger("homeplans.worker")
@@ -33,14 +36,23 @@ def build_worker(
     """A worker with every workflow and activity; the tests build theirs with this too."""
     if sessions is None:
         sessions = make_sessionmaker(make_engine(settings))
-    accounts = AccountActivities(
-        sessions=sessions, settings=settings, notifier=notification_provider(settings)
+    notifier = notification_provider(settings)
+    payments = payment_provider(settings, sessions=sessions)
+    accounts = AccountActivities(sessions=sessions, settings=settings, notifier=notifier)
+    checkout = CheckoutActivities(
+        sessions=sessions, settings=settings, provider=payments, notifier=notifier
     )
+    refunds = RefundActivities(sessions=sessions, provider=payments)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=[accounts.send_verification_code, accounts.mark_contact_verified],
+        activities=[
+            accounts.send_verification_code,
+            accounts.mark_contact_verified,
+            *checkout.activities(),
+            refunds.issue_refund,
+        ],
     )
 
 

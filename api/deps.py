@@ -18,6 +18,7 @@ from core.settings import Settings
 from domain.accounts import service as accounts
 from domain.accounts.auth import Authenticator, Client
 from domain.accounts.models import AuthSession, Role, User
+from providers.payments.base import PaymentProvider
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
@@ -31,6 +32,10 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_temporal(request: Request) -> TemporalClient:
     return request.app.state.temporal
+
+
+def get_payments(request: Request) -> PaymentProvider:
+    return request.app.state.payments
 
 
 def get_auth(request: Request) -> Authenticator:
@@ -48,6 +53,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 TemporalDep = Annotated[TemporalClient, Depends(get_temporal)]
 AuthDep = Annotated[Authenticator, Depends(get_auth)]
+PaymentsDep = Annotated[PaymentProvider, Depends(get_payments)]
 ClientDep = Annotated[Client, Depends(get_client)]
 
 _bearer = HTTPBearer(auto_error=False)

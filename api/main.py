@@ -10,11 +10,26 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routes import admin_catalog, admin_users, auth, catalog, health, me
+from api.routes import (
+    admin_catalog,
+    admin_orders,
+    admin_refunds,
+    admin_users,
+    auth,
+    cart,
+    catalog,
+    checkout,
+    health,
+    me,
+    orders,
+    sandbox,
+    webhooks,
+)
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.accounts.auth import Authenticator
+from providers.payments import payment_provider
 
 API_PREFIX = "/api/v1"
 
@@ -29,6 +44,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
         app.state.auth = Authenticator(settings)
+        app.state.payments = payment_provider(settings, sessions=app.state.sessions)
         # Lazy: the API starts (and says "not ready") while Temporal is still coming up.
         app.state.temporal = temporal or await connect(settings, lazy=True)
         try:
@@ -53,6 +69,13 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         admin_users.router,
         catalog.router,
         admin_catalog.router,
+        cart.router,
+        checkout.router,
+        orders.router,
+        sandbox.router,
+        webhooks.router,
+        admin_orders.router,
+        admin_refunds.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -5,6 +5,8 @@ from domain.accounts import models as accounts_models
 from domain.audit import models as audit_models
 from domain.catalog import models as catalog_models
 from domain.notifications import models as notification_models
+from domain.orders import models as order_models
+from providers.payments import sandbox_models as sandbox_payment_models
 
 __all__ = [
     "Base",
@@ -12,4 +14,6 @@ __all__ = [
     "audit_models",
     "catalog_models",
     "notification_models",
+    "order_models",
+    "sandbox_payment_models",
 ]

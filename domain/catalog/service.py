@@ -561,12 +561,18 @@ async def update_plan(
             plan.current_version_id = version.id
             await db.flush()
             # The superseded version goes unless it was sold; a concurrent sale that locked it
-            # first wins (the condition is re-checked on the locked row), and it stays.
-            await db.execute(
-                delete(PlanVersion)
-                .where(PlanVersion.id == current.id, PlanVersion.sold_at.is_(None))
-                .execution_options(synchronize_session=False)
-            )
+            # first wins (the condition is re-checked on the locked row), and it stays. An order
+            # still awaiting payment also holds it (a RESTRICT foreign key): then it stays too,
+            # and it is the version sold if that order is paid.
+            try:
+                async with db.begin_nested():
+                    await db.execute(
+                        delete(PlanVersion)
+                        .where(PlanVersion.id == current.id, PlanVersion.sold_at.is_(None))
+                        .execution_options(synchronize_session=False)
+                    )
+            except IntegrityError:
+                pass
 
     if "slug" in changes and changes["slug"] != plan.slug:
         await _ensure_plan_slug_free(db, slug=changes["slug"], except_id=plan.id)

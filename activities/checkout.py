@@ -1,0 +1,175 @@
+"""Activities of the checkout: talk to the payment provider, record what happened.
+
+Idempotency keys come from the order id (`order:{id}:session`, `order:{id}:cancel`,
+`order:{id}:receipt`) and go to the provider and to our tables, so a retry after a lost reply
+(or a worker killed mid-call) finds the first attempt's result instead of repeating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.errors import Conflict
+from core.settings import Settings
+from domain.accounts import service as accounts
+from domain.contracts import OrderOutcome, OrderRef, SettleInput, Settlement
+from domain.money import format_money
+from domain.notifications import service as notifications
+from domain.orders import service as orders
+from providers.notifications import NotificationProvider
+from providers.payments.base import (
+    PaymentProvider,
+    PaymentRequest,
+    PaymentSession,
+    PaymentStatus,
+    ProviderDeclined,
+)
+
+
+class CheckoutActivities:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        provider: PaymentProvider,
+        notifier: NotificationProvider,
+    ) -> None:
+        self._sessions = sessions
+        self._provider = provider
+        self._notifier = notifier
+        self._base_url = settings.public_base_url.rstrip("/")
+
+    @activity.defn
+    async def create_payment_session(self, ref: OrderRef) -> PaymentSession:
+        async with self._sessions() as db:
+            order = await orders.get_order(db, order_id=ref.order_id, user_id=None)
+            user = await accounts.get_user(db, user_id=order.user_id)
+            request = PaymentRequest(
+                reference=str(order.id),
+                amount_minor=order.total_minor,
+                currency=order.currency,
+                description=f"HomePlans order {str(order.id)[:8]}",
+                customer_email=user.email,
+                customer_phone=user.phone,
+            )
+        try:
+            session = await self._provider.create_session(
+                request, idempotency_key=f"order:{ref.order_id}:session"
+            )
+        except ProviderDeclined as exc:
+            raise ApplicationError(str(exc), type="ProviderDeclined", non_retryable=True) from exc
+        async with self._sessions() as db:
+            await orders.record_session(
+                db,
+                order_id=ref.order_id,
+                provider=session.provider,
+                provider_ref=session.provider_ref,
+                amount_minor=session.amount_minor,
+                currency=session.currency,
+            )
+            await db.commit()
+        return session
+
+    @activity.defn
+    async def check_payment(self, ref: OrderRef) -> PaymentStatus:
+        """Ask the provider (read-only): the only source the workflow believes."""
+        provider_ref = await self._provider_ref(ref)
+        return await self._provider.fetch_payment(provider_ref)
+
+    @activity.defn
+    async def cancel_payment(self, ref: OrderRef) -> PaymentStatus:
+        provider_ref = await self._provider_ref(ref)
+        return await self._provider.cancel_session(
+            provider_ref, idempotency_key=f"order:{ref.order_id}:cancel"
+        )
+
+    @activity.defn
+    async def settle_order(self, inp: SettleInput) -> Settlement:
+        async with self._sessions() as db:
+            try:
+                result = await orders.settle_paid_order(
+                    db, order_id=inp.order_id, status=inp.payment
+                )
+            except Conflict as exc:  # e.g. the amount paid differs from the order's total
+                raise ApplicationError(
+                    exc.detail, type="AmountMismatch", non_retryable=True
+                ) from exc
+            await db.commit()
+        return Settlement(
+            order_id=inp.order_id,
+            receipt_number=result.receipt_number,
+            subscription_ids=list(result.subscription_ids),
+        )
+
+    @activity.defn
+    async def fail_order(self, outcome: OrderOutcome) -> None:
+        async with self._sessions() as db:
+            try:
+                await orders.mark_order_failed(
+                    db,
+                    order_id=outcome.order_id,
+                    reason=outcome.reason or "payment failed",
+                    status=None,
+                )
+            except Conflict as exc:  # settled meanwhile: the paid outcome stands
+                activity.logger.warning("not marking order failed: %s", exc.detail)
+                return
+            await db.commit()
+        # A declined session cannot be paid any more: make sure the provider agrees.
+        provider_ref = await self._provider_ref(OrderRef(order_id=outcome.order_id))
+        await self._provider.cancel_session(
+            provider_ref, idempotency_key=f"order:{outcome.order_id}:cancel"
+        )
+
+    @activity.defn
+    async def expire_order(self, ref: OrderRef) -> None:
+        async with self._sessions() as db:
+            await orders.mark_order_expired(db, order_id=ref.order_id)
+            await db.commit()
+
+    @activity.defn
+    async def send_receipt(self, ref: OrderRef) -> None:
+        async with self._sessions() as db:
+            order = await orders.get_order(db, order_id=ref.order_id, user_id=None)
+            user = await accounts.get_user(db, user_id=order.user_id)
+        channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
+        if destination is None:
+            return
+        amount = format_money(order.total_minor, order.currency)
+        link = f"{self._base_url}/api/v1/orders/{order.id}/receipt"
+        await notifications.deliver(
+            self._sessions,
+            self._notifier,
+            idempotency_key=f"order:{order.id}:receipt",
+            user_id=user.id,
+            channel=channel,
+            destination=destination,
+            template="order_receipt",
+            subject=f"Receipt {order.receipt_number}: your HomePlans purchase",
+            body=f"Thank you! We received {amount}. Your plans are active. Receipt: {link}",
+            data={"order_id": str(order.id), "receipt_number": order.receipt_number},
+        )
+
+    async def _provider_ref(self, ref: OrderRef) -> str:
+        async with self._sessions() as db:
+            order = await orders.get_order(db, order_id=ref.order_id, user_id=None)
+        if order.provider_ref is None:
+            raise ApplicationError("the order has no payment session yet", type="NoSession")
+        return order.provider_ref
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.create_payment_session,
+            self.check_payment,
+            self.cancel_payment,
+            self.settle_order,
+            self.fail_order,
+            self.expire_order,
+            self.send_receipt,
+        ]

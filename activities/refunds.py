@@ -1,0 +1,38 @@
+"""Refund activities: send one refund to the provider (key `refund:{id}`) and record the result."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.contracts import RefundInput
+from domain.orders import service as orders
+from providers.payments.base import PaymentProvider, ProviderDeclined
+
+
+class RefundActivities:
+    def __init__(
+        self, *, sessions: async_sessionmaker[AsyncSession], provider: PaymentProvider
+    ) -> None:
+        self._sessions = sessions
+        self._provider = provider
+
+    @activity.defn
+    async def issue_refund(self, inp: RefundInput) -> str:
+        async with self._sessions() as db:
+            refund, payment_id = await orders.refund_to_issue(db, refund_id=inp.refund_id)
+        try:
+            result = await self._provider.refund(
+                payment_id,
+                amount_minor=refund.amount_minor,
+                currency=refund.currency,
+                idempotency_key=f"refund:{refund.id}",
+                reason=refund.reason,
+            )
+        except ProviderDeclined as exc:
+            raise ApplicationError(str(exc), type="ProviderDeclined", non_retryable=True) from exc
+        async with self._sessions() as db:
+            await orders.record_refund_result(db, refund_id=refund.id, result=result)
+            await db.commit()
+        return result.status

@@ -1,0 +1,139 @@
+"""How the API drives CheckoutWorkflow and RefundWorkflow: start-or-find, nudge, ask."""
+
+from __future__ import annotations
+
+import uuid
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from core.errors import Conflict
+from core.settings import Settings
+from domain.contracts import (
+    CUSTOMER_ID,
+    FLOW_STATUS,
+    ORDER_ID,
+    CheckoutInput,
+    CheckoutState,
+    CheckoutStatus,
+    PaymentNudge,
+    RefundInput,
+    checkout_workflow_id,
+    refund_workflow_id,
+)
+from providers.payments.base import PaymentSession
+from workflows.checkout import CheckoutWorkflow
+from workflows.refund import RefundWorkflow
+
+
+async def payment_session(
+    temporal: Client, settings: Settings, *, order_id: uuid.UUID, user_id: uuid.UUID
+) -> PaymentSession | None:
+    """Start the order's checkout (or find the running one) and return its payment session.
+
+    None when the order's checkout already ended (paid, failed or expired): an order is checked
+    out once; a new attempt is a new order with a new Idempotency-Key.
+    """
+    operation = WithStartWorkflowOperation(
+        CheckoutWorkflow.run,
+        CheckoutInput(
+            order_id=order_id,
+            user_id=user_id,
+            timeout_seconds=settings.checkout_timeout_seconds,
+            reconcile_every_seconds=settings.checkout_reconcile_seconds,
+        ),
+        id=checkout_workflow_id(order_id),
+        task_queue=settings.temporal_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CUSTOMER_ID, str(user_id)),
+                SearchAttributePair(ORDER_ID, str(order_id)),
+                SearchAttributePair(FLOW_STATUS, CheckoutStatus.creating_session.value),
+            ]
+        ),
+        static_summary=f"checkout of order {order_id}",
+    )
+    try:
+        return await temporal.execute_update_with_start_workflow(
+            CheckoutWorkflow.payment_session, start_workflow_operation=operation
+        )
+    except WorkflowAlreadyStartedError:
+        return None
+
+
+async def nudge(
+    temporal: Client, *, order_id: uuid.UUID, source: str, event_id: str | None = None
+) -> bool:
+    """Tell the order's checkout that the payment may have moved. False if it already ended."""
+    handle = temporal.get_workflow_handle_for(CheckoutWorkflow.run, checkout_workflow_id(order_id))
+    try:
+        await handle.signal(
+            CheckoutWorkflow.payment_event, PaymentNudge(source=source, event_id=event_id)
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> CheckoutState:
+    """The app says it paid: the workflow asks the provider now and answers with the outcome."""
+    handle = temporal.get_workflow_handle_for(CheckoutWorkflow.run, checkout_workflow_id(order_id))
+    try:
+        return await handle.execute_update(
+            CheckoutWorkflow.confirm_payment, PaymentNudge(source=source)
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise Conflict(getattr(exc.cause, "message", None) or str(exc)) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return await handle.query(CheckoutWorkflow.state)
+        raise
+
+
+async def checkout_state(temporal: Client, *, order_id: uuid.UUID) -> CheckoutState | None:
+    handle = temporal.get_workflow_handle_for(CheckoutWorkflow.run, checkout_workflow_id(order_id))
+    try:
+        return await handle.query(CheckoutWorkflow.state)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+async def start_refund(
+    temporal: Client,
+    settings: Settings,
+    *,
+    refund_id: uuid.UUID,
+    order_id: uuid.UUID,
+    user_id: uuid.UUID,
+) -> None:
+    await temporal.start_workflow(
+        RefundWorkflow.run,
+        RefundInput(refund_id=refund_id, order_id=order_id, user_id=user_id),
+        id=refund_workflow_id(refund_id),
+        task_queue=settings.temporal_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CUSTOMER_ID, str(user_id)),
+                SearchAttributePair(ORDER_ID, str(order_id)),
+            ]
+        ),
+        static_summary=f"refund {refund_id} of order {order_id}",
+    )

@@ -1,0 +1,89 @@
+"""Staff: orders and the payment ledger (reads only). Refunds are started by the checkout routes,
+since they run through a workflow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from pydantic import AwareDatetime
+
+from api.deps import SessionDep, StaffUser
+from api.routes.orders import receipt_response
+from domain.orders import service as orders
+from domain.orders.models import LedgerKind, OrderStatus
+from domain.orders.schemas import AdminOrderDetailOut, AdminOrderOut, LedgerEntryOut
+from domain.types import Page
+from providers.payments.base import ProviderName
+
+router = APIRouter(prefix="/admin", tags=["admin: orders"])
+
+
+@router.get("/transactions", response_model=Page[LedgerEntryOut])
+async def list_transactions(
+    _staff: StaffUser,
+    db: SessionDep,
+    provider: ProviderName | None = None,
+    kind: LedgerKind | None = None,
+    order_id: uuid.UUID | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="From this time (inclusive)")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Before this time")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[LedgerEntryOut]:
+    """The payment ledger, newest first: sessions, captures, failures, cancellations, refunds."""
+    rows, total = await orders.list_ledger(
+        db,
+        provider=provider,
+        kind=kind,
+        order_id=order_id,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return Page[LedgerEntryOut](
+        items=[LedgerEntryOut.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/orders", response_model=Page[AdminOrderOut])
+async def list_orders(
+    _staff: StaffUser,
+    db: SessionDep,
+    order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
+    user_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[AdminOrderOut]:
+    """Every customer's orders, newest first, optionally of one status or one customer."""
+    rows, total = await orders.list_orders(
+        db, user_id=user_id, status=order_status, limit=limit, offset=offset
+    )
+    return Page[AdminOrderOut](
+        items=[AdminOrderOut.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/orders/{order_id}", response_model=AdminOrderDetailOut)
+async def read_order(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> AdminOrderDetailOut:
+    """One order with its status history, ledger entries, refunds and subscriptions."""
+    return await orders.admin_order_detail(db, order_id=order_id)
+
+
+@router.get(
+    "/orders/{order_id}/receipt",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}, "description": "The receipt as an HTML page"}},
+)
+async def read_receipt(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> HTMLResponse:
+    """Any paid order's receipt."""
+    return receipt_response(await orders.receipt_document(db, order_id=order_id, user_id=None))

@@ -1,0 +1,112 @@
+"""Checkout: turn the cart into an order and hand back its payment session; confirm payment."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+from pydantic import BaseModel
+
+from api import checkouts
+from api.deps import CurrentUser, PaymentsDep, SessionDep, SettingsDep, TemporalDep
+from core.errors import Conflict
+from domain.contracts import CheckoutState
+from domain.orders import service as orders
+from domain.orders.schemas import CheckoutIn, OrderOut, PaymentConfirmationIn
+from providers.payments.base import InvalidSignature, PaymentSession
+
+router = APIRouter(tags=["checkout"])
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_\-:.]+$",
+        description="A key the app makes once per purchase attempt (e.g. a UUID). Sending the same "
+        "key again, even concurrently, returns the same order and payment session.",
+    ),
+]
+
+
+class CheckoutOut(BaseModel):
+    order: OrderOut
+    payment: PaymentSession | None
+    checkout: CheckoutState | None
+
+
+def _request_hash(body: CheckoutIn) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@router.post(
+    "/checkout",
+    response_model=CheckoutOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "the same Idempotency-Key again: the same order"}},
+)
+async def checkout(
+    body: CheckoutIn,
+    idempotency_key: IdempotencyKey,
+    user: CurrentUser,
+    db: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+) -> CheckoutOut:
+    """Create the order from the cart and start paying for it."""
+    order, created = await orders.create_order_from_cart(
+        db,
+        user_id=user.id,
+        idempotency_key=idempotency_key,
+        request_hash=_request_hash(body),
+        provider=settings.payments_provider,
+        item_ids=body.item_ids,
+    )
+    await db.commit()
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    session = await checkouts.payment_session(
+        temporal, settings, order_id=order.id, user_id=user.id
+    )
+    state = await checkouts.checkout_state(temporal, order_id=order.id)
+    await db.refresh(order)
+    return CheckoutOut(order=OrderOut.model_validate(order), payment=session, checkout=state)
+
+
+@router.post("/orders/{order_id}/confirm", response_model=CheckoutState)
+async def confirm_payment(
+    order_id: uuid.UUID,
+    body: PaymentConfirmationIn,
+    user: CurrentUser,
+    db: SessionDep,
+    temporal: TemporalDep,
+    payments: PaymentsDep,
+) -> CheckoutState:
+    """The app finished paying: send the provider's handler response (Razorpay: order id,
+    payment id, signature). The order is checked with the provider at once."""
+    order = await orders.get_order(db, order_id=order_id, user_id=user.id)
+    if order.provider_ref is None:
+        raise Conflict("this order has no payment session yet")
+    try:
+        payments.verify_client_confirmation(order.provider_ref, body.model_dump(exclude_none=True))
+    except InvalidSignature as exc:
+        raise Conflict(f"the payment confirmation does not verify: {exc}") from exc
+    return await checkouts.confirm(temporal, order_id=order.id, source="client")
+
+
+@router.get("/orders/{order_id}/checkout", response_model=CheckoutState)
+async def checkout_progress(
+    order_id: uuid.UUID, user: CurrentUser, db: SessionDep, temporal: TemporalDep
+) -> CheckoutState:
+    """The live state of the order's checkout (from its workflow)."""
+    order = await orders.get_order(db, order_id=order_id, user_id=user.id)
+    state = await checkouts.checkout_state(temporal, order_id=order.id)
+    if state is None:
+        raise Conflict("this order's checkout has not started")
+    return state

@@ -1,0 +1,95 @@
+"""The sandbox payment page: the embedded default's stand-in for a provider's checkout screen.
+
+Reached by the session's unguessable id alone (a capability link, like a provider's hosted page).
+Approving or declining only nudges the order's checkout, which then asks the sandbox provider,
+exactly as it would ask Stripe or Razorpay after a webhook.
+"""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from api import checkouts
+from api.deps import PaymentsDep, SessionDep, TemporalDep
+from core.errors import NotFound
+from domain.money import format_money
+from domain.orders import service as orders
+from providers.payments import sandbox
+from providers.payments.base import PaymentStatus
+
+router = APIRouter(prefix="/sandbox/payments", tags=["sandbox payments"])
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sandbox payment</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}}
+button{{font-size:1rem;padding:.6rem 1.2rem;margin-right:.5rem}}</style></head><body>
+<h1>Sandbox payment</h1>
+<p>{description}</p>
+<p><strong>{amount}</strong> &middot; status: <strong id="status">{status}</strong></p>
+{actions}
+<p><small>No money moves: this is the embedded test provider.</small></p>
+</body></html>"""
+
+ACTIONS = """<form method="post" action="{base}/approve" style="display:inline">
+<button type="submit">Approve</button></form>
+<form method="post" action="{base}/decline" style="display:inline">
+<button type="submit">Decline</button></form>"""
+
+
+def _require_sandbox(payments: PaymentsDep) -> None:
+    if payments.name != "sandbox":
+        raise NotFound("the sandbox payment provider is not in use here")
+
+
+@router.get("/{session_id}", response_class=HTMLResponse)
+async def page(session_id: str, db: SessionDep, payments: PaymentsDep) -> HTMLResponse:
+    """The page where a test payment is approved or declined."""
+    _require_sandbox(payments)
+    row = await sandbox.get_payment(db, session_id)
+    if row is None:
+        raise NotFound("no such sandbox payment")
+    actions = (
+        ACTIONS.format(base=f"/api/v1/sandbox/payments/{row.id}") if row.status == "pending" else ""
+    )
+    return HTMLResponse(
+        PAGE.format(
+            description=html.escape(row.description or row.reference),
+            amount=html.escape(format_money(row.amount_minor, row.currency)),
+            status=html.escape(row.status),
+            actions=actions,
+        )
+    )
+
+
+@router.post("/{session_id}/approve", response_model=PaymentStatus)
+async def approve(
+    session_id: str, db: SessionDep, payments: PaymentsDep, temporal: TemporalDep
+) -> PaymentStatus:
+    """Approve the test payment (the customer "pays")."""
+    _require_sandbox(payments)
+    status = await sandbox.approve(db, session_id)
+    await db.commit()
+    await _nudge(db, temporal, session_id)
+    return status
+
+
+@router.post("/{session_id}/decline", response_model=PaymentStatus)
+async def decline(
+    session_id: str, db: SessionDep, payments: PaymentsDep, temporal: TemporalDep
+) -> PaymentStatus:
+    """Decline the test payment (as a bank would)."""
+    _require_sandbox(payments)
+    status = await sandbox.decline(db, session_id, "declined on the sandbox payment page")
+    await db.commit()
+    await _nudge(db, temporal, session_id)
+    return status
+
+
+async def _nudge(db: SessionDep, temporal: TemporalDep, session_id: str) -> None:
+    order = await orders.find_order_by_provider_ref(db, provider="sandbox", provider_ref=session_id)
+    if order is not None:
+        await checkouts.nudge(temporal, order_id=order.id, source="sandbox")

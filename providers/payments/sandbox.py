@@ -1,0 +1,268 @@
+"""The sandbox payment provider: the embedded default, no account and no network needed.
+
+A session is a `sandbox_payments` row. The customer (or a developer) opens its `approve_url`, the
+API's sandbox page, and approves or declines it; that page calls `approve` / `decline` below. No
+money moves and nothing leaves the machine. The rules mirror a real provider where it matters to
+the checkout: creating is idempotent by key, a decided payment never flips, cancelling a payment
+that was approved just before reports `succeeded`, and refunds never exceed what was paid.
+
+The sandbox sends no webhooks: after approving or declining, the page tells the checkout workflow
+(as a webhook would), and the workflow asks `fetch_payment` as it does with any provider.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import Conflict, NotFound
+from providers.payments.base import (
+    InvalidSignature,
+    PaymentRequest,
+    PaymentSession,
+    PaymentState,
+    PaymentStatus,
+    ProviderDeclined,
+    ProviderName,
+    RefundResult,
+    WebhookEvent,
+)
+from providers.payments.sandbox_models import SandboxPayment, SandboxRefund
+
+SESSION_ID = re.compile(r"^sbx_[A-Za-z0-9_-]{24}$")
+DEFAULT_DECLINE_REASON = "Declined in the payment sandbox"
+
+
+def new_id(prefix: str) -> str:
+    """`prefix` + 24 URL-safe random characters (144 bits)."""
+    return prefix + secrets.token_urlsafe(18)
+
+
+def payment_status(row: SandboxPayment) -> PaymentStatus:
+    succeeded = row.status == PaymentState.succeeded
+    return PaymentStatus(
+        provider_ref=row.id,
+        state=PaymentState(row.status),
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        payment_id=row.id if succeeded else None,
+        method="sandbox" if succeeded else None,
+        failure_reason=row.failure_reason,
+    )
+
+
+async def get_payment(db: AsyncSession, session_id: str) -> SandboxPayment | None:
+    """The session, for the sandbox page to show what is being paid (None if unknown)."""
+    if not SESSION_ID.match(session_id):
+        return None
+    return await db.get(SandboxPayment, session_id)
+
+
+async def _locked(db: AsyncSession, session_id: str) -> SandboxPayment:
+    row = None
+    if SESSION_ID.match(session_id):
+        row = (
+            await db.execute(
+                select(SandboxPayment)
+                .where(SandboxPayment.id == session_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("No such sandbox payment")
+    return row
+
+
+async def approve(db: AsyncSession, session_id: str) -> PaymentStatus:
+    """Approve a pending session (the customer "pays"). Approving it again changes nothing;
+    a declined or cancelled session is refused with Conflict. The caller commits."""
+    row = await _locked(db, session_id)
+    if row.status == PaymentState.pending:
+        row.status = PaymentState.succeeded
+        row.failure_reason = None
+        await db.flush()
+    elif row.status == PaymentState.failed:
+        raise Conflict("This payment was declined; it cannot be approved any more")
+    elif row.status == PaymentState.cancelled:
+        raise Conflict("This payment was cancelled (the order expired); it cannot be paid")
+    return payment_status(row)
+
+
+async def decline(db: AsyncSession, session_id: str, reason: str | None = None) -> PaymentStatus:
+    """Decline a pending session with a reason the customer will see. Declining it again changes
+    nothing; an approved or cancelled session is refused with Conflict. The caller commits."""
+    row = await _locked(db, session_id)
+    if row.status == PaymentState.pending:
+        row.status = PaymentState.failed
+        row.failure_reason = (reason or "").strip()[:500] or DEFAULT_DECLINE_REASON
+        await db.flush()
+    elif row.status == PaymentState.succeeded:
+        raise Conflict("This payment was approved; it cannot be declined any more")
+    elif row.status == PaymentState.cancelled:
+        raise Conflict("This payment was cancelled (the order expired)")
+    return payment_status(row)
+
+
+class SandboxProvider:
+    name: ProviderName = "sandbox"
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, public_base_url: str) -> None:
+        self._sessions = sessions
+        self._base_url = public_base_url.rstrip("/")
+
+    def _session(self, row: SandboxPayment) -> PaymentSession:
+        return PaymentSession(
+            provider=self.name,
+            provider_ref=row.id,
+            amount_minor=row.amount_minor,
+            currency=row.currency,
+            approve_url=f"{self._base_url}/api/v1/sandbox/payments/{row.id}",
+        )
+
+    async def create_session(
+        self, request: PaymentRequest, *, idempotency_key: str
+    ) -> PaymentSession:
+        currency = request.currency.upper()
+        async with self._sessions() as db:
+            await db.execute(
+                insert(SandboxPayment)
+                .values(
+                    id=new_id("sbx_"),
+                    reference=request.reference,
+                    description=request.description,
+                    amount_minor=request.amount_minor,
+                    currency=currency,
+                    status=PaymentState.pending.value,
+                    idempotency_key=idempotency_key,
+                )
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+            row = (
+                await db.execute(
+                    select(SandboxPayment).where(SandboxPayment.idempotency_key == idempotency_key)
+                )
+            ).scalar_one()
+            await db.commit()
+        if (row.reference, row.amount_minor, row.currency) != (
+            request.reference,
+            request.amount_minor,
+            currency,
+        ):
+            # What Stripe answers to a reused key with other parameters: a bug, never retried.
+            raise ProviderDeclined(
+                "idempotency key already used for a different payment "
+                f"({row.reference}, {row.amount_minor} {row.currency})"
+            )
+        return self._session(row)
+
+    async def fetch_payment(self, provider_ref: str) -> PaymentStatus:
+        async with self._sessions() as db:
+            row = await get_payment(db, provider_ref)
+        if row is None:
+            raise ProviderDeclined(f"no sandbox payment {provider_ref!r}")
+        return payment_status(row)
+
+    async def cancel_session(self, provider_ref: str, *, idempotency_key: str) -> PaymentStatus:
+        """Pending -> cancelled. Anything decided stays as it is: `succeeded` if the customer
+        approved just before (the caller treats it as paid), `failed` if it was declined."""
+        async with self._sessions() as db:
+            try:
+                row = await _locked(db, provider_ref)
+            except NotFound as exc:
+                raise ProviderDeclined(f"no sandbox payment {provider_ref!r}") from exc
+            if row.status == PaymentState.pending:
+                row.status = PaymentState.cancelled
+            status = payment_status(row)
+            await db.commit()
+        return status
+
+    async def refund(
+        self,
+        payment_id: str,
+        *,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+        reason: str | None = None,
+    ) -> RefundResult:
+        if amount_minor <= 0:
+            raise ProviderDeclined("a refund amount must be positive")
+        async with self._sessions() as db:
+            try:
+                # The lock serialises refunds of one payment, so two cannot both pass the check
+                # of what is left.
+                payment = await _locked(db, payment_id)
+            except NotFound as exc:
+                raise ProviderDeclined(f"no sandbox payment {payment_id!r}") from exc
+            existing = (
+                await db.execute(
+                    select(SandboxRefund).where(SandboxRefund.idempotency_key == idempotency_key)
+                )
+            ).scalar_one_or_none()
+            if existing is not None:  # a retry: answer with the first attempt's refund
+                if (existing.payment_id, existing.amount_minor) != (payment_id, amount_minor):
+                    raise ProviderDeclined(
+                        "idempotency key already used for a different refund "
+                        f"({existing.payment_id}, {existing.amount_minor})"
+                    )
+                return RefundResult(
+                    provider_refund_id=existing.id,
+                    amount_minor=existing.amount_minor,
+                    status="succeeded",
+                )
+            if payment.status != PaymentState.succeeded:
+                raise ProviderDeclined(f"payment {payment_id} was not paid; nothing to refund")
+            if currency.upper() != payment.currency:
+                raise ProviderDeclined(
+                    f"payment {payment_id} was made in {payment.currency}, not {currency.upper()}"
+                )
+            refunded = (
+                await db.execute(
+                    select(func.coalesce(func.sum(SandboxRefund.amount_minor), 0)).where(
+                        SandboxRefund.payment_id == payment_id
+                    )
+                )
+            ).scalar_one()
+            left = payment.amount_minor - int(refunded)
+            if amount_minor > left:
+                raise ProviderDeclined(
+                    f"refund of {amount_minor} exceeds the {left} {payment.currency} left to refund"
+                )
+            refund_id = new_id("sbxre_")
+            db.add(
+                SandboxRefund(
+                    id=refund_id,
+                    payment_id=payment_id,
+                    amount_minor=amount_minor,
+                    idempotency_key=idempotency_key,
+                )
+            )
+            await db.commit()
+        return RefundResult(
+            provider_refund_id=refund_id, amount_minor=amount_minor, status="succeeded"
+        )
+
+    async def ensure_customer(
+        self, user_id: str, email: str | None, *, idempotency_key: str
+    ) -> str | None:
+        """The sandbox keeps no customers and no saved methods."""
+        return None
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        raise InvalidSignature("the payment sandbox sends no webhooks")
+
+    def verify_client_confirmation(self, provider_ref: str, payload: Mapping[str, Any]) -> str:
+        """The sandbox signs nothing: the confirmation only has to name this session. Whether it
+        exists and was approved is what the caller's `fetch_payment` then says (this method is
+        synchronous and cannot read the database)."""
+        named = payload.get("session_id", provider_ref)
+        if not SESSION_ID.match(provider_ref) or named != provider_ref:
+            raise InvalidSignature("the confirmation does not name this sandbox payment")
+        return provider_ref

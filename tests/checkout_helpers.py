@@ -1,0 +1,56 @@
+"""Shared steps of the checkout tests: a shop with a plan, a customer with a cart, a checkout."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.catalog_helpers import add_active_plan, add_categories, make_admin
+from tests.orders_helpers import Customer, add_to_cart, customer
+
+
+async def shop_with_cart(
+    api: httpx.AsyncClient, db: AsyncSession, email: str = "buyer@example.com"
+) -> tuple[Customer, dict[str, Any]]:
+    """An active plan (2,999.00 INR incl. 18% GST), and a customer with it in the cart."""
+    admin = await make_admin(api, db)
+    await add_categories(api, admin)
+    plan = await add_active_plan(api, admin)
+    return await buyer_with_cart(api, plan, email), plan
+
+
+async def buyer_with_cart(api: httpx.AsyncClient, plan: dict[str, Any], email: str) -> Customer:
+    """Another customer, with an address and `plan` in the cart."""
+    buyer = await customer(api, email)
+    await add_to_cart(api, buyer, plan["id"])
+    return buyer
+
+
+async def checkout(
+    api: httpx.AsyncClient,
+    who: Customer,
+    key: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> httpx.Response:
+    return await api.post(
+        "/checkout",
+        json=body or {},
+        headers={**who.headers, "Idempotency-Key": key or f"key-{uuid.uuid4()}"},
+    )
+
+
+async def wait_for_order(
+    api: httpx.AsyncClient, who: Customer, order_id: str, statuses: set[str], attempts: int = 200
+) -> dict[str, Any]:
+    """Poll the order (as the app does) until it reaches one of `statuses`; bounded."""
+    order: dict[str, Any] = {}
+    for _ in range(attempts):
+        order = (await api.get(f"/orders/{order_id}", headers=who.headers)).json()
+        if order.get("status") in statuses:
+            return order
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order {order_id} never reached {statuses}: {order}")

@@ -1,0 +1,343 @@
+"""A local Stripe API for the real `stripe` SDK: just what our provider calls.
+
+Endpoints: POST /v1/payment_intents, GET /v1/payment_intents/{id} (with `expand[]`),
+POST /v1/payment_intents/{id}/cancel, POST /v1/refunds, POST /v1/customers. Bodies are
+form-encoded like Stripe's (`metadata[order_id]=...`); the recorded params keep Stripe's wire
+strings ("149900", "true").
+
+Idempotency as Stripe does it: a POST with an `Idempotency-Key` seen before and the same
+parameters is answered with the stored response (header `Idempotent-Replayed: true`, nothing
+created); the same key with other parameters is a 400 `idempotency_error`.
+
+Test controls stand in for the customer: `succeed`, `decline`, `process`, `require_action`.
+`webhook()` builds an event body and its `Stripe-Signature` header with Stripe's scheme.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.fakes import FakeServer, Recorded, Response, json_response, random_id
+
+API_KEY = "sk_test_fake_0123456789"
+WEBHOOK_SECRET = "whsec_fake_0123456789abcdef"
+CANCELABLE = {
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+}
+
+
+def form_decode(text: str) -> dict[str, Any]:
+    """Stripe's nested form encoding back into dicts and lists (values stay strings)."""
+    root: dict[str, Any] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        parts = re.findall(r"[^\[\]]+", key)
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    result = _listify(root)
+    assert isinstance(result, dict)
+    return result
+
+
+def _listify(node: Any) -> Any:
+    if isinstance(node, dict):
+        converted = {key: _listify(value) for key, value in node.items()}
+        if converted and all(key.isdigit() for key in converted):
+            return [converted[key] for key in sorted(converted, key=int)]
+        return converted
+    return node
+
+
+def _error(
+    status: int,
+    message: str,
+    *,
+    type: str = "invalid_request_error",
+    code: str | None = None,
+    param: str | None = None,
+    **extra: Any,
+) -> tuple[int, dict[str, Any]]:
+    error: dict[str, Any] = {"type": type, "message": message}
+    if code:
+        error["code"] = code
+    if param:
+        error["param"] = param
+    error.update(extra)
+    return status, {"error": error}
+
+
+def sign(payload: bytes | str, secret: str, timestamp: int) -> str:
+    """`Stripe-Signature`: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<payload>"))."""
+    text = payload.decode() if isinstance(payload, bytes) else payload
+    mac = hmac.new(secret.encode(), f"{timestamp}.{text}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class FakeStripe(FakeServer):
+    def __init__(self, *, api_key: str = API_KEY, webhook_secret: str = WEBHOOK_SECRET) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.payment_intents: dict[str, dict[str, Any]] = {}
+        self.payment_methods: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
+        self._charges: dict[str, str] = {}  # charge id -> PaymentIntent id
+        self._idempotent: dict[str, tuple[tuple[str, str, Any], Response]] = {}
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def dispatch(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        params = form_decode(body.decode() if method == "POST" else query)
+        record = Recorded(method=method, path=path, params=params, headers=headers)
+        with self.lock:
+            self.requests.append(record)
+            if headers.get("authorization") != f"Bearer {self.api_key}":
+                return json_response(
+                    *_error(401, "Invalid API Key provided", code="api_key_invalid")
+                )
+            key = headers.get("idempotency-key")
+            fingerprint = (method, path, params)
+            if method == "POST" and key and key in self._idempotent:
+                seen, response = self._idempotent[key]
+                if seen != fingerprint:
+                    return json_response(
+                        *_error(
+                            400,
+                            "Keys for idempotent requests can only be used with the same "
+                            "parameters they were first used with.",
+                            type="idempotency_error",
+                        )
+                    )
+                record.replayed = True
+                status, out_headers, payload = response
+                return status, {**out_headers, "Idempotent-Replayed": "true"}, payload
+            status, answer = self._route(method, path, params)
+            response = json_response(status, answer, {"Request-Id": random_id("req_")})
+            if method == "POST" and key and status < 500:
+                self._idempotent[key] = (fingerprint, response)
+            return response
+
+    def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")
+        if parts[:2] == ["v1", "payment_intents"]:
+            if method == "POST" and len(parts) == 2:
+                return self._create_intent(params)
+            if len(parts) >= 3 and parts[2] not in self.payment_intents:
+                return _error(
+                    404,
+                    f"No such payment_intent: '{parts[2]}'",
+                    code="resource_missing",
+                    param="intent",
+                )
+            if method == "GET" and len(parts) == 3:
+                return 200, self._render(parts[2], params.get("expand") or [])
+            if method == "POST" and len(parts) == 4 and parts[3] == "cancel":
+                return self._cancel(parts[2], params)
+        if method == "POST" and parts == ["v1", "refunds"]:
+            return self._refund(params)
+        if method == "POST" and parts == ["v1", "customers"]:
+            customer: dict[str, Any] = {
+                "id": random_id("cus_"),
+                "object": "customer",
+                "email": params.get("email"),
+                "metadata": params.get("metadata") or {},
+                "created": int(time.time()),
+            }
+            self.customers[customer["id"]] = customer
+            return 200, customer
+        return _error(404, f"Unrecognized request URL ({method}: {path})")
+
+    def _create_intent(self, params: dict[str, Any]) -> tuple[int, Any]:
+        try:
+            amount = int(params["amount"])
+        except (KeyError, ValueError):
+            return _error(400, "Missing or invalid integer: amount", param="amount")
+        if amount <= 0:
+            return _error(400, "Amount must be at least 1", param="amount")
+        if not params.get("currency"):
+            return _error(400, "Missing required param: currency.", param="currency")
+        if params.get("customer") and params["customer"] not in self.customers:
+            return _error(400, f"No such customer: '{params['customer']}'", param="customer")
+        pi_id = random_id("pi_", 24)
+        intent = {
+            "id": pi_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": 0,
+            "currency": params["currency"],
+            "status": "requires_payment_method",
+            "client_secret": f"{pi_id}_secret_{random_id('', 24)}",
+            "description": params.get("description"),
+            "metadata": params.get("metadata") or {},
+            "receipt_email": params.get("receipt_email"),
+            "customer": params.get("customer"),
+            "setup_future_usage": params.get("setup_future_usage"),
+            "automatic_payment_methods": {
+                "enabled": (params.get("automatic_payment_methods") or {}).get("enabled") == "true"
+            },
+            "payment_method": None,
+            "latest_charge": None,
+            "last_payment_error": None,
+            "cancellation_reason": None,
+            "canceled_at": None,
+            "created": int(time.time()),
+            "livemode": False,
+        }
+        self.payment_intents[pi_id] = intent
+        return 200, self._render(pi_id, [])
+
+    def _render(self, pi_id: str, expand: list[str]) -> dict[str, Any]:
+        intent = copy.deepcopy(self.payment_intents[pi_id])
+        if "payment_method" in expand and intent["payment_method"]:
+            intent["payment_method"] = copy.deepcopy(self.payment_methods[intent["payment_method"]])
+        return intent
+
+    def _cancel(self, pi_id: str, params: dict[str, Any]) -> tuple[int, Any]:
+        intent = self.payment_intents[pi_id]
+        if intent["status"] not in CANCELABLE:
+            return _error(
+                400,
+                "You cannot cancel this PaymentIntent because it has a status of "
+                f"{intent['status']}. Only a PaymentIntent with one of the following statuses "
+                "may be canceled: " + ", ".join(sorted(CANCELABLE)) + ".",
+                code="payment_intent_unexpected_state",
+                payment_intent=self._render(pi_id, []),
+            )
+        intent["status"] = "canceled"
+        intent["cancellation_reason"] = params.get("cancellation_reason")
+        intent["canceled_at"] = int(time.time())
+        return 200, self._render(pi_id, [])
+
+    def _refund(self, params: dict[str, Any]) -> tuple[int, Any]:
+        pi_id = params.get("payment_intent") or self._charges.get(params.get("charge") or "")
+        if not pi_id or pi_id not in self.payment_intents:
+            return _error(404, "No such payment_intent or charge", code="resource_missing")
+        intent = self.payment_intents[pi_id]
+        if intent["status"] != "succeeded":
+            return _error(
+                400,
+                f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
+                code="charge_not_refundable",
+            )
+        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == pi_id)
+        left = intent["amount"] - refunded
+        amount = int(params.get("amount") or left)
+        if amount <= 0 or amount > left:
+            code = "charge_already_refunded" if left == 0 else "amount_too_large"
+            return _error(
+                400,
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                code=code,
+                param="amount",
+            )
+        refund = {
+            "id": random_id("re_", 24),
+            "object": "refund",
+            "amount": amount,
+            "currency": intent["currency"],
+            "payment_intent": pi_id,
+            "charge": intent["latest_charge"],
+            "status": "succeeded",
+            "reason": params.get("reason"),
+            "metadata": params.get("metadata") or {},
+            "created": int(time.time()),
+        }
+        self.refunds[refund["id"]] = refund
+        return 200, refund
+
+    # --- what the customer does (test controls) ---------------------------------------------
+
+    def succeed(self, pi_id: str, payment_method: dict[str, Any] | None = None) -> str:
+        """The customer pays (card by default); returns the charge id."""
+        card = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030, "wallet": None}
+        card.update(payment_method or {})
+        with self.lock:
+            intent = self.payment_intents[pi_id]
+            pm_id = random_id("pm_", 24)
+            self.payment_methods[pm_id] = {
+                "id": pm_id,
+                "object": "payment_method",
+                "type": "card",
+                "card": card,
+                "customer": intent["customer"] if intent["setup_future_usage"] else None,
+            }
+            charge_id = random_id("ch_", 24)
+            self._charges[charge_id] = pi_id
+            intent.update(
+                status="succeeded",
+                amount_received=intent["amount"],
+                payment_method=pm_id,
+                latest_charge=charge_id,
+                last_payment_error=None,
+            )
+            return charge_id
+
+    def decline(
+        self, pi_id: str, message: str = "Your card was declined.", code: str = "card_declined"
+    ) -> None:
+        """A payment attempt fails: the PaymentIntent goes back to requires_payment_method."""
+        with self.lock:
+            self.payment_intents[pi_id].update(
+                status="requires_payment_method",
+                last_payment_error={
+                    "type": "card_error",
+                    "code": code,
+                    "decline_code": "generic_decline",
+                    "message": message,
+                },
+            )
+
+    def process(self, pi_id: str) -> None:
+        with self.lock:
+            self.payment_intents[pi_id]["status"] = "processing"
+
+    def require_action(self, pi_id: str) -> None:
+        with self.lock:
+            self.payment_intents[pi_id]["status"] = "requires_action"
+
+    # --- webhooks ---------------------------------------------------------------------------
+
+    def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": random_id("evt_", 24),
+            "object": "event",
+            "api_version": "2025-01-01",
+            "created": int(time.time()),
+            "type": event_type,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "data": {"object": obj},
+        }
+
+    def webhook(
+        self,
+        event_type: str,
+        obj: dict[str, Any],
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """A delivery as Stripe sends it: (raw body, headers with `Stripe-Signature`)."""
+        body = json.dumps(self.event(event_type, obj)).encode()
+        when = int(time.time()) if timestamp is None else timestamp
+        signature = sign(body, secret or self.webhook_secret, when)
+        return body, {"Content-Type": "application/json", "Stripe-Signature": signature}
+
+    def intent(self, pi_id: str) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self.payment_intents[pi_id])

@@ -1,0 +1,152 @@
+"""Buying plans with the embedded sandbox provider: the whole path through the API, the
+CheckoutWorkflow and its activities, on a real Temporal server and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.notifications.models import Notification
+from domain.orders.models import LedgerEntry, Subscription
+from providers.payments.sandbox_models import SandboxPayment
+from tests.checkout_helpers import buyer_with_cart, checkout, shop_with_cart, wait_for_order
+
+
+async def _count(db: AsyncSession, model: type, *where: ColumnElement[bool]) -> int:
+    result = await db.execute(select(func.count()).select_from(model).where(*where))
+    await db.commit()
+    return int(result.scalar_one())
+
+
+async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession) -> None:
+    buyer, plan = await shop_with_cart(api, db)
+    started = await checkout(api, buyer)
+    assert started.status_code == 201, started.text
+    body = started.json()
+    order_id = body["order"]["id"]
+    assert body["order"]["status"] == "pending_payment"
+    assert body["order"]["total_minor"] == 299900
+    payment = body["payment"]
+    assert payment["provider"] == "sandbox"
+    assert payment["amount_minor"] == 299900
+    assert payment["approve_url"].endswith(f"/api/v1/sandbox/payments/{payment['provider_ref']}")
+
+    page = await api.get(f"/sandbox/payments/{payment['provider_ref']}")
+    assert page.status_code == 200
+    assert "2,999.00 INR" in page.text
+
+    approved = await api.post(f"/sandbox/payments/{payment['provider_ref']}/approve")
+    assert approved.status_code == 200
+    order = await wait_for_order(api, buyer, order_id, {"completed", "failed", "expired"})
+    assert order["status"] == "completed"
+    assert order["receipt_number"] is not None
+
+    subs = (
+        (await db.execute(select(Subscription).where(Subscription.order_id == uuid.UUID(order_id))))
+        .scalars()
+        .all()
+    )
+    await db.commit()
+    assert len(subs) == 1
+    assert subs[0].status == "active"
+    assert (subs[0].ends_at - subs[0].starts_at).days == 365
+    assert str(subs[0].plan_id) == plan["id"]
+
+    receipt = await api.get(f"/orders/{order_id}/receipt", headers=buyer.headers)
+    assert receipt.status_code == 200
+    assert f"{order['receipt_number']}" in receipt.text
+    assert await _count(db, Notification, Notification.template == "order_receipt") == 1
+    cart = (await api.get("/cart", headers=buyer.headers)).json()
+    assert cart["items"] == []
+    captured = await _count(
+        db, LedgerEntry, LedgerEntry.order_id == uuid.UUID(order_id), LedgerEntry.kind == "captured"
+    )
+    assert captured == 1
+
+
+async def test_a_declined_payment_fails_the_order_and_keeps_the_cart(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    buyer, _ = await shop_with_cart(api, db)
+    body = (await checkout(api, buyer)).json()
+    ref = body["payment"]["provider_ref"]
+    await api.post(f"/sandbox/payments/{ref}/decline")
+    order = await wait_for_order(api, buyer, body["order"]["id"], {"completed", "failed"})
+    assert order["status"] == "failed"
+    assert "declined" in order["failure_reason"]
+    cart = (await api.get("/cart", headers=buyer.headers)).json()
+    assert len(cart["items"]) == 1
+    # The declined session cannot be approved afterwards.
+    late = await api.post(f"/sandbox/payments/{ref}/approve")
+    assert late.status_code == 409
+
+
+async def test_ten_concurrent_checkouts_with_one_key_make_one_order_and_one_payment(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    buyer, _ = await shop_with_cart(api, db)
+    key = f"same-{uuid.uuid4()}"
+    answers = await asyncio.gather(*(checkout(api, buyer, key) for _ in range(10)))
+    assert sorted(a.status_code for a in answers) == [200] * 9 + [201]
+    orders = {a.json()["order"]["id"] for a in answers}
+    refs = {a.json()["payment"]["provider_ref"] for a in answers}
+    assert len(orders) == 1
+    assert len(refs) == 1
+    assert await _count(db, SandboxPayment) == 1
+
+
+async def test_the_same_key_with_a_different_body_is_refused(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    buyer, _ = await shop_with_cart(api, db)
+    cart = (await api.get("/cart", headers=buyer.headers)).json()
+    first = await checkout(api, buyer, "key-reused-0001")
+    assert first.status_code == 201
+    other = await checkout(
+        api, buyer, "key-reused-0001", body={"item_ids": [cart["items"][0]["id"]]}
+    )
+    assert other.status_code == 409
+    assert "different request" in other.json()["detail"]
+
+
+async def test_a_customer_cannot_see_or_pay_another_customers_order(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    buyer, plan = await shop_with_cart(api, db)
+    order_id = (await checkout(api, buyer)).json()["order"]["id"]
+    intruder = await buyer_with_cart(api, plan, "intruder@example.com")
+    for method, url in (
+        ("GET", f"/orders/{order_id}"),
+        ("GET", f"/orders/{order_id}/checkout"),
+        ("GET", f"/orders/{order_id}/receipt"),
+        ("POST", f"/orders/{order_id}/confirm"),
+    ):
+        response = await api.request(
+            method, url, headers=intruder.headers, json={} if method == "POST" else None
+        )
+        assert response.status_code == 404, (url, response.text)
+
+
+async def test_page_approval_and_client_confirmation_at_once_activate_once(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    buyer, _ = await shop_with_cart(api, db)
+    body = (await checkout(api, buyer)).json()
+    order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
+    await api.post(f"/sandbox/payments/{ref}/approve")
+    confirmations = await asyncio.gather(
+        *(
+            api.post(f"/orders/{order_id}/confirm", headers=buyer.headers, json={"session_id": ref})
+            for _ in range(3)
+        ),
+        api.post(f"/sandbox/payments/{ref}/approve"),
+    )
+    assert all(c.status_code == 200 for c in confirmations), [c.text for c in confirmations]
+    order = await wait_for_order(api, buyer, order_id, {"completed"})
+    assert order["status"] == "completed"
+    assert await _count(db, Subscription, Subscription.order_id == uuid.UUID(order_id)) == 1
+    assert await _count(db, Notification, Notification.template == "order_receipt") == 1

@@ -1,0 +1,206 @@
+"""CheckoutWorkflow: one order from payment session to paid subscriptions, exactly once.
+
+    creating_session -> awaiting_payment -> settling -> completed
+                                         -> failed    (declined: reason kept, cart kept)
+                                         -> expired   (timeout: provider session cancelled)
+
+Nothing that says "paid" is believed: webhooks, the client's confirmation and the sandbox page only
+nudge the workflow, which then asks the provider (`check_payment`). When nothing arrives, the
+workflow asks on its own every `reconcile_every_seconds` and once more at the deadline, and
+cancelling at the deadline reports a payment that landed at the last moment, which is then settled.
+Settlement (ledger, subscriptions, receipt number, saved method) is one idempotent activity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.checkout import CheckoutActivities
+    from domain.contracts import (
+        FLOW_STATUS,
+        CheckoutInput,
+        CheckoutState,
+        CheckoutStatus,
+        OrderOutcome,
+        OrderRef,
+        PaymentNudge,
+        SettleInput,
+    )
+    from providers.payments.base import PaymentSession, PaymentState, PaymentStatus
+
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=["ProviderDeclined", "AmountMismatch"],
+)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+
+@workflow.defn
+class CheckoutWorkflow:
+    @workflow.init
+    def __init__(self, inp: CheckoutInput) -> None:
+        self._inp = inp
+        self._status = CheckoutStatus.creating_session
+        self._session: PaymentSession | None = None
+        self._payment: PaymentStatus | None = None
+        self._failure_reason: str | None = None
+        self._receipt_number: int | None = None
+        self._subscription_ids: list[uuid.UUID] = []
+        self._expires_at: datetime | None = None
+        # Nudges received and provider checks finished: a nudge that arrives during a check
+        # causes one more check, never a lost one.
+        self._nudges = 0
+        self._checks_done = 0
+
+    @workflow.run
+    async def run(self, inp: CheckoutInput) -> CheckoutState:
+        # CustomerId, OrderId and FlowStatus=creating_session are set by the API at start; each
+        # later status is one upsert (an event in the history, so only the ones ops filter on).
+        self._session = await workflow.execute_activity_method(
+            CheckoutActivities.create_payment_session,
+            OrderRef(order_id=inp.order_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+        )
+        self._expires_at = workflow.now() + timedelta(seconds=inp.timeout_seconds)
+        self._set_status(CheckoutStatus.awaiting_payment)
+
+        payment = await self._await_payment()
+        if payment.state == PaymentState.succeeded:
+            await self._settle(payment)
+        elif payment.state == PaymentState.failed:
+            self._failure_reason = payment.failure_reason or "the payment was declined"
+            await workflow.execute_activity_method(
+                CheckoutActivities.fail_order,
+                OrderOutcome(order_id=inp.order_id, reason=self._failure_reason),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
+            self._set_status(CheckoutStatus.failed)
+        else:
+            await workflow.execute_activity_method(
+                CheckoutActivities.expire_order,
+                OrderRef(order_id=inp.order_id),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            self._failure_reason = "the payment was not completed in time"
+            self._set_status(CheckoutStatus.expired)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
+
+    async def _await_payment(self) -> PaymentStatus:
+        """Wait for a nudge, the reconcile tick or the deadline; ask the provider each time."""
+        assert self._expires_at is not None
+        every = timedelta(seconds=self._inp.reconcile_every_seconds)
+        while True:
+            remaining = self._expires_at - workflow.now()
+            if remaining <= timedelta(0):
+                # The deadline: cancel at the provider. A payment that landed just before is
+                # reported as succeeded by the cancel and settled like any other.
+                return await workflow.execute_activity_method(
+                    CheckoutActivities.cancel_payment,
+                    OrderRef(order_id=self._inp.order_id),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=PROVIDER_RETRY,
+                )
+            try:
+                await workflow.wait_condition(
+                    lambda: self._nudges > self._checks_done,
+                    timeout=min(remaining, every),
+                    timeout_summary="payment reconcile or deadline",
+                )
+            except TimeoutError:
+                if workflow.now() >= self._expires_at:
+                    continue  # to the cancel above
+            seen = self._nudges
+            payment = await workflow.execute_activity_method(
+                CheckoutActivities.check_payment,
+                OrderRef(order_id=self._inp.order_id),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
+            self._payment = payment
+            self._checks_done = max(self._checks_done, seen)
+            if payment.state in (PaymentState.succeeded, PaymentState.failed):
+                return payment
+            if payment.state == PaymentState.cancelled:
+                return payment
+
+    async def _settle(self, payment: PaymentStatus) -> None:
+        self._status = CheckoutStatus.settling  # brief; not worth a search-attribute event
+        settled = await workflow.execute_activity_method(
+            CheckoutActivities.settle_order,
+            SettleInput(order_id=self._inp.order_id, payment=payment),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        self._receipt_number = settled.receipt_number
+        self._subscription_ids = list(settled.subscription_ids)
+        await workflow.execute_activity_method(
+            CheckoutActivities.send_receipt,
+            OrderRef(order_id=self._inp.order_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        self._set_status(CheckoutStatus.completed)
+
+    # --- messages ----------------------------------------------------------------------------
+
+    @workflow.update
+    async def payment_session(self) -> PaymentSession:
+        """The payment session, once created: what the API returns from POST /checkout."""
+        await workflow.wait_condition(lambda: self._session is not None)
+        assert self._session is not None
+        return self._session
+
+    @workflow.signal
+    def payment_event(self, nudge: PaymentNudge) -> None:
+        self._nudges += 1
+
+    @workflow.update
+    async def confirm_payment(self, nudge: PaymentNudge) -> CheckoutState:
+        """The app says it paid: check with the provider now and answer with the outcome of that
+        check (still `awaiting_payment` if the provider has not settled it yet)."""
+        self._nudges += 1
+        ticket = self._nudges
+        await workflow.wait_condition(
+            lambda: (
+                self._checks_done >= ticket
+                or self._status
+                not in (CheckoutStatus.creating_session, CheckoutStatus.awaiting_payment)
+            )
+        )
+        await workflow.wait_condition(lambda: self._status not in (CheckoutStatus.settling,))
+        return self.state()
+
+    @confirm_payment.validator
+    def _validate_confirm(self, nudge: PaymentNudge) -> None:
+        if self._status in (CheckoutStatus.failed, CheckoutStatus.expired):
+            raise ValueError(f"this order is {self._status.value}; check out again")
+
+    @workflow.query
+    def state(self) -> CheckoutState:
+        return CheckoutState(
+            order_id=self._inp.order_id,
+            status=self._status,
+            payment_state=self._payment.state.value if self._payment else None,
+            failure_reason=self._failure_reason,
+            receipt_number=self._receipt_number,
+            subscription_ids=self._subscription_ids,
+            expires_at=self._expires_at,
+        )
+
+    def _set_status(self, status: CheckoutStatus) -> None:
+        self._status = status
+        workflow.upsert_search_attributes([FLOW_STATUS.value_set(status.value)])
