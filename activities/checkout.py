@@ -50,14 +50,31 @@ class CheckoutActivities:
         async with self._sessions() as db:
             order = await orders.get_order(db, order_id=ref.order_id, user_id=None)
             user = await accounts.get_user(db, user_id=order.user_id)
-            request = PaymentRequest(
-                reference=str(order.id),
-                amount_minor=order.total_minor,
-                currency=order.currency,
-                description=f"HomePlans order {str(order.id)[:8]}",
-                customer_email=user.email,
-                customer_phone=user.phone,
+            customer_id = await accounts.provider_customer_id(
+                db, user_id=user.id, provider=self._provider.name
             )
+        if customer_id is None:
+            customer_id = await self._provider.ensure_customer(
+                str(user.id), user.email, idempotency_key=f"customer:{user.id}"
+            )
+            if customer_id is not None:
+                async with self._sessions() as db:
+                    customer_id = await accounts.remember_provider_customer(
+                        db,
+                        user_id=user.id,
+                        provider=self._provider.name,
+                        customer_id=customer_id,
+                    )
+                    await db.commit()
+        request = PaymentRequest(
+            reference=str(order.id),
+            amount_minor=order.total_minor,
+            currency=order.currency,
+            description=f"HomePlans order {str(order.id)[:8]}",
+            customer_email=user.email,
+            customer_phone=user.phone,
+            provider_customer_id=customer_id,
+        )
         try:
             session = await self._provider.create_session(
                 request, idempotency_key=f"order:{ref.order_id}:session"

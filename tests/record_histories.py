@@ -15,12 +15,17 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import httpx
 from alembic import command
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.main import create_app
 from core.db import make_engine, make_sessionmaker
 from core.paths import temporal_cli
+from core.settings import Settings
 from devstack.postgres import LocalPostgres, ensure_database
 from domain.accounts import otp
 from domain.accounts import service as accounts
@@ -30,7 +35,9 @@ from domain.contracts import (
     CodeSubmission,
     VerificationPurpose,
     VerificationStart,
+    checkout_workflow_id,
 )
+from tests.checkout_helpers import buyer_with_cart, checkout, shop_with_cart
 from tests.conftest import TEST_OTP_SECRET, alembic_config, free_port, latest_code, make_settings
 from worker import build_worker
 from workflows.account_verification import AccountVerificationWorkflow
@@ -105,9 +112,32 @@ async def record() -> None:
                     path = OUT / f"account_verification_{scenario}.json"
                     path.write_text(history.to_json())
                     print("recorded", path)
+                async with sessions() as db:
+                    await _checkouts(env.client, settings, db)
         finally:
             await env.shutdown()
             await engine.dispose()
+
+
+async def _checkouts(temporal: Client, settings: Settings, db: AsyncSession) -> None:
+    """Sandbox checkouts through the real API: one paid, one declined."""
+    app = create_app(settings, temporal=temporal)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://record/api/v1") as api:
+            buyer, plan = await shop_with_cart(api, db)
+            for scenario in ("paid", "declined"):
+                if scenario == "declined":
+                    buyer = await buyer_with_cart(api, plan, "declined@example.com")
+                body = (await checkout(api, buyer)).json()
+                ref, order_id = body["payment"]["provider_ref"], body["order"]["id"]
+                action = "approve" if scenario == "paid" else "decline"
+                await api.post(f"/sandbox/payments/{ref}/{action}")
+                handle = temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id)))
+                await handle.result()
+                path = OUT / f"checkout_{scenario}.json"
+                path.write_text((await handle.fetch_history()).to_json())
+                print("recorded", path)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@ real one), resends, and replay of recorded histories (determinism across code ch
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,10 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Worker
 
 from core.settings import Settings
 from domain.accounts import otp
@@ -30,7 +27,6 @@ from domain.contracts import (
 from domain.notifications.models import Notification
 from tests.conftest import TEST_OTP_SECRET, latest_code
 from worker import build_worker
-from workflows import WORKFLOWS
 from workflows.account_verification import AccountVerificationWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -177,16 +173,3 @@ async def test_a_retried_send_sends_the_same_code_once(
         .all()
     )
     assert len(rows) == 1
-
-
-@pytest.mark.parametrize(
-    "history_file", sorted(HISTORIES.glob("account_verification_*.json")), ids=lambda p: p.stem
-)
-async def test_recorded_histories_replay_on_todays_code(history_file: Path) -> None:
-    history = WorkflowHistory.from_json(
-        "recorded", json.loads(await asyncio.to_thread(history_file.read_text))
-    )
-
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert result.replay_failure is None, result.replay_failure

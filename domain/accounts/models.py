@@ -161,6 +161,19 @@ class PaymentMethod(UUIDPk, Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class ProviderCustomer(UUIDPk, Base):
+    """The user's customer record at a payment provider (Stripe `cus_...`, Razorpay `cust_...`),
+    made once and kept: saved methods and renewals are charged against it."""
+
+    __tablename__ = "provider_customers"
+    __table_args__ = (UniqueConstraint("user_id", "provider"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class AuthFailure(Base):
     """One failed sign-in or code attempt, counted per key (`ip:...`, `account:...`) over a
     sliding window. Kept in PostgreSQL so every API replica sees the same count."""

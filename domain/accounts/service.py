@@ -22,6 +22,7 @@ from domain.accounts.models import (
     AuthSession,
     Identity,
     PaymentMethod,
+    ProviderCustomer,
     RefreshToken,
     Role,
     User,
@@ -270,6 +271,33 @@ async def load_principal(
     )
     row = (await db.execute(stmt)).first()
     return None if row is None else (row[0], row[1])
+
+
+# --- provider customers -------------------------------------------------------------------------
+
+
+async def provider_customer_id(
+    db: AsyncSession, *, user_id: uuid.UUID, provider: str
+) -> str | None:
+    stmt = select(ProviderCustomer.customer_id).where(
+        ProviderCustomer.user_id == user_id, ProviderCustomer.provider == provider
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def remember_provider_customer(
+    db: AsyncSession, *, user_id: uuid.UUID, provider: str, customer_id: str
+) -> str:
+    """Keep the user's customer id at the provider; the first one recorded wins (a concurrent
+    checkout that made the same customer with the same key records the same id)."""
+    await db.execute(
+        pg_insert(ProviderCustomer)
+        .values(id=uuid.uuid4(), user_id=user_id, provider=provider, customer_id=customer_id)
+        .on_conflict_do_nothing(index_elements=["user_id", "provider"])
+    )
+    kept = await provider_customer_id(db, user_id=user_id, provider=provider)
+    assert kept is not None
+    return kept
 
 
 # --- addresses ----------------------------------------------------------------------------------

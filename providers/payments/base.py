@@ -124,6 +124,13 @@ class PaymentProvider(Protocol):
         """Create (or, with the same key, find again) the payment session for an order."""
         ...
 
+    async def ensure_customer(
+        self, user_id: str, email: str | None, *, idempotency_key: str
+    ) -> str | None:
+        """The provider's customer for this user (saved methods and renewals hang on it), created
+        once per key; None where the provider keeps no customers (the sandbox)."""
+        ...
+
     async def fetch_payment(self, provider_ref: str) -> PaymentStatus:
         """Ask the provider for the current state of a session."""
         ...

@@ -1,0 +1,37 @@
+"""Recorded workflow histories replay on today's workflow code.
+
+A change that would make a running workflow take a different path on replay (a non-determinism
+error in production) fails here before it is deployed. Record new histories with
+`.venv/bin/python -m tests.record_histories` after a deliberate, patched change; keep the old ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows import WORKFLOWS
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def test_there_are_histories_of_every_workflow_that_has_run() -> None:
+    recorded = {p.stem.split("_")[0] for p in HISTORIES.glob("*.json")}
+    assert {"account", "checkout"} <= recorded
+
+
+@pytest.mark.parametrize("history_file", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+async def test_recorded_histories_replay_on_todays_code(history_file: Path) -> None:
+    history = WorkflowHistory.from_json(
+        "recorded", json.loads(await asyncio.to_thread(history_file.read_text))
+    )
+
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
