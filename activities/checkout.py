@@ -7,6 +7,7 @@ Idempotency keys come from the order id (`order:{id}:session`, `order:{id}:cance
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -108,6 +109,9 @@ class CheckoutActivities:
 
     @activity.defn
     async def settle_order(self, inp: SettleInput) -> Settlement:
+        """Record the paid order (ledger, subscriptions, receipt number, saved method) in one
+        transaction, then send the receipt (once: keyed by the order). One activity, because
+        both are idempotent and every activity costs the history six events."""
         async with self._sessions() as db:
             try:
                 result = await orders.settle_paid_order(
@@ -118,6 +122,7 @@ class CheckoutActivities:
                     exc.detail, type="AmountMismatch", non_retryable=True
                 ) from exc
             await db.commit()
+        await self._send_receipt(inp.order_id)
         return Settlement(
             order_id=inp.order_id,
             receipt_number=result.receipt_number,
@@ -150,10 +155,9 @@ class CheckoutActivities:
             await orders.mark_order_expired(db, order_id=ref.order_id)
             await db.commit()
 
-    @activity.defn
-    async def send_receipt(self, ref: OrderRef) -> None:
+    async def _send_receipt(self, order_id: uuid.UUID) -> None:
         async with self._sessions() as db:
-            order = await orders.get_order(db, order_id=ref.order_id, user_id=None)
+            order = await orders.get_order(db, order_id=order_id, user_id=None)
             user = await accounts.get_user(db, user_id=order.user_id)
         channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
         if destination is None:
@@ -188,5 +192,4 @@ class CheckoutActivities:
             self.settle_order,
             self.fail_order,
             self.expire_order,
-            self.send_receipt,
         ]

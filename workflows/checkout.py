@@ -8,7 +8,8 @@ Nothing that says "paid" is believed: webhooks, the client's confirmation and th
 nudge the workflow, which then asks the provider (`check_payment`). When nothing arrives, the
 workflow asks on its own every `reconcile_every_seconds` and once more at the deadline, and
 cancelling at the deadline reports a payment that landed at the last moment, which is then settled.
-Settlement (ledger, subscriptions, receipt number, saved method) is one idempotent activity.
+Settlement (ledger, subscriptions, receipt number, saved method, then the receipt message) is one
+idempotent activity.
 """
 
 from __future__ import annotations
@@ -147,12 +148,6 @@ class CheckoutWorkflow:
         )
         self._receipt_number = settled.receipt_number
         self._subscription_ids = list(settled.subscription_ids)
-        await workflow.execute_activity_method(
-            CheckoutActivities.send_receipt,
-            OrderRef(order_id=self._inp.order_id),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
         self._set_status(CheckoutStatus.completed)
 
     # --- messages ----------------------------------------------------------------------------
