@@ -199,20 +199,7 @@ async def reorder_categories(
         .scalars()
         .all()
     )
-    moved = _reorder(rows, ids)
-    for row, old in moved:
-        audit.record(
-            db,
-            actor_id=actor_id,
-            action="category.reorder",
-            entity_type="category",
-            entity_id=row.id,
-            before={"display_order": old},
-            after={"display_order": row.display_order},
-        )
-    if moved:
-        await db.flush()
-        await _changed(db)
+    await _reorder(db, rows, ids, entity_type="category", actor_id=actor_id)
     return await list_categories(db, include_inactive=True)
 
 
@@ -224,9 +211,16 @@ class _Ordered(Protocol):
 _T = TypeVar("_T", bound=_Ordered)
 
 
-def _reorder(rows: list[_T], ids: Sequence[uuid.UUID]) -> list[tuple[_T, int]]:
+async def _reorder(
+    db: AsyncSession,
+    rows: list[_T],
+    ids: Sequence[uuid.UUID],
+    *,
+    entity_type: str,
+    actor_id: uuid.UUID | None,
+) -> None:
     """Renumber rows (given in their current order) 0, 10, 20, ...: `ids` first, then the rest.
-    Returns the rows whose order changed, with their old value."""
+    Each row whose place changed is audited; the catalog's ETag moves if any did."""
     by_id = {row.id: row for row in rows}
     for index, row_id in enumerate(ids):
         if row_id not in by_id:
@@ -239,7 +233,19 @@ def _reorder(rows: list[_T], ids: Sequence[uuid.UUID]) -> list[tuple[_T, int]]:
         if row.display_order != new:
             moved.append((row, row.display_order))
             row.display_order = new
-    return moved
+    for row, old in moved:
+        audit.record(
+            db,
+            actor_id=actor_id,
+            action=f"{entity_type}.reorder",
+            entity_type=entity_type,
+            entity_id=row.id,
+            before={"display_order": old},
+            after={"display_order": row.display_order},
+        )
+    if moved:
+        await db.flush()
+        await _changed(db)
 
 
 # --- plans: reading -----------------------------------------------------------------------------
@@ -645,20 +651,7 @@ async def reorder_plans(
         .scalars()
         .all()
     )
-    moved = _reorder(rows, ids)
-    for row, old in moved:
-        audit.record(
-            db,
-            actor_id=actor_id,
-            action="plan.reorder",
-            entity_type="plan",
-            entity_id=row.id,
-            before={"display_order": old},
-            after={"display_order": row.display_order},
-        )
-    if moved:
-        await db.flush()
-        await _changed(db)
+    await _reorder(db, rows, ids, entity_type="plan", actor_id=actor_id)
     plans, _ = await list_plans(db, status=None, limit=len(rows) or 1, offset=0)
     return plans
 
