@@ -27,6 +27,7 @@ from providers.payments.base import (
     PaymentProvider,
     PaymentRequest,
     PaymentSession,
+    PaymentState,
     PaymentStatus,
     ProviderDeclined,
 )
@@ -96,9 +97,15 @@ class CheckoutActivities:
 
     @activity.defn
     async def check_payment(self, ref: OrderRef) -> PaymentStatus:
-        """Ask the provider (read-only): the only source the workflow believes."""
+        """Ask the provider: the only source the workflow believes. A payment the provider holds
+        but has not settled yet is written to the ledger as authorised."""
         provider_ref = await self._provider_ref(ref)
-        return await self._provider.fetch_payment(provider_ref)
+        status = await self._provider.fetch_payment(provider_ref)
+        if status.state == PaymentState.processing:
+            async with self._sessions() as db:
+                await orders.record_authorised(db, order_id=ref.order_id, status=status)
+                await db.commit()
+        return status
 
     @activity.defn
     async def cancel_payment(self, ref: OrderRef) -> PaymentStatus:

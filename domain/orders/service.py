@@ -392,6 +392,23 @@ async def record_session(
     return order
 
 
+async def record_authorised(
+    db: AsyncSession, *, order_id: uuid.UUID, status: PaymentStatus
+) -> None:
+    """The provider holds the customer's money but has not settled yet: a ledger entry, once."""
+    order = await get_order(db, order_id=order_id, user_id=None)
+    await _ledger(
+        db,
+        order=order,
+        kind=LedgerKind.authorised,
+        key=f"order:{order.id}:authorised",
+        amount_minor=status.amount_minor,
+        currency=status.currency,
+        payment_id=status.payment_id,
+        data={"method": status.method},
+    )
+
+
 async def record_webhook_event(
     db: AsyncSession, *, provider: str, event_id: str, event_type: str, provider_ref: str | None
 ) -> bool:
