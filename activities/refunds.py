@@ -8,6 +8,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.contracts import RefundInput
 from domain.orders import service as orders
+from domain.orders.models import RefundStatus
 from providers.payments.base import PaymentProvider, ProviderDeclined
 
 
@@ -22,6 +23,11 @@ class RefundActivities:
     async def issue_refund(self, inp: RefundInput) -> str:
         async with self._sessions() as db:
             refund, payment_id = await orders.refund_to_issue(db, refund_id=inp.refund_id)
+        if refund.status != RefundStatus.pending.value:
+            # Already answered by the provider (a retried admin request starts the workflow
+            # again): never send it twice. The key alone would not do: Stripe forgets idempotency
+            # keys after 24 hours, and the retry may come later.
+            return refund.status
         try:
             result = await self._provider.refund(
                 payment_id,
