@@ -150,11 +150,6 @@ class CheckoutActivities:
                 activity.logger.warning("not marking order failed: %s", exc.detail)
                 return
             await db.commit()
-        # A declined session cannot be paid any more: make sure the provider agrees.
-        provider_ref = await self._provider_ref(OrderRef(order_id=outcome.order_id))
-        await self._provider.cancel_session(
-            provider_ref, idempotency_key=f"order:{outcome.order_id}:cancel"
-        )
 
     @activity.defn
     async def expire_order(self, ref: OrderRef) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from temporalio.client import (
@@ -27,13 +28,15 @@ from domain.contracts import (
     CheckoutInput,
     CheckoutState,
     CheckoutStatus,
+    OrderRef,
     PaymentNudge,
     RefundInput,
     checkout_workflow_id,
+    late_payment_workflow_id,
     refund_workflow_id,
 )
 from providers.payments.base import PaymentSession
-from workflows.checkout import CheckoutWorkflow
+from workflows.checkout import CheckoutWorkflow, LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
 
 
@@ -75,19 +78,39 @@ async def payment_session(
 
 
 async def nudge(
-    temporal: Client, *, order_id: uuid.UUID, source: str, event_id: str | None = None
-) -> bool:
-    """Tell the order's checkout that the payment may have moved. False if it already ended."""
+    temporal: Client,
+    settings: Settings,
+    *,
+    order_id: uuid.UUID,
+    user_id: uuid.UUID,
+    source: str,
+    event_id: str | None = None,
+) -> None:
+    """Tell the order's checkout that the payment may have moved. When its checkout already
+    ended, a LatePaymentWorkflow asks the provider and settles a payment that landed late."""
     handle = temporal.get_workflow_handle_for(CheckoutWorkflow.run, checkout_workflow_id(order_id))
     try:
         await handle.signal(
             CheckoutWorkflow.payment_event, PaymentNudge(source=source, event_id=event_id)
         )
+        return
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+    await temporal.start_workflow(
+        LatePaymentWorkflow.run,
+        OrderRef(order_id=order_id),
+        id=late_payment_workflow_id(order_id),
+        task_queue=settings.temporal_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CUSTOMER_ID, str(user_id)),
+                SearchAttributePair(ORDER_ID, str(order_id)),
+            ]
+        ),
+        static_summary=f"late payment event ({source}) for order {order_id}",
+    )
 
 
 async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> CheckoutState:
@@ -123,17 +146,20 @@ async def start_refund(
     order_id: uuid.UUID,
     user_id: uuid.UUID,
 ) -> None:
-    await temporal.start_workflow(
-        RefundWorkflow.run,
-        RefundInput(refund_id=refund_id, order_id=order_id, user_id=user_id),
-        id=refund_workflow_id(refund_id),
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CUSTOMER_ID, str(user_id)),
-                SearchAttributePair(ORDER_ID, str(order_id)),
-            ]
-        ),
-        static_summary=f"refund {refund_id} of order {order_id}",
-    )
+    with contextlib.suppress(WorkflowAlreadyStartedError):  # a retry finds it running/done
+        await temporal.start_workflow(
+            RefundWorkflow.run,
+            RefundInput(refund_id=refund_id, order_id=order_id, user_id=user_id),
+            id=refund_workflow_id(refund_id),
+            task_queue=settings.temporal_task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # Only a refund whose workflow failed is run again by a retried request.
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CUSTOMER_ID, str(user_id)),
+                    SearchAttributePair(ORDER_ID, str(order_id)),
+                ]
+            ),
+            static_summary=f"refund {refund_id} of order {order_id}",
+        )

@@ -136,6 +136,10 @@ def checkout_workflow_id(order_id: uuid.UUID) -> str:
     return f"checkout:{order_id}"
 
 
+def late_payment_workflow_id(order_id: uuid.UUID) -> str:
+    return f"late-payment:{order_id}"
+
+
 def refund_workflow_id(refund_id: uuid.UUID) -> str:
     return f"refund:{refund_id}"
 

@@ -198,3 +198,20 @@ async def test_an_admin_refunds_part_of_a_paid_order_once(
     assert [r["status"] for r in final["refunds"]] == ["succeeded"]
     assert len(stripe_fake.refunds) == 1
     assert (await api.get(f"/admin/orders/{pending_id}", headers=admin)).json()["refunds"] == []
+
+
+async def test_concurrent_retries_of_one_refund_request_make_one_refund(
+    api: httpx.AsyncClient, db: AsyncSession, stripe_fake: FakeStripe, temporal: Client
+) -> None:
+    admin = await make_admin(api, db)
+    await add_categories(api, admin)
+    plan = await add_active_plan(api, admin)
+    buyer = await buyer_with_cart(api, plan, "buyer@example.com")
+    order_id, _ = await _paid_order(api, buyer, stripe_fake)
+
+    key = f"refund-{uuid.uuid4()}"
+    answers = await asyncio.gather(*(_refund(api, admin, order_id, 50_000, key) for _ in range(3)))
+    assert [a.status_code for a in answers] == [202, 202, 202], [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    detail = await _refund_settled(api, admin, order_id, answers[0].json()["id"])
+    assert len(detail["refunds"]) == 1

@@ -79,13 +79,15 @@ class CheckoutWorkflow:
         payment = await self._await_payment()
         if payment.state == PaymentState.succeeded:
             await self._settle(payment)
+        elif payment.state == PaymentState.failed and await self._paid_after_all():
+            pass  # the customer paid on the same session after the decline: settled
         elif payment.state == PaymentState.failed:
             self._failure_reason = payment.failure_reason or "the payment was declined"
             await workflow.execute_activity_method(
                 CheckoutActivities.fail_order,
                 OrderOutcome(order_id=inp.order_id, reason=self._failure_reason),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=PROVIDER_RETRY,
+                retry_policy=DB_RETRY,
             )
             self._set_status(CheckoutStatus.failed)
         else:
@@ -137,6 +139,21 @@ class CheckoutWorkflow:
                 return payment
             if payment.state == PaymentState.cancelled:
                 return payment
+
+    async def _paid_after_all(self) -> bool:
+        """Cancel a declined session so it cannot be paid later. Stripe lets a customer retry on
+        the same session, so the cancel may find it paid meanwhile: then it is settled."""
+        after = await workflow.execute_activity_method(
+            CheckoutActivities.cancel_payment,
+            OrderRef(order_id=self._inp.order_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+        )
+        self._payment = after
+        if after.state != PaymentState.succeeded:
+            return False
+        await self._settle(after)
+        return True
 
     async def _settle(self, payment: PaymentStatus) -> None:
         self._status = CheckoutStatus.settling  # brief; not worth a search-attribute event
@@ -199,3 +216,28 @@ class CheckoutWorkflow:
     def _set_status(self, status: CheckoutStatus) -> None:
         self._status = status
         workflow.upsert_search_attributes([FLOW_STATUS.value_set(status.value)])
+
+
+@workflow.defn
+class LatePaymentWorkflow:
+    """A provider says an order's payment moved after its checkout ended (Razorpay still accepts
+    payments on an order we gave up on). Ask the provider; if the money was captured, settle the
+    order after all: the customer gets what they paid for, and nothing is left unaccounted."""
+
+    @workflow.run
+    async def run(self, ref: OrderRef) -> str:
+        payment = await workflow.execute_activity_method(
+            CheckoutActivities.check_payment,
+            ref,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+        )
+        if payment.state == PaymentState.succeeded:
+            await workflow.execute_activity_method(
+                CheckoutActivities.settle_order,
+                SettleInput(order_id=ref.order_id, payment=payment),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            workflow.upsert_search_attributes([FLOW_STATUS.value_set("settled_late")])
+        return payment.state.value

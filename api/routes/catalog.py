@@ -1,7 +1,9 @@
 """The public catalog: active categories and plans, no sign-in needed.
 
 Every response carries an ETag and Cache-Control; send the ETag back in If-None-Match to get a
-304 while nothing changed, so the app can keep the catalog for offline browsing.
+304 while nothing changed, so the app can keep the catalog for offline browsing. The routes take
+no database session: `api.caching.conditional` answers from its cache after a (shared) revision
+read, and opens a session only to build a body it does not have.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.caching import NOT_MODIFIED, conditional
-from api.deps import SessionDep
 from domain.catalog import service as catalog
 from domain.catalog.schemas import CategoryList, CategoryOut, Page, PlanOut, PlanSort, plan_out
 
@@ -19,21 +21,19 @@ router = APIRouter(prefix="/catalog", tags=["catalog"])
 
 
 @router.get("/categories", response_model=list[CategoryOut], responses=NOT_MODIFIED)
-async def list_categories(request: Request, db: SessionDep) -> Response:
+async def list_categories(request: Request) -> Response:
     """Active service categories, in display order."""
 
-    async def build() -> CategoryList:
+    async def build(db: AsyncSession) -> CategoryList:
         rows = await catalog.list_categories(db)
         return CategoryList([CategoryOut.model_validate(row) for row in rows])
 
-    revision = await catalog.read_revision(db)
-    return await conditional(request, revision=revision, key=("categories",), build=build)
+    return await conditional(request, key=("categories",), build=build)
 
 
 @router.get("/plans", response_model=Page[PlanOut], responses=NOT_MODIFIED)
 async def list_plans(
     request: Request,
-    db: SessionDep,
     category: Annotated[
         str | None, Query(max_length=80, description="Only plans covering this category (slug)")
     ] = None,
@@ -47,7 +47,7 @@ async def list_plans(
     """Active plans with their current terms; filter by category, sort by price, paginate."""
     category = category.strip().lower() if category else None
 
-    async def build() -> Page[PlanOut]:
+    async def build(db: AsyncSession) -> Page[PlanOut]:
         rows, total = await catalog.list_public_plans(
             db, category=category, sort=sort, limit=limit, offset=offset
         )
@@ -55,21 +55,18 @@ async def list_plans(
             items=[plan_out(row) for row in rows], total=total, limit=limit, offset=offset
         )
 
-    revision = await catalog.read_revision(db)
     key = ("plans", category, sort, limit, offset)
-    return await conditional(request, revision=revision, key=key, build=build)
+    return await conditional(request, key=key, build=build)
 
 
 @router.get("/plans/{plan}", response_model=PlanOut, responses=NOT_MODIFIED)
 async def read_plan(
     request: Request,
-    db: SessionDep,
     plan: Annotated[str, Path(max_length=80, description="The plan's id or slug")],
 ) -> Response:
     """One active plan by id or slug, with the version a checkout would buy."""
 
-    async def build() -> PlanOut:
+    async def build(db: AsyncSession) -> PlanOut:
         return plan_out(await catalog.get_public_plan(db, ref=plan))
 
-    revision = await catalog.read_revision(db)
-    return await conditional(request, revision=revision, key=("plan", plan), build=build)
+    return await conditional(request, key=("plan", plan), build=build)

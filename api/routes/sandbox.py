@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api import checkouts
-from api.deps import PaymentsDep, SessionDep, TemporalDep
+from api.deps import PaymentsDep, SessionDep, SettingsDep, TemporalDep
 from core.errors import NotFound
 from domain.money import format_money
 from domain.orders import service as orders
@@ -67,29 +67,41 @@ async def page(session_id: str, db: SessionDep, payments: PaymentsDep) -> HTMLRe
 
 @router.post("/{session_id}/approve", response_model=PaymentStatus)
 async def approve(
-    session_id: str, db: SessionDep, payments: PaymentsDep, temporal: TemporalDep
+    session_id: str,
+    db: SessionDep,
+    payments: PaymentsDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> PaymentStatus:
     """Approve the test payment (the customer "pays")."""
     _require_sandbox(payments)
     status = await sandbox.approve(db, session_id)
     await db.commit()
-    await _nudge(db, temporal, session_id)
+    await _nudge(db, temporal, settings, session_id)
     return status
 
 
 @router.post("/{session_id}/decline", response_model=PaymentStatus)
 async def decline(
-    session_id: str, db: SessionDep, payments: PaymentsDep, temporal: TemporalDep
+    session_id: str,
+    db: SessionDep,
+    payments: PaymentsDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> PaymentStatus:
     """Decline the test payment (as a bank would)."""
     _require_sandbox(payments)
     status = await sandbox.decline(db, session_id, "declined on the sandbox payment page")
     await db.commit()
-    await _nudge(db, temporal, session_id)
+    await _nudge(db, temporal, settings, session_id)
     return status
 
 
-async def _nudge(db: SessionDep, temporal: TemporalDep, session_id: str) -> None:
+async def _nudge(
+    db: SessionDep, temporal: TemporalDep, settings: SettingsDep, session_id: str
+) -> None:
     order = await orders.find_order_by_provider_ref(db, provider="sandbox", provider_ref=session_id)
     if order is not None:
-        await checkouts.nudge(temporal, order_id=order.id, source="sandbox")
+        await checkouts.nudge(
+            temporal, settings, order_id=order.id, user_id=order.user_id, source="sandbox"
+        )

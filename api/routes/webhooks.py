@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api import checkouts
-from api.deps import PaymentsDep, SessionDep, TemporalDep
+from api.deps import PaymentsDep, SessionDep, SettingsDep, TemporalDep
 from core.errors import DomainError, NotFound
 from domain.orders import service as orders
 from providers.payments.base import InvalidSignature
@@ -25,7 +25,12 @@ class BadSignature(DomainError):
 
 @router.post("/{provider}", response_class=JSONResponse)
 async def receive(
-    provider: str, request: Request, payments: PaymentsDep, db: SessionDep, temporal: TemporalDep
+    provider: str,
+    request: Request,
+    payments: PaymentsDep,
+    db: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> dict[str, str]:
     """Receive a provider's webhook (`stripe` or `razorpay`)."""
     if provider != payments.name or provider == "sandbox":
@@ -61,7 +66,12 @@ async def receive(
     # Nudge first, then remember the event: if Temporal is unreachable the 5xx makes the
     # provider deliver again, and the event is not yet marked as seen.
     await checkouts.nudge(
-        temporal, order_id=order.id, source=f"webhook:{provider}", event_id=event.event_id
+        temporal,
+        settings,
+        order_id=order.id,
+        user_id=order.user_id,
+        source=f"webhook:{provider}",
+        event_id=event.event_id,
     )
     await db.commit()
     return {"status": "accepted"}

@@ -777,13 +777,21 @@ async def request_refund(
     """Record a refund to be made (pending) and audit it. The amount must be at most what is
     still refundable (422 on amount_minor); the order must be completed. Pass `refund_id` (made
     once by the caller) to make a retried request return the refund recorded the first time."""
+    order = await _lock_order(db, order_id=order_id)  # serialises refunds of one order
     if refund_id is not None:
-        existing = await db.get(Refund, refund_id)
+        # Looked up under the lock, so concurrent retries of one request find the first one's
+        # refund instead of inserting it again.
+        existing = (
+            await db.execute(
+                select(Refund)
+                .where(Refund.id == refund_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
         if existing is not None:
             if existing.order_id != order_id:
                 raise Conflict(f"refund {refund_id} belongs to another order")
             return existing
-    order = await _lock_order(db, order_id=order_id)  # serialises refunds of one order
     if order.status != OrderStatus.completed.value:
         raise Conflict(f"only a paid order can be refunded; order {order.id} is {order.status}")
     if amount_minor <= 0:

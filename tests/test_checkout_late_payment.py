@@ -1,0 +1,95 @@
+"""A Razorpay order still accepts a payment after our checkout gave up on it (expired). When
+that payment's webhook arrives, the money is not left unaccounted: a LatePaymentWorkflow asks
+Razorpay and settles the order after all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from core.settings import Settings
+from domain.contracts import CheckoutStatus, checkout_workflow_id, late_payment_workflow_id
+from domain.orders.models import Subscription
+from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
+from tests.conftest import make_settings
+from tests.fakes.razorpay_server import FakeRazorpay
+from worker import build_worker
+from workflows.checkout import CheckoutWorkflow
+
+
+@pytest.fixture
+def razorpay_fake() -> Iterator[FakeRazorpay]:
+    with FakeRazorpay() as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings(database_url: str, razorpay_fake: FakeRazorpay) -> Settings:
+    return make_settings(
+        database_url=database_url,
+        payments_provider="razorpay",
+        razorpay_key_id=razorpay_fake.key_id,
+        razorpay_key_secret=razorpay_fake.key_secret,
+        razorpay_webhook_secret=razorpay_fake.webhook_secret,
+        razorpay_base_url=razorpay_fake.url,
+    )
+
+
+@pytest.fixture
+async def skipping_api(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with build_worker(time_skipping_env.client, settings, sessions=sessions):
+        app = create_app(settings, temporal=time_skipping_env.client)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://test/api/v1"
+            ) as client:
+                yield client
+
+
+async def test_a_payment_after_expiry_settles_the_order_after_all(
+    skipping_api: httpx.AsyncClient,
+    db: AsyncSession,
+    razorpay_fake: FakeRazorpay,
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    buyer, _ = await shop_with_cart(skipping_api, db)
+    body = (await checkout(skipping_api, buyer)).json()
+    order_id, rzp_order = body["order"]["id"], body["payment"]["provider_ref"]
+    client = time_skipping_env.client
+    expired = await client.get_workflow_handle_for(
+        CheckoutWorkflow.run, checkout_workflow_id(uuid.UUID(order_id))
+    ).result()
+    assert expired.status == CheckoutStatus.expired
+    await wait_for_order(skipping_api, buyer, order_id, {"expired"})
+
+    # The customer pays on Razorpay's still-open order; its webhook arrives.
+    payment_id = razorpay_fake.pay(rzp_order, "upi")
+    webhook_body, headers = razorpay_fake.webhook("payment.captured", payment_id=payment_id)
+    delivered = await skipping_api.post("/webhooks/razorpay", content=webhook_body, headers=headers)
+    assert delivered.status_code == 200, delivered.text
+
+    late = client.get_workflow_handle(late_payment_workflow_id(uuid.UUID(order_id)))
+    assert await late.result() == "succeeded"
+    order = await wait_for_order(skipping_api, buyer, order_id, {"completed"})
+    assert order["receipt_number"] is not None
+    subs = (
+        await db.execute(
+            select(func.count())
+            .select_from(Subscription)
+            .where(Subscription.order_id == uuid.UUID(order_id))
+        )
+    ).scalar_one()
+    assert subs == 1
