@@ -262,3 +262,27 @@ async def test_ten_concurrent_checkouts_with_one_key_make_one_order_and_one_razo
     assert creates[0].params["receipt"] == order_id
     listed = (await api.get("/orders", headers=buyer.headers)).json()
     assert [o["id"] for o in listed["items"]] == [order_id]
+
+
+async def test_an_authorised_but_uncaptured_payment_is_in_the_ledger_and_not_settled(
+    api: httpx.AsyncClient, db: AsyncSession, razorpay_fake: FakeRazorpay
+) -> None:
+    buyer, _ = await shop_with_cart(api, db)
+    order_id, rzp_order = await _start(api, buyer)
+    # Razorpay holds the money but has not captured it (e.g. a capture delayed by the bank).
+    payment_id = razorpay_fake.authorize(rzp_order, "card")
+    handler_response = razorpay_fake.checkout_response(rzp_order, payment_id)
+    confirmed = await _confirm(api, buyer, order_id, handler_response)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "awaiting_payment"
+    assert confirmed.json()["payment_state"] == "processing"
+
+    oid = uuid.UUID(order_id)
+    kinds = (
+        (await db.execute(select(LedgerEntry.kind).where(LedgerEntry.order_id == oid)))
+        .scalars()
+        .all()
+    )
+    await db.commit()
+    assert sorted(kinds) == ["authorised", "created"]
+    assert await _activations(db, order_id) == (0, 0, 0)
