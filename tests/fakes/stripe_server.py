@@ -11,6 +11,10 @@ created); the same key with other parameters is a 400 `idempotency_error`.
 
 Test controls stand in for the customer: `succeed`, `decline`, `process`, `require_action`.
 `webhook()` builds an event body and its `Stripe-Signature` header with Stripe's scheme.
+
+`hold_next(method, path)` stands in for a reply lost on the way back: the next such request is
+processed in full (created, stored, remembered under its Idempotency-Key), then its answer is kept
+back until `release()`, so a test can kill the caller in exactly that window.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -84,6 +90,42 @@ def sign(payload: bytes | str, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
+@dataclass(eq=False)
+class Hold:
+    """One request whose answer the fake keeps back (see `FakeStripe.hold_next`).
+
+    `arrived` is set once the request has been fully processed (what it creates exists and its
+    Idempotency-Key is remembered) and before a byte of the answer is written; `request` and
+    `response` are then what was received and what will be sent. The answer goes out at
+    `release()`, or after `timeout` seconds at the latest (then `timed_out` is True), so a test that
+    fails midway never leaves a server thread waiting forever.
+    """
+
+    method: str
+    path: str
+    timeout: float = 60.0
+    arrived: threading.Event = field(default_factory=threading.Event)
+    request: Recorded | None = None
+    response: Response | None = None
+    timed_out: bool = False
+    _released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+    @property
+    def body(self) -> Any:
+        """The answer kept back, decoded (once `arrived`)."""
+        assert self.response is not None, "the held request has not arrived"
+        return json.loads(self.response[2])
+
+    def _keep_back(self, request: Recorded, response: Response) -> None:
+        self.request, self.response = request, response
+        request.extra["held"] = True
+        self.arrived.set()
+        self.timed_out = not self._released.wait(self.timeout)
+
+
 class FakeStripe(FakeServer):
     def __init__(self, *, api_key: str = API_KEY, webhook_secret: str = WEBHOOK_SECRET) -> None:
         super().__init__()
@@ -95,6 +137,8 @@ class FakeStripe(FakeServer):
         self.customers: dict[str, dict[str, Any]] = {}
         self._charges: dict[str, str] = {}  # charge id -> PaymentIntent id
         self._idempotent: dict[str, tuple[tuple[str, str, Any], Response]] = {}
+        self._holds: list[Hold] = []  # armed by hold_next, each used by one request
+        self._holds_made: list[Hold] = []  # all of them, released at stop()
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -103,6 +147,20 @@ class FakeStripe(FakeServer):
     ) -> Response:
         params = form_decode(body.decode() if method == "POST" else query)
         record = Recorded(method=method, path=path, params=params, headers=headers)
+        response = self._answer(method, path, headers, params, record)
+        hold = self._take_hold(method, path)
+        if hold is not None:  # processed and stored; the answer waits (outside the lock)
+            hold._keep_back(record, response)
+        return response
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        params: dict[str, Any],
+        record: Recorded,
+    ) -> Response:
         with self.lock:
             self.requests.append(record)
             if headers.get("authorization") != f"Bearer {self.api_key}":
@@ -258,6 +316,33 @@ class FakeStripe(FakeServer):
         }
         self.refunds[refund["id"]] = refund
         return 200, refund
+
+    # --- lost replies (test controls) ---------------------------------------------------------
+
+    def hold_next(self, method: str, path: str, *, timeout: float = 60.0) -> Hold:
+        """Keep back the answer to the next `method path` request (see `Hold`); one request only,
+        later ones are answered as usual."""
+        hold = Hold(method=method, path=path, timeout=timeout)
+        with self.lock:
+            self._holds.append(hold)
+            self._holds_made.append(hold)
+        return hold
+
+    def _take_hold(self, method: str, path: str) -> Hold | None:
+        with self.lock:
+            for hold in self._holds:
+                if (hold.method, hold.path) == (method, path):
+                    self._holds.remove(hold)
+                    return hold
+        return None
+
+    def stop(self) -> None:
+        # A held answer goes out now: closing the server waits for its request threads.
+        with self.lock:
+            self._holds.clear()
+            for hold in self._holds_made:
+                hold.release()
+        super().stop()
 
     # --- what the customer does (test controls) ---------------------------------------------
 

@@ -1,0 +1,344 @@
+"""A worker killed in the worst moment of a checkout: Stripe has created the PaymentIntent, the
+worker has not recorded it (its answer is still on the way). After a restart the customer is asked
+to pay exactly once and the order completes.
+
+Real parts throughout: the API in-process, the worker as a separate `python worker.py` process
+(killed with SIGKILL: no cleanup code runs, nothing is said to Temporal), the session's Temporal dev
+server and PostgreSQL, the real `stripe` SDK talking to the local fake Stripe, which keeps back the
+answer to the PaymentIntent create (`FakeStripe.hold_next`) until the worker is dead.
+
+What brings the activity back is the production configuration, untouched: `create_payment_session`
+has a 30 s start-to-close timeout and no heartbeat, so Temporal hands the attempt to another worker
+only once the 30 s are over (plus the retry policy's 1 s first interval). That wait is most of this
+test's ~35 s; a shorter timeout made for the test would prove the same mechanism with a
+configuration nobody runs, and the retry is asserted from the workflow history (attempt 2, after a
+start-to-close timeout, on the second worker), not from the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.api.enums.v1 import EventType, TimeoutType
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from core.settings import Settings
+from domain.contracts import checkout_workflow_id
+from domain.orders.models import LedgerEntry, Order, Subscription
+from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
+from tests.conftest import ROOT, make_settings
+from tests.fakes.stripe_server import FakeStripe
+
+# The Stripe SDK's httpx client posts raw bytes with `data=`, which httpx deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
+
+# Upper bounds of the waits (never expected to be reached; a wait that reaches one fails the test).
+WORKER_REACHES_STRIPE_S = 60.0  # a worker process boots, takes the workflow and activity tasks
+RETRY_ANSWERS_S = 90.0  # the 30 s start-to-close timeout, the retry, a second worker booting
+PROCESS_EXIT_S = 10.0
+
+
+@pytest.fixture
+def stripe_fake() -> Iterator[FakeStripe]:
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings(database_url: str, stripe_fake: FakeStripe) -> Settings:
+    """Stripe, for the API here and (through the environment) for the worker processes."""
+    return make_settings(
+        database_url=database_url,
+        payments_provider="stripe",
+        stripe_secret_key=stripe_fake.api_key,
+        stripe_webhook_secret=stripe_fake.webhook_secret,
+        stripe_api_base=stripe_fake.url,
+    )
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, temporal_env: WorkflowEnvironment, db: AsyncSession
+) -> AsyncIterator[Any]:
+    """The API without conftest's in-process worker: here the worker is a process of its own."""
+    application = create_app(settings, temporal=temporal_env.client)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+# --- the worker as a process --------------------------------------------------------------------
+
+
+def worker_environment(settings: Settings, temporal: Client) -> dict[str, str]:
+    """What `python worker.py` reads: the test's settings, the session's Temporal server. Settings
+    inherited from the caller's environment are dropped, so none of them leaks in."""
+    ours = {name.upper() for name in Settings.model_fields}
+    env = {name: value for name, value in os.environ.items() if name.upper() not in ours}
+    assert settings.stripe_secret_key is not None and settings.stripe_webhook_secret is not None
+    assert settings.stripe_api_base is not None
+    env.update(
+        ENVIRONMENT=settings.environment,
+        DATABASE_URL=settings.database_url,
+        TEMPORAL_ADDRESS=temporal.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=temporal.namespace,
+        TEMPORAL_TASK_QUEUE=settings.temporal_task_queue,
+        PAYMENTS_PROVIDER=settings.payments_provider,
+        STRIPE_SECRET_KEY=settings.stripe_secret_key.get_secret_value(),
+        STRIPE_WEBHOOK_SECRET=settings.stripe_webhook_secret.get_secret_value(),
+        STRIPE_API_BASE=settings.stripe_api_base,
+        JWT_SECRET=settings.jwt_secret.get_secret_value(),
+        OTP_SECRET=settings.otp_secret.get_secret_value(),
+        PUBLIC_BASE_URL=settings.public_base_url,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class WorkerProcess:
+    """`python worker.py` in a session (process group) of its own, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("wb") as out:
+            # cwd: a directory without a `.env`, so the environment above is all it reads.
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "worker.py")],
+                cwd=log.parent,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid = self.proc.pid  # also the id of its process group
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> int:
+        """SIGKILL to the whole process group; the exit status once it is gone."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        return self.proc.wait(timeout=PROCESS_EXIT_S)
+
+    def output(self) -> str:
+        text = self.log.read_text(errors="replace")
+        return f"--- {self.log.name} (pid {self.pid}) ---\n{text[-4000:]}"
+
+
+def survivors(workers: list[WorkerProcess], task_queue: str) -> list[str]:
+    """Processes left behind: anything in the workers' process groups, or any process at all
+    that runs worker.py on this test's task queue."""
+    left: list[str] = []
+    for worker in workers:
+        try:
+            os.killpg(worker.pid, 0)
+        except ProcessLookupError:
+            continue
+        left.append(f"process group {worker.pid}")
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = proc.info["cmdline"] or []
+            if not any(part.endswith("worker.py") for part in cmdline):
+                continue
+            if proc.environ().get("TEMPORAL_TASK_QUEUE") == task_queue:
+                left.append(f"pid {proc.pid}: {' '.join(cmdline)}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return left
+
+
+async def until(
+    done: Callable[[], bool], *, within: float, what: str, why_not: Callable[[], str]
+) -> None:
+    """Poll `done` (bounded): fail with `why_not()` when a worker died or time ran out."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not done():
+        reason = why_not()
+        if reason or loop.time() > deadline:
+            raise AssertionError(f"{what}: {reason or f'not within {within:.0f} s'}")
+        await asyncio.sleep(0.02)
+
+
+# --- reading the outcome ------------------------------------------------------------------------
+
+
+async def _count(db: AsyncSession, model: type, *where: ColumnElement[bool]) -> int:
+    result = await db.execute(select(func.count()).select_from(model).where(*where))
+    await db.commit()
+    return int(result.scalar_one())
+
+
+async def _the_order(db: AsyncSession, user_id: uuid.UUID) -> Order:
+    orders = (await db.execute(select(Order).where(Order.user_id == user_id))).scalars().all()
+    await db.commit()
+    assert len(orders) == 1, orders
+    return orders[0]
+
+
+async def _session_attempt(temporal: Client, order_id: uuid.UUID) -> Any:
+    """The ActivityTaskStarted event of the (only) create_payment_session in the history: the
+    attempt that completed, who ran it and why the one before it ended."""
+    history = await temporal.get_workflow_handle(checkout_workflow_id(order_id)).fetch_history()
+    scheduled = [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name
+        == "create_payment_session"
+    ]
+    assert len(scheduled) == 1, "create_payment_session was scheduled more than once"
+    started = [
+        e.activity_task_started_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        and e.activity_task_started_event_attributes.scheduled_event_id == scheduled[0].event_id
+    ]
+    assert len(started) == 1
+    return started[0]
+
+
+# --- the test -----------------------------------------------------------------------------------
+
+
+async def test_a_worker_killed_between_the_stripe_call_and_recording_it_charges_once(
+    api: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    stripe_fake: FakeStripe,
+    temporal: Client,
+    tmp_path: Path,
+) -> None:
+    env = worker_environment(settings, temporal)
+    workers: list[WorkerProcess] = []
+    pending: asyncio.Task[httpx.Response] | None = None
+
+    def logs() -> str:
+        return "\n".join(w.output() for w in workers)
+
+    def died(worker: WorkerProcess) -> Callable[[], str]:
+        return lambda: "" if worker.alive() else f"the worker exited\n{logs()}"
+
+    try:
+        # 1. A worker process; Stripe will process the PaymentIntent create but keep its answer.
+        hold = stripe_fake.hold_next("POST", "/v1/payment_intents")
+        first = WorkerProcess(env, tmp_path / "worker-1.log")
+        workers.append(first)
+
+        # 2. A customer (registering runs a verification workflow: the worker is serving), a plan
+        # in the cart; the customer checks out and POST /checkout waits for the payment session.
+        try:
+            async with asyncio.timeout(WORKER_REACHES_STRIPE_S):
+                buyer, _ = await shop_with_cart(api, db)
+        except TimeoutError:
+            raise AssertionError(f"no worker served the registration\n{logs()}") from None
+        pending = asyncio.create_task(checkout(api, buyer))
+
+        # 3. Stripe has the PaymentIntent, the worker is waiting for the answer: kill it there.
+        await until(
+            hold.arrived.is_set,
+            within=WORKER_REACHES_STRIPE_S,
+            what="the worker never asked Stripe for a PaymentIntent",
+            why_not=died(first),
+        )
+        assert hold.request is not None
+        pi_id = hold.body["id"]
+        assert list(stripe_fake.payment_intents) == [pi_id]
+        assert first.kill() == -signal.SIGKILL
+        hold.release()  # the answer is written to a dead peer
+
+        # 4. The crash fell between the provider call and the recording: nothing recorded.
+        order = await _the_order(db, buyer.id)
+        key = f"order:{order.id}:session"
+        assert hold.request.idempotency_key == key
+        assert order.provider_ref is None
+        assert order.status == "pending_payment"
+        assert not pending.done()  # the customer has no payment session yet
+
+        # 5. A new worker. Once the attempt's 30 s start-to-close timeout is over, Temporal retries
+        # it there: the same Idempotency-Key, Stripe replays the PaymentIntent it created.
+        second = WorkerProcess(env, tmp_path / "worker-2.log")
+        workers.append(second)
+        await until(
+            pending.done,
+            within=RETRY_ANSWERS_S,
+            what="POST /checkout never answered after the restart",
+            why_not=died(second),
+        )
+        started = pending.result()
+        assert started.status_code == 201, started.text
+        payment = started.json()["payment"]
+        assert payment["provider_ref"] == pi_id
+        assert payment["client_secret"] == stripe_fake.intent(pi_id)["client_secret"]
+        assert payment["client_secret"] == hold.body["client_secret"]
+        await db.refresh(order)
+        await db.commit()
+        assert order.provider_ref == pi_id
+
+        attempt = await _session_attempt(temporal, order.id)
+        assert attempt.attempt == 2
+        assert (
+            attempt.last_failure.timeout_failure_info.timeout_type
+            == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+        )
+        assert attempt.identity.startswith(f"{second.pid}@"), attempt.identity
+
+        # 6. The customer pays that PaymentIntent; Stripe's signed webhook completes the order.
+        charge_id = stripe_fake.succeed(pi_id)
+        body, headers = stripe_fake.webhook("payment_intent.succeeded", stripe_fake.intent(pi_id))
+        delivered = await api.post("/webhooks/stripe", content=body, headers=headers)
+        assert delivered.status_code == 200, delivered.text
+        done = await wait_for_order(api, buyer, str(order.id), {"completed", "failed", "expired"})
+        assert done["status"] == "completed", done
+
+        # 7. One PaymentIntent, asked for twice with one key (the second answered from Stripe's
+        # idempotency store); one customer; one subscription; one captured ledger entry.
+        creates = stripe_fake.requests_to("POST", "/v1/payment_intents")
+        assert [c.idempotency_key for c in creates] == [key, key]
+        assert [c.replayed for c in creates] == [False, True]
+        assert [c.extra.get("held", False) for c in creates] == [True, False]
+        assert creates[0].params == creates[1].params
+        assert list(stripe_fake.payment_intents) == [pi_id]
+        assert len(stripe_fake.requests_to("POST", "/v1/customers")) == 1
+        assert len(stripe_fake.customers) == 1
+        assert await _count(db, Subscription, Subscription.order_id == order.id) == 1
+        captured = (
+            (
+                await db.execute(
+                    select(LedgerEntry).where(
+                        LedgerEntry.order_id == order.id, LedgerEntry.kind == "captured"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await db.commit()
+        assert [(c.provider_ref, c.provider_payment_id, c.amount_minor) for c in captured] == [
+            (pi_id, charge_id, 299900)
+        ]
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+        for worker in workers:
+            worker.kill()
+        left = survivors(workers, settings.temporal_task_queue)
+        assert not left, f"worker processes survived the test: {left}"
