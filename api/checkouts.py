@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from typing import Any
 
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import (
@@ -38,6 +40,13 @@ from domain.contracts import (
 from providers.payments.base import PaymentSession
 from workflows.checkout import CheckoutWorkflow, LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
+
+
+def _checkout(temporal: Client, order_id: uuid.UUID) -> WorkflowHandle[Any, CheckoutState]:
+    # Typed by the result type rather than by `get_workflow_handle_for(CheckoutWorkflow.run)`:
+    # mypy 2.4 sometimes fails to infer that overload's type variables (seen with the benchmark
+    # modules in the same run); the signal, update and query methods type each call anyway.
+    return temporal.get_workflow_handle(checkout_workflow_id(order_id), result_type=CheckoutState)
 
 
 async def payment_session(
@@ -88,7 +97,7 @@ async def nudge(
 ) -> None:
     """Tell the order's checkout that the payment may have moved. When its checkout already
     ended, a LatePaymentWorkflow asks the provider and settles a payment that landed late."""
-    handle = temporal.get_workflow_handle_for(CheckoutWorkflow.run, checkout_workflow_id(order_id))
+    handle = _checkout(temporal, order_id)
     try:
         await handle.signal(
             CheckoutWorkflow.payment_event, PaymentNudge(source=source, event_id=event_id)
@@ -115,7 +124,7 @@ async def nudge(
 
 async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> CheckoutState:
     """The app says it paid: the workflow asks the provider now and answers with the outcome."""
-    handle = temporal.get_workflow_handle_for(CheckoutWorkflow.run, checkout_workflow_id(order_id))
+    handle = _checkout(temporal, order_id)
     try:
         return await handle.execute_update(
             CheckoutWorkflow.confirm_payment, PaymentNudge(source=source)
@@ -129,7 +138,7 @@ async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> Chec
 
 
 async def checkout_state(temporal: Client, *, order_id: uuid.UUID) -> CheckoutState | None:
-    handle = temporal.get_workflow_handle_for(CheckoutWorkflow.run, checkout_workflow_id(order_id))
+    handle = _checkout(temporal, order_id)
     try:
         return await handle.query(CheckoutWorkflow.state)
     except RPCError as exc:

@@ -97,8 +97,10 @@ async def submit_code(
     code: str,
 ) -> CodeCheck:
     digest = otp.code_digest(settings.otp_secret.get_secret_value(), user_id, channel, code)
-    handle = temporal.get_workflow_handle_for(
-        AccountVerificationWorkflow.run, verification_workflow_id(purpose, user_id, channel)
+    # Typed by the result; the update methods type each call (see api/checkouts.py on why
+    # not get_workflow_handle_for).
+    handle = temporal.get_workflow_handle(
+        verification_workflow_id(purpose, user_id, channel), result_type=VerificationState
     )
     try:
         return await handle.execute_update(
@@ -115,8 +117,10 @@ async def submit_code(
 async def resend(
     temporal: Client, *, user_id: uuid.UUID, channel: Channel, purpose: VerificationPurpose
 ) -> VerificationState:
-    handle = temporal.get_workflow_handle_for(
-        AccountVerificationWorkflow.run, verification_workflow_id(purpose, user_id, channel)
+    # Typed by the result; the update methods type each call (see api/checkouts.py on why
+    # not get_workflow_handle_for).
+    handle = temporal.get_workflow_handle(
+        verification_workflow_id(purpose, user_id, channel), result_type=VerificationState
     )
     try:
         return await handle.execute_update(AccountVerificationWorkflow.resend)

@@ -15,13 +15,17 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.settings import Settings
-from domain.contracts import CheckoutStatus, checkout_workflow_id, late_payment_workflow_id
+from domain.contracts import (
+    CheckoutState,
+    CheckoutStatus,
+    checkout_workflow_id,
+    late_payment_workflow_id,
+)
 from domain.orders.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
 from tests.conftest import make_settings
 from tests.fakes.razorpay_server import FakeRazorpay
 from worker import build_worker
-from workflows.checkout import CheckoutWorkflow
 
 
 @pytest.fixture
@@ -69,8 +73,8 @@ async def test_a_payment_after_expiry_settles_the_order_after_all(
     body = (await checkout(skipping_api, buyer)).json()
     order_id, rzp_order = body["order"]["id"], body["payment"]["provider_ref"]
     client = time_skipping_env.client
-    expired = await client.get_workflow_handle_for(
-        CheckoutWorkflow.run, checkout_workflow_id(uuid.UUID(order_id))
+    expired = await client.get_workflow_handle(
+        checkout_workflow_id(uuid.UUID(order_id)), result_type=CheckoutState
     ).result()
     assert expired.status == CheckoutStatus.expired
     await wait_for_order(skipping_api, buyer, order_id, {"expired"})

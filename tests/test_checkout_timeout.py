@@ -15,11 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.settings import Settings
-from domain.contracts import CheckoutStatus, checkout_workflow_id
+from domain.contracts import CheckoutState, CheckoutStatus, checkout_workflow_id
 from providers.payments.sandbox_models import SandboxPayment
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
 from worker import build_worker
-from workflows.checkout import CheckoutWorkflow
 
 
 @pytest.fixture
@@ -50,8 +49,8 @@ async def test_an_unpaid_order_expires_after_thirty_minutes(
     body: dict[str, Any] = (await checkout(skipping_api, buyer)).json()
     order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
 
-    handle = time_skipping_env.client.get_workflow_handle_for(
-        CheckoutWorkflow.run, checkout_workflow_id(uuid.UUID(order_id))
+    handle = time_skipping_env.client.get_workflow_handle(
+        checkout_workflow_id(uuid.UUID(order_id)), result_type=CheckoutState
     )
     result = await handle.result()
     assert result.status == CheckoutStatus.expired
