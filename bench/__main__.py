@@ -1,7 +1,8 @@
 """`make bench` / `python -m bench`: every benchmark, one after another, figures on stdout.
 
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
-(default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory).
+(default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
+BENCH_POLL_MS (how often the checkout bench polls the order, default 50).
 Exit status 1 when a figure is invalid (an answer was not 2xx, or a socket error happened).
 """
 
@@ -15,7 +16,7 @@ from importlib import metadata
 from importlib.util import find_spec
 from types import FrameType
 
-from bench import bench_auth
+from bench import bench_auth, bench_catalog, bench_checkout
 from bench.bench_auth import Figure
 from bench.harness import (
     CONNECTIONS,
@@ -38,7 +39,7 @@ def _env_int(name: str, default: int, minimum: int) -> int:
     try:
         value = int(raw) if raw else default
     except ValueError:
-        sys.exit(f"{name} must be a whole number of seconds, not {raw!r}")
+        sys.exit(f"{name} must be a whole number, not {raw!r}")
     if value < minimum:
         sys.exit(f"{name} must be at least {minimum}")
     return value
@@ -74,7 +75,8 @@ def header(generator: LoadGenerator, *, seconds: int, warmup_s: int) -> str:
         f"bench: {cores_text} {_cpu_model()}, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
         f"uvicorn {metadata.version('uvicorn')} 1 process per server ({loop}, {http}) | "
-        f"load: {generator.name}, {CONNECTIONS} connections, "
+        f"load: {generator.name}, {CONNECTIONS} connections ({bench_catalog.CLIENTS} for the "
+        f"catalog; checkout: Python driver, {bench_checkout.CUSTOMERS} customers), "
         f"{seconds} s per figure after {warmup_s} s warm-up | client and servers share the cores"
         f"{_load_average()}"
     )
@@ -93,22 +95,141 @@ def _ms(value: float) -> str:
     return f"{value:,.1f} ms" if value >= 10 else f"{value:.2f} ms"
 
 
-def row(label: str, result: LoadResult, baseline: LoadResult | None) -> str:
+def row(
+    label: str,
+    result: LoadResult,
+    baseline: LoadResult | None,
+    *,
+    baseline_label: str = BASELINE_LABEL,
+    unit: str = "req/s",
+    noun: str = "requests",
+) -> str:
     """e.g. `GET /me: 2,150 req/s = 31% of bare uvicorn (p50 6.10 ms, p99 12.3 ms, errors 0)`."""
     figures = (
         f"p50 {_ms(result.p50_ms)}, p99 {_ms(result.p99_ms)}, errors {result.errors}, "
-        f"{result.requests:,} requests in {result.seconds:.1f} s"
+        f"{result.requests:,} {noun} in {result.seconds:.1f} s"
     )
+    rate = f"{result.rps:,.1f}" if result.rps < 100 and unit != "req/s" else f"{result.rps:,.0f}"
     if not result.valid:
-        why = result.error_detail or "no request completed"
-        return f"{label}: INVALID ({why}): {result.rps:,.0f} req/s ({figures})"
+        why = result.error_detail or f"no {noun[:-1]} completed"
+        return f"{label}: INVALID ({why}): {rate} {unit} ({figures})"
     if baseline is None:
         ratio = "baseline"
     elif baseline.valid:
-        ratio = f"{_percent(result.rps, baseline.rps)} of {BASELINE_LABEL}"
+        ratio = f"{_percent(result.rps, baseline.rps)} of {baseline_label}"
     else:
-        ratio = f"n/a ({BASELINE_LABEL} figure invalid)"
-    return f"{label}: {result.rps:,.0f} req/s = {ratio} ({figures})"
+        ratio = f"n/a ({baseline_label} figure invalid)"
+    return f"{label}: {rate} {unit} = {ratio} ({figures})"
+
+
+def _verdict(met: bool | None) -> str:
+    return "n/a (invalid figure)" if met is None else ("MET" if met else "MISSED")
+
+
+def catalog_lines(figures: bench_catalog.CatalogFigures, baseline32: LoadResult) -> list[str]:
+    clients = bench_catalog.CLIENTS
+    base = f"{BASELINE_LABEL} at {clients} clients"
+    listing, revalidation = figures.listing, figures.revalidation
+    listing_row = row(
+        f"GET /catalog/plans at {clients} clients", listing, baseline32, baseline_label=base
+    )
+    revalidation_row = row(
+        f"GET /catalog/plans If-None-Match at {clients} clients",
+        revalidation,
+        baseline32,
+        baseline_label=base,
+    )
+    met = bench_catalog.target_met(listing, baseline32)
+    if met is not None:
+        p99_ok, share_ok = met
+        verdict = (
+            f"{_verdict(p99_ok and share_ok)} (p99 {_ms(listing.p99_ms)}: "
+            f"{_verdict(p99_ok)}, bare uvicorn's own p99 at {clients} clients "
+            f"{_ms(baseline32.p99_ms)}; throughput {_percent(listing.rps, baseline32.rps)} of "
+            f"bare: {_verdict(share_ok)})"
+        )
+    else:
+        verdict = _verdict(None)
+    return [
+        f"{listing_row}  -- demo catalog ({figures.plans} plans, {figures.body_bytes:,}-byte "
+        f"body), no If-None-Match | target {bench_catalog.target_text()}: {verdict}",
+        f"{revalidation_row}  -- revalidation with the current ETag: 304, no body",
+    ]
+
+
+def _event_summary(types: list[str]) -> str:
+    """`ACTIVITY_TASK_SCHEDULED x3, ...` in order of first appearance."""
+    counts: dict[str, int] = {}
+    for kind in types:
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{kind} x{n}" for kind, n in counts.items())
+
+
+def cpu_line(what: str, cpu: dict[str, float], result: LoadResult) -> str:
+    """`CPU per purchase: API 20 ms, worker 30 ms, ... | machine busy 1.9 of 2 cores, ...`."""
+    if not cpu or result.requests == 0 or result.seconds <= 0:
+        return f"CPU per {what}: n/a (no /proc here)"
+    machine = cpu.pop("machine", None)
+    parts = [
+        f"{name} {_ms(1000.0 * used / result.requests)}"
+        for name, used in sorted(cpu.items(), key=lambda item: -item[1])
+        if 1000.0 * used / result.requests >= 0.05
+    ]
+    line = f"CPU per {what}: " + ", ".join(parts)
+    if machine is not None:
+        ours = sum(cpu.values())
+        line += (
+            f" | machine busy {machine / result.seconds:.2f} of {os.cpu_count()} cores during "
+            f"the window, {max(0.0, machine - ours) / result.seconds:.2f} of them outside these "
+            "processes (other work on the machine)"
+        )
+    return line
+
+
+def checkout_lines(figures: bench_checkout.CheckoutFigures) -> list[str]:
+    n = bench_checkout.CUSTOMERS
+    empty, purchases = figures.empty, figures.purchases
+    met = bench_checkout.target_met(figures)
+    share = f" ({_percent(purchases.rps, empty.rps)})" if met is not None else ""
+    p50, p99 = figures.phases_p50_ms, figures.phases_p99_ms
+    lengths = figures.history_lengths
+    events_met = lengths["max"] <= bench_checkout.TARGET_EVENTS
+    poll_ms = figures.poll_ms
+    empty_row = row(
+        f"empty workflow, {n} concurrent", empty, None, unit="workflows/s", noun="workflows"
+    )
+    purchase_row = row(
+        f"checkout purchase, {n} customers",
+        purchases,
+        empty,
+        baseline_label="empty workflow",
+        unit="purchases/s",
+        noun="purchases",
+    )
+    return [
+        f"{empty_row}  -- start + await a no-op workflow on a bench-only worker process (SDK "
+        "defaults), same Temporal dev server: the engine's limit",
+        cpu_line("empty workflow", dict(figures.empty_cpu), empty),
+        f"{purchase_row}  -- sandbox provider: POST /checkout -> POST approve -> GET "
+        f"/orders/{{id}} every {poll_ms:.0f} ms until completed | target >= "
+        f"{bench_checkout.TARGET_SHARE:.0%} of the empty workflow rate: {_verdict(met)}{share}",
+        f"checkout purchase phases: POST /checkout p50 {_ms(p50['checkout'])} p99 "
+        f"{_ms(p99['checkout'])}, POST approve p50 {_ms(p50['approve'])} p99 "
+        f"{_ms(p99['approve'])}, approve answered -> completed seen p50 {_ms(p50['settle'])} p99 "
+        f"{_ms(p99['settle'])} ({figures.polls_per_purchase:.1f} polls per purchase); "
+        f"{figures.active_subscriptions:,} of {purchases.requests:,} orders have an active "
+        f"subscription; {figures.customers:,} customers prepared in {figures.prep_seconds:.1f} s "
+        f"(not timed); counted: purchases completed in the window after a "
+        f"{figures.ramp_seconds:.1f} s ramp"
+        + ("; the window ended early: every customer had bought" if figures.pool_exhausted else ""),
+        cpu_line("purchase", dict(figures.purchase_cpu), purchases),
+        f"CheckoutWorkflow history: {figures.history_events} events in "
+        f"{figures.history_workflow_id} (all {purchases.requests:,} timed purchases: "
+        f"{lengths['min']}-{lengths['max']} events) | target <= {bench_checkout.TARGET_EVENTS} "
+        f"events per purchase: {_verdict(events_met)}",
+        f"CheckoutWorkflow history event types, in order: {', '.join(figures.history_types)}",
+        f"CheckoutWorkflow history by type: {_event_summary(figures.history_types)}",
+    ]
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -121,6 +242,7 @@ def main() -> int:
     signal.signal(signal.SIGHUP, _interrupt)
     seconds = _env_int("BENCH_SECONDS", 10, 1)
     warmup_s = _env_int("BENCH_WARMUP_SECONDS", 2, 0)
+    poll_ms = _env_int("BENCH_POLL_MS", bench_checkout.POLL_MS, 1)
     generator = load_generator()
     print(header(generator, seconds=seconds, warmup_s=warmup_s), flush=True)
 
@@ -129,13 +251,35 @@ def main() -> int:
         with running_baseline(work) as url:
             log(f"measuring the baseline GET {url}")
             baseline = measure(generator, Request("GET", url), seconds=seconds, warmup_s=warmup_s)
+            clients = bench_catalog.CLIENTS
+            log(f"measuring the baseline GET {url} at {clients} clients (for the catalog)")
+            baseline32 = measure(
+                generator,
+                Request("GET", url),
+                seconds=seconds,
+                warmup_s=warmup_s,
+                connections=clients,
+            )
         print(row(f"{BASELINE_LABEL} GET /hello", baseline, None), flush=True)
-        all_valid &= baseline.valid
+        print(
+            row(f"{BASELINE_LABEL} GET /hello at {clients} clients", baseline32, None), flush=True
+        )
+        all_valid &= baseline.valid and baseline32.valid
 
         figures: list[Figure] = bench_auth.run(stack, generator, seconds=seconds, warmup_s=warmup_s)
         for figure in figures:
             print(f"{row(figure.label, figure.result, baseline)}  -- {figure.note}", flush=True)
             all_valid &= figure.result.valid
+
+        catalog = bench_catalog.run(stack, generator, seconds=seconds, warmup_s=warmup_s)
+        for line in catalog_lines(catalog, baseline32):
+            print(line, flush=True)
+        all_valid &= catalog.listing.valid and catalog.revalidation.valid
+
+        checkout = bench_checkout.run(stack, seconds=seconds, warmup_s=warmup_s, poll_ms=poll_ms)
+        for line in checkout_lines(checkout):
+            print(line, flush=True)
+        all_valid &= checkout.empty.valid and checkout.purchases.valid
 
     verify_ms = bench_auth.argon2_verify_ms()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

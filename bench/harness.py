@@ -38,7 +38,7 @@ from typing import IO, Any, Protocol
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 HOST = "127.0.0.1"
-CONNECTIONS = 16
+CONNECTIONS = 16  # clients per figure unless a benchmark says otherwise (the catalog uses 32)
 READY_TIMEOUT_S = 60.0
 # The same flags for the API and the baseline: one process, no access log, warnings only.
 UVICORN_FLAGS = ("--workers", "1", "--no-access-log", "--log-level", "warning")
@@ -141,15 +141,24 @@ class Service:
         )
 
 
-def run_to_end(cmd: Sequence[str], *, timeout_s: float, cwd: Path | None = None) -> str:
+def run_to_end(
+    cmd: Sequence[str],
+    *,
+    timeout_s: float,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    pass_stderr: bool = False,
+) -> str:
     """Run a short-lived command (a load generator) in its own process group; its stdout. The group
-    is killed if the bench is interrupted or the command overruns."""
+    is killed if the bench is interrupted or the command overruns. `pass_stderr`: its stderr (its
+    progress) goes to ours as it comes instead of being kept for the error message."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             list(cmd),
             stdin=subprocess.DEVNULL,
             stdout=out,
-            stderr=err,
+            stderr=None if pass_stderr else err,
+            env=env,
             cwd=cwd,
             start_new_session=True,
         )
@@ -222,13 +231,80 @@ def workdir() -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+# --- CPU accounting (Linux /proc) ---------------------------------------------------------------
+
+
+def _proc_stats() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds used so far by it and its reaped children) of every process
+    we can read."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats: dict[int, tuple[int, float]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return stats
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                raw = handle.read()
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        fields = raw[raw.rfind(")") + 2 :].split()  # after "pid (comm) "
+        # utime + stime, and cutime + cstime: what its children that have exited used (e.g. a
+        # PostgreSQL backend of a connection that was closed).
+        used = sum(int(v) for v in fields[11:15])
+        stats[int(entry)] = (int(fields[1]), used / ticks)
+    return stats
+
+
+def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process tree (the root and every descendant still
+    running), plus `machine`: every core's busy time (/proc/stat). Empty where /proc is missing."""
+    stats = _proc_stats()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    used: dict[str, float] = {}
+    for name, root in roots.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            total += stats.get(pid, (0, 0.0))[1]
+            todo += children.get(pid, [])
+        used[name] = total
+    try:
+        with open("/proc/stat") as handle:
+            cpu = [int(v) for v in handle.readline().split()[1:]]
+        idle = cpu[3] + (cpu[4] if len(cpu) > 4 else 0)  # idle + iowait
+        used["machine"] = (sum(cpu[:8]) - idle) / (os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        pass
+    return used
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in after if name in before}
+
+
+def postmaster_pid(pgdata: Path) -> int | None:
+    """The PostgreSQL server's pid, from the first line of its `postmaster.pid`."""
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 # --- the system under test ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Stack:
     api_url: str  # e.g. http://127.0.0.1:PORT (routes under /api/v1)
-    env: dict[str, str] = field(repr=False)
+    env: dict[str, str] = field(repr=False)  # the API's and the worker's environment
+    work: Path  # the run's temporary directory (logs of anything else a benchmark starts)
+    pids: dict[str, int] = field(default_factory=dict)  # name -> pid of each server (CPU use)
 
 
 def uvicorn_command(target: str, port: int) -> list[str]:
@@ -321,6 +397,11 @@ def _migrate(database_url: str) -> None:
     command.upgrade(config, "head")
 
 
+def _pid(service: Service) -> int:
+    assert service.proc is not None
+    return service.proc.pid
+
+
 @contextmanager
 def running_stack(work: Path) -> Iterator[Stack]:
     """PostgreSQL (migrated) + Temporal dev server + worker + API, all stopped on exit."""
@@ -387,7 +468,11 @@ def running_stack(work: Path) -> Iterator[Stack]:
         api_url = f"http://{HOST}:{api_port}"
         wait_http(f"{api_url}/readyz", api)
         wait_log_line("worker polling task queue", worker)
-        yield Stack(api_url=api_url, env=env)
+        pids = {"API": _pid(api), "worker": _pid(worker), "Temporal": _pid(temporal)}
+        postmaster = postmaster_pid(work / "pg" / "data")
+        if postmaster is not None:
+            pids["PostgreSQL"] = postmaster
+        yield Stack(api_url=api_url, env=env, work=work, pids=pids)
         log("stopping the API, the worker, Temporal and PostgreSQL")
 
 
@@ -420,6 +505,13 @@ class Request:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    # The one status that counts as success (e.g. 304 for a revalidation); None: any 2xx.
+    expect_status: int | None = None
+
+    def ok(self, status: int) -> bool:
+        if self.expect_status is not None:
+            return status == self.expect_status
+        return 200 <= status < 300
 
 
 @dataclass(frozen=True)
@@ -429,7 +521,7 @@ class LoadResult:
     rps: float
     p50_ms: float
     p99_ms: float
-    errors: int  # non-2xx answers + socket errors/timeouts
+    errors: int  # unexpected answers (not 2xx, or not `expect_status`) + socket errors/timeouts
     error_detail: str = ""
 
     @property
@@ -445,7 +537,8 @@ class LoadGenerator(Protocol):
 
 class Wrk:
     """wrk (one thread, `connections` keep-alive connections). A Lua script sets method, body and
-    headers, and counts every non-2xx answer (wrk itself only counts status >= 400)."""
+    headers, and counts every unexpected answer: not 2xx, or not the request's `expect_status`
+    (wrk itself only counts status >= 400). The count is reported as `non2xx`."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -468,13 +561,19 @@ class Wrk:
             lines.append(f"wrk.body = {quote(request.body)}")
         for name, value in request.headers.items():
             lines.append(f"wrk.headers[ {quote(name)} ] = {quote(value)}")
+        if request.expect_status is not None:
+            lines.append(
+                f"local ok_low, ok_high = {request.expect_status}, {request.expect_status}"
+            )
+        else:
+            lines.append("local ok_low, ok_high = 200, 299")
         lines.append(
             """
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) non2xx = 0 end
 function response(status, headers, body)
-  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+  if status < ok_low or status > ok_high then non2xx = non2xx + 1 end
 end
 function done(summary, latency, requests)
   local non2xx_total = 0
@@ -580,15 +679,20 @@ def load_generator() -> LoadGenerator:
 
 
 def measure(
-    generator: LoadGenerator, request: Request, *, seconds: int, warmup_s: int
+    generator: LoadGenerator,
+    request: Request,
+    *,
+    seconds: int,
+    warmup_s: int,
+    connections: int = CONNECTIONS,
 ) -> LoadResult:
-    """A short warm-up run (discarded), then the measured run."""
+    """A short warm-up run (discarded), then the measured run, `connections` clients."""
     if warmup_s > 0:
         if isinstance(generator, PythonGenerator):
             # One process does both, the warm-up figures are dropped there.
-            return PythonGenerator(warmup_s).run(request, seconds=seconds, connections=CONNECTIONS)
-        generator.run(request, seconds=warmup_s, connections=CONNECTIONS)
-    return generator.run(request, seconds=seconds, connections=CONNECTIONS)
+            return PythonGenerator(warmup_s).run(request, seconds=seconds, connections=connections)
+        generator.run(request, seconds=warmup_s, connections=connections)
+    return generator.run(request, seconds=seconds, connections=connections)
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -633,7 +737,7 @@ async def _pyload(
                     response = await client.request(
                         request.method, request.url, headers=request.headers, content=content
                     )
-                    ok = 200 <= response.status_code < 300
+                    ok = request.ok(response.status_code)
                     problem = None if ok else f"status {response.status_code}"
                 except httpx.HTTPError as exc:
                     problem = type(exc).__name__
