@@ -43,6 +43,14 @@ async def checkout(
     )
 
 
+async def start_checkout(api: httpx.AsyncClient, who: Customer) -> tuple[str, str]:
+    """Check out the cart: (our order id, the provider's reference of the payment session)."""
+    started = await checkout(api, who)
+    assert started.status_code == 201, started.text
+    body = started.json()
+    return body["order"]["id"], body["payment"]["provider_ref"]
+
+
 async def wait_for_order(
     api: httpx.AsyncClient, who: Customer, order_id: str, statuses: set[str], attempts: int = 200
 ) -> dict[str, Any]:

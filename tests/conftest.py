@@ -19,7 +19,7 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -195,6 +195,25 @@ async def api(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+async def skipping_api(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Like `api`, but the app and its worker run on the time-skipping dev server: a workflow
+    waiting on a timer of minutes or days reaches it at once (in workflow time)."""
+    async with build_worker(time_skipping_env.client, settings, sessions=sessions):
+        application = create_app(settings, temporal=time_skipping_env.client)
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://test/api/v1"
+            ) as client:
+                yield client
+
+
+@pytest.fixture
 def temporal(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
 
@@ -219,6 +238,13 @@ async def latest_code(db: AsyncSession, destination: str) -> str:
     match = re.search(r"\b(\d{6})\b", row.body)
     assert match, row.body
     return match.group(1)
+
+
+async def count_rows(db: AsyncSession, model: Any, *where: ColumnElement[bool]) -> int:
+    """Rows of `model` matching `where`, as committed by any session (the read is ended)."""
+    result = await db.execute(select(func.count()).select_from(model).where(*where))
+    await db.commit()
+    return int(result.scalar_one())
 
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:

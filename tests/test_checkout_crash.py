@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client
@@ -42,7 +42,7 @@ from core.settings import Settings
 from domain.contracts import checkout_workflow_id
 from domain.orders.models import LedgerEntry, Order, Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, count_rows, make_settings
 from tests.fakes.stripe_server import FakeStripe
 
 # The Stripe SDK's httpx client posts raw bytes with `data=`, which httpx deprecates.
@@ -179,12 +179,6 @@ async def until(
 # --- reading the outcome ------------------------------------------------------------------------
 
 
-async def _count(db: AsyncSession, model: type, *where: ColumnElement[bool]) -> int:
-    result = await db.execute(select(func.count()).select_from(model).where(*where))
-    await db.commit()
-    return int(result.scalar_one())
-
-
 async def _the_order(db: AsyncSession, user_id: uuid.UUID) -> Order:
     orders = (await db.execute(select(Order).where(Order.user_id == user_id))).scalars().all()
     await db.commit()
@@ -317,7 +311,7 @@ async def test_a_worker_killed_between_the_stripe_call_and_recording_it_charges_
         assert list(stripe_fake.payment_intents) == [pi_id]
         assert len(stripe_fake.requests_to("POST", "/v1/customers")) == 1
         assert len(stripe_fake.customers) == 1
-        assert await _count(db, Subscription, Subscription.order_id == order.id) == 1
+        assert await count_rows(db, Subscription, Subscription.order_id == order.id) == 1
         captured = (
             (
                 await db.execute(

@@ -5,15 +5,14 @@ Razorpay and settles the order after all."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
 from core.settings import Settings
 from domain.contracts import (
     CheckoutState,
@@ -25,7 +24,6 @@ from domain.orders.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
 from tests.conftest import make_settings
 from tests.fakes.razorpay_server import FakeRazorpay
-from worker import build_worker
 
 
 @pytest.fixture
@@ -44,23 +42,6 @@ def settings(database_url: str, razorpay_fake: FakeRazorpay) -> Settings:
         razorpay_webhook_secret=razorpay_fake.webhook_secret,
         razorpay_base_url=razorpay_fake.url,
     )
-
-
-@pytest.fixture
-async def skipping_api(
-    time_skipping_env: WorkflowEnvironment,
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    db: AsyncSession,
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with build_worker(time_skipping_env.client, settings, sessions=sessions):
-        app = create_app(settings, temporal=time_skipping_env.client)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://test/api/v1"
-            ) as client:
-                yield client
 
 
 async def test_a_payment_after_expiry_settles_the_order_after_all(

@@ -17,14 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from domain.notifications.models import Notification
 from domain.orders.models import LedgerEntry, Subscription, WebhookEvent
-from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
-from tests.conftest import make_settings
+from tests.checkout_helpers import checkout, shop_with_cart, start_checkout, wait_for_order
+from tests.conftest import count_rows, make_settings
 from tests.fakes.razorpay_server import FakeRazorpay, hmac_hex
 from tests.orders_helpers import Customer
 
@@ -53,20 +53,6 @@ def settings(database_url: str, razorpay_fake: FakeRazorpay) -> Settings:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-async def _count(db: AsyncSession, model: type, *where: ColumnElement[bool]) -> int:
-    result = await db.execute(select(func.count()).select_from(model).where(*where))
-    await db.commit()
-    return int(result.scalar_one())
-
-
-async def _start(api: httpx.AsyncClient, buyer: Customer) -> tuple[str, str]:
-    """Check out the cart: (our order id, the Razorpay order id)."""
-    started = await checkout(api, buyer)
-    assert started.status_code == 201, started.text
-    body = started.json()
-    return body["order"]["id"], body["payment"]["provider_ref"]
-
-
 async def _confirm(
     api: httpx.AsyncClient, buyer: Customer, order_id: str, handler_response: dict[str, str]
 ) -> httpx.Response:
@@ -83,14 +69,16 @@ async def _activations(db: AsyncSession, order_id: str) -> tuple[int, int, int]:
     """(subscriptions, receipt messages, captured ledger entries) of the order."""
     oid = uuid.UUID(order_id)
     return (
-        await _count(db, Subscription, Subscription.order_id == oid),
-        await _count(
+        await count_rows(db, Subscription, Subscription.order_id == oid),
+        await count_rows(
             db,
             Notification,
             Notification.template == "order_receipt",
             Notification.data["order_id"].astext == order_id,
         ),
-        await _count(db, LedgerEntry, LedgerEntry.order_id == oid, LedgerEntry.kind == "captured"),
+        await count_rows(
+            db, LedgerEntry, LedgerEntry.order_id == oid, LedgerEntry.kind == "captured"
+        ),
     )
 
 
@@ -173,7 +161,7 @@ async def test_webhook_and_client_confirmation_at_the_same_moment_activate_once(
     api: httpx.AsyncClient, db: AsyncSession, razorpay_fake: FakeRazorpay
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
-    order_id, rzp_order = await _start(api, buyer)
+    order_id, rzp_order = await start_checkout(api, buyer)
     payment_id = razorpay_fake.pay(rzp_order, "upi")
     webhook = razorpay_fake.webhook("payment.captured", payment_id=payment_id)
     handler_response = razorpay_fake.checkout_response(rzp_order, payment_id)
@@ -197,14 +185,14 @@ async def test_webhook_and_client_confirmation_at_the_same_moment_activate_once(
     assert confirmed_again.json()["status"] == "completed"
     assert confirmed_again.json()["receipt_number"] == order["receipt_number"]
     assert await _activations(db, order_id) == (1, 1, 1)
-    assert await _count(db, WebhookEvent, WebhookEvent.provider_ref == rzp_order) == 1
+    assert await count_rows(db, WebhookEvent, WebhookEvent.provider_ref == rzp_order) == 1
 
 
 async def test_confirmations_and_webhooks_that_do_not_verify_change_nothing(
     api: httpx.AsyncClient, db: AsyncSession, razorpay_fake: FakeRazorpay
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
-    order_id, rzp_order = await _start(api, buyer)
+    order_id, rzp_order = await start_checkout(api, buyer)
     # Even with money captured at Razorpay, what does not verify moves nothing.
     payment_id = razorpay_fake.pay(rzp_order, "upi")
     genuine = razorpay_fake.checkout_response(rzp_order, payment_id)
@@ -240,7 +228,7 @@ async def test_confirmations_and_webhooks_that_do_not_verify_change_nothing(
     state = (await api.get(f"/orders/{order_id}/checkout", headers=buyer.headers)).json()
     assert state["status"] == "awaiting_payment"
     assert state["payment_state"] is None  # nothing reached the workflow
-    assert await _count(db, WebhookEvent) == 0
+    assert await count_rows(db, WebhookEvent) == 0
     assert await _activations(db, order_id) == (0, 0, 0)
 
 
@@ -268,7 +256,7 @@ async def test_an_authorised_but_uncaptured_payment_is_in_the_ledger_and_not_set
     api: httpx.AsyncClient, db: AsyncSession, razorpay_fake: FakeRazorpay
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
-    order_id, rzp_order = await _start(api, buyer)
+    order_id, rzp_order = await start_checkout(api, buyer)
     # Razorpay holds the money but has not captured it (e.g. a capture delayed by the bank).
     payment_id = razorpay_fake.authorize(rzp_order, "card")
     handler_response = razorpay_fake.checkout_response(rzp_order, payment_id)

@@ -7,19 +7,14 @@ import asyncio
 import uuid
 
 import httpx
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.notifications.models import Notification
 from domain.orders.models import LedgerEntry, Subscription
 from providers.payments.sandbox_models import SandboxPayment
 from tests.checkout_helpers import buyer_with_cart, checkout, shop_with_cart, wait_for_order
-
-
-async def _count(db: AsyncSession, model: type, *where: ColumnElement[bool]) -> int:
-    result = await db.execute(select(func.count()).select_from(model).where(*where))
-    await db.commit()
-    return int(result.scalar_one())
+from tests.conftest import count_rows
 
 
 async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession) -> None:
@@ -59,10 +54,10 @@ async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession
     receipt = await api.get(f"/orders/{order_id}/receipt", headers=buyer.headers)
     assert receipt.status_code == 200
     assert f"{order['receipt_number']}" in receipt.text
-    assert await _count(db, Notification, Notification.template == "order_receipt") == 1
+    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
     cart = (await api.get("/cart", headers=buyer.headers)).json()
     assert cart["items"] == []
-    captured = await _count(
+    captured = await count_rows(
         db, LedgerEntry, LedgerEntry.order_id == uuid.UUID(order_id), LedgerEntry.kind == "captured"
     )
     assert captured == 1
@@ -96,7 +91,7 @@ async def test_ten_concurrent_checkouts_with_one_key_make_one_order_and_one_paym
     refs = {a.json()["payment"]["provider_ref"] for a in answers}
     assert len(orders) == 1
     assert len(refs) == 1
-    assert await _count(db, SandboxPayment) == 1
+    assert await count_rows(db, SandboxPayment) == 1
 
 
 async def test_the_same_key_with_a_different_body_is_refused(
@@ -148,5 +143,5 @@ async def test_page_approval_and_client_confirmation_at_once_activate_once(
     assert all(c.status_code == 200 for c in confirmations), [c.text for c in confirmations]
     order = await wait_for_order(api, buyer, order_id, {"completed"})
     assert order["status"] == "completed"
-    assert await _count(db, Subscription, Subscription.order_id == uuid.UUID(order_id)) == 1
-    assert await _count(db, Notification, Notification.template == "order_receipt") == 1
+    assert await count_rows(db, Subscription, Subscription.order_id == uuid.UUID(order_id)) == 1
+    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1

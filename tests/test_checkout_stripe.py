@@ -18,14 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from domain.notifications.models import Notification
 from domain.orders.models import LedgerEntry, OrderStatusHistory, Subscription, WebhookEvent
-from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
-from tests.conftest import make_settings
+from tests.checkout_helpers import checkout, shop_with_cart, start_checkout, wait_for_order
+from tests.conftest import count_rows, make_settings
 from tests.fakes.stripe_server import FakeStripe, sign
 from tests.orders_helpers import Customer
 
@@ -54,20 +54,6 @@ def settings(database_url: str, stripe_fake: FakeStripe) -> Settings:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-async def _count(db: AsyncSession, model: type, *where: ColumnElement[bool]) -> int:
-    result = await db.execute(select(func.count()).select_from(model).where(*where))
-    await db.commit()
-    return int(result.scalar_one())
-
-
-async def _start(api: httpx.AsyncClient, buyer: Customer) -> tuple[str, str]:
-    """Check out the cart: (our order id, the PaymentIntent id)."""
-    started = await checkout(api, buyer)
-    assert started.status_code == 201, started.text
-    body = started.json()
-    return body["order"]["id"], body["payment"]["provider_ref"]
 
 
 async def _deliver(api: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -181,7 +167,7 @@ async def test_buying_a_plan_with_stripe_end_to_end(
     assert captured[0].provider_payment_id == charge_id
     assert captured[0].amount_minor == 299900
     assert captured[0].currency == "INR"
-    assert await _count(db, Notification, Notification.template == "order_receipt") == 1
+    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
     assert (await api.get("/cart", headers=buyer.headers)).json()["items"] == []
 
 
@@ -189,7 +175,7 @@ async def test_redelivered_and_out_of_order_webhooks_activate_once(
     api: httpx.AsyncClient, db: AsyncSession, stripe_fake: FakeStripe
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
-    order_id, pi_id = await _start(api, buyer)
+    order_id, pi_id = await start_checkout(api, buyer)
     created_obj = stripe_fake.intent(pi_id)
     stripe_fake.succeed(pi_id)
     succeeded = stripe_fake.webhook("payment_intent.succeeded", stripe_fake.intent(pi_id))
@@ -226,12 +212,14 @@ async def test_redelivered_and_out_of_order_webhooks_activate_once(
     assert order["status"] == "completed"
     oid = uuid.UUID(order_id)
     assert (
-        await _count(db, LedgerEntry, LedgerEntry.order_id == oid, LedgerEntry.kind == "captured")
+        await count_rows(
+            db, LedgerEntry, LedgerEntry.order_id == oid, LedgerEntry.kind == "captured"
+        )
         == 1
     )
-    assert await _count(db, Subscription, Subscription.order_id == oid) == 1
-    assert await _count(db, Notification, Notification.template == "order_receipt") == 1
-    assert await _count(db, WebhookEvent, WebhookEvent.provider_ref == pi_id) == 3
+    assert await count_rows(db, Subscription, Subscription.order_id == oid) == 1
+    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
+    assert await count_rows(db, WebhookEvent, WebhookEvent.provider_ref == pi_id) == 3
     history = (
         await db.execute(
             select(OrderStatusHistory.to_status)
@@ -247,7 +235,7 @@ async def test_a_signed_webhook_alone_does_not_complete_the_order(
     api: httpx.AsyncClient, db: AsyncSession, stripe_fake: FakeStripe
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
-    order_id, pi_id = await _start(api, buyer)
+    order_id, pi_id = await start_checkout(api, buyer)
     # The event claims success, correctly signed; Stripe itself still waits for a payment method.
     claimed = {**stripe_fake.intent(pi_id), "status": "succeeded", "amount_received": 299900}
     answer = await _deliver(api, *stripe_fake.webhook("payment_intent.succeeded", claimed))
@@ -264,17 +252,19 @@ async def test_a_signed_webhook_alone_does_not_complete_the_order(
     assert order["receipt_number"] is None
     oid = uuid.UUID(order_id)
     assert (
-        await _count(db, LedgerEntry, LedgerEntry.order_id == oid, LedgerEntry.kind == "captured")
+        await count_rows(
+            db, LedgerEntry, LedgerEntry.order_id == oid, LedgerEntry.kind == "captured"
+        )
         == 0
     )
-    assert await _count(db, Subscription, Subscription.order_id == oid) == 0
+    assert await count_rows(db, Subscription, Subscription.order_id == oid) == 0
 
 
 async def test_webhooks_that_do_not_verify_are_refused_and_change_nothing(
     api: httpx.AsyncClient, db: AsyncSession, stripe_fake: FakeStripe
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
-    order_id, pi_id = await _start(api, buyer)
+    order_id, pi_id = await start_checkout(api, buyer)
     stripe_fake.succeed(pi_id)  # even a paid intent is not looked at on a bad delivery
     obj = stripe_fake.intent(pi_id)
 
@@ -302,20 +292,20 @@ async def test_webhooks_that_do_not_verify_are_refused_and_change_nothing(
     )
     assert unsigned.status_code == 400
 
-    assert await _count(db, WebhookEvent) == 0
+    assert await count_rows(db, WebhookEvent) == 0
     order = (await api.get(f"/orders/{order_id}", headers=buyer.headers)).json()
     assert order["status"] == "pending_payment"
     state = (await api.get(f"/orders/{order_id}/checkout", headers=buyer.headers)).json()
     assert state["status"] == "awaiting_payment"
     assert state["payment_state"] is None  # nothing nudged the workflow
-    assert await _count(db, Subscription) == 0
+    assert await count_rows(db, Subscription) == 0
 
 
 async def test_a_declined_payment_fails_the_order_keeps_the_cart_and_cancels_the_intent(
     api: httpx.AsyncClient, db: AsyncSession, stripe_fake: FakeStripe
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
-    order_id, pi_id = await _start(api, buyer)
+    order_id, pi_id = await start_checkout(api, buyer)
     stripe_fake.decline(pi_id, message="Your card was declined.")
     answer = await _deliver(
         api, *stripe_fake.webhook("payment_intent.payment_failed", stripe_fake.intent(pi_id))
@@ -335,8 +325,8 @@ async def test_a_declined_payment_fails_the_order_keeps_the_cart_and_cancels_the
     assert stripe_fake.intent(pi_id)["status"] == "canceled"
     cancels = stripe_fake.requests_to("POST", f"/v1/payment_intents/{pi_id}/cancel")
     assert [c.idempotency_key for c in cancels] == [f"order:{order_id}:cancel"]
-    assert await _count(db, Subscription) == 0
-    assert await _count(db, Notification, Notification.template == "order_receipt") == 0
+    assert await count_rows(db, Subscription) == 0
+    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 0
 
 
 async def test_ten_concurrent_checkouts_with_one_key_make_one_order_and_one_intent(

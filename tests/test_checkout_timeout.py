@@ -4,38 +4,17 @@ provider session is cancelled, and asking the provider along the way never charg
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
 from core.settings import Settings
 from domain.contracts import CheckoutState, CheckoutStatus, checkout_workflow_id
 from providers.payments.sandbox_models import SandboxPayment
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
-from worker import build_worker
-
-
-@pytest.fixture
-async def skipping_api(
-    time_skipping_env: WorkflowEnvironment,
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    db: AsyncSession,
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with build_worker(time_skipping_env.client, settings, sessions=sessions):
-        app = create_app(settings, temporal=time_skipping_env.client)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://test/api/v1"
-            ) as client:
-                yield client
 
 
 async def test_an_unpaid_order_expires_after_thirty_minutes(

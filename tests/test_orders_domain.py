@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, InvalidField
@@ -30,6 +30,7 @@ from domain.orders.models import (
 )
 from providers.payments.base import RefundResult
 from tests.catalog_helpers import add_active_plan, add_categories, make_admin, price
+from tests.conftest import count_rows
 from tests.orders_helpers import (
     Customer,
     add_address,
@@ -40,15 +41,6 @@ from tests.orders_helpers import (
     pay,
     place_order,
 )
-
-
-async def _count(db: AsyncSession, model: Any, *where: Any) -> int:
-    stmt = select(func.count()).select_from(model)
-    for clause in where:
-        stmt = stmt.where(clause)
-    count = (await db.execute(stmt)).scalar_one()
-    await db.commit()  # end the read, so the next one sees other sessions' commits
-    return int(count)
 
 
 async def _shop(
@@ -102,9 +94,9 @@ async def test_same_key_returns_the_same_order_and_another_request_is_a_conflict
         )
     await db.rollback()
 
-    assert await _count(db, Order) == 1
+    assert await count_rows(db, Order) == 1
     # The cart is kept until the order is paid.
-    assert await _count(db, CartItem) == 2
+    assert await count_rows(db, CartItem) == 2
 
 
 async def test_ten_concurrent_creates_with_one_key_make_one_order(
@@ -128,9 +120,9 @@ async def test_ten_concurrent_creates_with_one_key_make_one_order(
 
     assert len({order_id for order_id, _ in results}) == 1
     assert sum(created for _, created in results) == 1
-    assert await _count(db, Order) == 1
-    assert await _count(db, OrderItem) == 2
-    assert await _count(db, OrderStatusHistory) == 1
+    assert await count_rows(db, Order) == 1
+    assert await count_rows(db, OrderItem) == 2
+    assert await count_rows(db, OrderStatusHistory) == 1
 
 
 # --- settling -----------------------------------------------------------------------------------
@@ -154,8 +146,8 @@ async def test_settling_twice_issues_one_receipt_and_subscriptions_once(
         first.subscription_ids,
     )
     assert first.receipt_number == 1 and len(first.subscription_ids) == 2
-    assert await _count(db, Receipt) == 1
-    assert await _count(db, Subscription) == 2
+    assert await count_rows(db, Receipt) == 1
+    assert await count_rows(db, Subscription) == 2
     kinds = (await db.execute(select(LedgerEntry.kind).order_by(LedgerEntry.occurred_at))).scalars()
     assert sorted(kinds) == ["captured", "created"]
 
@@ -186,7 +178,7 @@ async def test_settling_twice_issues_one_receipt_and_subscriptions_once(
     methods = (await db.execute(select(PaymentMethod))).scalars().all()
     assert [(m.user_id, m.last4, m.is_default) for m in methods] == [(asha.id, "4242", True)]
     # What was bought left the cart.
-    assert await _count(db, CartItem) == 0
+    assert await count_rows(db, CartItem) == 0
 
 
 async def test_receipt_numbers_are_sequential_without_gaps_after_a_rollback(
@@ -202,7 +194,7 @@ async def test_receipt_numbers_are_sequential_without_gaps_after_a_rollback(
         taken = await orders.settle_paid_order(session, order_id=second.id, status=paid(second))
         assert taken.receipt_number == 2
         await session.rollback()
-    assert await _count(db, Receipt, Receipt.order_id == second.id) == 0
+    assert await count_rows(db, Receipt, Receipt.order_id == second.id) == 0
     assert (await pay(db, third)).receipt_number == 2
     assert (await pay(db, second)).receipt_number == 3
 
@@ -228,8 +220,8 @@ async def test_a_payment_that_differs_from_the_order_is_not_settled(
             await orders.settle_paid_order(db, order_id=order_id, status=wrong)
         await db.rollback()
 
-    assert await _count(db, LedgerEntry, LedgerEntry.kind == "captured") == 0
-    assert await _count(db, Receipt) == 0 and await _count(db, Subscription) == 0
+    assert await count_rows(db, LedgerEntry, LedgerEntry.kind == "captured") == 0
+    assert await count_rows(db, Receipt) == 0 and await count_rows(db, Subscription) == 0
     assert (await orders.get_order(db, order_id=order_id, user_id=None)).status == (
         "pending_payment"
     )
@@ -253,8 +245,8 @@ async def test_failed_and_expired_are_idempotent_and_a_completed_order_stays_com
 
     assert (await orders.get_order(db, order_id=failing.id, user_id=None)).status == "failed"
     assert (await orders.get_order(db, order_id=expiring.id, user_id=None)).status == "expired"
-    assert await _count(db, LedgerEntry, LedgerEntry.kind == "failed") == 1
-    assert await _count(db, LedgerEntry, LedgerEntry.kind == "cancelled") == 1
+    assert await count_rows(db, LedgerEntry, LedgerEntry.kind == "failed") == 1
+    assert await count_rows(db, LedgerEntry, LedgerEntry.kind == "cancelled") == 1
 
     # Money captured after expiry still settles: the customer paid.
     assert (await pay(db, expiring)).newly_settled is True
@@ -369,7 +361,7 @@ async def test_refunds_are_limited_to_what_is_left_and_recorded_once(
     )
     await db.commit()
     assert await orders.refundable_amount(db, order_id=order_id) == total - 100000
-    assert await _count(db, Refund) == 2
+    assert await count_rows(db, Refund) == 2
 
     audit = (
         await db.execute(select(AuditEntry).where(AuditEntry.action == "order.refund"))

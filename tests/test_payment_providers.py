@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, NotFound
@@ -34,7 +33,7 @@ from providers.payments.razorpay import RazorpayProvider
 from providers.payments.sandbox import SandboxProvider
 from providers.payments.sandbox_models import SandboxPayment, SandboxRefund
 from providers.payments.stripe import StripeProvider
-from tests.conftest import make_settings
+from tests.conftest import count_rows, make_settings
 from tests.fakes.razorpay_server import FakeRazorpay
 from tests.fakes.stripe_server import FakeStripe
 
@@ -625,12 +624,6 @@ def test_razorpay_client_confirmation(
 # --- sandbox ------------------------------------------------------------------------------------
 
 
-async def _count(db: AsyncSession, model: type[SandboxPayment] | type[SandboxRefund]) -> int:
-    count = (await db.execute(select(func.count()).select_from(model))).scalar_one()
-    await db.commit()
-    return int(count)
-
-
 async def test_sandbox_session_is_created_once_per_key(
     sandbox: SandboxProvider, settings: Settings, db: AsyncSession
 ) -> None:
@@ -639,7 +632,7 @@ async def test_sandbox_session_is_created_once_per_key(
         sandbox.create_session(payment_request(), idempotency_key="order:o1:session"),
     )
     assert again == first
-    assert await _count(db, SandboxPayment) == 1
+    assert await count_rows(db, SandboxPayment) == 1
     assert re.fullmatch(r"sbx_[A-Za-z0-9_-]{24}", first.provider_ref)
     assert first.approve_url == (
         f"{settings.public_base_url}/api/v1/sandbox/payments/{first.provider_ref}"
@@ -749,7 +742,7 @@ async def test_sandbox_refunds_never_exceed_what_was_paid(
         return_exceptions=True,
     )
     assert sorted(type(r).__name__ for r in results) == ["ProviderDeclined", "RefundResult"]
-    assert await _count(db, SandboxRefund) == 2
+    assert await count_rows(db, SandboxRefund) == 2
     with pytest.raises(ProviderDeclined, match="left to refund"):
         await sandbox.refund(payment_id, amount_minor=1, currency="INR", idempotency_key="r4")
 
