@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
+from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
     admin_catalog,
     admin_orders,
@@ -44,6 +45,10 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
+        app.state.catalog = CatalogCache(app.state.sessions)
+        # Its own connection (not one of the pool's), held for the life of the process.
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        app.state.catalog.start(conninfo)
         app.state.auth = Authenticator(settings)
         app.state.payments = payment_provider(settings, sessions=app.state.sessions)
         # Lazy: the API starts (and says "not ready") while Temporal is still coming up.
@@ -54,6 +59,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         try:
             yield
         finally:
+            await app.state.catalog.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -66,6 +72,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         redoc_url=None,
     )
     errors.install(app)
+    # Repeated public catalog reads are answered before routing (see api.caching).
+    app.add_middleware(CatalogFastPath, prefix=f"{API_PREFIX}/catalog/")
     app.include_router(health.router)
     # The public catalog first: it is the most requested, and routes are matched in order.
     for router in (

@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
+from api.caching import catalog_changed
 from api.deps import AdminUser, SessionDep
 from domain.catalog import service as catalog
 from domain.catalog.models import PlanStatus
@@ -43,57 +44,62 @@ async def list_categories(_admin: AdminUser, db: SessionDep) -> list[AdminCatego
 
 @router.post("/categories", response_model=AdminCategoryOut, status_code=status.HTTP_201_CREATED)
 async def create_category(
-    body: CategoryCreate, admin: AdminUser, db: SessionDep
+    request: Request, body: CategoryCreate, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
     """Add a category."""
     category = await catalog.create_category(db, data=body, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
     return AdminCategoryOut.model_validate(category)
 
 
 @router.post("/categories/reorder", response_model=list[AdminCategoryOut])
 async def reorder_categories(
-    body: ReorderIn, admin: AdminUser, db: SessionDep
+    request: Request, body: ReorderIn, admin: AdminUser, db: SessionDep
 ) -> list[AdminCategoryOut]:
     """Set the display order: the listed categories first, the rest after them."""
     rows = await catalog.reorder_categories(db, ids=body.ids, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
     return [AdminCategoryOut.model_validate(row) for row in rows]
 
 
 @router.patch("/categories/{category_id}", response_model=AdminCategoryOut)
 async def update_category(
-    category_id: uuid.UUID, body: CategoryUpdate, admin: AdminUser, db: SessionDep
+    request: Request, category_id: uuid.UUID, body: CategoryUpdate, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
     """Change a category's name, slug, description, icon, order or active flag."""
     category = await catalog.update_category(
         db, category_id=category_id, data=body, actor_id=admin.id
     )
     await db.commit()
+    catalog_changed(request)
     return AdminCategoryOut.model_validate(category)
 
 
 @router.post("/categories/{category_id}/deactivate", response_model=AdminCategoryOut)
 async def deactivate_category(
-    category_id: uuid.UUID, admin: AdminUser, db: SessionDep
+    request: Request, category_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
     """Hide a category from the public catalog; plans keep covering it."""
     category = await catalog.update_category(
         db, category_id=category_id, data=CategoryUpdate(is_active=False), actor_id=admin.id
     )
     await db.commit()
+    catalog_changed(request)
     return AdminCategoryOut.model_validate(category)
 
 
 @router.post("/categories/{category_id}/activate", response_model=AdminCategoryOut)
 async def activate_category(
-    category_id: uuid.UUID, admin: AdminUser, db: SessionDep
+    request: Request, category_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
     """Show a category in the public catalog again."""
     category = await catalog.update_category(
         db, category_id=category_id, data=CategoryUpdate(is_active=True), actor_id=admin.id
     )
     await db.commit()
+    catalog_changed(request)
     return AdminCategoryOut.model_validate(category)
 
 
@@ -116,18 +122,24 @@ async def list_plans(
 
 
 @router.post("/plans", response_model=AdminPlanOut, status_code=status.HTTP_201_CREATED)
-async def create_plan(body: PlanCreate, admin: AdminUser, db: SessionDep) -> AdminPlanOut:
+async def create_plan(
+    request: Request, body: PlanCreate, admin: AdminUser, db: SessionDep
+) -> AdminPlanOut:
     """Add a plan as a draft, with its first version."""
     plan = await catalog.create_plan(db, data=body, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
     return admin_plan_out(plan)
 
 
 @router.post("/plans/reorder", response_model=list[AdminPlanOut])
-async def reorder_plans(body: ReorderIn, admin: AdminUser, db: SessionDep) -> list[AdminPlanOut]:
+async def reorder_plans(
+    request: Request, body: ReorderIn, admin: AdminUser, db: SessionDep
+) -> list[AdminPlanOut]:
     """Set the display order: the listed plans first, the rest after them."""
     rows = await catalog.reorder_plans(db, ids=body.ids, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
     return [admin_plan_out(r) for r in rows]
 
 
@@ -147,27 +159,34 @@ async def list_versions(
 
 @router.patch("/plans/{plan_id}", response_model=AdminPlanOut)
 async def update_plan(
-    plan_id: uuid.UUID, body: PlanUpdate, admin: AdminUser, db: SessionDep
+    request: Request, plan_id: uuid.UUID, body: PlanUpdate, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
     """Edit a plan; changed terms make a new version, and a sold version is never touched."""
     plan = await catalog.update_plan(db, plan_id=plan_id, data=body, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
     return admin_plan_out(plan)
 
 
 @router.post("/plans/{plan_id}/publish", response_model=AdminPlanOut)
-async def publish_plan(plan_id: uuid.UUID, admin: AdminUser, db: SessionDep) -> AdminPlanOut:
+async def publish_plan(
+    request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
+) -> AdminPlanOut:
     """Put the plan on sale (from draft or archived)."""
     plan = await catalog.publish_plan(db, plan_id=plan_id, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
     return admin_plan_out(plan)
 
 
 @router.post("/plans/{plan_id}/archive", response_model=AdminPlanOut)
-async def archive_plan(plan_id: uuid.UUID, admin: AdminUser, db: SessionDep) -> AdminPlanOut:
+async def archive_plan(
+    request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
+) -> AdminPlanOut:
     """Take the plan off sale; customers keep the terms they bought."""
     plan = await catalog.archive_plan(db, plan_id=plan_id, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
     return admin_plan_out(plan)
 
 
@@ -176,7 +195,10 @@ async def archive_plan(plan_id: uuid.UUID, admin: AdminUser, db: SessionDep) -> 
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "The plan has been sold: archive it instead"}},
 )
-async def delete_plan(plan_id: uuid.UUID, admin: AdminUser, db: SessionDep) -> None:
+async def delete_plan(
+    request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
+) -> None:
     """Delete a plan that was never sold (a sold one is 409: archive it)."""
     await catalog.delete_plan(db, plan_id=plan_id, actor_id=admin.id)
     await db.commit()
+    catalog_changed(request)
