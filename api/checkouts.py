@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from typing import Any
@@ -37,9 +38,11 @@ from domain.contracts import (
     late_payment_workflow_id,
     refund_workflow_id,
 )
-from providers.payments.base import PaymentSession
 from workflows.checkout import CheckoutWorkflow, LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
+
+# How often an update is sent when the server answers that the workflow was not ready for it.
+UPDATE_ATTEMPTS = 5
 
 
 def _checkout(temporal: Client, order_id: uuid.UUID) -> WorkflowHandle[Any, CheckoutState]:
@@ -49,10 +52,11 @@ def _checkout(temporal: Client, order_id: uuid.UUID) -> WorkflowHandle[Any, Chec
     return temporal.get_workflow_handle(checkout_workflow_id(order_id), result_type=CheckoutState)
 
 
-async def payment_session(
+async def begin(
     temporal: Client, settings: Settings, *, order_id: uuid.UUID, user_id: uuid.UUID
-) -> PaymentSession | None:
-    """Start the order's checkout (or find the running one) and return its payment session.
+) -> CheckoutState | None:
+    """Start the order's checkout (or find the running one) and return its state once the payment
+    session exists (`payment`), in one round trip (update-with-start).
 
     None when the order's checkout already ended (paid, failed or expired): an order is checked
     out once; a new attempt is a new order with a new Idempotency-Key.
@@ -122,19 +126,27 @@ async def nudge(
     )
 
 
-async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> CheckoutState:
-    """The app says it paid: the workflow asks the provider now and answers with the outcome."""
+async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> CheckoutState | None:
+    """The app says it paid: the workflow asks the provider now and answers with the outcome.
+    None when the checkout has already ended (the database has the outcome then)."""
     handle = _checkout(temporal, order_id)
-    try:
-        return await handle.execute_update(
-            CheckoutWorkflow.confirm_payment, PaymentNudge(source=source)
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise Conflict(getattr(exc.cause, "message", None) or str(exc)) from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return await handle.query(CheckoutWorkflow.state)
-        raise
+    for attempt in range(1, UPDATE_ATTEMPTS + 1):
+        try:
+            return await handle.execute_update(
+                CheckoutWorkflow.confirm_payment, PaymentNudge(source=source)
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise Conflict(getattr(exc.cause, "message", None) or str(exc)) from exc
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            if exc.status != RPCStatusCode.FAILED_PRECONDITION or attempt == UPDATE_ATTEMPTS:
+                raise
+            # The workflow task that would have taken the update was not completed (e.g. a
+            # webhook's signal arrived while it ran a step, so the server made it run again) and
+            # the server dropped the update rather than wait: send it again.
+            await asyncio.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 async def checkout_state(temporal: Client, *, order_id: uuid.UUID) -> CheckoutState | None:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 from temporalio.common import SearchAttributeKey
 
-from providers.payments.base import PaymentStatus
+from providers.payments.base import PaymentSession, PaymentStatus
 
 # --- search attributes ------------------------------------------------------------------------
 # Registered on the dev server by `make run` and the tests, and by the setup job in
@@ -178,6 +178,9 @@ class CheckoutState(Contract):
     receipt_number: int | None
     subscription_ids: list[uuid.UUID]
     expires_at: datetime | None
+    # The provider's payment session (what the app pays with), once created; None in an answer
+    # read from the database after the checkout ended.
+    payment: PaymentSession | None = None
 
 
 class OrderRef(Contract):

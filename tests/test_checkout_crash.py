@@ -7,24 +7,26 @@ Real parts throughout: the API in-process, the worker as a separate `python work
 server and PostgreSQL, the real `stripe` SDK talking to the local fake Stripe, which keeps back the
 answer to the PaymentIntent create (`FakeStripe.hold_next`) until the worker is dead.
 
-What brings the activity back is the production configuration, untouched: `create_payment_session`
-has a 30 s start-to-close timeout and no heartbeat, so Temporal hands the attempt to another worker
-only once the 30 s are over (plus the retry policy's 1 s first interval). That wait is most of this
-test's ~35 s; a shorter timeout made for the test would prove the same mechanism with a
-configuration nobody runs, and the retry is asserted from the workflow history (attempt 2, after a
-start-to-close timeout, on the second worker), not from the clock.
+What brings the step back is the production configuration, untouched: `create_payment_session`
+runs as a local activity inside the workflow task, and that task has Temporal's default 10 s
+timeout. Once it is over, the server hands the workflow task to the other worker, whose replay
+runs the step again with the same Idempotency-Key. The recovery is asserted from the workflow
+history (a timed-out workflow task, then one recorded session, recorded by the second worker), not
+from the clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationW
 
 # Upper bounds of the waits (never expected to be reached; a wait that reaches one fails the test).
 WORKER_REACHES_STRIPE_S = 60.0  # a worker process boots, takes the workflow and activity tasks
-RETRY_ANSWERS_S = 90.0  # the 30 s start-to-close timeout, the retry, a second worker booting
+RETRY_ANSWERS_S = 90.0  # the 10 s workflow task timeout, a second worker booting, the retry
 PROCESS_EXIT_S = 10.0
 
 
@@ -186,26 +188,34 @@ async def _the_order(db: AsyncSession, user_id: uuid.UUID) -> Order:
     return orders[0]
 
 
-async def _session_attempt(temporal: Client, order_id: uuid.UUID) -> Any:
-    """The ActivityTaskStarted event of the (only) create_payment_session in the history: the
-    attempt that completed, who ran it and why the one before it ended."""
+@dataclass(frozen=True)
+class Recovery:
+    timed_out: list[Any]  # WorkflowTaskTimedOut attributes, in order
+    session_markers: list[dict[str, Any]]  # local-activity markers of create_payment_session
+    recorded_by: str  # identity of the worker whose workflow task recorded the session
+
+
+async def _recovery(temporal: Client, order_id: uuid.UUID) -> Recovery:
+    """How the checkout got its payment session, from the workflow history: the workflow tasks
+    that timed out, the local-activity markers of `create_payment_session`, and which worker
+    completed the workflow task that recorded it."""
     history = await temporal.get_workflow_handle(checkout_workflow_id(order_id)).fetch_history()
-    scheduled = [
-        e
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name
-        == "create_payment_session"
-    ]
-    assert len(scheduled) == 1, "create_payment_session was scheduled more than once"
-    started = [
-        e.activity_task_started_event_attributes
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-        and e.activity_task_started_event_attributes.scheduled_event_id == scheduled[0].event_id
-    ]
-    assert len(started) == 1
-    return started[0]
+    timed_out, markers, recorded_by = [], [], ""
+    last_completed = ""
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+            timed_out.append(event.workflow_task_timed_out_event_attributes)
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            last_completed = event.workflow_task_completed_event_attributes.identity
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            attributes = event.marker_recorded_event_attributes
+            if "data" not in attributes.details:
+                continue  # a patch marker
+            data = json.loads(attributes.details["data"].payloads[0].data)
+            if data.get("activity_type") == "create_payment_session":
+                markers.append(data)
+                recorded_by = last_completed
+    return Recovery(timed_out=timed_out, session_markers=markers, recorded_by=recorded_by)
 
 
 # --- the test -----------------------------------------------------------------------------------
@@ -265,8 +275,9 @@ async def test_a_worker_killed_between_the_stripe_call_and_recording_it_charges_
         assert order.status == "pending_payment"
         assert not pending.done()  # the customer has no payment session yet
 
-        # 5. A new worker. Once the attempt's 30 s start-to-close timeout is over, Temporal retries
-        # it there: the same Idempotency-Key, Stripe replays the PaymentIntent it created.
+        # 5. A new worker. Once the first worker's workflow task has timed out, the new worker
+        # replays and runs the step again: the same Idempotency-Key, Stripe replays the
+        # PaymentIntent it created.
         second = WorkerProcess(env, tmp_path / "worker-2.log")
         workers.append(second)
         await until(
@@ -285,13 +296,14 @@ async def test_a_worker_killed_between_the_stripe_call_and_recording_it_charges_
         await db.commit()
         assert order.provider_ref == pi_id
 
-        attempt = await _session_attempt(temporal, order.id)
-        assert attempt.attempt == 2
-        assert (
-            attempt.last_failure.timeout_failure_info.timeout_type
-            == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
-        )
-        assert attempt.identity.startswith(f"{second.pid}@"), attempt.identity
+        # The first worker's workflow task (it was running the step) timed out; the second
+        # worker's replay ran the step again and recorded it, once.
+        recovery = await _recovery(temporal, order.id)
+        assert [t.timeout_type for t in recovery.timed_out][:1] == [
+            TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+        ]
+        assert len(recovery.session_markers) == 1, recovery.session_markers
+        assert recovery.recorded_by.startswith(f"{second.pid}@"), recovery.recorded_by
 
         # 6. The customer pays that PaymentIntent; Stripe's signed webhook completes the order.
         charge_id = stripe_fake.succeed(pi_id)

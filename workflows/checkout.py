@@ -10,12 +10,22 @@ workflow asks on its own every `reconcile_every_seconds` and once more at the de
 cancelling at the deadline reports a payment that landed at the last moment, which is then settled.
 Settlement (ledger, subscriptions, receipt number, saved method, then the receipt message) is one
 idempotent activity.
+
+The steps run as LOCAL activities (`_step`): each is short (one provider call or one transaction)
+and runs in the worker that runs the workflow, recorded as a marker in the workflow task that ran
+it, instead of a round trip through an activity task queue. A purchase is then two workflow tasks
+(start, and the payment) instead of five, which is most of what it costs the Temporal server. The
+keys and retries are the same: if the worker dies in the middle of a step, the workflow task times
+out, another worker replays the history and runs the step again with the same idempotency key.
+Histories recorded before this change keep replaying their regular activities (`LOCAL_STEPS`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -44,6 +54,11 @@ DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Patch id: from this version on, the checkout's steps are local activities (see the docstring).
+LOCAL_STEPS = "checkout-local-activities"
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
 
 
 @workflow.defn
@@ -67,11 +82,10 @@ class CheckoutWorkflow:
     async def run(self, inp: CheckoutInput) -> CheckoutState:
         # CustomerId, OrderId and FlowStatus=creating_session are set by the API at start; each
         # later status is one upsert (an event in the history, so only the ones ops filter on).
-        self._session = await workflow.execute_activity_method(
+        self._session = await self._step(
             CheckoutActivities.create_payment_session,
             OrderRef(order_id=inp.order_id),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
+            PROVIDER_RETRY,
         )
         self._expires_at = workflow.now() + timedelta(seconds=inp.timeout_seconds)
         self._set_status(CheckoutStatus.awaiting_payment)
@@ -83,19 +97,17 @@ class CheckoutWorkflow:
             pass  # the customer paid on the same session after the decline: settled
         elif payment.state == PaymentState.failed:
             self._failure_reason = payment.failure_reason or "the payment was declined"
-            await workflow.execute_activity_method(
+            await self._step(
                 CheckoutActivities.fail_order,
                 OrderOutcome(order_id=inp.order_id, reason=self._failure_reason),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=DB_RETRY,
+                DB_RETRY,
             )
             self._set_status(CheckoutStatus.failed)
         else:
-            await workflow.execute_activity_method(
+            await self._step(
                 CheckoutActivities.expire_order,
                 OrderRef(order_id=inp.order_id),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=DB_RETRY,
+                DB_RETRY,
             )
             self._failure_reason = "the payment was not completed in time"
             self._set_status(CheckoutStatus.expired)
@@ -111,11 +123,10 @@ class CheckoutWorkflow:
             if remaining <= timedelta(0):
                 # The deadline: cancel at the provider. A payment that landed just before is
                 # reported as succeeded by the cancel and settled like any other.
-                return await workflow.execute_activity_method(
+                return await self._step(
                     CheckoutActivities.cancel_payment,
                     OrderRef(order_id=self._inp.order_id),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=PROVIDER_RETRY,
+                    PROVIDER_RETRY,
                 )
             try:
                 await workflow.wait_condition(
@@ -127,11 +138,10 @@ class CheckoutWorkflow:
                 if workflow.now() >= self._expires_at:
                     continue  # to the cancel above
             seen = self._nudges
-            payment = await workflow.execute_activity_method(
+            payment = await self._step(
                 CheckoutActivities.check_payment,
                 OrderRef(order_id=self._inp.order_id),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=PROVIDER_RETRY,
+                PROVIDER_RETRY,
             )
             self._payment = payment
             self._checks_done = max(self._checks_done, seen)
@@ -143,11 +153,10 @@ class CheckoutWorkflow:
     async def _paid_after_all(self) -> bool:
         """Cancel a declined session so it cannot be paid later. Stripe lets a customer retry on
         the same session, so the cancel may find it paid meanwhile: then it is settled."""
-        after = await workflow.execute_activity_method(
+        after = await self._step(
             CheckoutActivities.cancel_payment,
             OrderRef(order_id=self._inp.order_id),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
+            PROVIDER_RETRY,
         )
         self._payment = after
         if after.state != PaymentState.succeeded:
@@ -157,24 +166,39 @@ class CheckoutWorkflow:
 
     async def _settle(self, payment: PaymentStatus) -> None:
         self._status = CheckoutStatus.settling  # brief; not worth a search-attribute event
-        settled = await workflow.execute_activity_method(
+        settled = await self._step(
             CheckoutActivities.settle_order,
             SettleInput(order_id=self._inp.order_id, payment=payment),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=DB_RETRY,
+            DB_RETRY,
         )
         self._receipt_number = settled.receipt_number
         self._subscription_ids = list(settled.subscription_ids)
         self._set_status(CheckoutStatus.completed)
 
+    async def _step(
+        self,
+        activity: Callable[[CheckoutActivities, Arg], Awaitable[Result]],
+        arg: Arg,
+        retry: RetryPolicy,
+    ) -> Result:
+        """Run one step of the checkout: a local activity (a regular one in histories that were
+        recorded before `LOCAL_STEPS`)."""
+        if workflow.patched(LOCAL_STEPS):
+            return await workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
+            )
+        return await workflow.execute_activity_method(
+            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
+        )
+
     # --- messages ----------------------------------------------------------------------------
 
     @workflow.update
-    async def payment_session(self) -> PaymentSession:
-        """The payment session, once created: what the API returns from POST /checkout."""
+    async def payment_session(self) -> CheckoutState:
+        """The checkout's state once its payment session exists (`payment` holds the session):
+        what the API answers POST /checkout with, no query needed."""
         await workflow.wait_condition(lambda: self._session is not None)
-        assert self._session is not None
-        return self._session
+        return self.state()
 
     @workflow.signal
     def payment_event(self, nudge: PaymentNudge) -> None:
@@ -211,6 +235,7 @@ class CheckoutWorkflow:
             receipt_number=self._receipt_number,
             subscription_ids=self._subscription_ids,
             expires_at=self._expires_at,
+            payment=self._session,
         )
 
     def _set_status(self, status: CheckoutStatus) -> None:

@@ -15,6 +15,7 @@ from api.deps import CurrentUser, PaymentsDep, SessionDep, SettingsDep, Temporal
 from core.errors import Conflict
 from domain.contracts import CheckoutState
 from domain.orders import service as orders
+from domain.orders.models import OrderStatus
 from domain.orders.schemas import CheckoutIn, OrderOut, PaymentConfirmationIn
 from providers.payments.base import InvalidSignature, PaymentSession
 
@@ -71,12 +72,13 @@ async def checkout(
     await db.commit()
     if not created:
         response.status_code = status.HTTP_200_OK
-    session = await checkouts.payment_session(
-        temporal, settings, order_id=order.id, user_id=user.id
-    )
-    state = await checkouts.checkout_state(temporal, order_id=order.id)
-    await db.refresh(order)
-    return CheckoutOut(order=OrderOut.model_validate(order), payment=session, checkout=state)
+    state = await checkouts.begin(temporal, settings, order_id=order.id, user_id=user.id)
+    if state is None:  # this order's checkout has ended: the database has its outcome
+        await db.refresh(order)
+        state = await orders.ended_checkout(db, order=order)
+    else:
+        await db.refresh(order)  # the session the workflow recorded
+    return CheckoutOut(order=OrderOut.model_validate(order), payment=state.payment, checkout=state)
 
 
 @router.post("/orders/{order_id}/confirm", response_model=CheckoutState)
@@ -97,7 +99,14 @@ async def confirm_payment(
         payments.verify_client_confirmation(order.provider_ref, body.model_dump(exclude_none=True))
     except InvalidSignature as exc:
         raise Conflict(f"the payment confirmation does not verify: {exc}") from exc
-    return await checkouts.confirm(temporal, order_id=order.id, source="client")
+    state = await checkouts.confirm(temporal, order_id=order.id, source="client")
+    if state is not None:
+        return state
+    # The checkout had already ended (often: the provider's webhook got there first).
+    await db.refresh(order)
+    if order.status in (OrderStatus.failed, OrderStatus.expired):
+        raise Conflict(f"this order is {order.status}; check out again")
+    return await orders.ended_checkout(db, order=order)
 
 
 @router.get("/orders/{order_id}/checkout", response_model=CheckoutState)

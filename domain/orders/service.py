@@ -42,6 +42,7 @@ from domain.accounts.models import PaymentMethod, User
 from domain.accounts.schemas import PaymentMethodIn
 from domain.audit import service as audit
 from domain.catalog import service as catalog
+from domain.contracts import CheckoutState, CheckoutStatus
 from domain.money import format_money
 from domain.orders.cart import (
     add_to_cart,
@@ -716,6 +717,31 @@ async def mark_order_expired(
     _transition(db, order, OrderStatus.expired, actor=actor, reason="payment window ended")
     await db.flush()
     return order
+
+
+async def ended_checkout(db: AsyncSession, *, order: Order) -> CheckoutState:
+    """A checkout that has ended, as the database records it: what the API answers once the
+    order's CheckoutWorkflow has closed (asking a closed workflow would replay its history).
+    Expiry time and the payment session are not kept here: None."""
+    outcome = {
+        OrderStatus.completed.value: (CheckoutStatus.completed, "succeeded"),
+        OrderStatus.paid.value: (CheckoutStatus.completed, "succeeded"),
+        OrderStatus.failed.value: (CheckoutStatus.failed, "failed"),
+        OrderStatus.expired.value: (CheckoutStatus.expired, "cancelled"),
+    }
+    if order.status not in outcome:
+        raise Conflict(f"order {order.id} is {order.status}: its checkout has not ended")
+    status, payment_state = outcome[order.status]
+    return CheckoutState(
+        order_id=order.id,
+        status=status,
+        payment_state=payment_state,
+        failure_reason=order.failure_reason
+        or ("the payment was not completed in time" if status == CheckoutStatus.expired else None),
+        receipt_number=order.receipt_number,
+        subscription_ids=await _subscription_ids(db, order_id=order.id),
+        expires_at=None,
+    )
 
 
 # --- refunds ------------------------------------------------------------------------------------
