@@ -21,7 +21,7 @@ from core.settings import Settings, get_settings
 from core.temporal import connect
 from providers.notifications import notification_provider
 from providers.payments import payment_provider
-from workflows import WORKFLOWS
+from workflows.registry import WORKFLOWS
 
 log = logging.getLogger("homeplans.worker")
 

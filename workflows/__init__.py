@@ -1,15 +1,6 @@
-"""Workflows: orchestration only. Every side effect is an activity (see activities/)."""
+"""Workflows: orchestration only. Every side effect is an activity (see activities/).
 
-from workflows.account_verification import AccountVerificationWorkflow
-from workflows.checkout import CheckoutWorkflow, LatePaymentWorkflow
-from workflows.refund import RefundWorkflow
-
-WORKFLOWS = [AccountVerificationWorkflow, CheckoutWorkflow, LatePaymentWorkflow, RefundWorkflow]
-
-__all__ = [
-    "WORKFLOWS",
-    "AccountVerificationWorkflow",
-    "CheckoutWorkflow",
-    "LatePaymentWorkflow",
-    "RefundWorkflow",
-]
+The list the worker registers is in `workflows.registry`, not here: the workflow sandbox imports a
+workflow's module afresh for every workflow run, package first, so this file stays empty of
+imports and a checkout run does not re-import every other workflow too.
+"""

@@ -1,0 +1,9 @@
+"""Every workflow the worker runs (`worker.build_worker`) and the replay test replays."""
+
+from __future__ import annotations
+
+from workflows.account_verification import AccountVerificationWorkflow
+from workflows.checkout import CheckoutWorkflow, LatePaymentWorkflow
+from workflows.refund import RefundWorkflow
+
+WORKFLOWS = [AccountVerificationWorkflow, CheckoutWorkflow, LatePaymentWorkflow, RefundWorkflow]
