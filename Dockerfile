@@ -27,7 +27,10 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
 # Then the project itself (a regular, non-editable install; no dev extras). This stage is never
 # shipped, so what the build context holds beyond the code does not reach the final image.
 COPY . .
-RUN pip install -c constraints.txt . && pip check
+# Byte-compiled here, since nothing can write .pyc files at run time: the worker's sandbox imports
+# a workflow's module for every workflow run, and would otherwise compile it every time.
+RUN pip install -c constraints.txt . && pip check \
+    && python -m compileall -q "$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

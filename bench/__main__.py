@@ -1,8 +1,7 @@
 """`make bench` / `python -m bench`: every benchmark, one after another, figures on stdout.
 
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
-(default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
-BENCH_POLL_MS (how often the checkout bench polls the order, default 50).
+(default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory).
 Exit status 1 when a figure is invalid (an answer was not 2xx, or a socket error happened).
 """
 
@@ -194,7 +193,6 @@ def checkout_lines(figures: bench_checkout.CheckoutFigures) -> list[str]:
     p50, p99 = figures.phases_p50_ms, figures.phases_p99_ms
     lengths = figures.history_lengths
     events_met = lengths["max"] <= bench_checkout.TARGET_EVENTS
-    poll_ms = figures.poll_ms
     empty_row = row(
         f"empty workflow, {n} concurrent", empty, None, unit="workflows/s", noun="workflows"
     )
@@ -210,13 +208,13 @@ def checkout_lines(figures: bench_checkout.CheckoutFigures) -> list[str]:
         f"{empty_row}  -- start + await a no-op workflow on a bench-only worker process (SDK "
         "defaults), same Temporal dev server: the engine's limit",
         cpu_line("empty workflow", dict(figures.empty_cpu), empty),
-        f"{purchase_row}  -- sandbox provider: POST /checkout -> POST approve -> GET "
-        f"/orders/{{id}} every {poll_ms:.0f} ms until completed | target >= "
+        f"{purchase_row}  -- sandbox provider: POST /checkout -> POST approve -> POST "
+        f"/orders/{{id}}/confirm answers completed | target >= "
         f"{bench_checkout.TARGET_SHARE:.0%} of the empty workflow rate: {_verdict(met)}{share}",
         f"checkout purchase phases: POST /checkout p50 {_ms(p50['checkout'])} p99 "
         f"{_ms(p99['checkout'])}, POST approve p50 {_ms(p50['approve'])} p99 "
-        f"{_ms(p99['approve'])}, approve answered -> completed seen p50 {_ms(p50['settle'])} p99 "
-        f"{_ms(p99['settle'])} ({figures.polls_per_purchase:.1f} polls per purchase); "
+        f"{_ms(p99['approve'])}, POST confirm p50 {_ms(p50['confirm'])} p99 "
+        f"{_ms(p99['confirm'])}; "
         f"{figures.active_subscriptions:,} of {purchases.requests:,} orders have an active "
         f"subscription; {figures.customers:,} customers prepared in {figures.prep_seconds:.1f} s "
         f"(not timed); counted: purchases completed in the window after a "
@@ -242,7 +240,6 @@ def main() -> int:
     signal.signal(signal.SIGHUP, _interrupt)
     seconds = _env_int("BENCH_SECONDS", 10, 1)
     warmup_s = _env_int("BENCH_WARMUP_SECONDS", 2, 0)
-    poll_ms = _env_int("BENCH_POLL_MS", bench_checkout.POLL_MS, 1)
     generator = load_generator()
     print(header(generator, seconds=seconds, warmup_s=warmup_s), flush=True)
 
@@ -276,7 +273,7 @@ def main() -> int:
             print(line, flush=True)
         all_valid &= catalog.listing.valid and catalog.revalidation.valid
 
-        checkout = bench_checkout.run(stack, seconds=seconds, warmup_s=warmup_s, poll_ms=poll_ms)
+        checkout = bench_checkout.run(stack, seconds=seconds, warmup_s=warmup_s)
         for line in checkout_lines(checkout):
             print(line, flush=True)
         all_valid &= checkout.empty.valid and checkout.purchases.valid

@@ -9,14 +9,16 @@ What runs (16 at a time), all against the stack of `bench.harness.running_stack`
    Python worker and the client manage for a workflow that does nothing: the checkout's ceiling.
 2. Customers, prepared before anything is timed: each registers through the API, adds an address
    and puts one plan of the demo catalog in the cart. One customer buys once.
-3. Purchases: 16 tasks, each taking the next prepared customer: POST /checkout (Idempotency-Key)
-   -> POST /sandbox/payments/{provider_ref}/approve -> GET /orders/{id} every 50 ms (as the tests
-   poll; BENCH_POLL_MS) until the order is completed. Latency is from sending POST /checkout to
-   the answer that said completed. First a pilot round (16 customers, one purchase each, not
-   counted) warms the path up; its median purchase time is the ramp and its rate sizes the pool
-   (`_pool_size`). Counted: the purchases that complete in the BENCH_SECONDS window after the ramp
-   (`Run`), or until every prepared customer has bought. Before each timed window the bench waits
-   until the servers are idle (registration leaves verification workflows running behind it).
+3. Purchases: 16 tasks, each taking the next prepared customer, as the app buys: POST /checkout
+   (Idempotency-Key) -> POST /sandbox/payments/{provider_ref}/approve (the customer pays on the
+   provider's page) -> POST /orders/{id}/confirm (the app says it paid; the answer is the
+   checkout's outcome once the workflow has asked the provider and settled), which must say
+   completed. Latency is from sending POST /checkout to that answer. First a pilot round (16
+   customers, one purchase each, not counted) warms the path up; its median purchase time is the
+   ramp and its rate sizes the pool (`_pool_size`). Counted: the purchases that complete in the
+   BENCH_SECONDS window after the ramp (`Run`), or until every prepared customer has bought. Before
+   each timed window the bench waits until the servers are idle (registration leaves verification
+   workflows running behind it).
 4. One completed CheckoutWorkflow's history is fetched through the Temporal client (its event
    types are printed), and every timed purchase's history length is read with `describe()`.
    The subscriptions of the timed orders are counted in the database (all must be active).
@@ -59,7 +61,6 @@ from bench.harness import (
 
 API = "/api/v1"
 CUSTOMERS = 16  # concurrent customers, and concurrent empty workflows
-POLL_MS = 50  # default GET /orders/{id} interval while waiting for the settlement (as the tests)
 PURCHASE_TIMEOUT_S = 60.0
 PREP_CONCURRENCY = 4  # registrations at once (each one is an argon2id hash on the API)
 PASSWORD = "bench passphrase, long enough"  # noqa: S105 (throwaway users of a throwaway DB)
@@ -72,14 +73,12 @@ WORKER_READY = "bench worker polling"
 class CheckoutFigures:
     empty: LoadResult  # empty workflows started and awaited
     purchases: LoadResult  # completed purchases
-    poll_ms: int  # GET /orders/{id} interval
     customers: int  # customers prepared for the timed part
     pool_exhausted: bool  # the window ended early: every prepared customer had bought
     ramp_seconds: float  # purchases before the window opened (not counted)
     prep_seconds: float  # time spent preparing them (not timed)
-    phases_p50_ms: dict[str, float]  # checkout, approve, settle (approve answered -> completed)
+    phases_p50_ms: dict[str, float]  # checkout, approve, confirm (each request's answer time)
     phases_p99_ms: dict[str, float]
-    polls_per_purchase: float
     active_subscriptions: int  # of the timed purchases' orders
     history_workflow_id: str
     history_events: int
@@ -112,7 +111,7 @@ def _pick_plan(stack: Stack) -> dict[str, Any]:
     return items[0]
 
 
-def run(stack: Stack, *, seconds: int, warmup_s: int, poll_ms: int = POLL_MS) -> CheckoutFigures:
+def run(stack: Stack, *, seconds: int, warmup_s: int) -> CheckoutFigures:
     from bench import bench_catalog
 
     bench_catalog.ensure_demo_catalog(stack)
@@ -139,7 +138,6 @@ def run(stack: Stack, *, seconds: int, warmup_s: int, poll_ms: int = POLL_MS) ->
             "plan_id": plan["id"],
             "seconds": seconds,
             "warmup": warmup_s,
-            "poll_ms": poll_ms,
         }
         log(
             f"checkout driver: empty workflows, then customers for {plan['slug']!r}, then "
@@ -203,8 +201,7 @@ class Sample:
 
     end: float  # perf_counter() when it completed
     latency: float
-    phases: dict[str, float] = field(default_factory=dict)  # purchase: checkout, approve, settle
-    polls: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # purchase: checkout, approve, confirm
     order_id: str = ""
 
 
@@ -370,7 +367,7 @@ async def _prepare(api: Any, plan_id: str, count: int) -> list[Customer]:
     return customers
 
 
-async def _purchase(client: Any, who: Customer, run: Run, poll_s: float) -> None:
+async def _purchase(client: Any, who: Customer, run: Run) -> None:
     """One purchase, recorded in `run` (a sample, or the problem)."""
     import httpx
 
@@ -395,30 +392,22 @@ async def _purchase(client: Any, who: Customer, run: Run, poll_s: float) -> None
         run.problems[f"approve {approved.status_code}"] += 1
         return
     t2 = time.perf_counter()
-    polls = 0
-    while True:
-        polls += 1
-        answer = await api.get(f"{API}/orders/{order_id}", headers=who.headers)
-        if answer.status_code != 200:
-            run.problems[f"order {answer.status_code}"] += 1
-            return
-        status = answer.json()["status"]
-        if status == "completed":
-            break
-        if status in ("failed", "expired", "cancelled"):
-            run.problems[f"order {status}"] += 1
-            return
-        if time.perf_counter() - t0 > PURCHASE_TIMEOUT_S:
-            run.problems["timeout"] += 1
-            return
-        await asyncio.sleep(poll_s)
+    confirmed = await api.post(
+        f"{API}/orders/{order_id}/confirm", json={"session_id": ref}, headers=who.headers
+    )
+    if confirmed.status_code != 200:
+        run.problems[f"confirm {confirmed.status_code}"] += 1
+        return
+    status = confirmed.json()["status"]
+    if status != "completed":
+        run.problems[f"confirm said {status}"] += 1
+        return
     t3 = time.perf_counter()
     run.samples.append(
         Sample(
             end=t3,
             latency=t3 - t0,
-            phases={"checkout": t1 - t0, "approve": t2 - t1, "settle": t3 - t2},
-            polls=polls,
+            phases={"checkout": t1 - t0, "approve": t2 - t1, "confirm": t3 - t2},
             order_id=order_id,
         )
     )
@@ -430,7 +419,6 @@ async def _purchases(
     *,
     ramp_s: float,
     seconds: float,
-    poll_s: float,
     roots: dict[str, int] | None = None,
 ) -> Run:
     import httpx
@@ -454,7 +442,7 @@ async def _purchases(
         run.attempts += 1
         client = free.popleft()
         try:
-            await _purchase(client, who, run, poll_s)
+            await _purchase(client, who, run)
         except httpx.HTTPError as exc:
             run.problems[type(exc).__name__] += 1
         finally:
@@ -561,7 +549,6 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     import httpx
 
     seconds, warmup = float(spec["seconds"]), float(spec["warmup"])
-    poll_s = spec["poll_ms"] / 1000.0
     servers: dict[str, int] = spec["pids"]
     await _quiet(servers)
     _say(f"measuring empty workflows ({CUSTOMERS} concurrent, start + await)")
@@ -581,7 +568,6 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
             pilot_customers,
             ramp_s=0.0,
             seconds=PURCHASE_TIMEOUT_S,
-            poll_s=poll_s,
         )
         if pilot.problems:
             _say(f"pilot round problems: {dict(pilot.problems)}")
@@ -601,9 +587,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
         f"measuring purchases ({CUSTOMERS} customers at a time, {wanted} prepared, "
         f"{ramp:.1f} s ramp then {seconds:.0f} s counted)"
     )
-    run = await _purchases(
-        spec["api_url"], customers, ramp_s=ramp, seconds=seconds, poll_s=poll_s, roots=servers
-    )
+    run = await _purchases(spec["api_url"], customers, ramp_s=ramp, seconds=seconds, roots=servers)
     counted = run.counted()
     if not run.samples:
         raise RuntimeError(f"no purchase completed: {dict(run.problems)}")
@@ -616,20 +600,17 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     if missing > 0:
         run.problems["completed without an active subscription"] += missing
     phases = {
-        k: [s.phases[k] for s in counted or run.samples] for k in ("checkout", "approve", "settle")
+        k: [s.phases[k] for s in counted or run.samples] for k in ("checkout", "approve", "confirm")
     }
     return {
         "empty": asdict(empty),
         "purchases": asdict(run.result()),
-        "poll_ms": spec["poll_ms"],
         "customers": wanted,
         "pool_exhausted": run.exhausted and run.last_end < run.window_end,
         "ramp_seconds": ramp,
         "prep_seconds": prep_seconds,
         "phases_p50_ms": {k: _p(v, 50) for k, v in phases.items()},
         "phases_p99_ms": {k: _p(v, 99) for k, v in phases.items()},
-        "polls_per_purchase": sum(s.polls for s in counted or run.samples)
-        / len(counted or run.samples),
         "active_subscriptions": active,
         **histories,
         "empty_cpu": empty_run.cpu,
