@@ -9,7 +9,9 @@ import uuid
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
+from domain.contracts import checkout_workflow_id
 from domain.notifications.models import Notification
 from domain.orders.models import LedgerEntry, Subscription
 from providers.payments.sandbox_models import SandboxPayment
@@ -145,3 +147,75 @@ async def test_page_approval_and_client_confirmation_at_once_activate_once(
     assert order["status"] == "completed"
     assert await count_rows(db, Subscription, Subscription.order_id == uuid.UUID(order_id)) == 1
     assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
+
+
+async def test_post_checkout_answers_with_the_live_checkout_and_its_payment_session(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    buyer, _ = await shop_with_cart(api, db)
+    body = (await checkout(api, buyer)).json()
+    state = body["checkout"]
+    assert state["status"] == "awaiting_payment"
+    assert state["order_id"] == body["order"]["id"]
+    assert state["payment"] == body["payment"]
+    assert state["expires_at"] is not None
+    # The same state the app can ask for later.
+    live = await api.get(f"/orders/{body['order']['id']}/checkout", headers=buyer.headers)
+    assert live.status_code == 200
+    assert live.json()["payment"] == body["payment"]
+
+
+async def test_after_the_checkout_ended_confirm_and_a_repeated_checkout_answer_its_outcome(
+    api: httpx.AsyncClient, db: AsyncSession, temporal: Client
+) -> None:
+    """A confirmation that arrives after the webhook (here: the sandbox page) completed the order
+    gets the outcome, read from the database once the workflow has closed."""
+    buyer, _ = await shop_with_cart(api, db)
+    key = f"key-{uuid.uuid4()}"
+    body = (await checkout(api, buyer, key=key)).json()
+    order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
+    await api.post(f"/sandbox/payments/{ref}/approve")
+    order = await wait_for_order(api, buyer, order_id, {"completed"})
+    await temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id))).result()
+    subscriptions = [
+        str(s.id)
+        for s in (
+            await db.execute(
+                select(Subscription).where(Subscription.order_id == uuid.UUID(order_id))
+            )
+        ).scalars()
+    ]
+    await db.commit()
+
+    confirmed = await api.post(
+        f"/orders/{order_id}/confirm", headers=buyer.headers, json={"session_id": ref}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    state = confirmed.json()
+    assert state["status"] == "completed"
+    assert state["payment_state"] == "succeeded"
+    assert state["receipt_number"] == order["receipt_number"]
+    assert state["subscription_ids"] == subscriptions and len(subscriptions) == 1
+
+    again = await checkout(api, buyer, key=key)
+    assert again.status_code == 200, again.text
+    assert again.json()["order"]["id"] == order_id
+    assert again.json()["payment"] is None
+    assert again.json()["checkout"]["status"] == "completed"
+    assert again.json()["checkout"]["receipt_number"] == order["receipt_number"]
+
+
+async def test_confirming_a_declined_order_after_its_checkout_closed_is_refused(
+    api: httpx.AsyncClient, db: AsyncSession, temporal: Client
+) -> None:
+    buyer, _ = await shop_with_cart(api, db)
+    body = (await checkout(api, buyer)).json()
+    order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
+    await api.post(f"/sandbox/payments/{ref}/decline")
+    await temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id))).result()
+
+    confirmed = await api.post(
+        f"/orders/{order_id}/confirm", headers=buyer.headers, json={"session_id": ref}
+    )
+    assert confirmed.status_code == 409
+    assert "failed" in confirmed.json()["detail"]
