@@ -50,7 +50,7 @@ class CheckoutActivities:
     @activity.defn
     async def create_payment_session(self, ref: OrderRef) -> PaymentSession:
         async with self._sessions() as db:
-            order = await orders.get_order(db, order_id=ref.order_id, user_id=None)
+            order = await orders.get_order(db, order_id=ref.order_id, user_id=None, items=False)
             user = await accounts.get_user(db, user_id=order.user_id)
             customer_id = await accounts.provider_customer_id(
                 db, user_id=user.id, provider=self._provider.name
@@ -159,7 +159,7 @@ class CheckoutActivities:
 
     async def _send_receipt(self, order_id: uuid.UUID) -> None:
         async with self._sessions() as db:
-            order = await orders.get_order(db, order_id=order_id, user_id=None)
+            order = await orders.get_order(db, order_id=order_id, user_id=None, items=False)
             user = await accounts.get_user(db, user_id=order.user_id)
         channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
         if destination is None:
@@ -181,7 +181,7 @@ class CheckoutActivities:
 
     async def _provider_ref(self, ref: OrderRef) -> str:
         async with self._sessions() as db:
-            order = await orders.get_order(db, order_id=ref.order_id, user_id=None)
+            order = await orders.get_order(db, order_id=ref.order_id, user_id=None, items=False)
         if order.provider_ref is None:
             raise ApplicationError("the order has no payment session yet", type="NoSession")
         return order.provider_ref

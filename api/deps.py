@@ -20,29 +20,32 @@ from domain.accounts.auth import Authenticator, Client
 from domain.accounts.models import AuthSession, Role, User
 from providers.payments.base import PaymentProvider
 
+# Every dependency is `async def`, even the ones that only read app.state: FastAPI runs a plain
+# `def` dependency in its thread pool, a thread hop per dependency per request.
+
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessions() as session:
         yield session
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_temporal(request: Request) -> TemporalClient:
+async def get_temporal(request: Request) -> TemporalClient:
     return request.app.state.temporal
 
 
-def get_payments(request: Request) -> PaymentProvider:
+async def get_payments(request: Request) -> PaymentProvider:
     return request.app.state.payments
 
 
-def get_auth(request: Request) -> Authenticator:
+async def get_auth(request: Request) -> Authenticator:
     return request.app.state.auth
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     return Client(
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),

@@ -9,17 +9,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel
+from sqlalchemy import inspect
 
 from api import checkouts
 from api.deps import CurrentUser, PaymentsDep, SessionDep, SettingsDep, TemporalDep
 from core.errors import Conflict
 from domain.contracts import CheckoutState
 from domain.orders import service as orders
-from domain.orders.models import OrderStatus
+from domain.orders.models import Order, OrderStatus
 from domain.orders.schemas import CheckoutIn, OrderOut, PaymentConfirmationIn
 from providers.payments.base import InvalidSignature, PaymentSession
 
 router = APIRouter(tags=["checkout"])
+
+ORDER_COLUMNS = [column.key for column in inspect(Order).column_attrs]
 
 IdempotencyKey = Annotated[
     str,
@@ -73,11 +76,11 @@ async def checkout(
     if not created:
         response.status_code = status.HTTP_200_OK
     state = await checkouts.begin(temporal, settings, order_id=order.id, user_id=user.id)
+    # What the workflow has recorded since (the session; the outcome of an ended checkout). The
+    # items were loaded with the order and do not change.
+    await db.refresh(order, attribute_names=ORDER_COLUMNS)
     if state is None:  # this order's checkout has ended: the database has its outcome
-        await db.refresh(order)
         state = await orders.ended_checkout(db, order=order)
-    else:
-        await db.refresh(order)  # the session the workflow recorded
     return CheckoutOut(order=OrderOut.model_validate(order), payment=state.payment, checkout=state)
 
 
@@ -92,7 +95,7 @@ async def confirm_payment(
 ) -> CheckoutState:
     """The app finished paying: send the provider's handler response (Razorpay: order id,
     payment id, signature). The order is checked with the provider at once."""
-    order = await orders.get_order(db, order_id=order_id, user_id=user.id)
+    order = await orders.get_order(db, order_id=order_id, user_id=user.id, items=False)
     if order.provider_ref is None:
         raise Conflict("this order has no payment session yet")
     try:
@@ -103,7 +106,7 @@ async def confirm_payment(
     if state is not None:
         return state
     # The checkout had already ended (often: the provider's webhook got there first).
-    await db.refresh(order)
+    await db.refresh(order, attribute_names=ORDER_COLUMNS)
     if order.status in (OrderStatus.failed, OrderStatus.expired):
         raise Conflict(f"this order is {order.status}; check out again")
     return await orders.ended_checkout(db, order=order)
@@ -114,7 +117,7 @@ async def checkout_progress(
     order_id: uuid.UUID, user: CurrentUser, db: SessionDep, temporal: TemporalDep
 ) -> CheckoutState:
     """The live state of the order's checkout (from its workflow)."""
-    order = await orders.get_order(db, order_id=order_id, user_id=user.id)
+    order = await orders.get_order(db, order_id=order_id, user_id=user.id, items=False)
     state = await checkouts.checkout_state(temporal, order_id=order.id)
     if state is None:
         raise Conflict("this order's checkout has not started")

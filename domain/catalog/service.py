@@ -18,8 +18,9 @@ a price edited in place since. Pruning unsold versions keeps drafting from pilin
 bought. The database enforces the rule too: triggers refuse any UPDATE of a version other than
 setting `sold_at` once, and any change to the categories or inclusions of a sold version.
 
-"Sold" means `plan_versions.sold_at` is set, by `lock_version_for_sale`, which the checkout calls in
-the transaction that records the purchase. A plan with a sold version cannot be deleted (archive).
+"Sold" means `plan_versions.sold_at` is set, by `lock_version_for_sale` or `mark_versions_sold`
+(which the checkout calls in the transaction that records the purchase). A plan with a sold
+version cannot be deleted (archive).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -385,6 +386,18 @@ async def lock_version_for_sale(db: AsyncSession, *, version_id: uuid.UUID) -> P
         version.sold_at = utcnow()
         await db.flush()
     return version
+
+
+async def mark_versions_sold(db: AsyncSession, *, version_ids: Sequence[uuid.UUID]) -> None:
+    """`lock_version_for_sale` for the versions an order holds, in one statement and without
+    loading their terms (what settling an order needs). The order's foreign keys guarantee the
+    versions exist; versions already sold keep their first `sold_at`."""
+    await db.execute(
+        update(PlanVersion)
+        .where(PlanVersion.id.in_(set(version_ids)), PlanVersion.sold_at.is_(None))
+        .values(sold_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- plans: changing ----------------------------------------------------------------------------

@@ -127,17 +127,23 @@ def admin_actor(user_id: uuid.UUID) -> str:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _with_items(stmt: Any) -> Any:
-    return stmt.options(selectinload(Order.items)).execution_options(populate_existing=True)
+def _with_items(stmt: Any, items: bool = True) -> Any:
+    """Load the items too (a second query), unless the caller needs only the order's own columns:
+    `Order.items` is `lazy="raise"`, so reading items that were not loaded fails loudly."""
+    if items:
+        stmt = stmt.options(selectinload(Order.items))
+    return stmt.execution_options(populate_existing=True)
 
 
-async def get_order(db: AsyncSession, *, order_id: uuid.UUID, user_id: uuid.UUID | None) -> Order:
-    """An order with its items. `user_id` scopes it to a customer (another customer's order is
-    NotFound, like a missing one); None is staff, who see any order."""
+async def get_order(
+    db: AsyncSession, *, order_id: uuid.UUID, user_id: uuid.UUID | None, items: bool = True
+) -> Order:
+    """An order (with its items unless `items=False`). `user_id` scopes it to a customer (another
+    customer's order is NotFound, like a missing one); None is staff, who see any order."""
     stmt = select(Order).where(Order.id == order_id)
     if user_id is not None:
         stmt = stmt.where(Order.user_id == user_id)
-    order = (await db.execute(_with_items(stmt))).scalar_one_or_none()
+    order = (await db.execute(_with_items(stmt, items))).scalar_one_or_none()
     if order is None:
         raise NotFound("order not found")
     return order
@@ -171,9 +177,9 @@ async def find_order_by_provider_ref(
     return (await db.execute(_with_items(stmt))).scalar_one_or_none()
 
 
-async def _lock_order(db: AsyncSession, *, order_id: uuid.UUID) -> Order:
+async def _lock_order(db: AsyncSession, *, order_id: uuid.UUID, items: bool = True) -> Order:
     stmt = select(Order).where(Order.id == order_id).with_for_update()
-    order = (await db.execute(_with_items(stmt))).scalar_one_or_none()
+    order = (await db.execute(_with_items(stmt, items))).scalar_one_or_none()
     if order is None:
         raise NotFound("order not found")
     return order
@@ -364,7 +370,7 @@ async def record_session(
     """Store the payment session made for an order, with a `created` ledger entry. Idempotent;
     an order has one session: a different one for the same order is a Conflict (a new attempt
     after a failure is a new order from the same cart)."""
-    order = await _lock_order(db, order_id=order_id)
+    order = await _lock_order(db, order_id=order_id, items=False)
     if order.provider_ref is not None and order.provider_ref != provider_ref:
         raise Conflict(f"order {order.id} already has payment session {order.provider_ref}")
     if provider != order.provider:
@@ -397,7 +403,7 @@ async def record_authorised(
     db: AsyncSession, *, order_id: uuid.UUID, status: PaymentStatus
 ) -> None:
     """The provider holds the customer's money but has not settled yet: a ledger entry, once."""
-    order = await get_order(db, order_id=order_id, user_id=None)
+    order = await get_order(db, order_id=order_id, user_id=None, items=False)
     await _ledger(
         db,
         order=order,
@@ -593,15 +599,17 @@ async def settle_paid_order(
     )
     # An order holds its versions (the foreign key restricts deleting them), so a version replaced
     # in the catalog since the order was placed still exists and is the one bought.
-    for item in order.items:
-        await catalog.lock_version_for_sale(db, version_id=item.plan_version_id)
+    await catalog.mark_versions_sold(db, version_ids=[item.plan_version_id for item in order.items])
 
+    # One transaction writes all of them, so on this path none existed before: their ids are the
+    # ones made here, in the order of the items.
+    subscription_ids = [uuid.uuid4() for _ in order.items]
     await db.execute(
         pg_insert(Subscription)
         .values(
             [
                 {
-                    "id": uuid.uuid4(),
+                    "id": subscription_id,
                     "user_id": order.user_id,
                     "order_id": order.id,
                     "order_item_id": item.id,
@@ -614,7 +622,7 @@ async def settle_paid_order(
                     "visits_allowed": item.visit_cap,
                     "visits_used": 0,
                 }
-                for item in order.items
+                for item, subscription_id in zip(order.items, subscription_ids, strict=True)
             ]
         )
         .on_conflict_do_nothing(index_elements=["order_item_id"])
@@ -648,7 +656,7 @@ async def settle_paid_order(
     return SettleResult(
         order_id=order.id,
         receipt_number=number,
-        subscription_ids=await _subscription_ids(db, order_id=order.id),
+        subscription_ids=subscription_ids,
         newly_settled=True,
     )
 
@@ -673,7 +681,7 @@ async def mark_order_failed(
 ) -> Order:
     """The payment failed: order failed with the reason and a `failed` ledger entry. Idempotent;
     an order already failed or expired keeps its first outcome; a completed one is a Conflict."""
-    order = await _lock_order(db, order_id=order_id)
+    order = await _lock_order(db, order_id=order_id, items=False)
     _refuse_completed(order, "marked failed")
     if order.status in _FINAL_UNPAID:
         return order
@@ -701,7 +709,7 @@ async def mark_order_expired(
 ) -> Order:
     """Nobody paid in time: order expired with a `cancelled` ledger entry. Idempotent; an order
     already failed or expired keeps its first outcome; a completed one is a Conflict."""
-    order = await _lock_order(db, order_id=order_id)
+    order = await _lock_order(db, order_id=order_id, items=False)
     _refuse_completed(order, "expired")
     if order.status in _FINAL_UNPAID:
         return order
