@@ -38,7 +38,8 @@ from domain.contracts import (
     late_payment_workflow_id,
     refund_workflow_id,
 )
-from workflows.checkout import CheckoutWorkflow, LatePaymentWorkflow
+from workflows.checkout import CheckoutWorkflow
+from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
 
 # How often an update is sent when the server answers that the workflow was not ready for it.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from workflows.account_verification import AccountVerificationWorkflow
-from workflows.checkout import CheckoutWorkflow, LatePaymentWorkflow
+from workflows.checkout import CheckoutWorkflow
+from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
 
 WORKFLOWS = [AccountVerificationWorkflow, CheckoutWorkflow, LatePaymentWorkflow, RefundWorkflow]

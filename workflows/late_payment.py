@@ -1,0 +1,41 @@
+"""LatePaymentWorkflow: a payment that moved after its order's checkout had ended.
+
+In a module of its own: the workflow sandbox imports a workflow's module afresh for every run, so
+each CheckoutWorkflow run re-defines only CheckoutWorkflow.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.checkout import CheckoutActivities
+    from domain.contracts import FLOW_STATUS, OrderRef, SettleInput
+    from providers.payments.base import PaymentState
+
+from workflows.checkout import ACTIVITY_TIMEOUT, DB_RETRY, PROVIDER_RETRY
+
+
+@workflow.defn
+class LatePaymentWorkflow:
+    """A provider says an order's payment moved after its checkout ended (Razorpay still accepts
+    payments on an order we gave up on). Ask the provider; if the money was captured, settle the
+    order after all: the customer gets what they paid for, and nothing is left unaccounted."""
+
+    @workflow.run
+    async def run(self, ref: OrderRef) -> str:
+        payment = await workflow.execute_activity_method(
+            CheckoutActivities.check_payment,
+            ref,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+        )
+        if payment.state == PaymentState.succeeded:
+            await workflow.execute_activity_method(
+                CheckoutActivities.settle_order,
+                SettleInput(order_id=ref.order_id, payment=payment),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            workflow.upsert_search_attributes([FLOW_STATUS.value_set("settled_late")])
+        return payment.state.value
