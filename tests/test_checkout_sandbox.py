@@ -197,6 +197,10 @@ async def test_after_the_checkout_ended_confirm_and_a_repeated_checkout_answer_i
     assert state["receipt_number"] == order["receipt_number"]
     assert state["subscription_ids"] == subscriptions and len(subscriptions) == 1
 
+    progress = await api.get(f"/orders/{order_id}/checkout", headers=buyer.headers)
+    assert progress.status_code == 200
+    assert progress.json() == state
+
     again = await checkout(api, buyer, key=key)
     assert again.status_code == 200, again.text
     assert again.json()["order"]["id"] == order_id

@@ -116,8 +116,11 @@ async def confirm_payment(
 async def checkout_progress(
     order_id: uuid.UUID, user: CurrentUser, db: SessionDep, temporal: TemporalDep
 ) -> CheckoutState:
-    """The live state of the order's checkout (from its workflow)."""
+    """The state of the order's checkout: live from its workflow while the order awaits payment,
+    from the database once it has ended (a closed workflow is not asked: that replays it)."""
     order = await orders.get_order(db, order_id=order_id, user_id=user.id, items=False)
+    if order.status != OrderStatus.pending_payment:
+        return await orders.ended_checkout(db, order=order)
     state = await checkouts.checkout_state(temporal, order_id=order.id)
     if state is None:
         raise Conflict("this order's checkout has not started")
