@@ -22,7 +22,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.errors import Conflict
+from core.errors import Conflict, Unavailable
 from core.settings import Settings
 from domain.contracts import (
     CUSTOMER_ID,
@@ -141,8 +141,10 @@ async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> Chec
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return None
-            if exc.status != RPCStatusCode.FAILED_PRECONDITION or attempt == UPDATE_ATTEMPTS:
+            if exc.status != RPCStatusCode.FAILED_PRECONDITION:
                 raise
+            if attempt == UPDATE_ATTEMPTS:
+                raise Unavailable("the checkout is busy right now; confirm again") from exc
             # The workflow task that would have taken the update was not completed (e.g. a
             # webhook's signal arrived while it ran a step, so the server made it run again) and
             # the server dropped the update rather than wait: send it again.
