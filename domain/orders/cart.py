@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,23 +87,25 @@ def _issues(line: CartLine) -> list[str]:
     return issues
 
 
+# Built once: making the aliases and the statement is most of what reading a cart costs in Python.
+_SHOWN = aliased(PlanVersion, name="shown")
+_CURRENT = aliased(PlanVersion, name="current")
+_CART = (
+    select(CartItem, Plan, _SHOWN, _CURRENT, Address)
+    .join(Plan, Plan.id == CartItem.plan_id)
+    .join(_CURRENT, _CURRENT.id == Plan.current_version_id)
+    .outerjoin(_SHOWN, _SHOWN.id == CartItem.plan_version_id)
+    .outerjoin(Address, (Address.id == CartItem.address_id) & (Address.user_id == CartItem.user_id))
+    .where(CartItem.user_id == bindparam("user_id"))
+    .order_by(CartItem.added_at, CartItem.id)
+)
+
+
 async def load_cart(db: AsyncSession, *, user_id: uuid.UUID) -> list[CartLine]:
     """The user's cart items, oldest first, each with its plan, terms, address and issues."""
-    shown = aliased(PlanVersion, name="shown")
-    current = aliased(PlanVersion, name="current")
-    stmt = (
-        select(CartItem, Plan, shown, current, Address)
-        .join(Plan, Plan.id == CartItem.plan_id)
-        .join(current, current.id == Plan.current_version_id)
-        .outerjoin(shown, shown.id == CartItem.plan_version_id)
-        .outerjoin(
-            Address, (Address.id == CartItem.address_id) & (Address.user_id == CartItem.user_id)
-        )
-        .where(CartItem.user_id == user_id)
-        .order_by(CartItem.added_at, CartItem.id)
-    )
+    rows = (await db.execute(_CART, {"user_id": user_id})).all()
     lines = []
-    for item, plan, shown_version, current_version, address in (await db.execute(stmt)).all():
+    for item, plan, shown_version, current_version, address in rows:
         line = CartLine(
             item=item,
             plan=plan,

@@ -172,9 +172,9 @@ async def list_orders(
 async def find_order_by_provider_ref(
     db: AsyncSession, *, provider: str, provider_ref: str
 ) -> Order | None:
-    """The order whose payment session this is, if any."""
+    """The order whose payment session this is, if any (without its items)."""
     stmt = select(Order).where(Order.provider == provider, Order.provider_ref == provider_ref)
-    return (await db.execute(_with_items(stmt))).scalar_one_or_none()
+    return (await db.execute(_with_items(stmt, items=False))).scalar_one_or_none()
 
 
 async def _lock_order(db: AsyncSession, *, order_id: uuid.UUID, items: bool = True) -> Order:
