@@ -7,7 +7,6 @@ Idempotency keys come from the order id (`order:{id}:session`, `order:{id}:cance
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +17,12 @@ from temporalio.exceptions import ApplicationError
 from core.errors import Conflict
 from core.settings import Settings
 from domain.accounts import service as accounts
+from domain.accounts.models import User
 from domain.contracts import OrderOutcome, OrderRef, SettleInput, Settlement
 from domain.money import format_money
 from domain.notifications import service as notifications
 from domain.orders import service as orders
+from domain.orders.models import Order
 from providers.notifications import NotificationProvider
 from providers.payments.base import (
     PaymentProvider,
@@ -118,7 +119,7 @@ class CheckoutActivities:
     async def settle_order(self, inp: SettleInput) -> Settlement:
         """Record the paid order (ledger, subscriptions, receipt number, saved method) in one
         transaction, then send the receipt (once: keyed by the order). One activity, because
-        both are idempotent and every activity costs the history six events."""
+        both are idempotent and every step costs the workflow history."""
         async with self._sessions() as db:
             try:
                 result = await orders.settle_paid_order(
@@ -129,7 +130,9 @@ class CheckoutActivities:
                     exc.detail, type="AmountMismatch", non_retryable=True
                 ) from exc
             await db.commit()
-        await self._send_receipt(inp.order_id)
+            # Both were loaded by the settlement: read from this session, no query.
+            order, buyer = await orders.order_and_buyer(db, order_id=inp.order_id)
+        await self._send_receipt(order, buyer)
         return Settlement(
             order_id=inp.order_id,
             receipt_number=result.receipt_number,
@@ -157,10 +160,7 @@ class CheckoutActivities:
             await orders.mark_order_expired(db, order_id=ref.order_id)
             await db.commit()
 
-    async def _send_receipt(self, order_id: uuid.UUID) -> None:
-        async with self._sessions() as db:
-            order = await orders.get_order(db, order_id=order_id, user_id=None, items=False)
-            user = await accounts.get_user(db, user_id=order.user_id)
+    async def _send_receipt(self, order: Order, user: User) -> None:
         channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
         if destination is None:
             return

@@ -32,28 +32,34 @@ async def deliver(
     returned as it is; one whose hand-over failed is tried again.
     """
     async with sessions() as db:
-        await db.execute(
-            insert(Notification)
-            .values(
-                idempotency_key=idempotency_key,
-                user_id=user_id,
-                channel=channel,
-                destination=destination,
-                template=template,
-                subject=subject,
-                body=body,
-                data=data or {},
-                provider=provider.name,
-                status="pending",
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-        await db.commit()
+        # The new row comes back from the insert itself; only a retry (the key is taken) reads it.
         row = (
             await db.execute(
-                select(Notification).where(Notification.idempotency_key == idempotency_key)
+                insert(Notification)
+                .values(
+                    idempotency_key=idempotency_key,
+                    user_id=user_id,
+                    channel=channel,
+                    destination=destination,
+                    template=template,
+                    subject=subject,
+                    body=body,
+                    data=data or {},
+                    provider=provider.name,
+                    status="pending",
+                )
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(Notification),
+                execution_options={"populate_existing": True},
             )
-        ).scalar_one()
+        ).scalar_one_or_none()
+        if row is None:
+            row = (
+                await db.execute(
+                    select(Notification).where(Notification.idempotency_key == idempotency_key)
+                )
+            ).scalar_one()
+        await db.commit()
         if row.status in ("delivered", "sent"):
             return row
         message_id = await provider.send(

@@ -149,6 +149,17 @@ async def get_order(
     return order
 
 
+async def order_and_buyer(db: AsyncSession, *, order_id: uuid.UUID) -> tuple[Order, User]:
+    """An order (without items) and the user who placed it, from the session's identity map when
+    they are already loaded there (e.g. right after settling), else from the database."""
+    order = await db.get(Order, order_id)
+    if order is None:
+        raise NotFound("order not found")
+    user = await db.get(User, order.user_id)
+    assert user is not None  # users.id is the order's foreign key, ON DELETE RESTRICT
+    return order, user
+
+
 async def list_orders(
     db: AsyncSession,
     *,
