@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -18,6 +19,23 @@ async def test_ready_when_postgres_and_temporal_answer(app: Any, db: AsyncSessio
         ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
+
+
+async def test_readiness_says_how_the_catalog_cache_learns_of_changes(
+    app: Any, db: AsyncSession
+) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for _ in range(500):  # the listener connects in the background; bounded wait
+            ready = (await client.get("/readyz")).json()
+            if ready["info"]["catalog_cache"] == "notified":
+                break
+            await asyncio.sleep(0.02)
+        assert ready["info"] == {"catalog_cache": "notified"}
+        await app.state.catalog.stop()
+        after = await client.get("/readyz")
+    assert after.status_code == 200  # informational: the cache still answers, checking each time
+    assert after.json()["info"] == {"catalog_cache": "checking every request"}
 
 
 async def test_not_ready_names_the_part_that_is_down(database_url: str) -> None:
@@ -49,3 +67,4 @@ async def test_not_ready_when_postgres_is_down(temporal_env: Any) -> None:
     assert ready.status_code == 503
     assert ready.json()["checks"]["temporal"] == "ok"
     assert "postgres" in ready.json()["detail"]
+    assert ready.json()["info"] == {"catalog_cache": "checking every request"}

@@ -29,8 +29,12 @@ async def readyz(request: Request) -> JSONResponse:
     results = await asyncio.gather(*checks.values())
     parts: dict[str, Any] = dict(zip(checks, results, strict=True))
     down = [name for name, result in parts.items() if result != "ok"]
+    # Informational, never a reason to be unready: without its listener the catalog cache checks
+    # the catalog's revision on every request instead (slower, still correct).
+    catalog = request.app.state.catalog
+    info = {"catalog_cache": "notified" if catalog.listening else "checking every request"}
     if not down:
-        return JSONResponse({"status": "ready", "checks": parts})
+        return JSONResponse({"status": "ready", "checks": parts, "info": info})
     return JSONResponse(
         {
             "type": "about:blank",
@@ -38,6 +42,7 @@ async def readyz(request: Request) -> JSONResponse:
             "status": 503,
             "detail": f"not ready: {', '.join(down)} unreachable",
             "checks": parts,
+            "info": info,
         },
         status_code=503,
         media_type="application/problem+json",
