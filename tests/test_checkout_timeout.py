@@ -48,3 +48,13 @@ async def test_an_unpaid_order_expires_after_thirty_minutes(
     assert session.status == "cancelled"
     cart = (await skipping_api.get("/cart", headers=buyer.headers)).json()
     assert len(cart["items"]) == 1
+    # The app asking afterwards gets the outcome (from the database: the workflow has closed).
+    progress = await skipping_api.get(f"/orders/{order_id}/checkout", headers=buyer.headers)
+    assert progress.status_code == 200
+    assert progress.json()["status"] == "expired"
+    assert progress.json()["failure_reason"] == "the payment was not completed in time"
+    confirmed = await skipping_api.post(
+        f"/orders/{order_id}/confirm", headers=buyer.headers, json={"session_id": ref}
+    )
+    assert confirmed.status_code == 409
+    assert "expired" in confirmed.json()["detail"]
