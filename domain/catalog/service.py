@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager, selectinload
 from sqlalchemy.sql import ColumnElement, Select
 
-from core.db import utcnow
 from core.errors import Conflict, InvalidField, NotFound
 from domain.audit import service as audit
 from domain.catalog.models import (
@@ -372,26 +371,25 @@ async def lock_version_for_sale(db: AsyncSession, *, version_id: uuid.UUID) -> P
     `sold_at`). It does not check that the plan is still on sale: the checkout decides that before
     calling. A superseded unsold version no longer exists: NotFound, i.e. "the plan has changed".
     """
+    # The UPDATE locks an unsold version until commit (an admin edit cannot prune it meanwhile);
+    # a sold one can no longer be deleted at all.
+    await mark_versions_sold(db, version_ids=[version_id])
     stmt = (
         select(PlanVersion)
         .where(PlanVersion.id == version_id)
-        .with_for_update()
         .options(selectinload(PlanVersion.categories), selectinload(PlanVersion.inclusions))
         .execution_options(populate_existing=True)
     )
     version = (await db.execute(stmt)).scalar_one_or_none()
     if version is None:
         raise NotFound("plan version not found; the plan has changed since it was shown")
-    if version.sold_at is None:
-        version.sold_at = utcnow()
-        await db.flush()
     return version
 
 
 async def mark_versions_sold(db: AsyncSession, *, version_ids: Sequence[uuid.UUID]) -> None:
-    """`lock_version_for_sale` for the versions an order holds, in one statement and without
-    loading their terms (what settling an order needs). The order's foreign keys guarantee the
-    versions exist; versions already sold keep their first `sold_at`."""
+    """Mark versions sold in one statement, without loading their terms (what settling an order
+    needs: its foreign keys guarantee the versions exist). Versions already sold keep their first
+    `sold_at`; the database refuses any other change to them."""
     await db.execute(
         update(PlanVersion)
         .where(PlanVersion.id.in_(set(version_ids)), PlanVersion.sold_at.is_(None))
