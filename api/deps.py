@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client as TemporalClient
 
+from api.problems import answers
 from core.errors import Forbidden, Unauthorized
 from core.security import InvalidToken
 from core.settings import Settings
@@ -24,6 +25,7 @@ from providers.payments.base import PaymentProvider
 # `def` dependency in its thread pool, a thread hop per dependency per request.
 
 
+@answers(503)
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessions() as session:
         yield session
@@ -33,6 +35,7 @@ async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
+@answers(503)
 async def get_temporal(request: Request) -> TemporalClient:
     return request.app.state.temporal
 
@@ -68,6 +71,7 @@ class Principal:
     session: AuthSession
 
 
+@answers(401)
 async def get_principal(
     db: SessionDep,
     auth: AuthDep,
@@ -98,6 +102,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 def require_roles(*roles: Role):
     allowed = {role.value for role in roles}
 
+    @answers(403)
     async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Forbidden("this needs the role: " + " or ".join(sorted(allowed)))

@@ -7,10 +7,11 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import errors
+from api import errors, problems
+from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
     admin_catalog,
@@ -70,8 +71,11 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # Checked for every route before its own code (see api.boundary).
+        dependencies=[Depends(reject_nul)],
     )
     errors.install(app)
+    problems.install(app)
     # Repeated public catalog reads are answered before routing (see api.caching).
     app.add_middleware(CatalogFastPath, prefix=f"{API_PREFIX}/catalog/")
     app.include_router(health.router)

@@ -287,14 +287,14 @@ async def test_signing_key_outage_is_503_not_a_failed_sign_in(
 # --- configuration ----------------------------------------------------------------------------
 
 
-async def test_without_a_firebase_project_the_exchange_is_503(
+async def test_without_a_firebase_project_the_exchange_is_not_found(
     plain_api: httpx.AsyncClient, db: AsyncSession, certs: responses.RequestsMock
 ) -> None:
     response = await exchange(
         plain_api, id_token("google-uid-1", email="a@example.com", email_verified=True)
     )
-    assert_problem(response, 503, "Firebase sign-in is not configured")
-    assert response.json()["title"] == "Service unavailable"
+    # Off for good on this server: 404, not a 503 that a client would retry.
+    assert_problem(response, 404, "Firebase sign-in is not enabled")
     assert await user_count(db) == 0
 
 

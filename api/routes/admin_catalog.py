@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query, Request, status
 
 from api.caching import catalog_changed
 from api.deps import AdminUser, SessionDep
+from api.pagination import StaffPage
+from api.problems import problems
 from domain.catalog import service as catalog
 from domain.catalog.models import PlanStatus
 from domain.catalog.schemas import (
@@ -42,7 +44,12 @@ async def list_categories(_admin: AdminUser, db: SessionDep) -> list[AdminCatego
     return [AdminCategoryOut.model_validate(row) for row in rows]
 
 
-@router.post("/categories", response_model=AdminCategoryOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/categories",
+    response_model=AdminCategoryOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+)
 async def create_category(
     request: Request, body: CategoryCreate, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
@@ -64,7 +71,9 @@ async def reorder_categories(
     return [AdminCategoryOut.model_validate(row) for row in rows]
 
 
-@router.patch("/categories/{category_id}", response_model=AdminCategoryOut)
+@router.patch(
+    "/categories/{category_id}", response_model=AdminCategoryOut, responses=problems(404, 409)
+)
 async def update_category(
     request: Request, category_id: uuid.UUID, body: CategoryUpdate, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
@@ -77,7 +86,9 @@ async def update_category(
     return AdminCategoryOut.model_validate(category)
 
 
-@router.post("/categories/{category_id}/deactivate", response_model=AdminCategoryOut)
+@router.post(
+    "/categories/{category_id}/deactivate", response_model=AdminCategoryOut, responses=problems(404)
+)
 async def deactivate_category(
     request: Request, category_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
@@ -90,7 +101,9 @@ async def deactivate_category(
     return AdminCategoryOut.model_validate(category)
 
 
-@router.post("/categories/{category_id}/activate", response_model=AdminCategoryOut)
+@router.post(
+    "/categories/{category_id}/activate", response_model=AdminCategoryOut, responses=problems(404)
+)
 async def activate_category(
     request: Request, category_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
@@ -110,18 +123,24 @@ async def activate_category(
 async def list_plans(
     _admin: AdminUser,
     db: SessionDep,
+    page: StaffPage,
     plan_status: Annotated[PlanStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[AdminPlanOut]:
     """Plans of any status (drafts and archived too), in display order."""
-    rows, total = await catalog.list_plans(db, status=plan_status, limit=limit, offset=offset)
+    rows, total = await catalog.list_plans(
+        db, status=plan_status, limit=page.limit, offset=page.offset
+    )
     return Page[AdminPlanOut](
-        items=[admin_plan_out(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[admin_plan_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
 
 
-@router.post("/plans", response_model=AdminPlanOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/plans",
+    response_model=AdminPlanOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+)
 async def create_plan(
     request: Request, body: PlanCreate, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
@@ -143,13 +162,15 @@ async def reorder_plans(
     return [admin_plan_out(r) for r in rows]
 
 
-@router.get("/plans/{plan_id}", response_model=AdminPlanOut)
+@router.get("/plans/{plan_id}", response_model=AdminPlanOut, responses=problems(404))
 async def read_plan(plan_id: uuid.UUID, _admin: AdminUser, db: SessionDep) -> AdminPlanOut:
     """One plan of any status."""
     return admin_plan_out(await catalog.get_plan(db, plan_id=plan_id))
 
 
-@router.get("/plans/{plan_id}/versions", response_model=list[PlanVersionOut])
+@router.get(
+    "/plans/{plan_id}/versions", response_model=list[PlanVersionOut], responses=problems(404)
+)
 async def list_versions(
     plan_id: uuid.UUID, _admin: AdminUser, db: SessionDep
 ) -> list[PlanVersionOut]:
@@ -157,7 +178,7 @@ async def list_versions(
     return [version_out(v) for v in await catalog.list_versions(db, plan_id=plan_id)]
 
 
-@router.patch("/plans/{plan_id}", response_model=AdminPlanOut)
+@router.patch("/plans/{plan_id}", response_model=AdminPlanOut, responses=problems(404, 409))
 async def update_plan(
     request: Request, plan_id: uuid.UUID, body: PlanUpdate, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
@@ -168,7 +189,7 @@ async def update_plan(
     return admin_plan_out(plan)
 
 
-@router.post("/plans/{plan_id}/publish", response_model=AdminPlanOut)
+@router.post("/plans/{plan_id}/publish", response_model=AdminPlanOut, responses=problems(404, 409))
 async def publish_plan(
     request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
@@ -179,7 +200,7 @@ async def publish_plan(
     return admin_plan_out(plan)
 
 
-@router.post("/plans/{plan_id}/archive", response_model=AdminPlanOut)
+@router.post("/plans/{plan_id}/archive", response_model=AdminPlanOut, responses=problems(404, 409))
 async def archive_plan(
     request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
@@ -193,7 +214,10 @@ async def archive_plan(
 @router.delete(
     "/plans/{plan_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={409: {"description": "The plan has been sold: archive it instead"}},
+    responses={
+        **problems(404),
+        409: {"description": "The plan has been sold: archive it instead"},
+    },
 )
 async def delete_plan(
     request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep

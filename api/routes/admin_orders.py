@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 
 from api.deps import SessionDep, StaffUser
+from api.pagination import StaffPage
+from api.problems import problems
 from api.routes.orders import receipt_response
 from domain.orders import service as orders
 from domain.orders.models import LedgerKind, OrderStatus
@@ -25,13 +27,12 @@ router = APIRouter(prefix="/admin", tags=["admin: orders"])
 async def list_transactions(
     _staff: StaffUser,
     db: SessionDep,
+    page: StaffPage,
     provider: ProviderName | None = None,
     kind: LedgerKind | None = None,
     order_id: uuid.UUID | None = None,
     since: Annotated[AwareDatetime | None, Query(description="From this time (inclusive)")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Before this time")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[LedgerEntryOut]:
     """The payment ledger, newest first: sessions, captures, failures, cancellations, refunds."""
     rows, total = await orders.list_ledger(
@@ -41,14 +42,14 @@ async def list_transactions(
         order_id=order_id,
         since=since,
         until=until,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
     )
     return Page[LedgerEntryOut](
         items=[LedgerEntryOut.model_validate(r) for r in rows],
         total=total,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -56,24 +57,23 @@ async def list_transactions(
 async def list_orders(
     _staff: StaffUser,
     db: SessionDep,
+    page: StaffPage,
     order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
     user_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[AdminOrderOut]:
     """Every customer's orders, newest first, optionally of one status or one customer."""
     rows, total = await orders.list_orders(
-        db, user_id=user_id, status=order_status, limit=limit, offset=offset
+        db, user_id=user_id, status=order_status, limit=page.limit, offset=page.offset
     )
     return Page[AdminOrderOut](
         items=[AdminOrderOut.model_validate(r) for r in rows],
         total=total,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
-@router.get("/orders/{order_id}", response_model=AdminOrderDetailOut)
+@router.get("/orders/{order_id}", response_model=AdminOrderDetailOut, responses=problems(404))
 async def read_order(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> AdminOrderDetailOut:
     """One order with its status history, ledger entries, refunds and subscriptions."""
     return await orders.admin_order_detail(db, order_id=order_id)
@@ -82,7 +82,10 @@ async def read_order(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> 
 @router.get(
     "/orders/{order_id}/receipt",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}, "description": "The receipt as an HTML page"}},
+    responses={
+        200: {"content": {"text/html": {}}, "description": "The receipt as an HTML page"},
+        404: {"description": "No such order, or it has not been paid yet"},
+    },
 )
 async def read_receipt(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> HTMLResponse:
     """Any paid order's receipt."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, status
 
 from api import checkouts
 from api.deps import AdminUser, SessionDep, SettingsDep, TemporalDep
+from api.problems import problems
 from domain.orders import service as orders
 from domain.orders.schemas import RefundIn, RefundOut
 
@@ -18,7 +19,12 @@ router = APIRouter(prefix="/admin/orders", tags=["admin: orders"])
 REFUND_NAMESPACE = uuid.UUID("6f1c7d1e-4d43-4d2b-9a43-3c1f0f6b9a11")
 
 
-@router.post("/{order_id}/refunds", response_model=RefundOut, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{order_id}/refunds",
+    response_model=RefundOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(404, 409),
+)
 async def refund_order(
     order_id: uuid.UUID,
     body: RefundIn,

@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminUser, SessionDep, StaffUser
+from api.pagination import StaffPage
+from api.problems import problems
 from core.errors import Conflict
 from domain.accounts import service as accounts
 from domain.accounts.models import Role
@@ -22,28 +24,29 @@ router = APIRouter(prefix="/admin/users", tags=["admin: users"])
 async def list_users(
     _staff: StaffUser,
     db: SessionDep,
+    page: StaffPage,
     role: Role | None = None,
     q: Annotated[str | None, Query(max_length=100, description="name, email or phone")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[AdminUserOut]:
     """Users, newest first; filter by role or a search text (support staff may read)."""
-    rows, total = await accounts.list_users(db, role=role, query=q, limit=limit, offset=offset)
+    rows, total = await accounts.list_users(
+        db, role=role, query=q, limit=page.limit, offset=page.offset
+    )
     return Page[AdminUserOut](
         items=[AdminUserOut.model_validate(r) for r in rows],
         total=total,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
-@router.get("/{user_id}", response_model=AdminUserOut)
+@router.get("/{user_id}", response_model=AdminUserOut, responses=problems(404))
 async def read_user(user_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> AdminUserOut:
     """One user."""
     return AdminUserOut.model_validate(await accounts.get_user(db, user_id=user_id))
 
 
-@router.patch("/{user_id}", response_model=AdminUserOut)
+@router.patch("/{user_id}", response_model=AdminUserOut, responses=problems(404, 409))
 async def update_user(
     user_id: uuid.UUID, body: AdminUserUpdate, admin: AdminUser, db: SessionDep
 ) -> AdminUserOut:

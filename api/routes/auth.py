@@ -14,7 +14,8 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
 )
-from core.errors import Conflict, Unavailable
+from api.problems import problems
+from core.errors import Conflict, NotFound
 from domain.accounts import service as accounts
 from domain.accounts.schemas import (
     CodeIn,
@@ -39,7 +40,12 @@ def _verification_out(state: VerificationState) -> VerificationOut:
     return VerificationOut.model_validate(state.model_dump())
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisteredOut,
+    responses=problems(409, 429),
+)
 async def register(
     body: RegisterIn,
     db: SessionDep,
@@ -72,7 +78,7 @@ async def register(
     )
 
 
-@router.post("/login", response_model=TokenPair)
+@router.post("/login", response_model=TokenPair, responses=problems(401, 429))
 async def login(body: LoginIn, db: SessionDep, auth: AuthDep, client: ClientDep) -> TokenPair:
     """Sign in with email or phone and password."""
     tokens = await auth.login(db, identifier=body.identifier, password=body.password, client=client)
@@ -80,7 +86,7 @@ async def login(body: LoginIn, db: SessionDep, auth: AuthDep, client: ClientDep)
     return tokens
 
 
-@router.post("/refresh", response_model=TokenPair)
+@router.post("/refresh", response_model=TokenPair, responses=problems(401))
 async def refresh(body: RefreshIn, db: SessionDep, auth: AuthDep) -> TokenPair:
     """Exchange a refresh token for a new pair; the old refresh token stops working."""
     tokens = await auth.refresh(db, token=body.refresh_token)
@@ -96,7 +102,10 @@ async def logout(principal: PrincipalDep, db: SessionDep) -> None:
 
 
 @router.post(
-    "/verification/{channel}", response_model=VerificationOut, status_code=status.HTTP_202_ACCEPTED
+    "/verification/{channel}",
+    response_model=VerificationOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(409, 429),
 )
 async def start_verification(
     channel: Channel, user: CurrentUser, temporal: TemporalDep, settings: SettingsDep
@@ -122,6 +131,7 @@ async def start_verification(
     "/verification/{channel}/resend",
     response_model=VerificationOut,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(409, 429),
 )
 async def resend_verification(
     channel: Channel, user: CurrentUser, temporal: TemporalDep
@@ -133,7 +143,9 @@ async def resend_verification(
     return _verification_out(state)
 
 
-@router.post("/verification/{channel}/confirm", response_model=UserOut)
+@router.post(
+    "/verification/{channel}/confirm", response_model=UserOut, responses=problems(400, 409, 429)
+)
 async def confirm_verification(
     channel: Channel,
     body: CodeIn,
@@ -162,7 +174,7 @@ async def confirm_verification(
     return UserOut.model_validate(user)
 
 
-@router.post("/phone/start", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/phone/start", status_code=status.HTTP_202_ACCEPTED, responses=problems(429))
 async def phone_start(
     body: PhoneStartIn, db: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> dict[str, str]:
@@ -181,7 +193,7 @@ async def phone_start(
     return {"detail": "if this number has an account, a sign-in code is on its way"}
 
 
-@router.post("/phone/verify", response_model=TokenPair)
+@router.post("/phone/verify", response_model=TokenPair, responses=problems(401, 429))
 async def phone_verify(
     body: PhoneLoginIn,
     db: SessionDep,
@@ -215,7 +227,7 @@ async def phone_verify(
     return tokens
 
 
-@router.post("/firebase", response_model=TokenPair)
+@router.post("/firebase", response_model=TokenPair, responses=problems(401, 403, 404, 409, 429))
 async def firebase_exchange(
     body: FirebaseIn, db: SessionDep, auth: AuthDep, client: ClientDep, settings: SettingsDep
 ) -> TokenPair:
@@ -223,7 +235,9 @@ async def firebase_exchange(
     The account is linked by the email or phone that Firebase verified."""
     verifier = auth.firebase
     if verifier is None:
-        raise Unavailable("Firebase sign-in is not configured on this server")
+        # Off on this server for good, not for a while: not found, like a webhook of a payment
+        # provider that is not in use (a 503 would have clients retry).
+        raise NotFound("Firebase sign-in is not enabled on this server")
     keys = auth.throttle_keys(client, "firebase")[:1]
     await auth.ensure_allowed(db, keys)
     try:

@@ -10,6 +10,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, SessionDep
+from api.problems import problems
 from domain.orders import cart
 from domain.orders.schemas import CartItemIn, CartItemUpdate, CartOut
 
@@ -35,7 +36,7 @@ async def add_item(body: CartItemIn, user: CurrentUser, db: SessionDep) -> CartO
     return await cart.get_cart(db, user_id=user.id)
 
 
-@router.patch("/items/{item_id}", response_model=CartOut)
+@router.patch("/items/{item_id}", response_model=CartOut, responses=problems(404, 409))
 async def update_item(
     item_id: uuid.UUID, body: CartItemUpdate, user: CurrentUser, db: SessionDep
 ) -> CartOut:
@@ -45,7 +46,7 @@ async def update_item(
     return await cart.get_cart(db, user_id=user.id)
 
 
-@router.delete("/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 async def remove_item(item_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> None:
     """Take an item out of the cart."""
     await cart.remove_cart_item(db, user_id=user.id, item_id=item_id)

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.caching import NOT_MODIFIED, conditional
+from api.pagination import CustomerPage
+from api.problems import problems
 from domain.catalog import service as catalog
 from domain.catalog.schemas import CategoryList, CategoryOut, Page, PlanOut, PlanSort, plan_out
 
@@ -34,6 +36,7 @@ async def list_categories(request: Request) -> Response:
 @router.get("/plans", response_model=Page[PlanOut], responses=NOT_MODIFIED)
 async def list_plans(
     request: Request,
+    page: CustomerPage,
     category: Annotated[
         str | None, Query(max_length=80, description="Only plans covering this category (slug)")
     ] = None,
@@ -41,25 +44,23 @@ async def list_plans(
         PlanSort,
         Query(description="featured (display order), or by the price paid, tax included"),
     ] = "featured",
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     """Active plans with their current terms; filter by category, sort by price, paginate."""
     category = category.strip().lower() if category else None
 
     async def build(db: AsyncSession) -> Page[PlanOut]:
         rows, total = await catalog.list_public_plans(
-            db, category=category, sort=sort, limit=limit, offset=offset
+            db, category=category, sort=sort, limit=page.limit, offset=page.offset
         )
         return Page[PlanOut](
-            items=[plan_out(row) for row in rows], total=total, limit=limit, offset=offset
+            items=[plan_out(row) for row in rows], total=total, limit=page.limit, offset=page.offset
         )
 
-    key = ("plans", category, sort, limit, offset)
+    key = ("plans", category, sort, page.limit, page.offset)
     return await conditional(request, key=key, build=build)
 
 
-@router.get("/plans/{plan}", response_model=PlanOut, responses=NOT_MODIFIED)
+@router.get("/plans/{plan}", response_model=PlanOut, responses={**NOT_MODIFIED, **problems(404)})
 async def read_plan(
     request: Request,
     plan: Annotated[str, Path(max_length=80, description="The plan's id or slug")],

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 
 from api import checkouts
 from api.deps import CurrentUser, PaymentsDep, SessionDep, SettingsDep, TemporalDep
+from api.problems import problems
 from core.errors import Conflict
 from domain.contracts import CheckoutState
 from domain.orders import service as orders
@@ -52,7 +53,10 @@ def _request_hash(body: CheckoutIn) -> str:
     "/checkout",
     response_model=CheckoutOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "the same Idempotency-Key again: the same order"}},
+    responses={
+        200: {"description": "the same Idempotency-Key again: the same order"},
+        **problems(409),
+    },
 )
 async def checkout(
     body: CheckoutIn,
@@ -84,7 +88,9 @@ async def checkout(
     return CheckoutOut(order=OrderOut.model_validate(order), payment=state.payment, checkout=state)
 
 
-@router.post("/orders/{order_id}/confirm", response_model=CheckoutState)
+@router.post(
+    "/orders/{order_id}/confirm", response_model=CheckoutState, responses=problems(404, 409)
+)
 async def confirm_payment(
     order_id: uuid.UUID,
     body: PaymentConfirmationIn,
@@ -112,7 +118,9 @@ async def confirm_payment(
     return await orders.ended_checkout(db, order=order)
 
 
-@router.get("/orders/{order_id}/checkout", response_model=CheckoutState)
+@router.get(
+    "/orders/{order_id}/checkout", response_model=CheckoutState, responses=problems(404, 409)
+)
 async def checkout_progress(
     order_id: uuid.UUID, user: CurrentUser, db: SessionDep, temporal: TemporalDep
 ) -> CheckoutState:

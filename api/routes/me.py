@@ -12,6 +12,7 @@ from fastapi import APIRouter, status
 
 from api import verifications
 from api.deps import AuthDep, ClientDep, CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.problems import problems
 from domain.accounts import service as accounts
 from domain.accounts.schemas import (
     AddressIn,
@@ -35,7 +36,7 @@ async def read_me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.patch("", response_model=UserOut)
+@router.patch("", response_model=UserOut, responses=problems(409))
 async def update_me(
     body: UserUpdateMe,
     user: CurrentUser,
@@ -61,7 +62,7 @@ async def update_me(
     return UserOut.model_validate(user)
 
 
-@router.post("/password", response_model=TokenPair)
+@router.post("/password", response_model=TokenPair, responses=problems(401, 429))
 async def change_password(
     body: PasswordChangeIn, user: CurrentUser, db: SessionDep, auth: AuthDep, client: ClientDep
 ) -> TokenPair:
@@ -88,7 +89,7 @@ async def add_address(body: AddressIn, user: CurrentUser, db: SessionDep) -> Add
     return AddressOut.model_validate(address)
 
 
-@router.get("/addresses/{address_id}", response_model=AddressOut)
+@router.get("/addresses/{address_id}", response_model=AddressOut, responses=problems(404))
 async def read_address(address_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> AddressOut:
     """One of the user's addresses."""
     return AddressOut.model_validate(
@@ -96,7 +97,7 @@ async def read_address(address_id: uuid.UUID, user: CurrentUser, db: SessionDep)
     )
 
 
-@router.patch("/addresses/{address_id}", response_model=AddressOut)
+@router.patch("/addresses/{address_id}", response_model=AddressOut, responses=problems(404, 409))
 async def update_address(
     address_id: uuid.UUID, body: AddressUpdate, user: CurrentUser, db: SessionDep
 ) -> AddressOut:
@@ -107,7 +108,9 @@ async def update_address(
     return AddressOut.model_validate(address)
 
 
-@router.delete("/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404)
+)
 async def delete_address(address_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> None:
     """Remove an address; if it was the default, the oldest remaining one becomes default."""
     await accounts.delete_address(db, user_id=user.id, address_id=address_id)
@@ -122,7 +125,10 @@ async def list_payment_methods(user: CurrentUser, db: SessionDep) -> list[Paymen
 
 
 @router.post(
-    "/payment-methods", response_model=PaymentMethodOut, status_code=status.HTTP_201_CREATED
+    "/payment-methods",
+    response_model=PaymentMethodOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
 )
 async def add_payment_method(
     body: PaymentMethodIn, user: CurrentUser, db: SessionDep
@@ -133,7 +139,9 @@ async def add_payment_method(
     return PaymentMethodOut.model_validate(method)
 
 
-@router.delete("/payment-methods/{method_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/payment-methods/{method_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404)
+)
 async def delete_payment_method(method_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> None:
     """Forget a saved payment method."""
     await accounts.delete_payment_method(db, user_id=user.id, method_id=method_id)

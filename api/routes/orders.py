@@ -4,12 +4,13 @@ missing one. Placing an order (checkout) starts a workflow and lives with the ch
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentUser, SessionDep
+from api.pagination import CustomerPage
+from api.problems import problems
 from domain.orders import service as orders
 from domain.orders.schemas import OrderOut
 from domain.types import Page
@@ -32,17 +33,21 @@ def receipt_response(document: str) -> HTMLResponse:
 async def list_orders(
     user: CurrentUser,
     db: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    page: CustomerPage,
 ) -> Page[OrderOut]:
     """Your orders, newest first."""
-    rows, total = await orders.list_orders(db, user_id=user.id, limit=limit, offset=offset)
+    rows, total = await orders.list_orders(
+        db, user_id=user.id, limit=page.limit, offset=page.offset
+    )
     return Page[OrderOut](
-        items=[OrderOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[OrderOut.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
-@router.get("/{order_id}", response_model=OrderOut)
+@router.get("/{order_id}", response_model=OrderOut, responses=problems(404))
 async def read_order(order_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> OrderOut:
     """One of your orders with its items."""
     return OrderOut.model_validate(await orders.get_order(db, order_id=order_id, user_id=user.id))

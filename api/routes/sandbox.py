@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from api import checkouts
 from api.deps import PaymentsDep, SessionDep, SettingsDep, TemporalDep
+from api.problems import problems
 from core.errors import NotFound
 from domain.money import format_money
 from domain.orders import service as orders
@@ -45,7 +46,7 @@ def _require_sandbox(payments: PaymentsDep) -> None:
         raise NotFound("the sandbox payment provider is not in use here")
 
 
-@router.get("/{session_id}", response_class=HTMLResponse)
+@router.get("/{session_id}", response_class=HTMLResponse, responses=problems(404))
 async def page(session_id: str, db: SessionDep, payments: PaymentsDep) -> HTMLResponse:
     """The page where a test payment is approved or declined."""
     _require_sandbox(payments)
@@ -65,7 +66,7 @@ async def page(session_id: str, db: SessionDep, payments: PaymentsDep) -> HTMLRe
     )
 
 
-@router.post("/{session_id}/approve", response_model=PaymentStatus)
+@router.post("/{session_id}/approve", response_model=PaymentStatus, responses=problems(404, 409))
 async def approve(
     session_id: str,
     db: SessionDep,
@@ -81,7 +82,7 @@ async def approve(
     return status
 
 
-@router.post("/{session_id}/decline", response_model=PaymentStatus)
+@router.post("/{session_id}/decline", response_model=PaymentStatus, responses=problems(404, 409))
 async def decline(
     session_id: str,
     db: SessionDep,

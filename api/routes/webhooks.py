@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api import checkouts
 from api.deps import PaymentsDep, SessionDep, SettingsDep, TemporalDep
+from api.problems import problems
 from core.errors import DomainError, NotFound
 from domain.orders import service as orders
 from providers.payments.base import InvalidSignature
@@ -23,7 +24,7 @@ class BadSignature(DomainError):
     title = "Bad signature"
 
 
-@router.post("/{provider}", response_class=JSONResponse)
+@router.post("/{provider}", response_class=JSONResponse, responses=problems(400, 404))
 async def receive(
     provider: str,
     request: Request,

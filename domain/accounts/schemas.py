@@ -43,7 +43,12 @@ class RegisterIn(In):
             "examples": [
                 {"email": "asha@example.com", "password": "correct horse battery", "name": "Asha"},
                 {"phone": "+919812345678", "password": "correct horse battery"},
-            ]
+            ],
+            # What `_one_contact` checks, said in the schema for generated clients.
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+            ],
         },
     )
 
