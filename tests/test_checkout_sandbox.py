@@ -30,7 +30,11 @@ async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession
     payment = body["payment"]
     assert payment["provider"] == "sandbox"
     assert payment["amount_minor"] == 299900
-    assert payment["approve_url"].endswith(f"/api/v1/sandbox/payments/{payment['provider_ref']}")
+    assert payment["client_secret"].startswith(f"{payment['provider_ref']}_secret_")
+    assert payment["approve_url"].endswith(
+        f"/api/v1/sandbox/payments/{payment['provider_ref']}"
+        f"#client_secret={payment['client_secret']}"
+    )
 
     page = await api.get(f"/sandbox/payments/{payment['provider_ref']}")
     assert page.status_code == 200

@@ -634,8 +634,12 @@ async def test_sandbox_session_is_created_once_per_key(
     assert again == first
     assert await count_rows(db, SandboxPayment) == 1
     assert re.fullmatch(r"sbx_[A-Za-z0-9_-]{24}", first.provider_ref)
+    # Stripe's shape; the retry above got the same one back.
+    assert first.client_secret is not None
+    assert re.fullmatch(rf"{first.provider_ref}_secret_[A-Za-z0-9_-]{{32}}", first.client_secret)
     assert first.approve_url == (
         f"{settings.public_base_url}/api/v1/sandbox/payments/{first.provider_ref}"
+        f"#client_secret={first.client_secret}"
     )
     assert (first.provider, first.amount_minor, first.currency) == ("sandbox", 149_900, "INR")
     status = await sandbox.fetch_payment(first.provider_ref)

@@ -16,6 +16,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -118,29 +119,36 @@ class SandboxProvider:
         self._base_url = public_base_url.rstrip("/")
 
     def _session(self, row: SandboxPayment) -> PaymentSession:
+        # The secret rides in the fragment, which a browser keeps to itself: it never reaches an
+        # access log or a Referer, and the page's script hands it to the form it posts.
+        fragment = urlencode({"client_secret": row.client_secret})
         return PaymentSession(
             provider=self.name,
             provider_ref=row.id,
             amount_minor=row.amount_minor,
             currency=row.currency,
-            approve_url=f"{self._base_url}/api/v1/sandbox/payments/{row.id}",
+            client_secret=row.client_secret,
+            approve_url=f"{self._base_url}/api/v1/sandbox/payments/{row.id}#{fragment}",
         )
 
     async def create_session(
         self, request: PaymentRequest, *, idempotency_key: str
     ) -> PaymentSession:
         currency = request.currency.upper()
+        session_id = new_id("sbx_")
         async with self._sessions() as db:
             await db.execute(
                 insert(SandboxPayment)
                 .values(
-                    id=new_id("sbx_"),
+                    id=session_id,
                     reference=request.reference,
                     description=request.description,
                     amount_minor=request.amount_minor,
                     currency=currency,
                     status=PaymentState.pending.value,
                     idempotency_key=idempotency_key,
+                    # Stripe's shape, `{id}_secret_{random}`; a retry reads back the first one.
+                    client_secret=f"{session_id}_secret_{secrets.token_urlsafe(24)}",
                 )
                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
             )
