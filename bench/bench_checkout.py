@@ -10,15 +10,15 @@ What runs (16 at a time), all against the stack of `bench.harness.running_stack`
 2. Customers, prepared before anything is timed: each registers through the API, adds an address
    and puts one plan of the demo catalog in the cart. One customer buys once.
 3. Purchases: 16 tasks, each taking the next prepared customer, as the app buys: POST /checkout
-   (Idempotency-Key) -> POST /sandbox/payments/{provider_ref}/approve (the customer pays on the
-   provider's page) -> POST /orders/{id}/confirm (the app says it paid; the answer is the
-   checkout's outcome once the workflow has asked the provider and settled), which must say
-   completed. Latency is from sending POST /checkout to that answer. First a pilot round (16
-   customers, one purchase each, not counted) warms the path up; its median purchase time is the
-   ramp and its rate sizes the pool (`_pool_size`). Counted: the purchases that complete in the
-   BENCH_SECONDS window after the ramp (`Run`), or until every prepared customer has bought. Before
-   each timed window the bench waits until the servers are idle (registration leaves verification
-   workflows running behind it).
+   (Idempotency-Key) -> POST /sandbox/payments/{provider_ref}/approve with the checkout's
+   client_secret (the customer pays on the provider's page) -> POST /orders/{id}/confirm (the app
+   says it paid; the answer is the checkout's outcome once the workflow has asked the provider and
+   settled), which must say completed. Latency is from sending POST /checkout to that answer.
+   First a pilot round (16 customers, one purchase each, not counted) warms the path up; its
+   median purchase time is the ramp and its rate sizes the pool (`_pool_size`). Counted: the
+   purchases that complete in the BENCH_SECONDS window after the ramp (`Run`), or until every
+   prepared customer has bought. Before each timed window the bench waits until the servers are
+   idle (registration leaves verification workflows running behind it).
 4. One completed CheckoutWorkflow's history is fetched through the Temporal client (its event
    types are printed), and every timed purchase's history length is read with `describe()`.
    The subscriptions of the timed orders are counted in the database (all must be active).
@@ -387,7 +387,10 @@ async def _purchase(client: Any, who: Customer, run: Run) -> None:
         return
     order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
     t1 = time.perf_counter()
-    approved = await api.post(f"{API}/sandbox/payments/{ref}/approve")
+    approved = await api.post(
+        f"{API}/sandbox/payments/{ref}/approve",
+        data={"client_secret": body["payment"]["client_secret"]},
+    )
     if approved.status_code != 200:
         run.problems[f"approve {approved.status_code}"] += 1
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +49,21 @@ async def start_checkout(api: httpx.AsyncClient, who: Customer) -> tuple[str, st
     assert started.status_code == 201, started.text
     body = started.json()
     return body["order"]["id"], body["payment"]["provider_ref"]
+
+
+async def sandbox_act(
+    api: httpx.AsyncClient,
+    payment: dict[str, Any],
+    action: Literal["approve", "decline"] = "approve",
+    *,
+    client_secret: str | None = None,
+) -> httpx.Response:
+    """Press Approve or Decline on the sandbox page, as the payer's browser posts it: with the
+    client secret the payer got from `POST /checkout` (or `client_secret`, to try another)."""
+    secret = payment["client_secret"] if client_secret is None else client_secret
+    return await api.post(
+        f"/sandbox/payments/{payment['provider_ref']}/{action}", data={"client_secret": secret}
+    )
 
 
 async def wait_for_order(

@@ -37,7 +37,7 @@ from domain.contracts import (
     VerificationStart,
     checkout_workflow_id,
 )
-from tests.checkout_helpers import buyer_with_cart, checkout, shop_with_cart
+from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, shop_with_cart
 from tests.conftest import TEST_OTP_SECRET, alembic_config, free_port, latest_code, make_settings
 from worker import build_worker
 from workflows.account_verification import AccountVerificationWorkflow
@@ -130,9 +130,10 @@ async def _checkouts(temporal: Client, settings: Settings, db: AsyncSession) -> 
                 if scenario == "declined":
                     buyer = await buyer_with_cart(api, plan, "declined@example.com")
                 body = (await checkout(api, buyer)).json()
-                ref, order_id = body["payment"]["provider_ref"], body["order"]["id"]
-                action = "approve" if scenario == "paid" else "decline"
-                await api.post(f"/sandbox/payments/{ref}/{action}")
+                order_id = body["order"]["id"]
+                await sandbox_act(
+                    api, body["payment"], "approve" if scenario == "paid" else "decline"
+                )
                 handle = temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id)))
                 await handle.result()
                 path = OUT / f"checkout_{scenario}.json"

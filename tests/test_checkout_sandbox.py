@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urldefrag, urljoin
 
 import httpx
 from sqlalchemy import select
@@ -15,7 +18,13 @@ from domain.contracts import checkout_workflow_id
 from domain.notifications.models import Notification
 from domain.orders.models import LedgerEntry, Subscription
 from providers.payments.sandbox_models import SandboxPayment
-from tests.checkout_helpers import buyer_with_cart, checkout, shop_with_cart, wait_for_order
+from tests.checkout_helpers import (
+    buyer_with_cart,
+    checkout,
+    sandbox_act,
+    shop_with_cart,
+    wait_for_order,
+)
 from tests.conftest import count_rows
 
 
@@ -30,13 +39,17 @@ async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession
     payment = body["payment"]
     assert payment["provider"] == "sandbox"
     assert payment["amount_minor"] == 299900
-    assert payment["approve_url"].endswith(f"/api/v1/sandbox/payments/{payment['provider_ref']}")
+    assert payment["client_secret"].startswith(f"{payment['provider_ref']}_secret_")
+    assert payment["approve_url"].endswith(
+        f"/api/v1/sandbox/payments/{payment['provider_ref']}"
+        f"#client_secret={payment['client_secret']}"
+    )
 
     page = await api.get(f"/sandbox/payments/{payment['provider_ref']}")
     assert page.status_code == 200
     assert "2,999.00 INR" in page.text
 
-    approved = await api.post(f"/sandbox/payments/{payment['provider_ref']}/approve")
+    approved = await sandbox_act(api, payment)
     assert approved.status_code == 200
     order = await wait_for_order(api, buyer, order_id, {"completed", "failed", "expired"})
     assert order["status"] == "completed"
@@ -70,15 +83,14 @@ async def test_a_declined_payment_fails_the_order_and_keeps_the_cart(
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
     body = (await checkout(api, buyer)).json()
-    ref = body["payment"]["provider_ref"]
-    await api.post(f"/sandbox/payments/{ref}/decline")
+    await sandbox_act(api, body["payment"], "decline")
     order = await wait_for_order(api, buyer, body["order"]["id"], {"completed", "failed"})
     assert order["status"] == "failed"
     assert "declined" in order["failure_reason"]
     cart = (await api.get("/cart", headers=buyer.headers)).json()
     assert len(cart["items"]) == 1
     # The declined session cannot be approved afterwards.
-    late = await api.post(f"/sandbox/payments/{ref}/approve")
+    late = await sandbox_act(api, body["payment"])
     assert late.status_code == 409
 
 
@@ -128,19 +140,116 @@ async def test_a_customer_cannot_see_or_pay_another_customers_order(
         assert response.status_code == 404, (url, response.text)
 
 
+async def test_knowing_the_session_id_is_not_enough_to_approve_or_decline(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """Another customer, or anyone without a token, who learns the session id (it is in the page's
+    URL) can neither pay nor decline the order: that takes the client secret only the payer got
+    from `POST /checkout`. Every refusal is the same answer as for a session that does not exist."""
+    buyer, plan = await shop_with_cart(api, db)
+    body = (await checkout(api, buyer)).json()
+    order_id, payment = body["order"]["id"], body["payment"]
+    ref = payment["provider_ref"]
+    intruder = await buyer_with_cart(api, plan, "intruder@example.com")
+    intruders_own = (await checkout(api, intruder)).json()["payment"]
+    unknown = await api.post(
+        f"/sandbox/payments/sbx_{'a' * 24}/approve", data={"client_secret": "anything"}
+    )
+    assert unknown.status_code == 404
+
+    for action in ("approve", "decline"):
+        for who, data in (
+            (intruder.headers, {}),
+            ({}, {}),
+            ({}, {"client_secret": ""}),
+            (intruder.headers, {"client_secret": "wrong"}),
+            ({}, {"client_secret": f"{ref}_secret_{'a' * 32}"}),
+            ({}, {"client_secret": "s\u00e9cret"}),
+            (intruder.headers, {"client_secret": intruders_own["client_secret"]}),
+        ):
+            refused = await api.post(f"/sandbox/payments/{ref}/{action}", headers=who, data=data)
+            assert refused.status_code == 404, (action, data, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["detail"] == unknown.json()["detail"]
+
+    row = (await db.execute(select(SandboxPayment).where(SandboxPayment.id == ref))).scalar_one()
+    await db.commit()
+    assert row.status == "pending"
+    assert (await api.get(f"/orders/{order_id}", headers=buyer.headers)).json()[
+        "status"
+    ] == "pending_payment"
+
+    approved = await sandbox_act(api, payment)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["state"] == "succeeded"
+    order = await wait_for_order(api, buyer, order_id, {"completed", "failed", "expired"})
+    assert order["status"] == "completed"
+
+
+class _Forms(HTMLParser):
+    """The forms of a page as a browser sees them: action, method and the fields they post."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": named["action"], "method": named["method"], "fields": {}})
+        elif tag == "input" and self.forms and named.get("name"):
+            self.forms[-1]["fields"][named["name"]] = named.get("value") or ""
+
+
+async def test_the_page_at_the_approve_url_posts_the_client_secret_of_its_link(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """The secret travels in the link's fragment, which a browser never sends: the page gets the
+    bare URL, and its script copies the fragment's secret into the field its forms post."""
+    buyer, _ = await shop_with_cart(api, db)
+    body = (await checkout(api, buyer)).json()
+    order_id, payment = body["order"]["id"], body["payment"]
+    url, fragment = urldefrag(payment["approve_url"])
+    assert parse_qs(fragment) == {"client_secret": [payment["client_secret"]]}
+
+    page = await api.get(url)
+    assert page.status_code == 200, page.text
+    assert payment["client_secret"] not in page.text
+    assert "location.hash" in page.text
+    parser = _Forms()
+    parser.feed(page.text)
+    forms = {form["action"].rsplit("/", 1)[-1]: form for form in parser.forms}
+    assert set(forms) == {"approve", "decline"}
+    for form in forms.values():
+        assert form["method"].lower() == "post"
+        assert form["fields"] == {"client_secret": ""}
+
+    # What the browser posts once the script has filled the field from the fragment.
+    approve = forms["approve"]
+    posted = await api.post(
+        urljoin(url, approve["action"]),
+        data={**approve["fields"], **parse_qs(fragment)},
+    )
+    assert posted.status_code == 200, posted.text
+    order = await wait_for_order(api, buyer, order_id, {"completed", "failed", "expired"})
+    assert order["status"] == "completed"
+    # A decided payment's page offers no buttons any more.
+    assert "<form" not in (await api.get(url)).text
+
+
 async def test_page_approval_and_client_confirmation_at_once_activate_once(
     api: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     buyer, _ = await shop_with_cart(api, db)
     body = (await checkout(api, buyer)).json()
     order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
-    await api.post(f"/sandbox/payments/{ref}/approve")
+    await sandbox_act(api, body["payment"])
     confirmations = await asyncio.gather(
         *(
             api.post(f"/orders/{order_id}/confirm", headers=buyer.headers, json={"session_id": ref})
             for _ in range(3)
         ),
-        api.post(f"/sandbox/payments/{ref}/approve"),
+        sandbox_act(api, body["payment"]),
     )
     assert all(c.status_code == 200 for c in confirmations), [c.text for c in confirmations]
     order = await wait_for_order(api, buyer, order_id, {"completed"})
@@ -174,7 +283,7 @@ async def test_after_the_checkout_ended_confirm_and_a_repeated_checkout_answer_i
     key = f"key-{uuid.uuid4()}"
     body = (await checkout(api, buyer, key=key)).json()
     order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
-    await api.post(f"/sandbox/payments/{ref}/approve")
+    await sandbox_act(api, body["payment"])
     order = await wait_for_order(api, buyer, order_id, {"completed"})
     await temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id))).result()
     subscriptions = [
@@ -215,7 +324,7 @@ async def test_confirming_a_declined_order_after_its_checkout_closed_is_refused(
     buyer, _ = await shop_with_cart(api, db)
     body = (await checkout(api, buyer)).json()
     order_id, ref = body["order"]["id"], body["payment"]["provider_ref"]
-    await api.post(f"/sandbox/payments/{ref}/decline")
+    await sandbox_act(api, body["payment"], "decline")
     await temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id))).result()
 
     confirmed = await api.post(

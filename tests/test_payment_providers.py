@@ -634,8 +634,12 @@ async def test_sandbox_session_is_created_once_per_key(
     assert again == first
     assert await count_rows(db, SandboxPayment) == 1
     assert re.fullmatch(r"sbx_[A-Za-z0-9_-]{24}", first.provider_ref)
+    # Stripe's shape; the retry above got the same one back.
+    assert first.client_secret is not None
+    assert re.fullmatch(rf"{first.provider_ref}_secret_[A-Za-z0-9_-]{{32}}", first.client_secret)
     assert first.approve_url == (
         f"{settings.public_base_url}/api/v1/sandbox/payments/{first.provider_ref}"
+        f"#client_secret={first.client_secret}"
     )
     assert (first.provider, first.amount_minor, first.currency) == ("sandbox", 149_900, "INR")
     status = await sandbox.fetch_payment(first.provider_ref)
@@ -651,15 +655,16 @@ async def test_sandbox_approved_payment_cannot_flip(
     sandbox: SandboxProvider, db: AsyncSession
 ) -> None:
     session = await sandbox.create_session(payment_request(), idempotency_key="o1")
-    ref = session.provider_ref
-    await sandbox_module.approve(db, ref)
+    ref, secret = session.provider_ref, str(session.client_secret)
+    await sandbox_module.approve(db, ref, client_secret=secret)
     await db.commit()
 
     status = await sandbox.fetch_payment(ref)
     assert (status.state, status.payment_id) == (PaymentState.succeeded, ref)
-    assert (await sandbox_module.approve(db, ref)).state == PaymentState.succeeded  # no-op
+    again = await sandbox_module.approve(db, ref, client_secret=secret)
+    assert again.state == PaymentState.succeeded  # no-op
     with pytest.raises(Conflict, match="approved"):
-        await sandbox_module.decline(db, ref, "too late")
+        await sandbox_module.decline(db, ref, "too late", client_secret=secret)
     await db.rollback()
     # Expiry right after the customer approved: the payment stands.
     cancelled = await sandbox.cancel_session(ref, idempotency_key="o1:cancel")
@@ -670,14 +675,14 @@ async def test_sandbox_declined_payment_shows_its_reason(
     sandbox: SandboxProvider, db: AsyncSession
 ) -> None:
     session = await sandbox.create_session(payment_request(), idempotency_key="o1")
-    ref = session.provider_ref
-    await sandbox_module.decline(db, ref, "Insufficient funds")
+    ref, secret = session.provider_ref, str(session.client_secret)
+    await sandbox_module.decline(db, ref, "Insufficient funds", client_secret=secret)
     await db.commit()
 
     status = await sandbox.fetch_payment(ref)
     assert (status.state, status.failure_reason) == (PaymentState.failed, "Insufficient funds")
     with pytest.raises(Conflict, match="declined"):
-        await sandbox_module.approve(db, ref)
+        await sandbox_module.approve(db, ref, client_secret=secret)
     await db.rollback()
     assert (await sandbox.cancel_session(ref, idempotency_key="c")).state == PaymentState.failed
 
@@ -686,28 +691,61 @@ async def test_sandbox_cancelled_payment_cannot_be_paid(
     sandbox: SandboxProvider, db: AsyncSession
 ) -> None:
     session = await sandbox.create_session(payment_request(), idempotency_key="o1")
-    ref = session.provider_ref
+    ref, secret = session.provider_ref, str(session.client_secret)
     assert (await sandbox.cancel_session(ref, idempotency_key="c")).state == PaymentState.cancelled
     assert (await sandbox.cancel_session(ref, idempotency_key="c")).state == PaymentState.cancelled
     with pytest.raises(Conflict, match="cancelled"):
-        await sandbox_module.approve(db, ref)
+        await sandbox_module.approve(db, ref, client_secret=secret)
     await db.rollback()
     with pytest.raises(Conflict, match="cancelled"):
-        await sandbox_module.decline(db, ref)
+        await sandbox_module.decline(db, ref, client_secret=secret)
     await db.rollback()
     assert (await sandbox.fetch_payment(ref)).state == PaymentState.cancelled
 
 
 async def test_sandbox_unknown_session(sandbox: SandboxProvider, db: AsyncSession) -> None:
     with pytest.raises(NotFound):
-        await sandbox_module.approve(db, "sbx_" + "a" * 24)
+        await sandbox_module.approve(db, "sbx_" + "a" * 24, client_secret="x")
     await db.rollback()
     with pytest.raises(NotFound):
-        await sandbox_module.decline(db, "../../etc/passwd")
+        await sandbox_module.decline(db, "../../etc/passwd", client_secret="x")
     await db.rollback()
     assert await sandbox_module.get_payment(db, "sbx_" + "a" * 24) is None
     with pytest.raises(ProviderDeclined):
         await sandbox.fetch_payment("sbx_" + "a" * 24)
+
+
+async def test_sandbox_acts_only_with_the_sessions_client_secret(
+    sandbox: SandboxProvider, db: AsyncSession
+) -> None:
+    """A wrong secret gets exactly the unknown session's answer, whatever state the session is in
+    (no Conflict that would tell it was decided), and changes nothing."""
+    session = await sandbox.create_session(payment_request(), idempotency_key="o1")
+    other = await sandbox.create_session(payment_request(reference="o2"), idempotency_key="o2")
+    ref, secret = session.provider_ref, str(session.client_secret)
+    wrong_secrets = (
+        "",
+        "wrong",
+        secret[:-1],
+        secret.upper(),
+        str(other.client_secret),
+        "s\u00e9cret",
+    )
+    for wrong in wrong_secrets:
+        with pytest.raises(NotFound, match=r"^No such sandbox payment$"):
+            await sandbox_module.approve(db, ref, client_secret=wrong)
+        await db.rollback()
+        with pytest.raises(NotFound, match=r"^No such sandbox payment$"):
+            await sandbox_module.decline(db, ref, client_secret=wrong)
+        await db.rollback()
+    assert (await sandbox.fetch_payment(ref)).state == PaymentState.pending
+
+    await sandbox_module.decline(db, ref, client_secret=secret)
+    await db.commit()
+    with pytest.raises(NotFound):
+        await sandbox_module.approve(db, ref, client_secret="wrong")
+    await db.rollback()
+    assert (await sandbox.fetch_payment(ref)).state == PaymentState.failed
 
 
 async def test_sandbox_refunds_never_exceed_what_was_paid(
@@ -717,7 +755,7 @@ async def test_sandbox_refunds_never_exceed_what_was_paid(
     ref = session.provider_ref
     with pytest.raises(ProviderDeclined, match="not paid"):
         await sandbox.refund(ref, amount_minor=100, currency="INR", idempotency_key="r0")
-    await sandbox_module.approve(db, ref)
+    await sandbox_module.approve(db, ref, client_secret=str(session.client_secret))
     await db.commit()
     payment_id = (await sandbox.fetch_payment(ref)).payment_id
     assert payment_id is not None

@@ -1,16 +1,20 @@
 """The sandbox payment page: the embedded default's stand-in for a provider's checkout screen.
 
-Reached by the session's unguessable id alone (a capability link, like a provider's hosted page).
-Approving or declining only nudges the order's checkout, which then asks the sandbox provider,
-exactly as it would ask Stripe or Razorpay after a webhook.
+Anyone with the session id sees what is being paid; approving or declining takes the session's
+client secret, which only the payer got from `POST /checkout` (as with Stripe's `client_secret`).
+The payer's link carries it in its fragment, which the browser never sends: the page's script puts
+it in the forms. Approving or declining only nudges the order's checkout, which then asks the
+sandbox provider, exactly as it would ask Stripe or Razorpay after a webhook.
 """
 
 from __future__ import annotations
 
 import html
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import checkouts
 from api.deps import PaymentsDep, SessionDep, SettingsDep, TemporalDep
@@ -35,10 +39,39 @@ button{{font-size:1rem;padding:.6rem 1.2rem;margin-right:.5rem}}</style></head><
 <p><small>No money moves: this is the embedded test provider.</small></p>
 </body></html>"""
 
-ACTIONS = """<form method="post" action="{base}/approve" style="display:inline">
+# Shown only once the script has found a secret in the fragment; without one the buttons could
+# only be refused.
+ACTIONS = """<div id="actions" hidden>
+<form method="post" action="{base}/approve" style="display:inline">
+<input type="hidden" name="client_secret" value="">
 <button type="submit">Approve</button></form>
 <form method="post" action="{base}/decline" style="display:inline">
-<button type="submit">Decline</button></form>"""
+<input type="hidden" name="client_secret" value="">
+<button type="submit">Decline</button></form></div>
+<p id="no-secret">Open this page from the link your app received (with JavaScript on): only that
+link can approve or decline this payment.</p>
+<script>
+(function () {{
+  var secret = new URLSearchParams(location.hash.slice(1)).get("client_secret");
+  if (!secret) return;
+  document.querySelectorAll('input[name="client_secret"]').forEach(function (field) {{
+    field.value = secret;
+  }});
+  document.getElementById("actions").hidden = false;
+  document.getElementById("no-secret").hidden = true;
+}})();
+</script>"""
+
+
+class PayerForm(BaseModel):
+    """What the page's Approve and Decline forms post (application/x-www-form-urlencoded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A missing secret is refused as a wrong one is (404), not with a 422 of its own.
+    client_secret: str = Field(
+        "", description="The session's client secret, from the payer's `POST /checkout`"
+    )
 
 
 def _require_sandbox(payments: PaymentsDep) -> None:
@@ -54,7 +87,9 @@ async def page(session_id: str, db: SessionDep, payments: PaymentsDep) -> HTMLRe
     if row is None:
         raise NotFound("no such sandbox payment")
     actions = (
-        ACTIONS.format(base=f"/api/v1/sandbox/payments/{row.id}") if row.status == "pending" else ""
+        ACTIONS.format(base=html.escape(f"/api/v1/sandbox/payments/{row.id}"))
+        if row.status == "pending"
+        else ""
     )
     return HTMLResponse(
         PAGE.format(
@@ -73,10 +108,11 @@ async def approve(
     payments: PaymentsDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    form: Annotated[PayerForm, Form()],
 ) -> PaymentStatus:
-    """Approve the test payment (the customer "pays")."""
+    """Approve the test payment (the customer "pays"). Without its client secret, 404."""
     _require_sandbox(payments)
-    status = await sandbox.approve(db, session_id)
+    status = await sandbox.approve(db, session_id, client_secret=form.client_secret)
     await db.commit()
     await _nudge(db, temporal, settings, session_id)
     return status
@@ -89,10 +125,13 @@ async def decline(
     payments: PaymentsDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    form: Annotated[PayerForm, Form()],
 ) -> PaymentStatus:
-    """Decline the test payment (as a bank would)."""
+    """Decline the test payment (as a bank would). Without its client secret, 404."""
     _require_sandbox(payments)
-    status = await sandbox.decline(db, session_id, "declined on the sandbox payment page")
+    status = await sandbox.decline(
+        db, session_id, "declined on the sandbox payment page", client_secret=form.client_secret
+    )
     await db.commit()
     await _nudge(db, temporal, settings, session_id)
     return status

@@ -1,8 +1,9 @@
 """The sandbox payment provider: the embedded default, no account and no network needed.
 
 A session is a `sandbox_payments` row. The customer (or a developer) opens its `approve_url`, the
-API's sandbox page, and approves or declines it; that page calls `approve` / `decline` below. No
-money moves and nothing leaves the machine. The rules mirror a real provider where it matters to
+API's sandbox page, and approves or declines it; that page calls `approve` / `decline` below with
+the session's client secret, which, as with Stripe's `client_secret`, only the payer was given.
+No money moves and nothing leaves the machine. The rules mirror a real provider where it matters to
 the checkout: creating is idempotent by key, a decided payment never flips, cancelling a payment
 that was approved just before reports `succeeded`, and refunds never exceed what was paid.
 
@@ -12,10 +13,12 @@ The sandbox sends no webhooks: after approving or declining, the page tells the 
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -37,6 +40,7 @@ from providers.payments.sandbox_models import SandboxPayment, SandboxRefund
 
 SESSION_ID = re.compile(r"^sbx_[A-Za-z0-9_-]{24}$")
 DEFAULT_DECLINE_REASON = "Declined in the payment sandbox"
+NO_SUCH_PAYMENT = "No such sandbox payment"
 
 
 def new_id(prefix: str) -> str:
@@ -76,14 +80,28 @@ async def _locked(db: AsyncSession, session_id: str) -> SandboxPayment:
             )
         ).scalar_one_or_none()
     if row is None:
-        raise NotFound("No such sandbox payment")
+        raise NotFound(NO_SUCH_PAYMENT)
     return row
 
 
-async def approve(db: AsyncSession, session_id: str) -> PaymentStatus:
-    """Approve a pending session (the customer "pays"). Approving it again changes nothing;
-    a declined or cancelled session is refused with Conflict. The caller commits."""
+async def _locked_for_payer(
+    db: AsyncSession, session_id: str, client_secret: str
+) -> SandboxPayment:
     row = await _locked(db, session_id)
+    # Before the state is looked at, so a wrong secret is never told the payment was decided.
+    # 404 rather than 403, word for word the answer to an unknown id: the refusal tells whoever
+    # tries nothing (the API answers for another customer's order the same way). Bytes, since
+    # compare_digest refuses a str that is not ASCII.
+    if not hmac.compare_digest(row.client_secret.encode(), client_secret.encode()):
+        raise NotFound(NO_SUCH_PAYMENT)
+    return row
+
+
+async def approve(db: AsyncSession, session_id: str, *, client_secret: str) -> PaymentStatus:
+    """Approve a pending session (the customer "pays") for the holder of its client secret.
+    Approving it again changes nothing; a declined or cancelled session is refused with Conflict.
+    A wrong secret is NotFound, as an unknown session is. The caller commits."""
+    row = await _locked_for_payer(db, session_id, client_secret)
     if row.status == PaymentState.pending:
         row.status = PaymentState.succeeded
         row.failure_reason = None
@@ -95,10 +113,13 @@ async def approve(db: AsyncSession, session_id: str) -> PaymentStatus:
     return payment_status(row)
 
 
-async def decline(db: AsyncSession, session_id: str, reason: str | None = None) -> PaymentStatus:
-    """Decline a pending session with a reason the customer will see. Declining it again changes
-    nothing; an approved or cancelled session is refused with Conflict. The caller commits."""
-    row = await _locked(db, session_id)
+async def decline(
+    db: AsyncSession, session_id: str, reason: str | None = None, *, client_secret: str
+) -> PaymentStatus:
+    """Decline a pending session with a reason the customer will see, for the holder of its client
+    secret. Declining it again changes nothing; an approved or cancelled session is refused with
+    Conflict. A wrong secret is NotFound, as an unknown session is. The caller commits."""
+    row = await _locked_for_payer(db, session_id, client_secret)
     if row.status == PaymentState.pending:
         row.status = PaymentState.failed
         row.failure_reason = (reason or "").strip()[:500] or DEFAULT_DECLINE_REASON
@@ -118,29 +139,36 @@ class SandboxProvider:
         self._base_url = public_base_url.rstrip("/")
 
     def _session(self, row: SandboxPayment) -> PaymentSession:
+        # The secret rides in the fragment, which a browser keeps to itself: it never reaches an
+        # access log or a Referer, and the page's script hands it to the form it posts.
+        fragment = urlencode({"client_secret": row.client_secret})
         return PaymentSession(
             provider=self.name,
             provider_ref=row.id,
             amount_minor=row.amount_minor,
             currency=row.currency,
-            approve_url=f"{self._base_url}/api/v1/sandbox/payments/{row.id}",
+            client_secret=row.client_secret,
+            approve_url=f"{self._base_url}/api/v1/sandbox/payments/{row.id}#{fragment}",
         )
 
     async def create_session(
         self, request: PaymentRequest, *, idempotency_key: str
     ) -> PaymentSession:
         currency = request.currency.upper()
+        session_id = new_id("sbx_")
         async with self._sessions() as db:
             await db.execute(
                 insert(SandboxPayment)
                 .values(
-                    id=new_id("sbx_"),
+                    id=session_id,
                     reference=request.reference,
                     description=request.description,
                     amount_minor=request.amount_minor,
                     currency=currency,
                     status=PaymentState.pending.value,
                     idempotency_key=idempotency_key,
+                    # Stripe's shape, `{id}_secret_{random}`; a retry reads back the first one.
+                    client_secret=f"{session_id}_secret_{secrets.token_urlsafe(24)}",
                 )
                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
             )

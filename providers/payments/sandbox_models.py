@@ -1,8 +1,9 @@
 """Tables of the sandbox payment provider (the embedded default, no account needed).
 
 A `sandbox_payments` row is one payment session: created by `create_session`, approved or declined
-on the sandbox page, cancelled by the checkout's expiry. Its id is the opaque `provider_ref` the
-app and the API see. Refunds of an approved session are `sandbox_refunds` rows.
+on the sandbox page by whoever holds its client secret, cancelled by the checkout's expiry. Its id
+is the opaque `provider_ref` the app and the API see. Refunds of an approved session are
+`sandbox_refunds` rows.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class SandboxPayment(Timestamps, Base):
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
     )
 
-    # `sbx_` + 24 URL-safe random characters: unguessable, since the page that approves a
-    # payment is reached by this id alone.
+    # `sbx_` + 24 URL-safe random characters: unguessable, though it is no credential: it is in
+    # the page's URL (access logs, history), and that page shows what is being paid.
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     reference: Mapped[str] = mapped_column(String(100), index=True)  # our order id
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -38,6 +39,10 @@ class SandboxPayment(Timestamps, Base):
     # The caller's key: a retried `create_session` finds this row instead of making another.
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     failure_reason: Mapped[str | None] = mapped_column(String(500))
+    # What approving or declining takes, handed only to the payer (Stripe's `client_secret`).
+    # Kept as it is, not hashed: a retried `create_session` has to give the same one back, as
+    # Stripe does, and it guards test payments only.
+    client_secret: Mapped[str] = mapped_column(String(100))
 
 
 class SandboxRefund(Base):
