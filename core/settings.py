@@ -8,7 +8,7 @@ set one fails at start instead of signing tokens with a key that is in this repo
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,8 +61,11 @@ class Settings(BaseSettings):
     checkout_timeout_seconds: int = Field(default=1800, ge=60, le=86_400)
     # How often a waiting checkout asks the provider itself, in case no webhook arrives.
     checkout_reconcile_seconds: int = Field(default=300, ge=5, le=86_400)
-    # Where the API is reached from outside (links in sandbox sessions, receipts, emails).
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where the API is reached from outside (links in sandbox sessions, receipts, emails). Unset,
+    # it is this machine's API at API_HOST:API_PORT, the address `make run` serves it on.
+    public_base_url: str = ""
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
     stripe_secret_key: SecretStr | None = None
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: SecretStr | None = None
@@ -81,6 +84,18 @@ class Settings(BaseSettings):
     # --- first start ----------------------------------------------------------------------------
     admin_email: str | None = None
     admin_password: SecretStr | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_base_url_from_the_port(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("public_base_url"):
+            host = str(data.get("api_host") or "127.0.0.1")
+            # A wildcard bind is reached through the loopback address.
+            host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)  # noqa: S104
+            if ":" in host and not host.startswith("["):
+                host = f"[{host}]"
+            data = {**data, "public_base_url": f"http://{host}:{data.get('api_port') or 8000}"}
+        return data
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

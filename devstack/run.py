@@ -152,6 +152,10 @@ def child_env(config: StackConfig, *, seed: bool = False) -> dict[str, str]:
     env["DATABASE_URL"] = config.database_url
     env["TEMPORAL_ADDRESS"] = config.temporal_address
     env["TEMPORAL_NAMESPACE"] = config.temporal_namespace
+    # Where the API listens: the links it builds (sandbox payment pages, receipts) use this port
+    # unless PUBLIC_BASE_URL says otherwise (core.settings).
+    env["API_HOST"] = config.api_host
+    env["API_PORT"] = str(config.api_port)
     env["PYTHONUNBUFFERED"] = "1"  # lines reach the console as they are written, not in blocks
     if not seed:
         for name in SEED_ONLY_ENV:

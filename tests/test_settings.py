@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from core.settings import DEV_PLACEHOLDER, Settings
+from devstack.run import StackConfig, child_env
 
 GOOD = "x" * 24 + "-production-secret-abc"
 OTHER = "y" * 24 + "-production-secret-xyz"
@@ -71,6 +72,25 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     settings = _settings()
     assert settings.temporal_address == "temporal.internal:7233"
     assert settings.access_token_ttl_seconds == 600
+
+
+def test_links_point_at_the_port_the_api_listens_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("API_PORT", "8100")
+    assert _settings().public_base_url == "http://127.0.0.1:8100"
+    monkeypatch.setenv("API_HOST", "0.0.0.0")  # a wildcard bind is reached on loopback
+    assert _settings().public_base_url == "http://127.0.0.1:8100"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://homeplans.example.com")
+    assert _settings().public_base_url == "https://homeplans.example.com"
+
+
+def test_make_run_tells_the_api_its_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PUBLIC_BASE_URL", "API_HOST", "API_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    env = child_env(StackConfig.from_env({"API_PORT": "8100"}))
+    for name in ("API_HOST", "API_PORT"):  # what the API and the worker get
+        monkeypatch.setenv(name, env[name])
+    assert _settings().public_base_url == "http://127.0.0.1:8100"
 
 
 @pytest.mark.parametrize(
