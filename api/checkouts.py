@@ -88,6 +88,10 @@ async def begin(
             CheckoutWorkflow.payment_session, start_workflow_operation=operation
         )
     except WorkflowAlreadyStartedError:
+        # The SDK sets the same error on the operation's start future; retrieve it, or asyncio
+        # logs "Future exception was never retrieved" for every repeated checkout.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await operation.workflow_handle()
         return None
 
 

@@ -4,6 +4,7 @@ CheckoutWorkflow and its activities, on a real Temporal server and PostgreSQL.""
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from html.parser import HTMLParser
 from typing import Any
@@ -332,3 +333,32 @@ async def test_confirming_a_declined_order_after_its_checkout_closed_is_refused(
     )
     assert confirmed.status_code == 409
     assert "failed" in confirmed.json()["detail"]
+
+
+async def test_a_repeated_checkout_of_an_ended_order_logs_no_unretrieved_error(
+    api: httpx.AsyncClient, db: AsyncSession, temporal: Client
+) -> None:
+    """The answer was always right; the log cried "Future exception was never retrieved" on
+    every repeated POST /checkout of a completed order."""
+    buyer, _ = await shop_with_cart(api, db)
+    key = f"key-{uuid.uuid4()}"
+    body = (await checkout(api, buyer, key=key)).json()
+    order_id = body["order"]["id"]
+    await sandbox_act(api, body["payment"])
+    await wait_for_order(api, buyer, order_id, {"completed"})
+    await temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id))).result()
+
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        for _ in range(3):
+            again = await checkout(api, buyer, key=key)
+            assert again.status_code == 200, again.text
+            assert again.json()["checkout"]["status"] == "completed"
+        gc.collect()  # an unretrieved future reports itself when it is collected
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert [c.get("message") for c in reported] == []
