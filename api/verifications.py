@@ -128,11 +128,20 @@ async def resend(
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == "ResendCooldown":
             raise TooManyRequests(cause.message, retry_after=int(cause.details[0])) from exc
-        raise Conflict(_reason(exc)) from exc
+        raise Conflict(f"{_reason(exc)}: {what_works(purpose, channel)}") from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict("no verification is pending; start a new one") from exc
+            raise Conflict(
+                f"no code is pending to send again: {what_works(purpose, channel)}"
+            ) from exc
         raise
+
+
+def what_works(purpose: VerificationPurpose, channel: Channel) -> str:
+    """What a user does when a code can no longer be used or sent again: a new start."""
+    if purpose == VerificationPurpose.login:
+        return "ask for a new sign-in code with POST /api/v1/auth/phone/start"
+    return f"start a new verification with POST /api/v1/auth/verification/{channel.value}"
 
 
 def _reason(exc: WorkflowUpdateFailedError) -> str:

@@ -51,9 +51,19 @@ class Settings(BaseSettings):
     otp_resend_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
     otp_max_resends: int = Field(default=3, ge=0, le=10)
 
-    # --- abuse protection -----------------------------------------------------------------------
-    auth_max_failures: int = Field(default=10, ge=1)
-    auth_failure_window_seconds: int = Field(default=60, ge=1)
+    # --- abuse protection (domain.accounts.throttle) ---------------------------------------------
+    # Failed sign-ins and codes: tight per account; wide per IP, which many honest users share
+    # behind carrier-grade NAT and office networks.
+    auth_failure_window_seconds: int = Field(default=900, ge=1)
+    auth_max_failures_per_account: int = Field(default=10, ge=1)
+    auth_max_failures_per_ip: int = Field(default=300, ge=1)
+    # Codes sent (sign-up, verification, resend, phone sign-in): every SMS is billed.
+    code_window_seconds: int = Field(default=3600, ge=1)
+    codes_per_destination: int = Field(default=5, ge=1)
+    codes_per_account: int = Field(default=10, ge=1)
+    codes_per_ip: int = Field(default=100, ge=1)
+    signup_window_seconds: int = Field(default=3600, ge=1)
+    signups_per_ip: int = Field(default=30, ge=1)
 
     # --- payments -------------------------------------------------------------------------------
     payments_provider: Literal["sandbox", "stripe", "razorpay"] = "sandbox"

@@ -202,6 +202,25 @@ async def test_phone_sign_in_with_a_wrong_code_fails(
     assert response.status_code == 401
 
 
+async def test_a_locked_sign_in_code_says_to_ask_for_a_new_one(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await register(api, phone="+919812300005")
+    await api.post("/auth/phone/start", json={"phone": "+919812300005"})
+    code = await latest_code(db, "+919812300005")
+    wrong = "000000" if code != "000000" else "111111"
+    answers = [
+        await api.post("/auth/phone/verify", json={"phone": "+919812300005", "code": wrong})
+        for _ in range(5)
+    ]
+    assert [a.status_code for a in answers] == [401] * 5
+    assert "POST /api/v1/auth/phone/start" in answers[4].json()["detail"]
+    assert (await api.post("/auth/phone/start", json={"phone": "+919812300005"})).status_code == 202
+    fresh = await latest_code(db, "+919812300005")
+    signed_in = await api.post("/auth/phone/verify", json={"phone": "+919812300005", "code": fresh})
+    assert signed_in.status_code == 200, signed_in.text
+
+
 async def test_wrong_verification_code_counts_down_then_locks(
     api: httpx.AsyncClient, db: AsyncSession
 ) -> None:
@@ -215,14 +234,29 @@ async def test_wrong_verification_code_counts_down_then_locks(
     ]
     assert [a.status_code for a in answers[:4]] == [400] * 4
     assert "4 attempts left" in answers[0].json()["detail"]
+    assert answers[3].json()["detail"] == "wrong code; 1 attempt left"
     assert answers[4].status_code == 409
+    start_again = "start a new verification with POST /api/v1/auth/verification/email"
     assert "too many wrong codes" in answers[4].json()["detail"]
+    assert start_again in answers[4].json()["detail"]
 
     # Even the right code no longer works: the verification is over.
     late = await api.post("/auth/verification/email/confirm", json={"code": code}, headers=headers)
     assert late.status_code == 409
     me = (await api.get("/me", headers=headers)).json()
     assert me["email_verified"] is False
+
+    # A resend cannot revive it, and says what does; what it says works.
+    resend = await api.post("/auth/verification/email/resend", headers=headers)
+    assert resend.status_code == 409
+    assert start_again in resend.json()["detail"]
+    assert (await api.post("/auth/verification/email", headers=headers)).status_code == 202
+    fresh = await latest_code(db, "lock@example.com")
+    confirmed = await api.post(
+        "/auth/verification/email/confirm", json={"code": fresh}, headers=headers
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["email_verified"] is True
 
 
 async def test_resend_is_refused_during_the_cooldown(

@@ -55,6 +55,16 @@ async def register(
     settings: SettingsDep,
 ) -> RegisteredOut:
     """Create a customer account; a verification code goes to the email (or phone) given."""
+    destination = body.email or body.phone
+    assert destination is not None  # RegisterIn requires one
+    # Spent whether or not the account can be made: sign-up attempts are what is limited.
+    await auth.spend(
+        db,
+        [
+            *auth.signup_budgets(client),
+            *auth.code_budgets(client, destination=destination, account=None),
+        ],
+    )
     user = await accounts.create_user(
         db,
         email=body.email,
@@ -108,7 +118,13 @@ async def logout(principal: PrincipalDep, db: SessionDep) -> None:
     responses=problems(409, 429),
 )
 async def start_verification(
-    channel: Channel, user: CurrentUser, temporal: TemporalDep, settings: SettingsDep
+    channel: Channel,
+    user: CurrentUser,
+    db: SessionDep,
+    auth: AuthDep,
+    client: ClientDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> VerificationOut:
     """Send a code to the account's email or phone (or return the pending verification)."""
     destination = user.email if channel == Channel.email else user.phone
@@ -116,14 +132,16 @@ async def start_verification(
         raise Conflict(f"the account has no {channel.value} to verify")
     if user.email_verified if channel == Channel.email else user.phone_verified:
         raise Conflict(f"the {channel.value} is already verified")
-    state = await verifications.start(
-        temporal,
-        settings,
-        user_id=user.id,
-        channel=channel,
-        destination=destination,
-        purpose=VerificationPurpose.verify,
-    )
+    budgets = auth.code_budgets(client, destination=destination, account=str(user.id))
+    async with auth.spending(db, budgets):
+        state = await verifications.start(
+            temporal,
+            settings,
+            user_id=user.id,
+            channel=channel,
+            destination=destination,
+            purpose=VerificationPurpose.verify,
+        )
     return _verification_out(state)
 
 
@@ -134,12 +152,20 @@ async def start_verification(
     responses=problems(409, 429),
 )
 async def resend_verification(
-    channel: Channel, user: CurrentUser, temporal: TemporalDep
+    channel: Channel,
+    user: CurrentUser,
+    db: SessionDep,
+    auth: AuthDep,
+    client: ClientDep,
+    temporal: TemporalDep,
 ) -> VerificationOut:
     """Send a new code (after the cooldown); the previous code stops working."""
-    state = await verifications.resend(
-        temporal, user_id=user.id, channel=channel, purpose=VerificationPurpose.verify
-    )
+    destination = (user.email if channel == Channel.email else user.phone) or ""
+    budgets = auth.code_budgets(client, destination=destination, account=str(user.id))
+    async with auth.spending(db, budgets):  # a refused resend (cooldown) costs nothing
+        state = await verifications.resend(
+            temporal, user_id=user.id, channel=channel, purpose=VerificationPurpose.verify
+        )
     return _verification_out(state)
 
 
@@ -157,7 +183,7 @@ async def confirm_verification(
     settings: SettingsDep,
 ) -> UserOut:
     """Submit the code that was sent; the contact is marked verified."""
-    keys = auth.throttle_keys(client, str(user.id))
+    keys = auth.failure_budgets(client, str(user.id))
     await auth.ensure_allowed(db, keys)
     check = await verifications.submit_code(
         temporal,
@@ -169,27 +195,33 @@ async def confirm_verification(
     )
     if not check.verified:
         await auth.fail(db, keys, "wrong code")
-        raise _wrong_code(check.status, check.attempts_left)
+        raise _wrong_code(check.status, check.attempts_left, channel)
     await db.refresh(user)
     return UserOut.model_validate(user)
 
 
 @router.post("/phone/start", status_code=status.HTTP_202_ACCEPTED, responses=problems(429))
 async def phone_start(
-    body: PhoneStartIn, db: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    body: PhoneStartIn,
+    db: SessionDep,
+    auth: AuthDep,
+    client: ClientDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> dict[str, str]:
     """Send a sign-in code by SMS. The answer is the same whether or not the number has an
-    account, so this cannot be used to find out who is registered."""
-    user = await accounts.find_by_identifier(db, identifier=body.phone)
-    if user is not None and user.is_active:
-        await verifications.start(
-            temporal,
-            settings,
-            user_id=user.id,
-            channel=Channel.phone,
-            destination=body.phone,
-            purpose=VerificationPurpose.login,
-        )
+    account (the limits count both alike), so this cannot find out who is registered."""
+    async with auth.spending(db, auth.code_budgets(client, destination=body.phone, account=None)):
+        user = await accounts.find_by_identifier(db, identifier=body.phone)
+        if user is not None and user.is_active:
+            await verifications.start(
+                temporal,
+                settings,
+                user_id=user.id,
+                channel=Channel.phone,
+                destination=body.phone,
+                purpose=VerificationPurpose.login,
+            )
     return {"detail": "if this number has an account, a sign-in code is on its way"}
 
 
@@ -203,7 +235,7 @@ async def phone_verify(
     settings: SettingsDep,
 ) -> TokenPair:
     """Sign in with the phone number and the code sent to it."""
-    keys = auth.throttle_keys(client, body.phone)
+    keys = auth.failure_budgets(client, body.phone)
     await auth.ensure_allowed(db, keys)
     user = await accounts.find_by_identifier(db, identifier=body.phone)
     if user is None or not user.is_active:
@@ -220,7 +252,11 @@ async def phone_verify(
     except Conflict as exc:
         raise await auth.fail(db, keys, f"wrong phone number or code ({exc.detail})") from exc
     if not check.verified:
-        raise await auth.fail(db, keys, "wrong phone number or code")
+        detail = "wrong phone number or code"
+        if check.status == VerificationStatus.locked:
+            what = verifications.what_works(VerificationPurpose.login, Channel.phone)
+            detail += f"; too many wrong codes for this one: {what}"
+        raise await auth.fail(db, keys, detail)
     await db.refresh(user)
     tokens = await auth.start_session(db, user, client)
     await db.commit()
@@ -238,7 +274,7 @@ async def firebase_exchange(
         # Off on this server for good, not for a while: not found, like a webhook of a payment
         # provider that is not in use (a 503 would have clients retry).
         raise NotFound("Firebase sign-in is not enabled on this server")
-    keys = auth.throttle_keys(client, "firebase")[:1]
+    keys = auth.failure_budgets(client, "firebase")[1:]  # the IP's: no account is named yet
     await auth.ensure_allowed(db, keys)
     try:
         identity = await verifier.verify(body.id_token)
@@ -250,9 +286,10 @@ async def firebase_exchange(
     return tokens
 
 
-def _wrong_code(state: VerificationStatus, attempts_left: int) -> Exception:
+def _wrong_code(state: VerificationStatus, attempts_left: int, channel: Channel) -> Exception:
     if state == VerificationStatus.locked:
-        return Conflict("too many wrong codes; request a new code")
+        what = verifications.what_works(VerificationPurpose.verify, channel)
+        return Conflict(f"too many wrong codes; this code no longer works: {what}")
     return _WrongCode(attempts_left)
 
 
@@ -261,4 +298,5 @@ class _WrongCode(Conflict):
     title = "Wrong code"
 
     def __init__(self, attempts_left: int) -> None:
-        super().__init__(f"wrong code; {attempts_left} attempts left")
+        attempts = "1 attempt" if attempts_left == 1 else f"{attempts_left} attempts"
+        super().__init__(f"wrong code; {attempts} left")

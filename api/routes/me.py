@@ -14,6 +14,7 @@ from api import verifications
 from api.deps import AuthDep, ClientDep, CurrentUser, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
 from domain.accounts import service as accounts
+from domain.accounts import throttle
 from domain.accounts.schemas import (
     AddressIn,
     AddressOut,
@@ -36,15 +37,23 @@ async def read_me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.patch("", response_model=UserOut, responses=problems(409))
+@router.patch("", response_model=UserOut, responses=problems(409, 429))
 async def update_me(
     body: UserUpdateMe,
     user: CurrentUser,
     db: SessionDep,
+    auth: AuthDep,
+    client: ClientDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> UserOut:
     """Change name, email or phone; a changed contact must be verified again (a code is sent)."""
+    # A new contact gets a code: the change is limited like any code sent.
+    for new, old in ((body.email, user.email), (body.phone, user.phone)):
+        if new is not None and new != old:
+            await throttle.spend(
+                db, auth.code_budgets(client, destination=new, account=str(user.id))
+            )
     to_verify = await accounts.update_me(db, user=user, changes=body)
     await db.commit()
     for channel in to_verify:

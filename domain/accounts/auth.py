@@ -7,6 +7,8 @@ process; every method takes the request's DB session first.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +24,7 @@ from domain.accounts import service as accounts
 from domain.accounts import throttle
 from domain.accounts.models import Identity, User
 from domain.accounts.schemas import TokenPair
+from domain.accounts.throttle import Budget
 from domain.types import normalize_email, normalize_phone
 from providers.identity.firebase import FirebaseIdentity, FirebaseVerifier
 
@@ -37,26 +40,61 @@ class Authenticator:
         self.passwords = Passwords(settings)
         self.tokens = AccessTokens(settings)
         self._refresh_ttl = timedelta(days=settings.refresh_token_ttl_days)
-        self._max_failures = settings.auth_max_failures
-        self._window = timedelta(seconds=settings.auth_failure_window_seconds)
+        self.limits = throttle.Limits.from_settings(settings)
         self.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
 
-    # --- throttling ---------------------------------------------------------------------------
+    # --- throttling (see domain.accounts.throttle) ---------------------------------------------
 
-    @staticmethod
-    def throttle_keys(client: Client, account: str) -> list[str]:
-        return [f"ip:{client.ip or 'unknown'}", f"account:{account}"]
+    def failure_budgets(self, client: Client, account: str) -> list[Budget]:
+        """What a failed sign-in or code attempt on `account` from `client` counts against."""
+        return [
+            self.limits.failures_per_account.on(account),
+            self.limits.failures_per_ip.on(client.ip or "unknown"),
+        ]
 
-    async def ensure_allowed(self, db: AsyncSession, keys: list[str]) -> None:
-        await throttle.ensure_allowed(
-            db, keys=keys, max_failures=self._max_failures, window=self._window
-        )
+    def code_budgets(
+        self, client: Client, *, destination: str, account: str | None
+    ) -> list[Budget]:
+        """What sending a code to `destination` (for `account`, if known) costs."""
+        budgets = [
+            self.limits.codes_per_destination.on(destination),
+            self.limits.codes_per_ip.on(client.ip or "unknown"),
+        ]
+        if account is not None:
+            budgets.append(self.limits.codes_per_account.on(account))
+        return budgets
 
-    async def fail(self, db: AsyncSession, keys: list[str], detail: str) -> Unauthorized:
+    def signup_budgets(self, client: Client) -> list[Budget]:
+        return [self.limits.signups_per_ip.on(client.ip or "unknown")]
+
+    async def ensure_allowed(self, db: AsyncSession, budgets: list[Budget]) -> None:
+        await throttle.ensure_allowed(db, budgets)
+
+    async def fail(self, db: AsyncSession, budgets: list[Budget], detail: str) -> Unauthorized:
         """Count a failure (committed, whatever happens to the request) and return the error."""
-        await throttle.record_failure(db, keys=keys, window=self._window)
+        await throttle.record(db, budgets)
         await db.commit()
         return Unauthorized(detail)
+
+    async def spend(self, db: AsyncSession, budgets: list[Budget]) -> None:
+        """Take one unit of each budget, or TooManyRequests; committed at once: what is spent
+        stays spent, whatever happens next (sign-ups)."""
+        await throttle.spend(db, budgets)
+        await db.commit()
+
+    @asynccontextmanager
+    async def spending(self, db: AsyncSession, budgets: list[Budget]) -> AsyncIterator[None]:
+        """Take one unit of each budget for what the block does (send a code), or
+        TooManyRequests before it runs. Committed when the block succeeds; a block that is
+        refused (a resend during its cooldown) costs nothing. The budgets' keys stay locked
+        while it runs, so concurrent requests take their units one after the other."""
+        await throttle.spend(db, budgets)
+        try:
+            yield
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
 
     # --- tokens -------------------------------------------------------------------------------
 
@@ -81,7 +119,7 @@ class Authenticator:
         self, db: AsyncSession, *, identifier: str, password: str, client: Client
     ) -> TokenPair:
         account = normalize_email(identifier) if "@" in identifier else _phone_or_raw(identifier)
-        keys = self.throttle_keys(client, account)
+        keys = self.failure_budgets(client, account)
         await self.ensure_allowed(db, keys)
         user = await accounts.find_by_identifier(db, identifier=account)
         # Always run one argon2 verification, so unknown accounts cost the same time.
@@ -104,7 +142,7 @@ class Authenticator:
     async def change_password(
         self, db: AsyncSession, *, user: User, current: str, new: str, client: Client
     ) -> TokenPair:
-        keys = self.throttle_keys(client, str(user.id))
+        keys = self.failure_budgets(client, str(user.id))
         await self.ensure_allowed(db, keys)
         ok = await run_in_threadpool(self.passwords.verify, user.password_hash, current)
         if not ok:

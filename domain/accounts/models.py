@@ -174,12 +174,16 @@ class ProviderCustomer(UUIDPk, Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class AuthFailure(Base):
-    """One failed sign-in or code attempt, counted per key (`ip:...`, `account:...`) over a
-    sliding window. Kept in PostgreSQL so every API replica sees the same count."""
+class RateEvent(Base):
+    """One event counted against a rate limit: a failed sign-in or code attempt, a code sent, a
+    sign-up; per key (`fail:ip:...`, `send:destination:...`) over a sliding window (see
+    `domain.accounts.throttle`). Kept in PostgreSQL so every API replica sees the same count."""
 
-    __tablename__ = "auth_failures"
-    __table_args__ = (Index("ix_auth_failures_key_at", "key", "created_at"),)
+    __tablename__ = "rate_events"
+    __table_args__ = (
+        Index("ix_rate_events_key_at", "key", "created_at"),
+        Index("ix_rate_events_created_at", "created_at"),  # pruning old events
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(400))
