@@ -29,6 +29,7 @@ READY_TIMEOUT_S = 120.0  # a bound for slow machines, never an expectation
 STOP_TIMEOUT_S = 60.0
 PASSWORD_LINE = re.compile(r"password: (\S+)")
 BANNER = "HomePlans is running"
+STOPPING_LINE = re.compile(r"^devstack +\| stopping (\w+)$", re.MULTILINE)
 
 
 def free_port() -> int:
@@ -130,6 +131,32 @@ class Stack:
         except subprocess.TimeoutExpired:
             pytest.fail(f"devstack did not stop after SIGINT:\n{self.output()}")
 
+    def assert_stopped_in_order(self) -> None:
+        """What a developer sees after Ctrl-C: each part stopped by the supervisor, in its order,
+        each one finishing cleanly while what it uses is still there."""
+        output = self.output()
+        stopped = STOPPING_LINE.findall(output)
+        # The order `make run` promises: nothing sees Temporal or its database vanish mid-work.
+        assert sorted(stopped[:2]) == ["api", "worker"], output
+        assert stopped[2:] == ["temporal", "postgres"], output
+        assert "Fatal Python error" not in output, output
+        assert "Traceback" not in output, output
+        lines = output.splitlines()
+
+        def first(prefix: str, text: str) -> int:
+            found = [i for i, line in enumerate(lines) if line.startswith(prefix) and text in line]
+            assert found, f"no {prefix!r} line with {text!r}:\n{output}"
+            return found[0]
+
+        worker_stopped = first("worker ", "worker stopped")
+        api_stopped = first("api ", "Finished server process")
+        postgres_stopping = first("devstack ", "stopping postgres")
+        postgres_down = first("postgres ", "database system is shut down")
+        # The API and the worker were done before PostgreSQL was asked to stop, let alone gone.
+        assert max(worker_stopped, api_stopped) < postgres_stopping < postgres_down, output
+        # Its change listener lost no connection: PostgreSQL was up for as long as the API ran.
+        assert "catalog change listener" not in output, output
+
     def leftovers(self) -> list[str]:
         left = []
         for proc in psutil.process_iter(["pid", "create_time", "status", "cmdline"]):
@@ -205,6 +232,7 @@ async def test_run_starts_everything_stops_on_ctrl_c_and_reuses_its_data(
     assert f"postgresql+psycopg://postgres@127.0.0.1:{ports.pg}/homeplans" in output
 
     assert await asyncio.to_thread(first.interrupt) == 0, first.output()
+    first.assert_stopped_in_order()
     assert first.leftovers() == []
 
     second = Stack(env, tmp_path / "second.log")
@@ -215,6 +243,7 @@ async def test_run_starts_everything_stops_on_ctrl_c_and_reuses_its_data(
     assert "an admin account exists" in output
     assert "creating the PostgreSQL cluster" not in output
     assert await asyncio.to_thread(second.interrupt) == 0, second.output()
+    second.assert_stopped_in_order()
     assert second.leftovers() == []
 
 
