@@ -6,8 +6,12 @@ python worker.py            (what `make run` starts; settings from the environme
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
+import sys
+from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -89,5 +93,18 @@ async def _connect_with_retry(settings: Settings) -> Client:
     raise AssertionError("unreachable")
 
 
+def exit_now() -> NoReturn:
+    """Exit once the worker has stopped, without finalizing the interpreter: the Temporal SDK's
+    core threads may still call into Python while it finalizes, which aborts the process with
+    "Fatal Python error: PyGILState_Release" (temporalio/sdk-python#300). Nothing is left to
+    clean up by then but the buffered output, flushed first."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # the reader went away: exit anyway
+            stream.flush()
+    os._exit(0)
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    exit_now()

@@ -1,8 +1,10 @@
 """A small asyncio process supervisor: children with name-prefixed output, started in order,
 stopped in reverse order with the signal each one expects.
 
-Children stay in the supervisor's process group on purpose: a terminal's Ctrl-C reaches them all
-at once, and whoever started the supervisor can still stop the whole group with one `kill`.
+Each child runs in a process group of its own. A terminal's Ctrl-C (or a `kill` of the
+supervisor's group) then reaches the supervisor alone, which stops the children one group after
+the other; were they in its group, they would all get the signal at once and stop in any order,
+PostgreSQL first as often as not while the API still answers requests.
 """
 
 from __future__ import annotations
@@ -19,9 +21,6 @@ from typing import TextIO, TypeVar
 T = TypeVar("T")
 
 SYSTEM = "devstack"
-# A child that exits this soon after a stop signal reached the supervisor was stopped by that
-# signal (a terminal's Ctrl-C reaches every child of the group at the same time), not crashed.
-EXIT_GRACE_S = 1.0
 _COLOURS = ("36", "33", "32", "35", "34", "96", "93", "92")
 
 
@@ -50,7 +49,9 @@ class Printer:
         try:
             self._stream.write(f"{label} | {text}\n")
             self._stream.flush()
-        except (BrokenPipeError, ValueError):  # the reader went away: keep supervising anyway
+        # The reader went away (a closed pipe; a closed terminal, EIO): keep supervising anyway.
+        # The children are out of the terminal's reach, so stopping them is up to the supervisor.
+        except (OSError, ValueError):
             pass
 
     def system(self, text: str) -> None:
@@ -121,6 +122,7 @@ class Supervisor:
             env=dict(env),
             cwd=cwd,
             user=user,
+            process_group=0,  # out of the terminal's foreground group: see the module docstring
         )
         child = Child(name, proc, stop_signal, kill_signal, long_running, quiet_when_stopping)
         if capture:
@@ -244,11 +246,9 @@ class Supervisor:
 
     async def _watch(self, child: Child) -> None:
         code = await child.proc.wait()
-        if self.stop_requested.is_set():
-            return
-        try:
-            await asyncio.wait_for(self.stop_requested.wait(), EXIT_GRACE_S)
-        except TimeoutError:
+        # A terminal's Ctrl-C does not reach the children (their own process groups): one
+        # that exits before the supervisor asked it to did so on its own.
+        if not self.stop_requested.is_set():
             self.fail(f"{child.name} exited unexpectedly ({describe_exit(code)})")
 
     async def _pump(self, child: Child, *, quiet: bool) -> None:

@@ -1,16 +1,20 @@
 """`make run` end to end: `python -m devstack run` as a developer runs it, on free ports and a
-temporary data dir. Two starts on the same data, Ctrl-C after each, and a taken port."""
+temporary data dir. Two starts on the same data, Ctrl-C after each, a closed terminal, and a taken
+port."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import pty
 import re
+import select
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ READY_TIMEOUT_S = 120.0  # a bound for slow machines, never an expectation
 STOP_TIMEOUT_S = 60.0
 PASSWORD_LINE = re.compile(r"password: (\S+)")
 BANNER = "HomePlans is running"
+STOPPING_LINE = re.compile(r"^devstack +\| stopping (\w+)$", re.MULTILINE)
 
 
 def free_port() -> int:
@@ -74,21 +79,60 @@ def stack_env(data_dir: Path, ports: Ports) -> dict[str, str]:
     return env
 
 
-class Stack:
-    """One `python -m devstack run` in its own session, its output in a file."""
+class Terminal:
+    """A pseudo-terminal in place of a developer's: what is written to it is copied to a log file
+    until it is closed, as a terminal window is."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, log: Path) -> None:
         self.log = log
+        self.master, self.slave = pty.openpty()
+        self._closing = threading.Event()
+        self._copier = threading.Thread(target=self._copy, daemon=True)
+
+    def start(self) -> None:
+        """Once the program writing to it has it open."""
+        os.close(self.slave)
+        self._copier.start()
+
+    def _copy(self) -> None:
+        with self.log.open("ab") as out:
+            while not self._closing.is_set():
+                if not select.select([self.master], [], [], 0.1)[0]:
+                    continue
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:  # EIO: nothing has it open any more
+                    return
+                if not data:
+                    return
+                out.write(data)
+                out.flush()
+
+    def close(self) -> None:
+        self._closing.set()
+        self._copier.join()
+        os.close(self.master)
+
+
+class Stack:
+    """One `python -m devstack run` in its own session, its output in a file (through a terminal
+    when one is given)."""
+
+    def __init__(self, env: dict[str, str], log: Path, terminal: Terminal | None = None) -> None:
+        self.log = log
+        self.terminal = terminal
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "devstack", "run"],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=out,
+                stdout=out if terminal is None else terminal.slave,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        if terminal is not None:
+            terminal.start()
         # Every process it ever started: PostgreSQL's backends leave the session (setsid), so
         # the session alone would not show a backend left behind.
         self.seen: dict[int, float] = {}
@@ -129,6 +173,44 @@ class Stack:
             return self.proc.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             pytest.fail(f"devstack did not stop after SIGINT:\n{self.output()}")
+
+    def hang_up(self) -> int:
+        """The terminal window is closed: the shell sends SIGHUP to the job's process group, and
+        whatever is written to the terminal from then on fails (EIO)."""
+        assert self.terminal is not None
+        self.record_tree()
+        self.terminal.close()
+        os.killpg(self.proc.pid, signal.SIGHUP)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"devstack did not stop after its terminal closed:\n{self.output()}")
+
+    def assert_stopped_in_order(self) -> None:
+        """What a developer sees after Ctrl-C: each part stopped by the supervisor, in its order,
+        each one finishing cleanly while what it uses is still there."""
+        output = self.output()
+        stopped = STOPPING_LINE.findall(output)
+        # The order `make run` promises: nothing sees Temporal or its database vanish mid-work.
+        assert sorted(stopped[:2]) == ["api", "worker"], output
+        assert stopped[2:] == ["temporal", "postgres"], output
+        assert "Fatal Python error" not in output, output
+        assert "Traceback" not in output, output
+        lines = output.splitlines()
+
+        def first(prefix: str, text: str) -> int:
+            found = [i for i, line in enumerate(lines) if line.startswith(prefix) and text in line]
+            assert found, f"no {prefix!r} line with {text!r}:\n{output}"
+            return found[0]
+
+        worker_stopped = first("worker ", "worker stopped")
+        api_stopped = first("api ", "Finished server process")
+        postgres_stopping = first("devstack ", "stopping postgres")
+        postgres_down = first("postgres ", "database system is shut down")
+        # The API and the worker were done before PostgreSQL was asked to stop, let alone gone.
+        assert max(worker_stopped, api_stopped) < postgres_stopping < postgres_down, output
+        # Its change listener lost no connection: PostgreSQL was up for as long as the API ran.
+        assert "catalog change listener" not in output, output
 
     def leftovers(self) -> list[str]:
         left = []
@@ -205,6 +287,7 @@ async def test_run_starts_everything_stops_on_ctrl_c_and_reuses_its_data(
     assert f"postgresql+psycopg://postgres@127.0.0.1:{ports.pg}/homeplans" in output
 
     assert await asyncio.to_thread(first.interrupt) == 0, first.output()
+    first.assert_stopped_in_order()
     assert first.leftovers() == []
 
     second = Stack(env, tmp_path / "second.log")
@@ -215,7 +298,22 @@ async def test_run_starts_everything_stops_on_ctrl_c_and_reuses_its_data(
     assert "an admin account exists" in output
     assert "creating the PostgreSQL cluster" not in output
     assert await asyncio.to_thread(second.interrupt) == 0, second.output()
+    second.assert_stopped_in_order()
     assert second.leftovers() == []
+
+
+def test_closing_the_terminal_stops_everything(
+    tmp_path: Path, ports: Ports, stacks: list[Stack]
+) -> None:
+    log = tmp_path / "run.log"
+    stack = Stack(stack_env(tmp_path / "data", ports), log, Terminal(log))
+    stacks.append(stack)
+    stack.wait_ready(ports.api)
+
+    # The children are out of the terminal's reach: the supervisor, unable to print, must still
+    # stop every one of them.
+    assert stack.hang_up() == 0, stack.output()
+    assert stack.leftovers() == []
 
 
 def test_a_taken_port_is_one_line_and_nothing_starts(
