@@ -21,17 +21,18 @@ from domain.accounts.models import User
 from domain.contracts import OrderOutcome, OrderRef, SettleInput, Settlement
 from domain.money import format_money
 from domain.notifications import service as notifications
+from domain.orders import ledger, settlement
 from domain.orders import service as orders
 from domain.orders.models import Order
-from providers.notifications import NotificationProvider
-from providers.payments.base import (
-    PaymentProvider,
+from domain.payments import (
     PaymentRequest,
     PaymentSession,
     PaymentState,
     PaymentStatus,
     ProviderDeclined,
 )
+from providers.notifications import NotificationProvider
+from providers.payments.base import PaymentProvider
 
 
 class CheckoutActivities:
@@ -85,7 +86,7 @@ class CheckoutActivities:
         except ProviderDeclined as exc:
             raise ApplicationError(str(exc), type="ProviderDeclined", non_retryable=True) from exc
         async with self._sessions() as db:
-            await orders.record_session(
+            await ledger.record_session(
                 db,
                 order_id=ref.order_id,
                 provider=session.provider,
@@ -104,7 +105,7 @@ class CheckoutActivities:
         status = await self._provider.fetch_payment(provider_ref)
         if status.state == PaymentState.processing:
             async with self._sessions() as db:
-                await orders.record_authorised(db, order_id=ref.order_id, status=status)
+                await ledger.record_authorised(db, order_id=ref.order_id, status=status)
                 await db.commit()
         return status
 
@@ -122,7 +123,7 @@ class CheckoutActivities:
         both are idempotent and every step costs the workflow history."""
         async with self._sessions() as db:
             try:
-                result = await orders.settle_paid_order(
+                result = await settlement.settle_paid_order(
                     db, order_id=inp.order_id, status=inp.payment
                 )
             except Conflict as exc:  # e.g. the amount paid differs from the order's total
@@ -143,7 +144,7 @@ class CheckoutActivities:
     async def fail_order(self, outcome: OrderOutcome) -> None:
         async with self._sessions() as db:
             try:
-                await orders.mark_order_failed(
+                await settlement.mark_order_failed(
                     db,
                     order_id=outcome.order_id,
                     reason=outcome.reason or "payment failed",
@@ -157,7 +158,7 @@ class CheckoutActivities:
     @activity.defn
     async def expire_order(self, ref: OrderRef) -> None:
         async with self._sessions() as db:
-            await orders.mark_order_expired(db, order_id=ref.order_id)
+            await settlement.mark_order_expired(db, order_id=ref.order_id)
             await db.commit()
 
     async def _send_receipt(self, order: Order, user: User) -> None:

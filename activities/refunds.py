@@ -7,9 +7,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.contracts import RefundInput
-from domain.orders import service as orders
+from domain.orders import refunds
 from domain.orders.models import RefundStatus
-from providers.payments.base import PaymentProvider, ProviderDeclined
+from domain.payments import ProviderDeclined
+from providers.payments.base import PaymentProvider
 
 
 class RefundActivities:
@@ -22,7 +23,7 @@ class RefundActivities:
     @activity.defn
     async def issue_refund(self, inp: RefundInput) -> str:
         async with self._sessions() as db:
-            refund, payment_id = await orders.refund_to_issue(db, refund_id=inp.refund_id)
+            refund, payment_id = await refunds.refund_to_issue(db, refund_id=inp.refund_id)
         if refund.status != RefundStatus.pending.value:
             # Already answered by the provider (a retried admin request starts the workflow
             # again): never send it twice. The key alone would not do: Stripe forgets idempotency
@@ -39,6 +40,6 @@ class RefundActivities:
         except ProviderDeclined as exc:
             raise ApplicationError(str(exc), type="ProviderDeclined", non_retryable=True) from exc
         async with self._sessions() as db:
-            await orders.record_refund_result(db, refund_id=refund.id, result=result)
+            await refunds.record_refund_result(db, refund_id=refund.id, result=result)
             await db.commit()
         return result.status

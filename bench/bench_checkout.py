@@ -499,7 +499,7 @@ async def _active_subscriptions(database_url: str, order_ids: list[str]) -> int:
     from sqlalchemy import func, select
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from domain.orders.models import Subscription
+    from domain.subscriptions.models import Subscription
 
     engine = create_async_engine(database_url)
     try:

@@ -6,6 +6,7 @@ from domain.audit import models as audit_models
 from domain.catalog import models as catalog_models
 from domain.notifications import models as notification_models
 from domain.orders import models as order_models
+from domain.subscriptions import models as subscription_models
 from providers.payments import sandbox_models as sandbox_payment_models
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "notification_models",
     "order_models",
     "sandbox_payment_models",
+    "subscription_models",
 ]

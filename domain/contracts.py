@@ -14,7 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 from temporalio.common import SearchAttributeKey
 
-from providers.payments.base import PaymentSession, PaymentStatus
+from domain.payments import PaymentSession, PaymentStatus
 
 # --- search attributes ------------------------------------------------------------------------
 # Registered on the dev server by `make run` and the tests, and by the setup job in

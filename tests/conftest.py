@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -216,6 +217,13 @@ async def skipping_api(
 @pytest.fixture
 def temporal(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures of the OpenAPI contract run, when it ran."""
+    contract = sys.modules.get("tests.test_openapi_contract")
+    for line in contract.figures() if contract is not None else []:
+        terminalreporter.write_line(line)
 
 
 # --- helpers the tests share --------------------------------------------------------------------

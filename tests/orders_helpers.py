@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.orders import ledger, settlement
 from domain.orders import service as orders
 from domain.orders.models import Order
 from domain.orders.schemas import SettleResult
-from providers.payments.base import PaymentState, PaymentStatus, SavedMethod
+from domain.payments import PaymentState, PaymentStatus, SavedMethod
 from tests.catalog_helpers import make_customer
 
 
@@ -66,7 +67,7 @@ async def place_order(
 
 async def open_session(db: AsyncSession, order: Order) -> Order:
     """Record the order's (sandbox) payment session, committed."""
-    order = await orders.record_session(
+    order = await ledger.record_session(
         db,
         order_id=order.id,
         provider="sandbox",
@@ -105,6 +106,6 @@ async def pay(db: AsyncSession, order: Order) -> SettleResult:
     """Open the session (if not yet) and settle the order as paid, committed."""
     if order.provider_ref is None:
         order = await open_session(db, order)
-    result = await orders.settle_paid_order(db, order_id=order.id, status=paid(order))
+    result = await settlement.settle_paid_order(db, order_id=order.id, status=paid(order))
     await db.commit()
     return result

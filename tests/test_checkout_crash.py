@@ -42,7 +42,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.settings import Settings
 from domain.contracts import checkout_workflow_id
-from domain.orders.models import LedgerEntry, Order, Subscription
+from domain.orders.models import LedgerEntry, Order
+from domain.subscriptions.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
 from tests.conftest import ROOT, count_rows, make_settings
 from tests.fakes.stripe_server import FakeStripe

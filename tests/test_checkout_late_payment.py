@@ -20,7 +20,7 @@ from domain.contracts import (
     checkout_workflow_id,
     late_payment_workflow_id,
 )
-from domain.orders.models import Subscription
+from domain.subscriptions.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
 from tests.conftest import make_settings
 from tests.fakes.razorpay_server import FakeRazorpay

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from domain.notifications.models import Notification
-from domain.orders.models import LedgerEntry, Subscription, WebhookEvent
+from domain.orders.models import LedgerEntry, WebhookEvent
+from domain.subscriptions.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, start_checkout, wait_for_order
 from tests.conftest import count_rows, make_settings
 from tests.fakes.razorpay_server import FakeRazorpay, hmac_hex

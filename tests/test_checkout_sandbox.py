@@ -17,7 +17,8 @@ from temporalio.client import Client
 
 from domain.contracts import checkout_workflow_id
 from domain.notifications.models import Notification
-from domain.orders.models import LedgerEntry, Subscription
+from domain.orders.models import LedgerEntry
+from domain.subscriptions.models import Subscription
 from providers.payments.sandbox_models import SandboxPayment
 from tests.checkout_helpers import (
     buyer_with_cart,

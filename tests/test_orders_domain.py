@@ -17,6 +17,7 @@ from core.errors import Conflict, InvalidField
 from domain.accounts.models import PaymentMethod
 from domain.audit.models import AuditEntry
 from domain.catalog.models import PlanVersion
+from domain.orders import receipts, refunds, settlement
 from domain.orders import service as orders
 from domain.orders.models import (
     CartItem,
@@ -26,9 +27,9 @@ from domain.orders.models import (
     OrderStatusHistory,
     Receipt,
     Refund,
-    Subscription,
 )
-from providers.payments.base import RefundResult
+from domain.payments import RefundResult
+from domain.subscriptions.models import Subscription
 from tests.catalog_helpers import add_active_plan, add_categories, make_admin, price
 from tests.conftest import count_rows
 from tests.orders_helpers import (
@@ -137,7 +138,7 @@ async def test_settling_twice_issues_one_receipt_and_subscriptions_once(
     await open_session(db, order)
 
     first = await pay(db, order)
-    second = await orders.settle_paid_order(db, order_id=order.id, status=paid(order))
+    second = await settlement.settle_paid_order(db, order_id=order.id, status=paid(order))
     await db.commit()
 
     assert first.newly_settled is True and second.newly_settled is False
@@ -191,7 +192,7 @@ async def test_receipt_numbers_are_sequential_without_gaps_after_a_rollback(
 
     assert (await pay(db, first)).receipt_number == 1
     async with sessions() as session:  # a settlement that fails after taking a number
-        taken = await orders.settle_paid_order(session, order_id=second.id, status=paid(second))
+        taken = await settlement.settle_paid_order(session, order_id=second.id, status=paid(second))
         assert taken.receipt_number == 2
         await session.rollback()
     assert await count_rows(db, Receipt, Receipt.order_id == second.id) == 0
@@ -217,7 +218,7 @@ async def test_a_payment_that_differs_from_the_order_is_not_settled(
 
     for wrong in wrong_payments:
         with pytest.raises(Conflict):
-            await orders.settle_paid_order(db, order_id=order_id, status=wrong)
+            await settlement.settle_paid_order(db, order_id=order_id, status=wrong)
         await db.rollback()
 
     assert await count_rows(db, LedgerEntry, LedgerEntry.kind == "captured") == 0
@@ -236,11 +237,13 @@ async def test_failed_and_expired_are_idempotent_and_a_completed_order_stays_com
     completed = await place_order(db, asha, key="key-3")
 
     for _ in range(2):
-        await orders.mark_order_failed(db, order_id=failing.id, reason="card declined", status=None)
-        await orders.mark_order_expired(db, order_id=expiring.id)
+        await settlement.mark_order_failed(
+            db, order_id=failing.id, reason="card declined", status=None
+        )
+        await settlement.mark_order_expired(db, order_id=expiring.id)
         await db.commit()
     # The first outcome stays.
-    await orders.mark_order_expired(db, order_id=failing.id)
+    await settlement.mark_order_expired(db, order_id=failing.id)
     await db.commit()
 
     assert (await orders.get_order(db, order_id=failing.id, user_id=None)).status == "failed"
@@ -254,10 +257,10 @@ async def test_failed_and_expired_are_idempotent_and_a_completed_order_stays_com
     await pay(db, completed)
     completed_id = completed.id
     with pytest.raises(Conflict, match="completed"):
-        await orders.mark_order_failed(db, order_id=completed_id, reason="late", status=None)
+        await settlement.mark_order_failed(db, order_id=completed_id, reason="late", status=None)
     await db.rollback()
     with pytest.raises(Conflict, match="completed"):
-        await orders.mark_order_expired(db, order_id=completed_id)
+        await settlement.mark_order_expired(db, order_id=completed_id)
     await db.rollback()
 
 
@@ -302,14 +305,14 @@ async def test_refunds_are_limited_to_what_is_left_and_recorded_once(
     order = await place_order(db, asha)
     order_id, total = order.id, order.total_minor  # the instance expires at each rollback
     with pytest.raises(Conflict, match="paid"):
-        await orders.request_refund(
+        await refunds.request_refund(
             db, order_id=order_id, amount_minor=100, reason="goodwill", actor_id=admin_id
         )
     await db.rollback()
     await pay(db, await orders.get_order(db, order_id=order_id, user_id=None))
 
     with pytest.raises(InvalidField) as too_much:
-        await orders.request_refund(
+        await refunds.request_refund(
             db,
             order_id=order_id,
             amount_minor=total + 1,
@@ -319,14 +322,14 @@ async def test_refunds_are_limited_to_what_is_left_and_recorded_once(
     assert too_much.value.loc == ("amount_minor",)
     await db.rollback()
 
-    first = await orders.request_refund(
+    first = await refunds.request_refund(
         db, order_id=order_id, amount_minor=100000, reason="visit missed", actor_id=admin_id
     )
     await db.commit()
     first_id = first.id
     # A pending refund counts: only the rest can be asked for.
     with pytest.raises(InvalidField, match="can be refunded"):
-        await orders.request_refund(
+        await refunds.request_refund(
             db,
             order_id=order_id,
             amount_minor=total - 100000 + 1,
@@ -334,11 +337,11 @@ async def test_refunds_are_limited_to_what_is_left_and_recorded_once(
             actor_id=admin_id,
         )
     await db.rollback()
-    assert await orders.refundable_amount(db, order_id=order_id) == total - 100000
+    assert await refunds.refundable_amount(db, order_id=order_id) == total - 100000
 
     result = RefundResult(provider_refund_id="rf_1", amount_minor=100000, status="succeeded")
     for _ in range(2):
-        done = await orders.record_refund_result(db, refund_id=first_id, result=result)
+        done = await refunds.record_refund_result(db, refund_id=first_id, result=result)
         await db.commit()
     assert done.status == "succeeded" and done.provider_refund_id == "rf_1"
     refunded = (
@@ -347,20 +350,20 @@ async def test_refunds_are_limited_to_what_is_left_and_recorded_once(
     assert [(e.entry_key, e.amount_minor) for e in refunded] == [(f"refund:{first_id}", 100000)]
 
     # A failed refund frees its amount again.
-    second = await orders.request_refund(
+    second = await refunds.request_refund(
         db,
         order_id=order_id,
         amount_minor=total - 100000,
         reason="cancelled",
         actor_id=admin_id,
     )
-    await orders.record_refund_result(
+    await refunds.record_refund_result(
         db,
         refund_id=second.id,
         result=RefundResult(provider_refund_id="rf_2", amount_minor=1, status="failed"),
     )
     await db.commit()
-    assert await orders.refundable_amount(db, order_id=order_id) == total - 100000
+    assert await refunds.refundable_amount(db, order_id=order_id) == total - 100000
     assert await count_rows(db, Refund) == 2
 
     audit = (
@@ -383,7 +386,7 @@ async def test_receipt_html_escapes_hostile_text(api: httpx.AsyncClient, db: Asy
     order = await place_order(db, asha)
     result = await pay(db, order)
 
-    document = await orders.receipt_document(db, order_id=order.id, user_id=asha.id)
+    document = await receipts.receipt_document(db, order_id=order.id, user_id=asha.id)
 
     assert "<script>" not in document and "<img" not in document
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in document

@@ -20,15 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, NotFound
 from core.settings import Settings
-from providers.payments import payment_provider
-from providers.payments import sandbox as sandbox_module
-from providers.payments.base import (
+from domain.payments import (
     InvalidSignature,
     PaymentRequest,
     PaymentState,
     ProviderDeclined,
     SavedMethod,
 )
+from providers.payments import payment_provider
+from providers.payments import sandbox as sandbox_module
 from providers.payments.razorpay import RazorpayProvider
 from providers.payments.sandbox import SandboxProvider
 from providers.payments.sandbox_models import SandboxPayment, SandboxRefund

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentNudge,
         SettleInput,
     )
-    from providers.payments.base import PaymentSession, PaymentState, PaymentStatus
+    from domain.payments import PaymentSession, PaymentState, PaymentStatus
 
 PROVIDER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),

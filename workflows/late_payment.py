@@ -11,7 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
     from domain.contracts import FLOW_STATUS, OrderRef, SettleInput
-    from providers.payments.base import PaymentState
+    from domain.payments import PaymentState
 
 from workflows.checkout import ACTIVITY_TIMEOUT, DB_RETRY, PROVIDER_RETRY
 

@@ -14,11 +14,12 @@ from api.deps import SessionDep, StaffUser
 from api.pagination import StaffPage
 from api.problems import problems
 from api.routes.orders import receipt_response
+from domain.orders import ledger, receipts
 from domain.orders import service as orders
 from domain.orders.models import LedgerKind, OrderStatus
 from domain.orders.schemas import AdminOrderDetailOut, AdminOrderOut, LedgerEntryOut
+from domain.payments import ProviderName
 from domain.types import Page
-from providers.payments.base import ProviderName
 
 router = APIRouter(prefix="/admin", tags=["admin: orders"])
 
@@ -35,7 +36,7 @@ async def list_transactions(
     until: Annotated[AwareDatetime | None, Query(description="Before this time")] = None,
 ) -> Page[LedgerEntryOut]:
     """The payment ledger, newest first: sessions, captures, failures, cancellations, refunds."""
-    rows, total = await orders.list_ledger(
+    rows, total = await ledger.list_ledger(
         db,
         provider=provider,
         kind=kind,
@@ -89,4 +90,4 @@ async def read_order(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> 
 )
 async def read_receipt(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> HTMLResponse:
     """Any paid order's receipt."""
-    return receipt_response(await orders.receipt_document(db, order_id=order_id, user_id=None))
+    return receipt_response(await receipts.receipt_document(db, order_id=order_id, user_id=None))

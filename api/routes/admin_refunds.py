@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, status
 from api import checkouts
 from api.deps import AdminUser, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
+from domain.orders import refunds
 from domain.orders import service as orders
 from domain.orders.schemas import RefundIn, RefundOut
 
@@ -43,7 +44,7 @@ async def refund_order(
         if idempotency_key
         else uuid.uuid4()
     )
-    refund = await orders.request_refund(
+    refund = await refunds.request_refund(
         db,
         order_id=order_id,
         amount_minor=body.amount_minor,

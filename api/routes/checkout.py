@@ -17,9 +17,10 @@ from api.problems import problems
 from core.errors import Conflict
 from domain.contracts import CheckoutState
 from domain.orders import service as orders
+from domain.orders import settlement
 from domain.orders.models import Order, OrderStatus
 from domain.orders.schemas import CheckoutIn, OrderOut, PaymentConfirmationIn
-from providers.payments.base import InvalidSignature, PaymentSession
+from domain.payments import InvalidSignature, PaymentSession
 
 router = APIRouter(tags=["checkout"])
 
@@ -84,7 +85,7 @@ async def checkout(
     # items were loaded with the order and do not change.
     await db.refresh(order, attribute_names=ORDER_COLUMNS)
     if state is None:  # this order's checkout has ended: the database has its outcome
-        state = await orders.ended_checkout(db, order=order)
+        state = await settlement.ended_checkout(db, order=order)
     return CheckoutOut(order=OrderOut.model_validate(order), payment=state.payment, checkout=state)
 
 
@@ -115,7 +116,7 @@ async def confirm_payment(
     await db.refresh(order, attribute_names=ORDER_COLUMNS)
     if order.status in (OrderStatus.failed, OrderStatus.expired):
         raise Conflict(f"this order is {order.status}; check out again")
-    return await orders.ended_checkout(db, order=order)
+    return await settlement.ended_checkout(db, order=order)
 
 
 @router.get(
@@ -128,7 +129,7 @@ async def checkout_progress(
     from the database once it has ended (a closed workflow is not asked: that replays it)."""
     order = await orders.get_order(db, order_id=order_id, user_id=user.id, items=False)
     if order.status != OrderStatus.pending_payment:
-        return await orders.ended_checkout(db, order=order)
+        return await settlement.ended_checkout(db, order=order)
     state = await checkouts.checkout_state(temporal, order_id=order.id)
     if state is None:
         raise Conflict("this order's checkout has not started")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import CurrentUser, SessionDep
 from api.pagination import CustomerPage
 from api.problems import problems
+from domain.orders import receipts
 from domain.orders import service as orders
 from domain.orders.schemas import OrderOut
 from domain.types import Page
@@ -63,4 +64,4 @@ async def read_order(order_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> 
 )
 async def read_receipt(order_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> HTMLResponse:
     """The receipt of a paid order, as an HTML page to show or print."""
-    return receipt_response(await orders.receipt_document(db, order_id=order_id, user_id=user.id))
+    return receipt_response(await receipts.receipt_document(db, order_id=order_id, user_id=user.id))

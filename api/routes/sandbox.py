@@ -22,8 +22,8 @@ from api.problems import problems
 from core.errors import NotFound
 from domain.money import format_money
 from domain.orders import service as orders
+from domain.payments import PaymentStatus
 from providers.payments import sandbox
-from providers.payments.base import PaymentStatus
 
 router = APIRouter(prefix="/sandbox/payments", tags=["sandbox payments"])
 

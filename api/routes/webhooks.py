@@ -12,8 +12,9 @@ from api import checkouts
 from api.deps import PaymentsDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
 from core.errors import DomainError, NotFound
+from domain.orders import ledger
 from domain.orders import service as orders
-from providers.payments.base import InvalidSignature
+from domain.payments import InvalidSignature
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 log = logging.getLogger("homeplans.webhooks")
@@ -42,7 +43,7 @@ async def receive(
     except InvalidSignature as exc:
         log.warning("rejected %s webhook: %s", provider, exc)
         raise BadSignature(f"signature does not verify: {exc}") from exc
-    if not await orders.record_webhook_event(
+    if not await ledger.record_webhook_event(
         db,
         provider=provider,
         event_id=event.event_id,

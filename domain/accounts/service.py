@@ -5,10 +5,12 @@ Keyword-only functions, the session first. They raise `core.errors` exceptions, 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +31,11 @@ from domain.accounts.models import (
 )
 from domain.accounts.schemas import AddressIn, AddressUpdate, PaymentMethodIn, UserUpdateMe
 from domain.contracts import Channel
+from domain.payments import SavedMethod
 
 # --- users --------------------------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
 
 
 async def create_user(
@@ -426,6 +431,45 @@ async def add_payment_method(
     db.add(method)
     await db.flush()
     return method
+
+
+async def keep_provider_method(
+    db: AsyncSession, *, user_id: uuid.UUID, provider: str, saved: SavedMethod
+) -> PaymentMethod | None:
+    """Save the reusable method a provider returned with a payment, for renewals: its tokens and
+    display hints only, through the same rules as a method the customer saves. Never fails its
+    caller (a settlement): a method those rules refuse, or one saved on another account, is
+    skipped and logged; a concurrent save of the same method finds the one saved."""
+    try:
+        data = PaymentMethodIn(
+            provider=provider,
+            provider_method_id=saved.provider_method_id,
+            provider_customer_id=saved.provider_customer_id,
+            kind=saved.kind,
+            brand=saved.brand,
+            last4=saved.last4,
+            exp_month=saved.exp_month,
+            exp_year=saved.exp_year,
+        )
+    except ValidationError as exc:
+        log.warning("user %s: saved payment method not kept: %s", user_id, exc)
+        return None
+    try:
+        async with db.begin_nested():
+            return await add_payment_method(db, user_id=user_id, data=data)
+    except Conflict as exc:
+        log.warning("user %s: saved payment method not kept: %s", user_id, exc.detail)
+        return None
+    except IntegrityError:  # saved by a concurrent settlement meanwhile
+        return (
+            await db.execute(
+                select(PaymentMethod).where(
+                    PaymentMethod.user_id == user_id,
+                    PaymentMethod.provider == provider,
+                    PaymentMethod.provider_method_id == saved.provider_method_id,
+                )
+            )
+        ).scalar_one_or_none()
 
 
 async def delete_payment_method(

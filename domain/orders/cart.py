@@ -11,7 +11,9 @@ Keyword-only functions, the session first; they never commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,7 +27,6 @@ from domain.catalog.models import Plan, PlanStatus, PlanVersion
 from domain.catalog.service import price_breakdown
 from domain.money import format_money, minor_units
 from domain.orders.models import CartItem
-from domain.orders.receipts import address_line
 from domain.orders.schemas import (
     CartItemIn,
     CartItemOut,
@@ -61,6 +62,21 @@ class CartLine:
             tax_rate_bps=self.version.tax_rate_bps,
             includes_tax=self.version.prices_include_tax,
         )
+
+
+def address_line(address: Mapping[str, Any] | None) -> str | None:
+    """An address in one line, for lists and receipts."""
+    if not address:
+        return None
+    parts = [
+        address.get("line1"),
+        address.get("line2"),
+        address.get("city"),
+        address.get("region"),
+        address.get("postal_code"),
+        address.get("country"),
+    ]
+    return ", ".join(str(p) for p in parts if p)
 
 
 def address_snapshot(address: Address) -> dict[str, str | None]:

@@ -1,6 +1,6 @@
 """Tables of the orders domain: the cart, orders and their items and status history, the payment
 ledger, provider webhook deliveries, receipts with their gap-free counter, the subscriptions an
-order creates, and refunds.
+and refunds. The subscriptions an order creates are in `domain.subscriptions`.
 
 Money is an integer in minor units beside its ISO 4217 code; times are timezone-aware.
 Idempotency lives in the database: every row an activity writes has a natural unique key
@@ -63,11 +63,6 @@ class RefundStatus(enum.StrEnum):
     pending = "pending"
     succeeded = "succeeded"
     failed = "failed"
-
-
-class SubscriptionStatus(enum.StrEnum):
-    # The subscription lifecycle (reminders, expiry, renewal, cancellation) adds its states.
-    active = "active"
 
 
 # --- cart ---------------------------------------------------------------------------------------
@@ -199,6 +194,11 @@ class OrderItem(UUIDPk, Base):
     includes_tax: Mapped[bool]
     validity_days: Mapped[int] = mapped_column(SmallInteger)
     visit_cap: Mapped[int] = mapped_column(SmallInteger)
+    # A renewal: this item pays for the next period of that subscription instead of making one.
+    # (use_alter: subscriptions refer to order items too.)
+    renews_subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="RESTRICT", use_alter=True), index=True
+    )
 
     order: Mapped[Order] = relationship(back_populates="items", lazy="raise")
 
@@ -280,43 +280,7 @@ class Receipt(UUIDPk, Base):
     billed_to: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
-# --- what an order grants -----------------------------------------------------------------------
-
-
-class Subscription(UUIDPk, Base):
-    """One plan held by a customer for one address, created when its order is paid."""
-
-    __tablename__ = "subscriptions"
-    __table_args__ = (
-        CheckConstraint(_in("status", SubscriptionStatus), name="status_known"),
-        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        CheckConstraint("visits_used BETWEEN 0 AND visits_allowed", name="visits_within_cap"),
-    )
-
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
-    order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("orders.id", ondelete="RESTRICT"), index=True
-    )
-    order_item_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("order_items.id", ondelete="RESTRICT"), unique=True
-    )
-    plan_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("plans.id", ondelete="RESTRICT"), index=True
-    )
-    plan_version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("plan_versions.id", ondelete="RESTRICT")
-    )
-    address_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("addresses.id", ondelete="SET NULL")
-    )
-    status: Mapped[str] = mapped_column(String(16), default=SubscriptionStatus.active.value)
-    starts_at: Mapped[datetime]
-    ends_at: Mapped[datetime]
-    visits_allowed: Mapped[int] = mapped_column(SmallInteger)
-    visits_used: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+# --- refunds ------------------------------------------------------------------------------------
 
 
 class Refund(UUIDPk, Base):

@@ -6,35 +6,25 @@ template itself holds no user text. Amounts are formatted from integer minor uni
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
 from datetime import UTC
 from html import escape
 from string import Template
-from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
 from domain.money import format_money
+from domain.orders.cart import address_line
 from domain.orders.models import Order, Receipt
+from domain.orders.service import get_order
 
 
 def format_rate(bps: int) -> str:
     """`18%` from 1800 basis points, `12.5%` from 1250."""
     whole, rest = divmod(bps, 100)
     return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"
-
-
-def address_line(address: Mapping[str, Any] | None) -> str | None:
-    """An address in one line, for lists and receipts."""
-    if not address:
-        return None
-    parts = [
-        address.get("line1"),
-        address.get("line2"),
-        address.get("city"),
-        address.get("region"),
-        address.get("postal_code"),
-        address.get("country"),
-    ]
-    return ", ".join(str(p) for p in parts if p)
 
 
 def _e(value: object) -> str:
@@ -136,3 +126,17 @@ def render_receipt(order: Order, receipt: Receipt) -> str:
         tax=money(receipt.tax_minor),
         total=money(receipt.total_minor),
     )
+
+
+async def receipt_document(
+    db: AsyncSession, *, order_id: uuid.UUID, user_id: uuid.UUID | None
+) -> str:
+    """The receipt of a paid order as an HTML page; NotFound for another customer's order and
+    before payment."""
+    order = await get_order(db, order_id=order_id, user_id=user_id)
+    receipt = (
+        await db.execute(select(Receipt).where(Receipt.order_id == order.id))
+    ).scalar_one_or_none()
+    if receipt is None:
+        raise NotFound("this order has no receipt: it has not been paid")
+    return render_receipt(order, receipt)

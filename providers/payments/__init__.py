@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
-from providers.payments.base import (
+from domain.payments import (
     InvalidSignature,
-    PaymentProvider,
     PaymentRequest,
     PaymentSession,
     PaymentState,
@@ -17,6 +16,7 @@ from providers.payments.base import (
     SavedMethod,
     WebhookEvent,
 )
+from providers.payments.base import PaymentProvider
 
 
 def payment_provider(

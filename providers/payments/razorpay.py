@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import razorpay
 from razorpay.errors import BadRequestError, SignatureVerificationError
 
-from providers.payments.base import (
+from domain.payments import (
     InvalidSignature,
     PaymentRequest,
     PaymentSession,

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, NotFound
-from providers.payments.base import (
+from domain.payments import (
     InvalidSignature,
     PaymentRequest,
     PaymentSession,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import stripe
 
-from providers.payments.base import (
+from domain.payments import (
     InvalidSignature,
     PaymentRequest,
     PaymentSession,
