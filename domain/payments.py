@@ -102,6 +102,21 @@ class WebhookEvent(Frozen):
     received_at: datetime | None = None
 
 
+class RecurringCharge(Frozen):
+    """Charge a method the customer saved, without them present (an automatic renewal).
+    `reference` is our order id (as in PaymentRequest): the provider keeps it so a webhook or a
+    reconciler finds the order again."""
+
+    reference: str
+    amount_minor: int = Field(gt=0)
+    currency: str  # ISO 4217, upper case
+    description: str
+    provider_method_id: str  # Stripe PaymentMethod, Razorpay token, sandbox method token
+    provider_customer_id: str | None = None  # Stripe / Razorpay customer the method belongs to
+    customer_email: str | None = None
+    customer_phone: str | None = None
+
+
 class InvalidSignature(Exception):
     """A webhook or client confirmation whose signature does not verify: reject, change nothing."""
 

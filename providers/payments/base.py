@@ -21,6 +21,7 @@ from domain.payments import (
     PaymentSession,
     PaymentStatus,
     ProviderName,
+    RecurringCharge,
     RefundResult,
     WebhookEvent,
 )
@@ -49,6 +50,17 @@ class PaymentProvider(Protocol):
     async def cancel_session(self, provider_ref: str, *, idempotency_key: str) -> PaymentStatus:
         """Stop a session from being paid (expiry). Returns the state after cancelling, which is
         `succeeded` if the customer paid just before: the caller must then treat it as paid."""
+        ...
+
+    async def charge_saved_method(
+        self, charge: RecurringCharge, *, idempotency_key: str
+    ) -> PaymentStatus:
+        """Charge a saved method off-session (auto-renewal), once per key: the same key again
+        answers with the first attempt's payment, never a second charge. The answer is the
+        payment's state as the provider knows it then: `succeeded`; `failed` with the reason the
+        customer will read (declined, or the bank wants the customer to authenticate: they must
+        renew in the app); or `processing` when the provider settles later (Razorpay recurring
+        debits), to be asked again with `fetch_payment(provider_ref)`."""
         ...
 
     async def refund(

@@ -43,6 +43,7 @@ from domain.payments import (
     PaymentStatus,
     ProviderDeclined,
     ProviderName,
+    RecurringCharge,
     RefundResult,
     SavedMethod,
     WebhookEvent,
@@ -226,6 +227,12 @@ class RazorpayProvider:
         return status.model_copy(update={"state": PaymentState.cancelled})
 
     # --- refunds and customers --------------------------------------------------------------
+
+    async def charge_saved_method(
+        self, charge: RecurringCharge, *, idempotency_key: str
+    ) -> PaymentStatus:
+        # Comes with automatic renewal (SubscriptionWorkflow); until then, never called.
+        raise ProviderDeclined("automatic renewal is not available with Razorpay yet")
 
     async def refund(
         self,

@@ -33,6 +33,7 @@ from domain.payments import (
     PaymentStatus,
     ProviderDeclined,
     ProviderName,
+    RecurringCharge,
     RefundResult,
     WebhookEvent,
 )
@@ -210,6 +211,12 @@ class SandboxProvider:
             status = payment_status(row)
             await db.commit()
         return status
+
+    async def charge_saved_method(
+        self, charge: RecurringCharge, *, idempotency_key: str
+    ) -> PaymentStatus:
+        # Comes with automatic renewal (SubscriptionWorkflow); until then, never called.
+        raise ProviderDeclined("automatic renewal is not available with the sandbox yet")
 
     async def refund(
         self,

@@ -25,6 +25,7 @@ from domain.payments import (
     PaymentStatus,
     ProviderDeclined,
     ProviderName,
+    RecurringCharge,
     RefundResult,
     SavedMethod,
     WebhookEvent,
@@ -152,6 +153,12 @@ class StripeProvider:
         return intent_status(intent.to_dict())
 
     # --- refunds and customers --------------------------------------------------------------
+
+    async def charge_saved_method(
+        self, charge: RecurringCharge, *, idempotency_key: str
+    ) -> PaymentStatus:
+        # Comes with automatic renewal (SubscriptionWorkflow); until then, never called.
+        raise ProviderDeclined("automatic renewal is not available with Stripe yet")
 
     async def refund(
         self,
