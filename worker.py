@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 from activities.accounts import AccountActivities
 from activities.checkout import CheckoutActivities
 from activities.refunds import RefundActivities
+from activities.subscriptions import SubscriptionActivities
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -47,16 +48,29 @@ def build_worker(
         sessions=sessions, settings=settings, provider=payments, notifier=notifier
     )
     refunds = RefundActivities(sessions=sessions, provider=payments)
+    queue = task_queue or settings.temporal_task_queue
+    subscriptions = SubscriptionActivities(
+        sessions=sessions,
+        settings=settings,
+        provider=payments,
+        notifier=notifier,
+        temporal=client,
+        task_queue=queue,
+    )
     return Worker(
         client,
-        task_queue=task_queue or settings.temporal_task_queue,
+        task_queue=queue,
         workflows=WORKFLOWS,
         activities=[
             accounts.send_verification_code,
             accounts.mark_contact_verified,
             *checkout.activities(),
             refunds.issue_refund,
+            *subscriptions.activities(),
         ],
+        # A year-long subscription waits between its few tasks: the worker keeps only the
+        # recently active ones in memory, however many are alive.
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 

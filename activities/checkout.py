@@ -17,13 +17,9 @@ from temporalio.exceptions import ApplicationError
 from core.errors import Conflict
 from core.settings import Settings
 from domain.accounts import service as accounts
-from domain.accounts.models import User
 from domain.contracts import OrderOutcome, OrderRef, SettleInput, Settlement
-from domain.money import format_money
-from domain.notifications import service as notifications
-from domain.orders import ledger, settlement
+from domain.orders import ledger, receipts, settlement
 from domain.orders import service as orders
-from domain.orders.models import Order
 from domain.payments import (
     PaymentRequest,
     PaymentSession,
@@ -133,7 +129,9 @@ class CheckoutActivities:
             await db.commit()
             # Both were loaded by the settlement: read from this session, no query.
             order, buyer = await orders.order_and_buyer(db, order_id=inp.order_id)
-        await self._send_receipt(order, buyer)
+        await receipts.send_receipt(
+            self._sessions, self._notifier, order=order, user=buyer, base_url=self._base_url
+        )
         return Settlement(
             order_id=inp.order_id,
             receipt_number=result.receipt_number,
@@ -160,25 +158,6 @@ class CheckoutActivities:
         async with self._sessions() as db:
             await settlement.mark_order_expired(db, order_id=ref.order_id)
             await db.commit()
-
-    async def _send_receipt(self, order: Order, user: User) -> None:
-        channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
-        if destination is None:
-            return
-        amount = format_money(order.total_minor, order.currency)
-        link = f"{self._base_url}/api/v1/orders/{order.id}/receipt"
-        await notifications.deliver(
-            self._sessions,
-            self._notifier,
-            idempotency_key=f"order:{order.id}:receipt",
-            user_id=user.id,
-            channel=channel,
-            destination=destination,
-            template="order_receipt",
-            subject=f"Receipt {order.receipt_number}: your HomePlans purchase",
-            body=f"Thank you! We received {amount}. Your plans are active. Receipt: {link}",
-            data={"order_id": str(order.id), "receipt_number": order.receipt_number},
-        )
 
     async def _provider_ref(self, ref: OrderRef) -> str:
         async with self._sessions() as db:

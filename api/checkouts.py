@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from typing import Any
@@ -11,7 +10,6 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
 )
 from temporalio.common import (
     SearchAttributePair,
@@ -22,7 +20,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.errors import Conflict, Unavailable
+from api import workflow_calls
 from core.settings import Settings
 from domain.contracts import (
     CUSTOMER_ID,
@@ -41,9 +39,6 @@ from domain.contracts import (
 from workflows.checkout import CheckoutWorkflow
 from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
-
-# How often an update is sent when the server answers that the workflow was not ready for it.
-UPDATE_ATTEMPTS = 5
 
 
 def _checkout(temporal: Client, order_id: uuid.UUID) -> WorkflowHandle[Any, CheckoutState]:
@@ -134,26 +129,15 @@ async def nudge(
 async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> CheckoutState | None:
     """The app says it paid: the workflow asks the provider now and answers with the outcome.
     None when the checkout has already ended (the database has the outcome then)."""
-    handle = _checkout(temporal, order_id)
-    for attempt in range(1, UPDATE_ATTEMPTS + 1):
-        try:
-            return await handle.execute_update(
-                CheckoutWorkflow.confirm_payment, PaymentNudge(source=source)
-            )
-        except WorkflowUpdateFailedError as exc:
-            raise Conflict(getattr(exc.cause, "message", None) or str(exc)) from exc
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                return None
-            if exc.status != RPCStatusCode.FAILED_PRECONDITION:
-                raise
-            if attempt == UPDATE_ATTEMPTS:
-                raise Unavailable("the checkout is busy right now; confirm again") from exc
-            # The workflow task that would have taken the update was not completed (e.g. a
-            # webhook's signal arrived while it ran a step, so the server made it run again) and
-            # the server dropped the update rather than wait: send it again.
-            await asyncio.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
+    try:
+        return await workflow_calls.update(
+            _checkout(temporal, order_id),
+            CheckoutWorkflow.confirm_payment,
+            PaymentNudge(source=source),
+            gone="the checkout has ended",
+        )
+    except workflow_calls.WorkflowGone:
+        return None
 
 
 async def checkout_state(temporal: Client, *, order_id: uuid.UUID) -> CheckoutState | None:

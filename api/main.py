@@ -17,6 +17,7 @@ from api.routes import (
     admin_catalog,
     admin_orders,
     admin_refunds,
+    admin_subscriptions,
     admin_users,
     auth,
     cart,
@@ -26,6 +27,7 @@ from api.routes import (
     me,
     orders,
     sandbox,
+    subscriptions,
     webhooks,
 )
 from core.db import make_engine, make_sessionmaker
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         webhooks.router,
         admin_orders.router,
         admin_refunds.router,
+        subscriptions.router,
+        admin_subscriptions.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

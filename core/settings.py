@@ -85,6 +85,22 @@ class Settings(BaseSettings):
     razorpay_webhook_secret: SecretStr | None = None
     razorpay_base_url: str | None = None  # only to point the SDK at a local server in tests
 
+    # --- subscriptions (SubscriptionWorkflow; a change applies to workflows started after it) ---
+    subscription_reminder_days: list[int] = Field(default=[30, 7, 1])
+    subscription_grace_days: int = Field(default=7, ge=0, le=90)
+    # The automatic renewal is charged this long before the period ends.
+    auto_renew_lead_hours: int = Field(default=72, ge=0, le=24 * 30)
+    # Retries of a declined automatic renewal, days after the first decline.
+    dunning_retry_days: list[int] = Field(default=[1, 3, 5])
+    pre_debit_notice_hours: int = Field(default=24, ge=1, le=24 * 7)
+    # Cancellation: a full refund within this many days of the period's start when no visit was
+    # used; pro rata by time less the visits used at their per-visit value otherwise.
+    refund_full_within_days: int = Field(default=7, ge=0, le=365)
+    cancellation_quote_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # Workflows the worker keeps in memory between their tasks (its memory follows this, not the
+    # number of workflows alive).
+    worker_max_cached_workflows: int = Field(default=500, ge=0, le=100_000)
+
     # --- notifications and identity ---------------------------------------------------------------
     notifications_provider: Literal["outbox"] = "outbox"
     firebase_project_id: str | None = None
@@ -106,6 +122,15 @@ class Settings(BaseSettings):
                 host = f"[{host}]"
             data = {**data, "public_base_url": f"http://{host}:{data.get('api_port') or 8000}"}
         return data
+
+    @model_validator(mode="after")
+    def _schedules_make_sense(self) -> Settings:
+        if any(not 0 < days <= 365 for days in self.subscription_reminder_days):
+            raise ValueError("SUBSCRIPTION_REMINDER_DAYS must be days between 1 and 365")
+        retries = self.dunning_retry_days
+        if any(not 0 < days <= 60 for days in retries) or retries != sorted(set(retries)):
+            raise ValueError("DUNNING_RETRY_DAYS must be increasing days between 1 and 60")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -26,6 +26,8 @@ PLAN_ID = SearchAttributeKey.for_keyword("PlanId")
 REQUEST_STATUS = SearchAttributeKey.for_keyword("RequestStatus")
 TECHNICIAN_ID = SearchAttributeKey.for_keyword("TechnicianId")
 FLOW_STATUS = SearchAttributeKey.for_keyword("FlowStatus")
+# When a subscription's last paid period ends: `SubscriptionEndsAt < "2027-01-01T00:00:00Z"`.
+SUBSCRIPTION_ENDS_AT = SearchAttributeKey.for_datetime("SubscriptionEndsAt")
 
 SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     CUSTOMER_ID,
@@ -35,6 +37,7 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     REQUEST_STATUS,
     TECHNICIAN_ID,
     FLOW_STATUS,
+    SUBSCRIPTION_ENDS_AT,
 )
 
 DEFAULT_TASK_QUEUE = "homeplans"

@@ -25,13 +25,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
+    from activities.subscriptions import SubscriptionActivities
     from domain.contracts import (
         FLOW_STATUS,
         CheckoutInput,
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         SettleInput,
     )
     from domain.payments import PaymentSession, PaymentState, PaymentStatus
+    from domain.subscriptions.contracts import OrderRef as SubscriptionOrderRef
 
 PROVIDER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -56,6 +58,9 @@ DB_RETRY = RetryPolicy(
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Patch id: from this version on, the checkout's steps are local activities (see the docstring).
 LOCAL_STEPS = "checkout-local-activities"
+# Patch id: from this version on, a settled order starts its subscriptions' workflows (and tells
+# the subscriptions it renews). Histories recorded before do not have this step.
+ANNOUNCE_SUBSCRIPTIONS = "checkout-announces-subscriptions"
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -173,11 +178,20 @@ class CheckoutWorkflow:
         )
         self._receipt_number = settled.receipt_number
         self._subscription_ids = list(settled.subscription_ids)
+        if workflow.patched(ANNOUNCE_SUBSCRIPTIONS):
+            # Started from an activity with a reuse policy, not as children: the subscription
+            # outlives the checkout by a year or more, and its first start must not depend on
+            # the checkout still running (LatePaymentWorkflow settles orders too).
+            await self._step(
+                SubscriptionActivities.announce_order,
+                SubscriptionOrderRef(order_id=self._inp.order_id),
+                DB_RETRY,
+            )
         self._set_status(CheckoutStatus.completed)
 
     async def _step(
         self,
-        activity: Callable[[CheckoutActivities, Arg], Awaitable[Result]],
+        activity: Callable[[Any, Arg], Awaitable[Result]],
         arg: Arg,
         retry: RetryPolicy,
     ) -> Result:

@@ -10,10 +10,12 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
+    from activities.subscriptions import SubscriptionActivities
     from domain.contracts import FLOW_STATUS, OrderRef, SettleInput
     from domain.payments import PaymentState
+    from domain.subscriptions.contracts import OrderRef as SubscriptionOrderRef
 
-from workflows.checkout import ACTIVITY_TIMEOUT, DB_RETRY, PROVIDER_RETRY
+from workflows.checkout import ACTIVITY_TIMEOUT, ANNOUNCE_SUBSCRIPTIONS, DB_RETRY, PROVIDER_RETRY
 
 
 @workflow.defn
@@ -37,5 +39,12 @@ class LatePaymentWorkflow:
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
+            if workflow.patched(ANNOUNCE_SUBSCRIPTIONS):
+                await workflow.execute_activity_method(
+                    SubscriptionActivities.announce_order,
+                    SubscriptionOrderRef(order_id=ref.order_id),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
             workflow.upsert_search_attributes([FLOW_STATUS.value_set("settled_late")])
         return payment.state.value

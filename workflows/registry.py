@@ -6,5 +6,12 @@ from workflows.account_verification import AccountVerificationWorkflow
 from workflows.checkout import CheckoutWorkflow
 from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
+from workflows.subscription import SubscriptionWorkflow
 
-WORKFLOWS = [AccountVerificationWorkflow, CheckoutWorkflow, LatePaymentWorkflow, RefundWorkflow]
+WORKFLOWS = [
+    AccountVerificationWorkflow,
+    CheckoutWorkflow,
+    LatePaymentWorkflow,
+    RefundWorkflow,
+    SubscriptionWorkflow,
+]

@@ -12,13 +12,16 @@ from html import escape
 from string import Template
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import NotFound
+from domain.accounts.models import User
 from domain.money import format_money
+from domain.notifications import service as notifications
 from domain.orders.cart import address_line
 from domain.orders.models import Order, Receipt
 from domain.orders.service import get_order
+from providers.notifications import NotificationProvider
 
 
 def format_rate(bps: int) -> str:
@@ -140,3 +143,32 @@ async def receipt_document(
     if receipt is None:
         raise NotFound("this order has no receipt: it has not been paid")
     return render_receipt(order, receipt)
+
+
+async def send_receipt(
+    sessions: async_sessionmaker[AsyncSession],
+    notifier: NotificationProvider,
+    *,
+    order: Order,
+    user: User,
+    base_url: str,
+) -> None:
+    """Tell the buyer their payment arrived, with the link to the receipt; once per order (the
+    outbox key `order:{id}:receipt`), however often the settling activity runs."""
+    channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
+    if destination is None:
+        return
+    amount = format_money(order.total_minor, order.currency)
+    link = f"{base_url}/api/v1/orders/{order.id}/receipt"
+    await notifications.deliver(
+        sessions,
+        notifier,
+        idempotency_key=f"order:{order.id}:receipt",
+        user_id=user.id,
+        channel=channel,
+        destination=destination,
+        template="order_receipt",
+        subject=f"Receipt {order.receipt_number}: your HomePlans purchase",
+        body=f"Thank you! We received {amount}. Your plans are active. Receipt: {link}",
+        data={"order_id": str(order.id), "receipt_number": order.receipt_number},
+    )

@@ -46,7 +46,7 @@ from domain.orders.schemas import (
     RefundOut,
     StatusChangeOut,
 )
-from domain.subscriptions import service as subscriptions
+from domain.subscriptions.models import Subscription
 
 WORKFLOW = "workflow"
 CUSTOMER = "customer"
@@ -301,5 +301,16 @@ async def admin_order_detail(db: AsyncSession, *, order_id: uuid.UUID) -> AdminO
         history=[StatusChangeOut.model_validate(h) for h in history],
         ledger=[LedgerEntryOut.model_validate(e) for e in ledger],
         refunds=[RefundOut.model_validate(r) for r in refunds],
-        subscription_ids=await subscriptions.ids_for_order(db, order_id=order.id),
+        subscription_ids=await subscription_ids(db, order_id=order.id),
     )
+
+
+async def subscription_ids(db: AsyncSession, *, order_id: uuid.UUID) -> list[uuid.UUID]:
+    """The subscriptions an order created, in the order of its items."""
+    stmt = (
+        select(Subscription.id)
+        .join(OrderItem, OrderItem.id == Subscription.order_item_id)
+        .where(Subscription.order_id == order_id)
+        .order_by(OrderItem.position)
+    )
+    return list((await db.execute(stmt)).scalars().all())

@@ -25,6 +25,7 @@ from domain.catalog import service as catalog
 from domain.contracts import CheckoutState, CheckoutStatus
 from domain.money import format_money
 from domain.orders import ledger
+from domain.orders import service as orders
 from domain.orders.models import (
     CartItem,
     LedgerKind,
@@ -117,7 +118,7 @@ async def settle_paid_order(
         return SettleResult(
             order_id=order.id,
             receipt_number=order.receipt_number,
-            subscription_ids=await subscriptions.ids_for_order(db, order_id=order.id),
+            subscription_ids=await orders.subscription_ids(db, order_id=order.id),
             newly_settled=False,
         )
 
@@ -260,6 +261,6 @@ async def ended_checkout(db: AsyncSession, *, order: Order) -> CheckoutState:
         failure_reason=order.failure_reason
         or ("the payment was not completed in time" if status == CheckoutStatus.expired else None),
         receipt_number=order.receipt_number,
-        subscription_ids=await subscriptions.ids_for_order(db, order_id=order.id),
+        subscription_ids=await orders.subscription_ids(db, order_id=order.id),
         expires_at=None,
     )

@@ -30,34 +30,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UUIDPk
+from domain.subscriptions.contracts import (
+    PeriodKind,
+    ReservationStatus,
+    SubscriptionStatus,
+)
 
 
 def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
-class SubscriptionStatus(enum.StrEnum):
-    active = "active"
-    past_due = "past_due"  # active, but the automatic renewal was declined: retrying (dunning)
-    grace = "grace"  # the period ended unrenewed; a renewal now keeps continuity
-    expired = "expired"
-    cancelled = "cancelled"
-
-
-# What a customer can still use: book visits, renew.
-LIVE = (SubscriptionStatus.active, SubscriptionStatus.past_due, SubscriptionStatus.grace)
-
-
-class PeriodKind(enum.StrEnum):
-    initial = "initial"  # bought at checkout
-    renewal = "renewal"  # renewed by the customer
-    auto_renewal = "auto_renewal"  # charged on the saved method
-
-
-class ReservationStatus(enum.StrEnum):
-    reserved = "reserved"  # held for a service request
-    consumed = "consumed"  # the visit happened
-    released = "released"  # the request was cancelled: the visit is back
 
 
 class Subscription(UUIDPk, Base):

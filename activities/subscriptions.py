@@ -1,0 +1,432 @@
+"""Activities of subscriptions: start their workflows when their order settles, write what the
+workflow decides to the read model, send the customer's messages, charge automatic renewals.
+
+Every one is idempotent, keyed by the business id: workflows start by `subscription:{id}`; every
+change and message by `sub:{id}:period:{n}:{kind}` (timeline and outbox keys); renewal orders
+and their charges by `sub:{id}:period:{n}` (`...:retry:{k}` for a dunning retry), the key the
+provider gets too, so a retried activity never charges twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from core.errors import Conflict
+from core.settings import Settings
+from domain.accounts.models import PaymentMethod, User
+from domain.catalog.models import PlanVersion
+from domain.contracts import (
+    CUSTOMER_ID,
+    FLOW_STATUS,
+    PLAN_ID,
+    SUBSCRIPTION_ENDS_AT,
+    SUBSCRIPTION_ID,
+)
+from domain.notifications import service as notifications
+from domain.orders import ledger, receipts, renewals, settlement
+from domain.orders import service as orders
+from domain.orders.models import OrderStatus
+from domain.payments import PaymentState, PaymentStatus, ProviderDeclined, RecurringCharge
+from domain.subscriptions import notices
+from domain.subscriptions import service as subscriptions
+from domain.subscriptions.contracts import (
+    RENEWAL_PAID_SIGNAL,
+    SUBSCRIPTION_WORKFLOW,
+    CancellationRecord,
+    CancellationRecorded,
+    ChargeRenewal,
+    NewPeriod,
+    Notice,
+    OrderRef,
+    PeriodKind,
+    PeriodRecorded,
+    Policy,
+    RenewalCharge,
+    ReservationChange,
+    Schedule,
+    StatusChange,
+    SubscriptionInput,
+    subscription_workflow_id,
+)
+from domain.subscriptions.models import Subscription
+from providers.notifications import NotificationProvider
+from providers.payments.base import PaymentProvider
+
+log = logging.getLogger(__name__)
+
+# Changes whose timeline entry is also a message to the customer.
+ANNOUNCED = ("grace_started", "expired", "renewal_failed", "extended")
+
+
+DAY = 86_400
+HOUR = 3_600
+
+
+def policy_from(settings: Settings, provider: str) -> Policy:
+    return Policy(
+        reminder_seconds=[days * DAY for days in settings.subscription_reminder_days],
+        grace_seconds=settings.subscription_grace_days * DAY,
+        auto_renew_lead_seconds=settings.auto_renew_lead_hours * HOUR,
+        dunning_retry_seconds=[days * DAY for days in settings.dunning_retry_days],
+        pre_debit_notice_seconds=settings.pre_debit_notice_hours * HOUR,
+        refund_full_within_days=settings.refund_full_within_days,
+        quote_ttl_seconds=settings.cancellation_quote_ttl_seconds,
+        provider=provider,
+    )
+
+
+class SubscriptionActivities:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        provider: PaymentProvider,
+        notifier: NotificationProvider,
+        temporal: Client | None,
+        task_queue: str,
+    ) -> None:
+        self._sessions = sessions
+        self._provider = provider
+        self._notifier = notifier
+        self._temporal = temporal
+        self._task_queue = task_queue
+        self._base_url = settings.public_base_url.rstrip("/")
+        self.policy = policy_from(settings, provider.name)
+
+    # --- starting -----------------------------------------------------------------------------
+
+    @activity.defn
+    async def announce_order(self, ref: OrderRef) -> None:
+        """A settled order's subscriptions learn of it: each one it created gets its workflow
+        (started once: a retry finds it), each one it renews is told (signal-with-start: a
+        subscription whose workflow had ended, renewed after expiry, gets a new run)."""
+        assert self._temporal is not None, "the worker gives this activity a client"
+        async with self._sessions() as db:
+            created = await orders.subscription_ids(db, order_id=ref.order_id)
+            starts = [
+                await subscriptions.workflow_input(db, subscription_id=sid, policy=self.policy)
+                for sid in created
+            ]
+            renewing = []
+            for item in await renewals.renewal_items(db, order_id=ref.order_id):
+                assert item.renews_subscription_id is not None
+                inp = await subscriptions.workflow_input(
+                    db, subscription_id=item.renews_subscription_id, policy=self.policy
+                )
+                renewing.append((inp, await subscriptions.renewal_paid(db, item=item)))
+        for inp in starts:
+            await self._start(inp)
+        for inp, paid in renewing:
+            await self._start(inp, signal=paid)
+
+    async def start_existing(self, subscription_id: Any) -> None:
+        """Start the workflow of a subscription that has none (made before workflows existed);
+        `manage.py subscriptions start-missing` calls this."""
+        async with self._sessions() as db:
+            inp = await subscriptions.workflow_input(
+                db, subscription_id=subscription_id, policy=self.policy
+            )
+        await self._start(inp)
+
+    async def _start(self, inp: SubscriptionInput, *, signal: Any = None) -> None:
+        assert self._temporal is not None
+        ends = inp.upcoming[-1].ends_at if inp.upcoming else inp.period.ends_at
+        options: dict[str, Any] = {
+            "id": subscription_workflow_id(inp.subscription_id),
+            "task_queue": self._task_queue,
+            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+            "search_attributes": TypedSearchAttributes(
+                [
+                    SearchAttributePair(SUBSCRIPTION_ID, str(inp.subscription_id)),
+                    SearchAttributePair(PLAN_ID, str(inp.plan_id)),
+                    SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
+                    SearchAttributePair(FLOW_STATUS, inp.status.value),
+                    SearchAttributePair(SUBSCRIPTION_ENDS_AT, ends),
+                ]
+            ),
+            "static_summary": f"subscription {inp.subscription_id}",
+        }
+        if signal is None:
+            # Started once, ever: a retry after the workflow has even ended finds the first run
+            # (it is never started again by this path).
+            options["id_reuse_policy"] = WorkflowIDReusePolicy.REJECT_DUPLICATE
+        else:
+            # A renewal may come after the workflow ended (expired): a new run for it. A signal
+            # sent twice (a retry) is one period: the period is recorded once per order.
+            options["id_reuse_policy"] = WorkflowIDReusePolicy.ALLOW_DUPLICATE
+            options["start_signal"] = RENEWAL_PAID_SIGNAL
+            options["start_signal_args"] = [signal]
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self._temporal.start_workflow(SUBSCRIPTION_WORKFLOW, inp, **options)
+
+    # --- recording ----------------------------------------------------------------------------
+
+    @activity.defn
+    async def record_period(self, change: NewPeriod) -> PeriodRecorded:
+        async with self._sessions() as db:
+            recorded = await subscriptions.record_period(db, change=change)
+            await db.commit()
+        if recorded.recorded:
+            await self._send(
+                Notice(
+                    subscription_id=change.subscription_id,
+                    period=change.terms.number,
+                    kind="renewed",
+                    at=change.at,
+                    ends_at=change.terms.ends_at,
+                )
+            )
+        return recorded
+
+    @activity.defn
+    async def record_change(self, change: StatusChange) -> None:
+        async with self._sessions() as db:
+            await subscriptions.record_change(db, change=change)
+            await db.commit()
+        if change.notify and change.kind.split(":")[0] in ANNOUNCED:
+            await self._send(
+                Notice(
+                    subscription_id=change.subscription_id,
+                    period=change.period,
+                    kind=change.kind,
+                    at=change.at,
+                    ends_at=change.ends_at or change.at,
+                    detail=change.detail,
+                )
+            )
+
+    @activity.defn
+    async def publish_schedule(self, schedule: Schedule) -> None:
+        async with self._sessions() as db:
+            await subscriptions.publish_schedule(db, schedule=schedule)
+            await db.commit()
+
+    @activity.defn
+    async def record_reservation(self, change: ReservationChange) -> None:
+        async with self._sessions() as db:
+            await subscriptions.record_reservation(db, change=change)
+            await db.commit()
+
+    @activity.defn
+    async def record_cancellation(self, record: CancellationRecord) -> CancellationRecorded:
+        async with self._sessions() as db:
+            recorded = await subscriptions.record_cancellation(db, record=record)
+            await db.commit()
+        await self._send(
+            Notice(
+                subscription_id=record.subscription_id,
+                period=record.period,
+                kind="cancelled",
+                at=record.at,
+                ends_at=record.at,
+                detail=record.why,
+            )
+        )
+        return recorded
+
+    # --- messages -----------------------------------------------------------------------------
+
+    @activity.defn
+    async def notify(self, notice: Notice) -> None:
+        """A reminder or notice to the customer, in the timeline and the outbox, once per key."""
+        async with self._sessions() as db:
+            await subscriptions.record_event(
+                db,
+                subscription_id=notice.subscription_id,
+                key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
+                at=notice.at,
+                actor="workflow",
+                kind=notice.kind.split(":")[0],
+                period=notice.period,
+                detail=notice.detail,
+                data={"notice": notice.kind},
+            )
+            await db.commit()
+        await self._send(notice)
+
+    async def _send(self, notice: Notice) -> None:
+        async with self._sessions() as db:
+            subscription = await db.get(Subscription, notice.subscription_id)
+            assert subscription is not None
+            user = await db.get(User, subscription.user_id)
+            version = await db.get(PlanVersion, subscription.plan_version_id)
+            assert user is not None
+            assert version is not None
+        channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
+        if destination is None:
+            return
+        text = notices.message(
+            notice.kind,
+            notices.Facts(
+                plan=version.name,
+                ends_at=notice.ends_at,
+                grace_ends_at=subscription.grace_ends_at,
+                auto_renew=subscription.auto_renew,
+                price_minor=version.total_minor,
+                currency=version.currency,
+                detail=notice.detail,
+            ),
+        )
+        await notifications.deliver(
+            self._sessions,
+            self._notifier,
+            idempotency_key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
+            user_id=user.id,
+            channel=channel,
+            destination=destination,
+            template=f"subscription_{notice.kind.split(':')[0]}",
+            subject=text.subject,
+            body=text.body,
+            data={"subscription_id": str(notice.subscription_id), "kind": notice.kind},
+        )
+
+    # --- automatic renewal --------------------------------------------------------------------
+
+    @activity.defn
+    async def charge_renewal(self, inp: ChargeRenewal) -> RenewalCharge:
+        """Charge the saved method for the next period, through a renewal order keyed by the
+        subscription and period (`sub:{id}:period:{n}`; a dunning retry is a new order,
+        `...:retry:{k}`): the provider gets that key, so a retry of this activity finds the
+        first charge instead of making a second."""
+        key = f"sub:{inp.subscription_id}:period:{inp.period}"
+        if inp.attempt:
+            key += f":retry:{inp.attempt}"
+        async with self._sessions() as db:
+            subscription = await db.get(Subscription, inp.subscription_id)
+            assert subscription is not None
+            method = (
+                await db.get(PaymentMethod, inp.payment_method_id)
+                if inp.payment_method_id
+                else None
+            )
+            if method is None or method.user_id != subscription.user_id:
+                return RenewalCharge(
+                    order_id=None, state="failed", failure_reason="no saved payment method"
+                )
+            if method.provider != self._provider.name:
+                return RenewalCharge(
+                    order_id=None,
+                    state="failed",
+                    failure_reason=f"the saved method is with {method.provider}, which is not "
+                    "in use any more",
+                )
+            try:
+                order, _ = await renewals.create_renewal_order(
+                    db,
+                    subscription=subscription,
+                    idempotency_key=key,
+                    provider=self._provider.name,
+                    actor="workflow",
+                )
+            except Conflict as exc:  # the plan is no longer sold
+                return RenewalCharge(order_id=None, state="failed", failure_reason=exc.detail)
+            user = await db.get(User, subscription.user_id)
+            assert user is not None
+            await db.commit()
+            charge = RecurringCharge(
+                reference=str(order.id),
+                amount_minor=order.total_minor,
+                currency=order.currency,
+                description=f"HomePlans renewal, order {str(order.id)[:8]}",
+                provider_method_id=method.provider_method_id,
+                provider_customer_id=method.provider_customer_id,
+                customer_email=user.email,
+                customer_phone=user.phone,
+            )
+        if order.status in (OrderStatus.completed, OrderStatus.failed):
+            return await self._outcome(order.id, None)
+        if order.provider_ref is not None:  # charged before this attempt of the activity died
+            status = await self._provider.fetch_payment(order.provider_ref)
+        else:
+            try:
+                status = await self._provider.charge_saved_method(charge, idempotency_key=key)
+            except ProviderDeclined as exc:
+                raise ApplicationError(
+                    str(exc), type="ProviderDeclined", non_retryable=True
+                ) from exc
+            async with self._sessions() as db:
+                await ledger.record_session(
+                    db,
+                    order_id=order.id,
+                    provider=self._provider.name,
+                    provider_ref=status.provider_ref,
+                    amount_minor=status.amount_minor,
+                    currency=status.currency,
+                )
+                await db.commit()
+        return await self._outcome(order.id, status)
+
+    @activity.defn
+    async def check_renewal_charge(self, ref: OrderRef) -> RenewalCharge:
+        """Ask the provider again about a renewal charge it was still settling."""
+        async with self._sessions() as db:
+            order = await orders.get_order(db, order_id=ref.order_id, user_id=None, items=False)
+        if order.status != OrderStatus.pending_payment or order.provider_ref is None:
+            return await self._outcome(order.id, None)
+        return await self._outcome(order.id, await self._provider.fetch_payment(order.provider_ref))
+
+    async def _outcome(self, order_id: Any, status: PaymentStatus | None) -> RenewalCharge:
+        """Settle or fail the renewal order as `status` says (None: as recorded already)."""
+        async with self._sessions() as db:
+            if status is not None and status.state == PaymentState.succeeded:
+                await settlement.settle_paid_order(db, order_id=order_id, status=status)
+                await db.commit()
+            elif status is not None and status.state in (
+                PaymentState.failed,
+                PaymentState.cancelled,
+            ):
+                try:
+                    await settlement.mark_order_failed(
+                        db,
+                        order_id=order_id,
+                        reason=status.failure_reason or "the payment was declined",
+                        status=status,
+                    )
+                    await db.commit()
+                except Conflict:  # settled meanwhile: the payment stands
+                    await db.rollback()
+            order = await orders.get_order(db, order_id=order_id, user_id=None)
+            user = await db.get(User, order.user_id)
+            assert user is not None
+            if order.status == OrderStatus.completed:
+                item = order.items[0]
+                paid = await subscriptions.renewal_paid(db, item=item)
+                paid = paid.model_copy(update={"kind": PeriodKind.auto_renewal})
+        if order.status == OrderStatus.completed:
+            await receipts.send_receipt(
+                self._sessions, self._notifier, order=order, user=user, base_url=self._base_url
+            )
+            return RenewalCharge(order_id=order.id, state="succeeded", paid=paid)
+        if order.status == OrderStatus.failed:
+            return RenewalCharge(
+                order_id=order.id, state="failed", failure_reason=order.failure_reason
+            )
+        return RenewalCharge(order_id=order.id, state="processing")
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.announce_order,
+            self.record_period,
+            self.record_change,
+            self.publish_schedule,
+            self.record_reservation,
+            self.record_cancellation,
+            self.notify,
+            self.charge_renewal,
+            self.check_renewal_charge,
+        ]
