@@ -1,0 +1,193 @@
+"""Automatic renewal: each provider charges the customer's saved method off-session.
+
+Stripe and Razorpay run their real SDKs against the local fakes, so the assertions are about what
+went over the wire (what was charged, on which method, under which key) and how many times the
+customer was charged when the subscription activity retries. The sandbox runs on the test
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import Conflict
+from core.settings import Settings
+from domain.payments import (
+    AUTHENTICATION_REQUIRED_REASON,
+    PaymentRequest,
+    PaymentState,
+    ProviderDeclined,
+    RecurringCharge,
+    SavedMethod,
+)
+from providers.payments import payment_provider
+from providers.payments import sandbox as sandbox_module
+from providers.payments.sandbox import SandboxProvider
+from providers.payments.sandbox_models import SandboxPayment
+from tests.conftest import bearer, count_rows, register
+
+SUBSCRIPTION = uuid.UUID("8f9c1a52-3d4e-4b7a-9c21-5e6f7a8b9c0d")
+KEY = f"sub:{SUBSCRIPTION}:period:2"  # what the subscription activity sends (~60 characters)
+
+
+def renewal(method_id: str, **overrides: Any) -> RecurringCharge:
+    values: dict[str, Any] = {
+        "reference": "6a1f0e2c-93b4-4d8e-a7f5-0c1d2e3f4a5b",  # the renewal order
+        "amount_minor": 149_900,
+        "currency": "INR",
+        "description": "HomePlans renewal 6a1f0e2c",
+        "provider_method_id": method_id,
+        "customer_email": "asha@example.com",
+        "customer_phone": "+919876543210",
+    }
+    values.update(overrides)
+    return RecurringCharge(**values)
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], db: AsyncSession
+) -> SandboxProvider:
+    provider = payment_provider(settings, sessions=sessions)
+    assert isinstance(provider, SandboxProvider)
+    return provider
+
+
+# --- sandbox ------------------------------------------------------------------------------------
+
+
+async def _approved_purchase(sandbox: SandboxProvider, db: AsyncSession) -> str:
+    """A checkout approved on the sandbox page; returns the method token it saved."""
+    session = await sandbox.create_session(
+        PaymentRequest(
+            reference="order-1", amount_minor=299_900, currency="INR", description="HomePlans"
+        ),
+        idempotency_key="order:o1:session",
+    )
+    await sandbox_module.approve(db, session.provider_ref, client_secret=str(session.client_secret))
+    await db.commit()
+    status = await sandbox.fetch_payment(session.provider_ref)
+    assert status.saved_method is not None
+    return status.saved_method.provider_method_id
+
+
+async def test_sandbox_approved_payment_saves_a_card_for_renewals(
+    sandbox: SandboxProvider, db: AsyncSession
+) -> None:
+    pending = await sandbox.create_session(
+        PaymentRequest(reference="o0", amount_minor=100, currency="INR", description="x"),
+        idempotency_key="o0",
+    )
+    assert (await sandbox.fetch_payment(pending.provider_ref)).saved_method is None  # not paid
+
+    token = await _approved_purchase(sandbox, db)
+    assert re.fullmatch(r"sbx_pm_[0-9a-f]{24}", token)
+    row = await db.execute(select(SandboxPayment).where(SandboxPayment.reference == "order-1"))
+    status = await sandbox.fetch_payment(row.scalar_one().id)
+    assert status.saved_method == SavedMethod(
+        provider_customer_id=None,
+        provider_method_id=token,  # the same token each time it is asked
+        kind="card",
+        brand="sandbox",
+        last4="4242",
+    )
+
+    unsaved = await sandbox.create_session(
+        PaymentRequest(
+            reference="o2", amount_minor=100, currency="INR", description="x", save_method=False
+        ),
+        idempotency_key="o2",
+    )
+    await sandbox_module.approve(db, unsaved.provider_ref, client_secret=str(unsaved.client_secret))
+    await db.commit()
+    assert (await sandbox.fetch_payment(unsaved.provider_ref)).saved_method is None
+
+
+async def test_sandbox_renewal_charges_the_saved_card_once_per_key(
+    sandbox: SandboxProvider, db: AsyncSession
+) -> None:
+    token = await _approved_purchase(sandbox, db)
+    charge = renewal(token)
+
+    first, again = await asyncio.gather(
+        sandbox.charge_saved_method(charge, idempotency_key=KEY),
+        sandbox.charge_saved_method(charge, idempotency_key=KEY),
+    )
+
+    assert again == first
+    assert (first.state, first.payment_id) == (PaymentState.succeeded, first.provider_ref)
+    assert (first.amount_minor, first.currency, first.saved_method) == (149_900, "INR", None)
+    row = await db.get(SandboxPayment, first.provider_ref)
+    assert row is not None
+    assert (row.reference, row.amount_minor, row.currency) == (charge.reference, 149_900, "INR")
+    assert (row.idempotency_key, row.charged_method_id) == (KEY, token)
+    assert await count_rows(db, SandboxPayment, SandboxPayment.reference == charge.reference) == 1
+    assert (await sandbox.fetch_payment(first.provider_ref)).state == PaymentState.succeeded
+    # What was charged off-session can be refunded like any payment.
+    refund = await sandbox.refund(
+        first.provider_ref, amount_minor=149_900, currency="INR", idempotency_key="r1"
+    )
+    assert refund.status == "succeeded"
+
+    with pytest.raises(ProviderDeclined, match="different payment"):
+        await sandbox.charge_saved_method(renewal(token, amount_minor=1_000), idempotency_key=KEY)
+    with pytest.raises(ProviderDeclined, match="no sandbox payment method"):
+        await sandbox.charge_saved_method(renewal("pm_1QabcDEF"), idempotency_key="k3")
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("sbx_pm_decline", "Declined by the sandbox bank"),
+        ("sbx_pm_decline_insufficient_funds", "Declined by the sandbox bank"),
+        ("sbx_pm_auth", AUTHENTICATION_REQUIRED_REASON),
+        ("sbx_pm_auth_3ds", AUTHENTICATION_REQUIRED_REASON),
+    ],
+)
+async def test_sandbox_magic_tokens_fail_the_renewal(
+    sandbox: SandboxProvider, db: AsyncSession, token: str, reason: str
+) -> None:
+    status = await sandbox.charge_saved_method(renewal(token), idempotency_key=KEY)
+    assert (status.state, status.failure_reason, status.payment_id) == (
+        PaymentState.failed,
+        reason,
+        None,
+    )
+    assert await sandbox.charge_saved_method(renewal(token), idempotency_key=KEY) == status
+    assert await count_rows(db, SandboxPayment) == 1
+    assert (await sandbox.fetch_payment(status.provider_ref)).failure_reason == reason
+    # Decided as it was made: nobody can approve it on the sandbox page afterwards.
+    row = await db.get(SandboxPayment, status.provider_ref)
+    assert row is not None
+    with pytest.raises(Conflict, match="declined"):
+        await sandbox_module.approve(db, row.id, client_secret=row.client_secret)
+    await db.rollback()
+
+
+async def test_a_customer_saves_a_magic_sandbox_token_and_its_renewal_is_declined(
+    api: httpx.AsyncClient, sandbox: SandboxProvider
+) -> None:
+    alice = bearer((await register(api, "alice@example.com", name="Alice"))["tokens"])
+    saved = await api.post(
+        "/me/payment-methods",
+        headers=alice,
+        json={"provider": "sandbox", "provider_method_id": "sbx_pm_decline_1", "kind": "card"},
+    )
+    assert saved.status_code == 201, saved.text
+
+    status = await sandbox.charge_saved_method(renewal("sbx_pm_decline_1"), idempotency_key=KEY)
+    assert (status.state, status.failure_reason) == (
+        PaymentState.failed,
+        "Declined by the sandbox bank",
+    )
