@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -32,10 +33,16 @@ from providers.payments import payment_provider
 from providers.payments import sandbox as sandbox_module
 from providers.payments.sandbox import SandboxProvider
 from providers.payments.sandbox_models import SandboxPayment
-from tests.conftest import bearer, count_rows, register
+from providers.payments.stripe import StripeProvider
+from tests.conftest import bearer, count_rows, make_settings, register
+from tests.fakes.stripe_server import FakeStripe
+
+# The Stripe SDK's httpx client posts raw bytes with `data=`, which httpx deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 
 SUBSCRIPTION = uuid.UUID("8f9c1a52-3d4e-4b7a-9c21-5e6f7a8b9c0d")
 KEY = f"sub:{SUBSCRIPTION}:period:2"  # what the subscription activity sends (~60 characters)
+RETRY_KEY = f"{KEY}:retry:1"  # a dunning retry of the same renewal
 
 
 def renewal(method_id: str, **overrides: Any) -> RecurringCharge:
@@ -56,12 +63,135 @@ def renewal(method_id: str, **overrides: Any) -> RecurringCharge:
 
 
 @pytest.fixture
+def stripe_fake() -> Iterator[FakeStripe]:
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def stripe_provider(stripe_fake: FakeStripe) -> StripeProvider:
+    provider = payment_provider(
+        make_settings(
+            payments_provider="stripe",
+            stripe_secret_key=stripe_fake.api_key,
+            stripe_webhook_secret=stripe_fake.webhook_secret,
+            stripe_api_base=stripe_fake.url,
+        )
+    )
+    assert isinstance(provider, StripeProvider)
+    return provider
+
+
+@pytest.fixture
 def sandbox(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], db: AsyncSession
 ) -> SandboxProvider:
     provider = payment_provider(settings, sessions=sessions)
     assert isinstance(provider, SandboxProvider)
     return provider
+
+
+# --- Stripe -------------------------------------------------------------------------------------
+
+
+async def _stripe_card(stripe_fake: FakeStripe, provider: StripeProvider) -> tuple[str, str]:
+    """A customer with a card saved for renewals: (customer id, PaymentMethod id)."""
+    customer = await provider.ensure_customer(
+        "user-1", "asha@example.com", idempotency_key="customer:u1"
+    )
+    return customer, stripe_fake.save_card(customer, {"brand": "mastercard", "last4": "4444"})
+
+
+async def test_stripe_renewal_charges_the_saved_card_off_session_once_per_key(
+    stripe_fake: FakeStripe, stripe_provider: StripeProvider
+) -> None:
+    customer, card = await _stripe_card(stripe_fake, stripe_provider)
+    charge = renewal(card, provider_customer_id=customer)
+
+    first = await stripe_provider.charge_saved_method(charge, idempotency_key=KEY)
+    again = await stripe_provider.charge_saved_method(charge, idempotency_key=KEY)
+
+    assert again == first
+    charged = stripe_fake.off_session_charges()
+    assert len(charged) == 1  # the retried activity did not charge the card a second time
+    intent = charged[0]
+    assert (first.state, first.provider_ref) == (PaymentState.succeeded, intent["id"])
+    assert first.payment_id == intent["latest_charge"]
+    assert (first.amount_minor, first.currency, first.method) == (149_900, "INR", "card")
+    assert first.saved_method is None  # the card is saved already; nothing new to keep
+
+    creates = stripe_fake.requests_to("POST", "/v1/payment_intents")
+    assert [r.idempotency_key for r in creates] == [KEY, KEY]
+    assert [r.replayed for r in creates] == [False, True]
+    sent = creates[0].params
+    assert (sent["customer"], sent["payment_method"]) == (customer, card)
+    assert (sent["off_session"], sent["confirm"]) == ("true", "true")
+    assert (sent["amount"], sent["currency"]) == ("149900", "inr")
+    assert sent["metadata"] == {"order_id": charge.reference, "kind": "renewal"}
+    assert sent["description"] == "HomePlans renewal 6a1f0e2c"
+
+    fetched = await stripe_provider.fetch_payment(first.provider_ref)
+    assert (fetched.state, fetched.payment_id) == (PaymentState.succeeded, first.payment_id)
+
+
+async def test_stripe_declined_renewal_is_an_answer_and_a_retry_gets_the_same_one(
+    stripe_fake: FakeStripe, stripe_provider: StripeProvider
+) -> None:
+    customer, card = await _stripe_card(stripe_fake, stripe_provider)
+    charge = renewal(card, provider_customer_id=customer)
+    stripe_fake.next_off_session(card, "card_declined")
+
+    declined = await stripe_provider.charge_saved_method(charge, idempotency_key=KEY)
+    assert declined.state == PaymentState.failed
+    assert declined.failure_reason == "Your card was declined."
+    intent = stripe_fake.intent(declined.provider_ref)
+    assert intent["status"] == "requires_payment_method"
+    assert (declined.payment_id, intent["latest_charge"]) == (None, None)  # nothing was taken
+
+    # The activity retried after a lost reply: Stripe replays the 402, no second attempt.
+    assert await stripe_provider.charge_saved_method(charge, idempotency_key=KEY) == declined
+    assert len(stripe_fake.off_session_charges()) == 1
+    fetched = await stripe_provider.fetch_payment(declined.provider_ref)
+    assert (fetched.state, fetched.failure_reason) == (PaymentState.failed, declined.failure_reason)
+
+    # Dunning tries again later under its own key: a new attempt, and this time it goes through.
+    retried = await stripe_provider.charge_saved_method(charge, idempotency_key=RETRY_KEY)
+    assert retried.state == PaymentState.succeeded
+    assert retried.provider_ref != declined.provider_ref
+    outcomes = [pi["status"] for pi in stripe_fake.off_session_charges()]
+    assert outcomes == ["requires_payment_method", "succeeded"]  # charged once in all
+
+
+async def test_stripe_renewal_the_bank_wants_authenticated_tells_the_customer_to_use_the_app(
+    stripe_fake: FakeStripe, stripe_provider: StripeProvider
+) -> None:
+    customer, card = await _stripe_card(stripe_fake, stripe_provider)
+    stripe_fake.next_off_session(card, "authentication_required")
+
+    status = await stripe_provider.charge_saved_method(
+        renewal(card, provider_customer_id=customer), idempotency_key=KEY
+    )
+
+    assert status.state == PaymentState.failed
+    assert status.failure_reason == AUTHENTICATION_REQUIRED_REASON
+    assert "confirm" in status.failure_reason and "app" in status.failure_reason
+    assert status.provider_ref == stripe_fake.off_session_charges()[0]["id"]
+    # Asking Stripe again later gives the customer the same words, not Stripe's.
+    fetched = await stripe_provider.fetch_payment(status.provider_ref)
+    assert fetched.failure_reason == AUTHENTICATION_REQUIRED_REASON
+
+
+async def test_stripe_renewal_that_can_never_work_is_refused(
+    stripe_fake: FakeStripe, stripe_provider: StripeProvider
+) -> None:
+    customer, _ = await _stripe_card(stripe_fake, stripe_provider)
+    with pytest.raises(ProviderDeclined, match="No such PaymentMethod"):
+        await stripe_provider.charge_saved_method(
+            renewal("pm_gone", provider_customer_id=customer), idempotency_key=KEY
+        )
+    with pytest.raises(ProviderDeclined, match="customer"):
+        await stripe_provider.charge_saved_method(renewal("pm_any"), idempotency_key="k2")
+    assert stripe_fake.off_session_charges() == []
 
 
 # --- sandbox ------------------------------------------------------------------------------------
