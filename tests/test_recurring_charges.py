@@ -31,10 +31,12 @@ from domain.payments import (
 )
 from providers.payments import payment_provider
 from providers.payments import sandbox as sandbox_module
+from providers.payments.razorpay import RazorpayProvider
 from providers.payments.sandbox import SandboxProvider
 from providers.payments.sandbox_models import SandboxPayment
 from providers.payments.stripe import StripeProvider
 from tests.conftest import bearer, count_rows, make_settings, register
+from tests.fakes.razorpay_server import FakeRazorpay
 from tests.fakes.stripe_server import FakeStripe
 
 # The Stripe SDK's httpx client posts raw bytes with `data=`, which httpx deprecates.
@@ -79,6 +81,27 @@ def stripe_provider(stripe_fake: FakeStripe) -> StripeProvider:
         )
     )
     assert isinstance(provider, StripeProvider)
+    return provider
+
+
+@pytest.fixture
+def razorpay_fake() -> Iterator[FakeRazorpay]:
+    with FakeRazorpay() as fake:
+        yield fake
+
+
+@pytest.fixture
+def razorpay_provider(razorpay_fake: FakeRazorpay) -> RazorpayProvider:
+    provider = payment_provider(
+        make_settings(
+            payments_provider="razorpay",
+            razorpay_key_id=razorpay_fake.key_id,
+            razorpay_key_secret=razorpay_fake.key_secret,
+            razorpay_webhook_secret=razorpay_fake.webhook_secret,
+            razorpay_base_url=razorpay_fake.url,
+        )
+    )
+    assert isinstance(provider, RazorpayProvider)
     return provider
 
 
@@ -192,6 +215,132 @@ async def test_stripe_renewal_that_can_never_work_is_refused(
     with pytest.raises(ProviderDeclined, match="customer"):
         await stripe_provider.charge_saved_method(renewal("pm_any"), idempotency_key="k2")
     assert stripe_fake.off_session_charges() == []
+
+
+# --- Razorpay -----------------------------------------------------------------------------------
+
+
+async def _razorpay_token(fake: FakeRazorpay, provider: RazorpayProvider) -> tuple[str, str]:
+    """A customer with a card token confirmed for recurring debits: (customer id, token id)."""
+    customer = await provider.ensure_customer(
+        "user-1", "asha@example.com", idempotency_key="customer:u1"
+    )
+    assert customer is not None
+    return customer, fake.save_token(customer, card={"last4": "5555", "network": "MasterCard"})
+
+
+async def test_razorpay_renewal_debits_the_token_once_and_settles_later(
+    razorpay_fake: FakeRazorpay, razorpay_provider: RazorpayProvider
+) -> None:
+    customer, token = await _razorpay_token(razorpay_fake, razorpay_provider)
+    charge = renewal(token, provider_customer_id=customer)
+
+    first = await razorpay_provider.charge_saved_method(charge, idempotency_key=KEY)
+    again = await razorpay_provider.charge_saved_method(charge, idempotency_key=KEY)
+
+    debits = razorpay_fake.recurring_payments()
+    assert len(debits) == 1 and len(razorpay_fake.orders) == 1  # the retry debited nothing more
+    assert (first.state, first.payment_id) == (PaymentState.processing, debits[0]["id"])
+    assert again == first
+    assert first.provider_ref == debits[0]["order_id"]  # the caller asks about the order
+    assert (first.amount_minor, first.currency) == (149_900, "INR")
+
+    orders = razorpay_fake.requests_to("POST", "/v1/orders")
+    assert len(orders) == 1
+    assert orders[0].params == {
+        "amount": 149_900,
+        "currency": "INR",
+        "receipt": charge.reference,
+        "notes": {"order_id": charge.reference, "idempotency_key": KEY, "kind": "renewal"},
+        "payment_capture": 1,
+    }
+    sent = razorpay_fake.requests_to("POST", "/v1/payments/create/recurring")
+    assert len(sent) == 1
+    assert sent[0].params == {
+        "email": "asha@example.com",
+        "contact": "+919876543210",
+        "amount": 149_900,
+        "currency": "INR",
+        "order_id": first.provider_ref,
+        "customer_id": customer,
+        "token": token,
+        "recurring": 1,
+        "description": "HomePlans renewal 6a1f0e2c",
+        "notes": {"order_id": charge.reference, "idempotency_key": KEY},
+    }
+
+    # Before the debit: still processing. Then Razorpay debits the card.
+    assert (await razorpay_provider.fetch_payment(first.provider_ref)).state == (
+        PaymentState.processing
+    )
+    razorpay_fake.capture_recurring(first.payment_id or "")
+    paid = await razorpay_provider.fetch_payment(first.provider_ref)
+    assert (paid.state, paid.payment_id) == (PaymentState.succeeded, first.payment_id)
+    assert paid.saved_method == SavedMethod(
+        provider_customer_id=customer,
+        provider_method_id=token,
+        kind="card",
+        brand="MasterCard",
+        last4="5555",
+    )
+    # A retry arriving after the debit answers with it and debits nothing more.
+    late = await razorpay_provider.charge_saved_method(charge, idempotency_key=KEY)
+    assert (late.state, late.payment_id) == (PaymentState.succeeded, first.payment_id)
+    assert len(razorpay_fake.recurring_payments()) == 1
+
+
+async def test_razorpay_renewal_that_fails_later_gives_the_reason_and_dunning_tries_anew(
+    razorpay_fake: FakeRazorpay, razorpay_provider: RazorpayProvider
+) -> None:
+    customer, token = await _razorpay_token(razorpay_fake, razorpay_provider)
+    charge = renewal(token, provider_customer_id=customer)
+    started = await razorpay_provider.charge_saved_method(charge, idempotency_key=KEY)
+    assert started.state == PaymentState.processing
+
+    razorpay_fake.fail_recurring(started.payment_id or "", "Insufficient balance in the account")
+    failed = await razorpay_provider.fetch_payment(started.provider_ref)
+    assert failed.state == PaymentState.failed
+    assert failed.failure_reason == "Insufficient balance in the account"
+
+    retried = await razorpay_provider.charge_saved_method(charge, idempotency_key=RETRY_KEY)
+    assert retried.state == PaymentState.processing
+    assert retried.provider_ref != started.provider_ref  # a new order for the new attempt
+    assert len(razorpay_fake.recurring_payments()) == 2
+
+
+async def test_razorpay_renewal_the_bank_refuses_at_once_is_an_answer(
+    razorpay_fake: FakeRazorpay, razorpay_provider: RazorpayProvider
+) -> None:
+    customer, token = await _razorpay_token(razorpay_fake, razorpay_provider)
+    charge = renewal(token, provider_customer_id=customer)
+    razorpay_fake.decline_next_recurring(token, "Payment declined by the issuing bank")
+
+    declined = await razorpay_provider.charge_saved_method(charge, idempotency_key=KEY)
+    assert declined.state == PaymentState.failed
+    assert declined.failure_reason == "Payment declined by the issuing bank"
+    assert declined.provider_ref in razorpay_fake.orders
+
+    assert await razorpay_provider.charge_saved_method(charge, idempotency_key=KEY) == declined
+    assert len(razorpay_fake.recurring_payments()) == 1
+
+
+async def test_razorpay_renewal_that_can_never_work_is_refused(
+    razorpay_fake: FakeRazorpay, razorpay_provider: RazorpayProvider
+) -> None:
+    customer, token = await _razorpay_token(razorpay_fake, razorpay_provider)
+    other = razorpay_fake.save_token(customer)
+    razorpay_fake.tokens[other]["customer_id"] = "cust_someone_else"
+    with pytest.raises(ProviderDeclined, match="token"):
+        await razorpay_provider.charge_saved_method(
+            renewal(other, provider_customer_id=customer), idempotency_key=KEY
+        )
+    with pytest.raises(ProviderDeclined, match="email and phone"):
+        await razorpay_provider.charge_saved_method(
+            renewal(token, provider_customer_id=customer, customer_phone=None),
+            idempotency_key="k2",
+        )
+    assert razorpay_fake.recurring_payments() == []
+    assert len(razorpay_fake.orders) == 1  # the refused token's; none for the missing phone
 
 
 # --- sandbox ------------------------------------------------------------------------------------
