@@ -117,6 +117,13 @@ class RecurringCharge(Frozen):
     customer_phone: str | None = None
 
 
+# What the customer reads when their bank will not let a renewal through without them (3-D Secure,
+# a mandate to re-approve): nobody can answer the bank off-session, so they renew in the app.
+AUTHENTICATION_REQUIRED_REASON = (
+    "Your bank wants you to confirm this payment: renew your plan from the app to confirm it"
+)
+
+
 class InvalidSignature(Exception):
     """A webhook or client confirmation whose signature does not verify: reject, change nothing."""
 

@@ -78,6 +78,11 @@ async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession
         db, LedgerEntry, LedgerEntry.order_id == uuid.UUID(order_id), LedgerEntry.kind == "captured"
     )
     assert captured == 1
+    # The sandbox card is kept for automatic renewal, as a real provider's saved card would be.
+    methods = (await api.get("/me/payment-methods", headers=buyer.headers)).json()
+    assert [
+        (m["provider"], m["kind"], m["brand"], m["last4"], m["is_default"]) for m in methods
+    ] == [("sandbox", "card", "sandbox", "4242", True)]
 
 
 async def test_a_declined_payment_fails_the_order_and_keeps_the_cart(
@@ -91,6 +96,7 @@ async def test_a_declined_payment_fails_the_order_and_keeps_the_cart(
     assert "declined" in order["failure_reason"]
     cart = (await api.get("/cart", headers=buyer.headers)).json()
     assert len(cart["items"]) == 1
+    assert (await api.get("/me/payment-methods", headers=buyer.headers)).json() == []
     # The declined session cannot be approved afterwards.
     late = await sandbox_act(api, body["payment"])
     assert late.status_code == 409

@@ -20,6 +20,13 @@ captured -> `succeeded` (the caller treats it as paid), authorised -> `processin
 reports `cancelled`, which is our view ("we stopped waiting"), not Razorpay's. Razorpay would still
 accept a payment on that order later: it then shows up as `succeeded` in `fetch_payment` (webhook
 `payment.captured`), and the caller must refund a payment for an order it already expired.
+
+Renewals (`charge_saved_method`) debit a saved token (card, UPI Autopay) with a recurring payment:
+an order of their own (found again by receipt and key, as above; its notes say `kind: renewal`),
+then `POST /v1/payments/create/recurring` on it. Before creating, the order's payments are listed:
+a retry that finds one answers with it instead of debiting again. Razorpay usually settles the
+debit later (after its pre-debit notice, or the bank's batch), so the answer is `processing` on the
+order id, and `fetch_payment(order id)` follows the payment to captured or failed.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RECEIPT_MAX = 40
+RENEWAL = "renewal"  # the `kind` note of the orders renewals debit
 REQUEST_TIMEOUT_SECONDS = 30.0
 _SAVED_KINDS: dict[str, Literal["card", "upi", "wallet", "netbanking"]] = {
     "card": "card",
@@ -92,6 +100,22 @@ def notes_of(entity: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _captured(payment: Mapping[str, Any]) -> bool:
     return bool(payment.get("captured")) or payment.get("status") in ("captured", "refunded")
+
+
+def _find_order(
+    client: razorpay.Client, receipt: str, idempotency_key: str, *, timeout: float
+) -> dict[str, Any] | None:
+    """The order made before under this key, if any (the oldest, should two exist)."""
+    listed = client.order.all({"receipt": receipt, "count": 100}, timeout=timeout)
+    mine: list[dict[str, Any]] = [
+        order
+        for order in listed.get("items", [])
+        if order.get("receipt") == receipt
+        and notes_of(order).get("idempotency_key") == idempotency_key
+    ]
+    if not mine:
+        return None
+    return min(mine, key=lambda order: (order.get("created_at", 0), order["id"]))
 
 
 class RazorpayProvider:
@@ -162,15 +186,9 @@ class RazorpayProvider:
         timeout = self._timeout
 
         def work(client: razorpay.Client) -> dict[str, Any]:
-            listed = client.order.all({"receipt": receipt, "count": 100}, timeout=timeout)
-            mine: list[dict[str, Any]] = [
-                order
-                for order in listed.get("items", [])
-                if order.get("receipt") == receipt
-                and notes_of(order).get("idempotency_key") == idempotency_key
-            ]
-            if mine:
-                return min(mine, key=lambda order: (order.get("created_at", 0), order["id"]))
+            found = _find_order(client, receipt, idempotency_key, timeout=timeout)
+            if found is not None:
+                return found
             created: dict[str, Any] = client.order.create(
                 {
                     "amount": request.amount_minor,  # paise (minor units) already
@@ -231,8 +249,76 @@ class RazorpayProvider:
     async def charge_saved_method(
         self, charge: RecurringCharge, *, idempotency_key: str
     ) -> PaymentStatus:
-        # Comes with automatic renewal (SubscriptionWorkflow); until then, never called.
-        raise ProviderDeclined("automatic renewal is not available with Razorpay yet")
+        """A recurring payment on an order of its own (see the module's note). `provider_ref` is
+        the Razorpay order: `processing` once the debit is asked for; a retry answers with the
+        payment already on the order (`processing`, `succeeded` or `failed`)."""
+        if not (charge.provider_customer_id and charge.customer_email and charge.customer_phone):
+            # All three are required by create/recurring: refuse before an order is made for it.
+            raise ProviderDeclined(
+                "a Razorpay recurring payment needs the customer id, email and phone"
+            )
+        receipt = receipt_for(charge.reference)
+        currency = charge.currency.upper()
+        notes = {"order_id": charge.reference, "idempotency_key": idempotency_key}
+        timeout = self._timeout
+
+        def work(client: razorpay.Client) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            order = _find_order(client, receipt, idempotency_key, timeout=timeout)
+            if order is None:
+                order = client.order.create(
+                    {
+                        "amount": charge.amount_minor,
+                        "currency": currency,
+                        "receipt": receipt,
+                        "notes": {**notes, "kind": RENEWAL},
+                        "payment_capture": 1,
+                    },
+                    timeout=timeout,
+                )
+            if (order["amount"], str(order["currency"]).upper()) != (
+                charge.amount_minor,
+                currency,
+            ):
+                raise ProviderDeclined(
+                    "idempotency key already used for a different payment "
+                    f"({order['id']}: {order['amount']} {order['currency']})"
+                )
+            payments: list[dict[str, Any]] = client.order.payments(
+                order["id"], timeout=timeout
+            ).get("items", [])
+            if payments:  # a retry: the first attempt's debit stands
+                return order, payments
+            try:
+                created = client.payment.createRecurring(
+                    {
+                        "email": charge.customer_email,
+                        "contact": charge.customer_phone,
+                        "amount": charge.amount_minor,
+                        "currency": currency,
+                        "order_id": order["id"],
+                        "customer_id": charge.provider_customer_id,
+                        "token": charge.provider_method_id,
+                        "recurring": 1,
+                        "description": charge.description,
+                        "notes": notes,
+                    },
+                    timeout=timeout,
+                )
+            except BadRequestError:
+                # A debit the bank refused at once leaves a failed payment on the order: that is
+                # the answer. With none, the request itself was refused (a token that is not
+                # this customer's, not confirmed, ...): ProviderDeclined.
+                payments = client.order.payments(order["id"], timeout=timeout).get("items", [])
+                if payments:
+                    return order, payments
+                raise
+            # The answer names the payment only: Razorpay's entity says how far it got (and
+            # answers exactly as a retry would). Until it is listed, it is a debit just started.
+            payments = client.order.payments(order["id"], timeout=timeout).get("items", [])
+            return order, payments or [{"id": created["razorpay_payment_id"], "status": "created"}]
+
+        order, payments = await self._call(work)
+        return order_status(order, payments)
 
     async def refund(
         self,
@@ -372,8 +458,9 @@ def order_status(
     payments: list[dict[str, Any]],
     card: Mapping[str, Any] | None = None,
 ) -> PaymentStatus:
-    """Our view of an order from its payments: captured wins, then authorised; only failed
-    attempts -> failed (the newest one's reason); no attempt, or one in progress -> pending."""
+    """Our view of an order from its payments: captured wins, then authorised; a renewal's
+    recurring debit not settled yet -> processing; only failed attempts -> failed (the newest
+    one's reason); no attempt, or a customer's one in progress -> pending."""
     base = {
         "provider_ref": order["id"],
         "amount_minor": order["amount"],
@@ -397,6 +484,15 @@ def order_status(
             state=PaymentState.processing,
             payment_id=authorized[0]["id"],
             method=authorized[0].get("method"),
+        )
+    settling = [p for p in newest_first if p.get("status") in ("created", "pending")]
+    if settling and notes_of(order).get("kind") == RENEWAL:
+        # Razorpay debits the saved token later; nobody has anything to do meanwhile.
+        return PaymentStatus(
+            **base,
+            state=PaymentState.processing,
+            payment_id=settling[0]["id"],
+            method=settling[0].get("method"),
         )
     if newest_first and all(p.get("status") == "failed" for p in newest_first):
         reason = newest_first[0].get("error_description") or "The payment failed"

@@ -7,6 +7,13 @@ No money moves and nothing leaves the machine. The rules mirror a real provider 
 the checkout: creating is idempotent by key, a decided payment never flips, cancelling a payment
 that was approved just before reports `succeeded`, and refunds never exceed what was paid.
 
+Saved methods and renewals. An approved session reports a saved card (brand `sandbox`, last4
+`4242`) whose token, `sbx_pm_` + random hex, is made with the session. `charge_saved_method`
+charges such a token off-session as a new row, decided at once: succeeded, unless the token says
+otherwise, so tests and developers can drive failures (a customer can save any of these through
+`POST /me/payment-methods`): `sbx_pm_decline...` is declined, `sbx_pm_auth...` fails as a bank
+asking the customer to authenticate would.
+
 The sandbox sends no webhooks: after approving or declining, the page tells the checkout workflow
 (as a webhook would), and the workflow asks `fetch_payment` as it does with any provider.
 """
@@ -26,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, NotFound
 from domain.payments import (
+    AUTHENTICATION_REQUIRED_REASON,
     InvalidSignature,
     PaymentRequest,
     PaymentSession,
@@ -35,6 +43,7 @@ from domain.payments import (
     ProviderName,
     RecurringCharge,
     RefundResult,
+    SavedMethod,
     WebhookEvent,
 )
 from providers.payments.sandbox_models import SandboxPayment, SandboxRefund
@@ -42,6 +51,12 @@ from providers.payments.sandbox_models import SandboxPayment, SandboxRefund
 SESSION_ID = re.compile(r"^sbx_[A-Za-z0-9_-]{24}$")
 DEFAULT_DECLINE_REASON = "Declined in the payment sandbox"
 NO_SUCH_PAYMENT = "No such sandbox payment"
+METHOD_PREFIX = "sbx_pm_"
+# Saved-method tokens that make an off-session charge fail, for tests and developers.
+DECLINE_METHOD_PREFIX = METHOD_PREFIX + "decline"
+AUTH_METHOD_PREFIX = METHOD_PREFIX + "auth"
+BANK_DECLINE_REASON = "Declined by the sandbox bank"
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def new_id(prefix: str) -> str:
@@ -49,8 +64,33 @@ def new_id(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(18)
 
 
+def new_method_token() -> str:
+    """A saved sandbox method: `sbx_pm_` + 24 hex digits (96 bits). Hex, so a token made here can
+    never start like the magic `sbx_pm_decline` / `sbx_pm_auth` ones (`i`, `l`, `n`, `t`, `u`, `h`
+    are no hex digits) and fail a customer's renewals by chance."""
+    return METHOD_PREFIX + secrets.token_hex(12)
+
+
+def _decide(token: str) -> tuple[PaymentState, str | None]:
+    """What the sandbox bank answers to an off-session charge of this saved method."""
+    if token.startswith(DECLINE_METHOD_PREFIX):
+        return PaymentState.failed, BANK_DECLINE_REASON
+    if token.startswith(AUTH_METHOD_PREFIX):
+        return PaymentState.failed, AUTHENTICATION_REQUIRED_REASON
+    return PaymentState.succeeded, None
+
+
 def payment_status(row: SandboxPayment) -> PaymentStatus:
     succeeded = row.status == PaymentState.succeeded
+    saved = None
+    if succeeded and row.saved_method_id is not None:
+        saved = SavedMethod(
+            provider_customer_id=None,  # the sandbox keeps no customers
+            provider_method_id=row.saved_method_id,
+            kind="card",
+            brand="sandbox",
+            last4="4242",
+        )
     return PaymentStatus(
         provider_ref=row.id,
         state=PaymentState(row.status),
@@ -59,6 +99,7 @@ def payment_status(row: SandboxPayment) -> PaymentStatus:
         payment_id=row.id if succeeded else None,
         method="sandbox" if succeeded else None,
         failure_reason=row.failure_reason,
+        saved_method=saved,
     )
 
 
@@ -170,6 +211,7 @@ class SandboxProvider:
                     idempotency_key=idempotency_key,
                     # Stripe's shape, `{id}_secret_{random}`; a retry reads back the first one.
                     client_secret=f"{session_id}_secret_{secrets.token_urlsafe(24)}",
+                    saved_method_id=new_method_token() if request.save_method else None,
                 )
                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
             )
@@ -215,8 +257,52 @@ class SandboxProvider:
     async def charge_saved_method(
         self, charge: RecurringCharge, *, idempotency_key: str
     ) -> PaymentStatus:
-        # Comes with automatic renewal (SubscriptionWorkflow); until then, never called.
-        raise ProviderDeclined("automatic renewal is not available with the sandbox yet")
+        """A new row, decided at once by the method's token (see the module's note); the same key
+        again answers with that row. Only `sbx_pm_` tokens are sandbox methods."""
+        token = charge.provider_method_id
+        currency = charge.currency.upper()
+        if not token.startswith(METHOD_PREFIX):
+            raise ProviderDeclined(f"no sandbox payment method {token!r}")
+        if not CURRENCY.match(currency):
+            raise ProviderDeclined(f"{charge.currency!r} is not a currency code")
+        state, reason = _decide(token)
+        payment_id = new_id("sbx_")
+        async with self._sessions() as db:
+            await db.execute(
+                insert(SandboxPayment)
+                .values(
+                    id=payment_id,
+                    reference=charge.reference,
+                    description=charge.description,
+                    amount_minor=charge.amount_minor,
+                    currency=currency,
+                    status=state.value,
+                    failure_reason=reason,
+                    idempotency_key=idempotency_key,
+                    # Nobody is handed it: a decided payment cannot be approved or declined on the
+                    # page anyway. The column is required of every payment.
+                    client_secret=f"{payment_id}_secret_{secrets.token_urlsafe(24)}",
+                    charged_method_id=token,
+                )
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+            row = (
+                await db.execute(
+                    select(SandboxPayment).where(SandboxPayment.idempotency_key == idempotency_key)
+                )
+            ).scalar_one()
+            await db.commit()
+        if (row.reference, row.amount_minor, row.currency, row.charged_method_id) != (
+            charge.reference,
+            charge.amount_minor,
+            currency,
+            token,
+        ):
+            raise ProviderDeclined(
+                "idempotency key already used for a different payment "
+                f"({row.reference}, {row.amount_minor} {row.currency})"
+            )
+        return payment_status(row)
 
     async def refund(
         self,
@@ -287,7 +373,7 @@ class SandboxProvider:
     async def ensure_customer(
         self, user_id: str, email: str | None, *, idempotency_key: str
     ) -> str | None:
-        """The sandbox keeps no customers and no saved methods."""
+        """The sandbox keeps no customers: its saved methods stand alone."""
         return None
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:

@@ -1,9 +1,10 @@
 """Tables of the sandbox payment provider (the embedded default, no account needed).
 
-A `sandbox_payments` row is one payment session: created by `create_session`, approved or declined
-on the sandbox page by whoever holds its client secret, cancelled by the checkout's expiry. Its id
-is the opaque `provider_ref` the app and the API see. Refunds of an approved session are
-`sandbox_refunds` rows.
+A `sandbox_payments` row is one payment: a session, created by `create_session`, approved or
+declined on the sandbox page by whoever holds its client secret, cancelled by the checkout's expiry;
+or an off-session charge of a saved sandbox method (`charge_saved_method`, an automatic renewal),
+decided as it is created. Its id is the opaque `provider_ref` the app and the API see. Refunds of
+an approved payment are `sandbox_refunds` rows.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class SandboxPayment(Timestamps, Base):
     # Kept as it is, not hashed: a retried `create_session` has to give the same one back, as
     # Stripe does, and it guards test payments only.
     client_secret: Mapped[str] = mapped_column(String(100))
+    # A session: the method token it saves for renewals once approved (made with the session, so
+    # a retried `create_session` or a second `fetch_payment` reports the same one; None when the
+    # request asked not to save). An off-session charge: None.
+    saved_method_id: Mapped[str | None] = mapped_column(String(100))
+    # An off-session charge: the saved method token it debited. A session: None.
+    charged_method_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class SandboxRefund(Base):

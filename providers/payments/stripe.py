@@ -7,6 +7,12 @@ retry policy retries, visibly in the workflow history, with the same Idempotency
 
 Stripe keeps an idempotent result for 24 hours; a checkout lasts at most 24 hours
 (`checkout_timeout_seconds`), so a retry inside a checkout always finds the first result.
+
+Renewals charge the saved card off-session: a PaymentIntent created with `off_session` and
+`confirm`, so Stripe decides it in the same request. A decline, or a bank asking for 3-D Secure
+(`authentication_required`), comes back as a 402 card error carrying the PaymentIntent; that is an
+answer (`failed`, with what the customer reads), not an exception. Stripe stores that 402 under the
+Idempotency-Key too, so a retried activity gets the same answer and the card is never charged twice.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import stripe
 
 from domain.payments import (
+    AUTHENTICATION_REQUIRED_REASON,
     InvalidSignature,
     PaymentRequest,
     PaymentSession,
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
 
     from core.settings import Settings
 
+RENEWAL = "renewal"  # the `kind` in the metadata of the PaymentIntents renewals make
 # Stripe's own default: a signed webhook older than this is refused (replay protection).
 WEBHOOK_TOLERANCE_SECONDS = 300
 
@@ -57,6 +65,16 @@ _REFUND_STATES: dict[str, Literal["pending", "succeeded", "failed"]] = {
 
 def _message(exc: stripe.StripeError) -> str:
     return exc.user_message or exc.__class__.__name__
+
+
+def _failure_reason(error: Mapping[str, Any]) -> str:
+    """What the customer reads about a failed attempt (a card error, or `last_payment_error`)."""
+    if "authentication_required" in (error.get("code"), error.get("decline_code")):
+        # Stripe's own message ("This transaction requires authentication.") does not say what to
+        # do: off-session nobody can authenticate, so the customer has to renew in the app.
+        return AUTHENTICATION_REQUIRED_REASON
+    reason = error.get("message") or error.get("decline_code") or error.get("code")
+    return str(reason or "The payment was declined")
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -157,8 +175,35 @@ class StripeProvider:
     async def charge_saved_method(
         self, charge: RecurringCharge, *, idempotency_key: str
     ) -> PaymentStatus:
-        # Comes with automatic renewal (SubscriptionWorkflow); until then, never called.
-        raise ProviderDeclined("automatic renewal is not available with Stripe yet")
+        """An off-session PaymentIntent, confirmed at once (see the module's note): `succeeded`,
+        `processing` (a method that settles later), or `failed` with the reason; `provider_ref` is
+        the PaymentIntent in each case."""
+        if not charge.provider_customer_id:
+            # A card saved for off-session use hangs on a customer; Stripe refuses it without one.
+            raise ProviderDeclined("a saved Stripe card is charged with its customer; none given")
+        params: PaymentIntentCreateParams = {
+            "amount": charge.amount_minor,
+            "currency": charge.currency.lower(),
+            "customer": charge.provider_customer_id,
+            "payment_method": charge.provider_method_id,
+            "off_session": True,
+            "confirm": True,
+            "description": charge.description,
+            "metadata": {"order_id": charge.reference, "kind": RENEWAL},
+            # For the method's kind in the answer, as fetch_payment reports it.
+            "expand": ["payment_method"],
+        }
+        if charge.customer_email:
+            params["receipt_email"] = charge.customer_email
+        try:
+            intent = await self._client.v1.payment_intents.create_async(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.CardError as exc:
+            return _card_error_status(exc)
+        except _DECLINES as exc:  # no such method or customer, a key reused for another charge
+            raise ProviderDeclined(_message(exc)) from exc
+        return intent_status(intent.to_dict())
 
     async def refund(
         self,
@@ -271,8 +316,11 @@ def intent_status(intent: Mapping[str, Any]) -> PaymentStatus:
         state = PaymentState.cancelled
     elif status == "requires_payment_method" and error:
         state = PaymentState.failed
-        failure = error.get("message") or error.get("decline_code") or error.get("code")
-        failure = failure or "The payment was declined"
+        failure = _failure_reason(error)
+    elif status == "requires_action" and (intent.get("metadata") or {}).get("kind") == RENEWAL:
+        # A renewal's bank wants the customer, who is not there: nobody will ever act on it.
+        state = PaymentState.failed
+        failure = AUTHENTICATION_REQUIRED_REASON
     else:  # requires_payment_method (no attempt yet), requires_confirmation, requires_action
         state = PaymentState.pending
     return PaymentStatus(
@@ -284,6 +332,24 @@ def intent_status(intent: Mapping[str, Any]) -> PaymentStatus:
         method=method,
         failure_reason=failure,
         saved_method=saved,
+    )
+
+
+def _card_error_status(exc: stripe.CardError) -> PaymentStatus:
+    """A 402 to an off-session charge: the attempt failed, on the PaymentIntent the error holds."""
+    body = exc.json_body if isinstance(exc.json_body, Mapping) else {}
+    error = body.get("error")
+    error = error if isinstance(error, Mapping) else {}
+    intent = error.get("payment_intent")
+    if not isinstance(intent, Mapping) or not intent.get("id"):
+        # Without the PaymentIntent there is no payment to point the order at.
+        raise ProviderDeclined(_message(exc)) from exc
+    return PaymentStatus(
+        provider_ref=intent["id"],
+        state=PaymentState.failed,
+        amount_minor=intent["amount"],
+        currency=str(intent["currency"]).upper(),
+        failure_reason=_failure_reason(error),
     )
 
 

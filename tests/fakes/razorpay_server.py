@@ -3,13 +3,21 @@
 Endpoints: POST /v1/orders, GET /v1/orders (filters `receipt`, `count`, `skip`, newest first, as
 Razorpay's Fetch All Orders), GET /v1/orders/{id}, GET /v1/orders/{id}/payments,
 GET /v1/payments/{id} (`expand[]=card`), POST /v1/payments/{id}/refund,
-GET /v1/payments/{id}/refunds, POST /v1/customers (`fail_existing`). JSON bodies, HTTP basic
+GET /v1/payments/{id}/refunds, POST /v1/customers (`fail_existing`), POST
+/v1/payments/create/recurring (a debit of a saved token). JSON bodies, HTTP basic
 auth with the key id and secret (a wrong one is refused as Razorpay does), errors in Razorpay's
 `{"error": {"code": "BAD_REQUEST_ERROR", "description": ...}}` shape.
 
 Test controls stand in for the customer on Razorpay Checkout: `pay` (captured when the order asked
 for auto-capture), `authorize` (authorised, not captured), `fail`. Helpers sign a webhook body
 (`X-Razorpay-Signature`) and the Checkout handler response (`order_id|payment_id`).
+
+Recurring payments: a token is saved on a customer by `save_token` (or by `pay` with a `token_id`
+and `customer_id`, as Checkout does). `create/recurring` checks what Razorpay requires (email,
+contact, amount and currency of the order, the customer's own confirmed token, `recurring`) and
+starts the debit `created`, as Razorpay does before its pre-debit notice; `capture_recurring` /
+`fail_recurring` settle it later, and `decline_next_recurring` makes the bank refuse the next debit
+of a token at once (a 400 naming the failed payment, which stays on the order).
 """
 
 from __future__ import annotations
@@ -47,6 +55,33 @@ def _error(
     return status, {"error": error}
 
 
+def _failure(reason: str) -> dict[str, Any]:
+    """The error fields of a failed payment entity."""
+    return {
+        "error_code": "BAD_REQUEST_ERROR",
+        "error_description": reason,
+        "error_source": "customer",
+        "error_step": "payment_authentication",
+        "error_reason": "payment_failed",
+    }
+
+
+def _card_entity(card: dict[str, Any] | None = None) -> dict[str, Any]:
+    entity = {
+        "id": random_id("card_"),
+        "entity": "card",
+        "name": "Test Customer",
+        "last4": "1111",
+        "network": "Visa",
+        "type": "credit",
+        "issuer": None,
+        "international": False,
+        "emi": False,
+    }
+    entity.update(card or {})
+    return entity
+
+
 def hmac_hex(secret: str, message: bytes | str) -> str:
     data = message.encode() if isinstance(message, str) else message
     return hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
@@ -69,6 +104,9 @@ class FakeRazorpay(FakeServer):
         self.refunds: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, dict[str, Any]] = {}
         self._cards: dict[str, dict[str, Any]] = {}  # payment id -> card entity
+        self.tokens: dict[str, dict[str, Any]] = {}
+        self._recurring_declines: dict[str, list[str]] = {}  # token -> reasons of its next debits
+        self._recurring: list[str] = []  # payments made by create/recurring, in order
         self._sequence = itertools.count()
         self._order_seq: dict[str, int] = {}
 
@@ -103,6 +141,8 @@ class FakeRazorpay(FakeServer):
             if method == "GET" and len(parts) == 4 and parts[3] == "payments":
                 items = [p for p in self.payments.values() if p["order_id"] == parts[2]]
                 return 200, self._collection(items)
+        if method == "POST" and parts == ["v1", "payments", "create", "recurring"]:
+            return self._create_recurring(params)
         if parts[:2] == ["v1", "payments"] and len(parts) >= 3:
             if parts[2] not in self.payments:
                 return _error("The id provided does not exist")
@@ -209,6 +249,69 @@ class FakeRazorpay(FakeServer):
             payment["status"] = "refunded"
         return 200, self._public(refund)
 
+    def _create_recurring(self, params: dict[str, Any]) -> tuple[int, Any]:
+        required = (
+            "email",
+            "contact",
+            "amount",
+            "currency",
+            "order_id",
+            "customer_id",
+            "token",
+            "recurring",
+        )
+        for name in required:
+            if params.get(name) in (None, ""):
+                return _error(f"The {name} field is required.", field=name)
+        if params["recurring"] not in (1, "1", True, "true"):
+            return _error("The recurring field must be 1", field="recurring")
+        order = self.orders.get(params["order_id"])
+        if order is None:
+            return _error("The id provided does not exist", field="order_id")
+        if order["status"] == "paid":
+            return _error("Order has already been paid", field="order_id")
+        if params["amount"] != order["amount"] or params["currency"] != order["currency"]:
+            return _error(
+                "The amount and currency must be the order's "
+                f"({order['amount']} {order['currency']})",
+                field="amount",
+            )
+        if params["customer_id"] not in self.customers:
+            return _error("The id provided does not exist", field="customer_id")
+        token = self.tokens.get(params["token"])
+        if token is None or token["customer_id"] != params["customer_id"]:
+            return _error("The token id provided does not exist", field="token")
+        if token["recurring_details"]["status"] != "confirmed":
+            return _error("The token is not confirmed for recurring payments", field="token")
+        fields: dict[str, Any] = {
+            "email": params["email"],
+            "contact": params["contact"],
+            "customer_id": params["customer_id"],
+            "token_id": token["id"],
+            "description": params.get("description"),
+            "notes": params.get("notes") or [],
+        }
+        declines = self._recurring_declines.get(token["id"]) or []
+        if declines:
+            reason = declines.pop(0)
+            payment_id = self._new_payment(
+                order["id"], token["method"], "failed", **fields, **_failure(reason)
+            )
+            self._recurring.append(payment_id)
+            status, body = _error(reason, reason="payment_failed")
+            body["error"]["metadata"] = {"payment_id": payment_id, "order_id": order["id"]}
+            return status, body
+        payment_id = self._new_payment(order["id"], token["method"], "created", **fields)
+        self._recurring.append(payment_id)
+        if token.get("card"):
+            self._cards[payment_id] = copy.deepcopy(token["card"])
+            self.payments[payment_id]["card_id"] = token["card"]["id"]
+        return 200, {
+            "razorpay_payment_id": payment_id,
+            "razorpay_order_id": order["id"],
+            "razorpay_signature": hmac_hex(self.key_secret, f"{order['id']}|{payment_id}"),
+        }
+
     def _create_customer(self, params: dict[str, Any]) -> tuple[int, Any]:
         for customer in self.customers.values():
             same = (params.get("email") and customer["email"] == params.get("email")) or (
@@ -296,21 +399,13 @@ class FakeRazorpay(FakeServer):
                 token_id=token_id,
                 customer_id=customer_id,
             )
-            if method == "card":
-                entity = {
-                    "id": random_id("card_"),
-                    "entity": "card",
-                    "name": "Test Customer",
-                    "last4": "1111",
-                    "network": "Visa",
-                    "type": "credit",
-                    "issuer": None,
-                    "international": False,
-                    "emi": False,
-                }
-                entity.update(card or {})
+            entity = _card_entity(card) if method == "card" else None
+            if entity is not None:
                 self._cards[payment_id] = entity
                 self.payments[payment_id]["card_id"] = entity["id"]
+            if token_id and customer_id and token_id not in self.tokens:
+                # Checkout saved the method: later debits can use the token.
+                self._add_token(token_id, customer_id, method, entity)
             return payment_id
 
     def authorize(self, order_id: str, method: str = "card") -> str:
@@ -320,16 +415,68 @@ class FakeRazorpay(FakeServer):
 
     def fail(self, order_id: str, reason: str, method: str = "card") -> str:
         with self.lock:
-            return self._new_payment(
-                order_id,
-                method,
-                "failed",
-                error_code="BAD_REQUEST_ERROR",
-                error_description=reason,
-                error_source="customer",
-                error_step="payment_authentication",
-                error_reason="payment_failed",
+            return self._new_payment(order_id, method, "failed", **_failure(reason))
+
+    # --- saved tokens and recurring debits (test controls) ----------------------------------
+
+    def _add_token(
+        self, token_id: str, customer_id: str, method: str, card: dict[str, Any] | None
+    ) -> None:
+        self.tokens[token_id] = {
+            "id": token_id,
+            "entity": "token",
+            "customer_id": customer_id,
+            "method": method,
+            "recurring": True,
+            "recurring_details": {"status": "confirmed", "failure_reason": None},
+            "card": card,
+            "vpa": {"username": "customer", "handle": "upi"} if method == "upi" else None,
+            "created_at": int(time.time()),
+        }
+
+    def save_token(
+        self,
+        customer_id: str,
+        method: str = "card",
+        *,
+        card: dict[str, Any] | None = None,
+        status: str = "confirmed",
+    ) -> str:
+        """A token on the customer, as the authorisation payment leaves it; returns its id."""
+        with self.lock:
+            assert customer_id in self.customers, f"no customer {customer_id}"
+            token_id = random_id("token_")
+            self._add_token(
+                token_id, customer_id, method, _card_entity(card) if method == "card" else None
             )
+            self.tokens[token_id]["recurring_details"]["status"] = status
+            return token_id
+
+    def decline_next_recurring(self, token_id: str, reason: str) -> None:
+        """The bank refuses the next debit of this token at once."""
+        with self.lock:
+            self._recurring_declines.setdefault(token_id, []).append(reason)
+
+    def recurring_payments(self) -> list[dict[str, Any]]:
+        """Every payment create/recurring made, oldest first."""
+        with self.lock:
+            return [self._public(self.payments[payment_id]) for payment_id in self._recurring]
+
+    def capture_recurring(self, payment_id: str) -> None:
+        """Razorpay debited the token: the payment is captured and its order paid."""
+        with self.lock:
+            payment = self.payments[payment_id]
+            assert payment["status"] in ("created", "pending"), payment["status"]
+            payment.update(status="captured", captured=True)
+            order = self.orders[payment["order_id"]]
+            order.update(status="paid", amount_paid=order["amount"], amount_due=0)
+
+    def fail_recurring(self, payment_id: str, reason: str) -> None:
+        """The debit failed (declined by the bank, mandate revoked, ...)."""
+        with self.lock:
+            payment = self.payments[payment_id]
+            assert payment["status"] in ("created", "pending"), payment["status"]
+            payment.update(status="failed", **_failure(reason))
 
     def order(self, order_id: str) -> dict[str, Any]:
         with self.lock:

@@ -12,6 +12,13 @@ created); the same key with other parameters is a 400 `idempotency_error`.
 Test controls stand in for the customer: `succeed`, `decline`, `process`, `require_action`.
 `webhook()` builds an event body and its `Stripe-Signature` header with Stripe's scheme.
 
+Off-session charges of a saved card (`payment_method` + `off_session=true` + `confirm=true`) are
+decided in the request, as Stripe does: succeeded by default; `next_off_session(pm, outcome)` makes
+the next charge of that card decline (`card_declined`) or need authentication
+(`authentication_required`), answered as Stripe answers: HTTP 402, a `card_error` carrying the
+PaymentIntent (back at `requires_payment_method`, with `last_payment_error`). `save_card(customer)`
+puts a card on a customer, as a first purchase with `setup_future_usage` does (`succeed`).
+
 `hold_next(method, path)` stands in for a reply lost on the way back: the next such request is
 processed in full (created, stored, remembered under its Idempotency-Key), then its answer is kept
 back until `release()`, so a test can kill the caller in exactly that window.
@@ -34,6 +41,20 @@ from tests.fakes import FakeServer, Recorded, Response, json_response, random_id
 
 API_KEY = "sk_test_fake_0123456789"
 WEBHOOK_SECRET = "whsec_fake_0123456789abcdef"
+OFF_SESSION_OUTCOMES = ("succeeded", "card_declined", "authentication_required")
+# What Stripe sends for each failure (its test cards 4000 0000 0000 0002 and ...3155 off-session).
+_CARD_ERRORS: dict[str, dict[str, str]] = {
+    "card_declined": {
+        "code": "card_declined",
+        "decline_code": "generic_decline",
+        "message": "Your card was declined.",
+    },
+    "authentication_required": {
+        "code": "authentication_required",
+        "decline_code": "authentication_required",
+        "message": "Your card was declined. This transaction requires authentication.",
+    },
+}
 CANCELABLE = {
     "requires_payment_method",
     "requires_capture",
@@ -136,6 +157,8 @@ class FakeStripe(FakeServer):
         self.refunds: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, dict[str, Any]] = {}
         self._charges: dict[str, str] = {}  # charge id -> PaymentIntent id
+        self._off_session_next: dict[str, list[str]] = {}  # card -> outcomes of its next charges
+        self._off_session: list[str] = []  # PaymentIntents of off-session charges, in order
         self._idempotent: dict[str, tuple[tuple[str, str, Any], Response]] = {}
         self._holds: list[Hold] = []  # armed by hold_next, each used by one request
         self._holds_made: list[Hold] = []  # all of them, released at stop()
@@ -230,6 +253,29 @@ class FakeStripe(FakeServer):
             return _error(400, "Missing required param: currency.", param="currency")
         if params.get("customer") and params["customer"] not in self.customers:
             return _error(400, f"No such customer: '{params['customer']}'", param="customer")
+        off_session = params.get("off_session") in ("true", "one_off", "recurring")
+        pm_id = params.get("payment_method")
+        if pm_id is not None:
+            pm = self.payment_methods.get(pm_id)
+            if pm is None:
+                return _error(
+                    400,
+                    f"No such PaymentMethod: '{pm_id}'",
+                    code="resource_missing",
+                    param="payment_method",
+                )
+            if pm["customer"] != params.get("customer"):
+                return _error(
+                    400,
+                    f"The provided PaymentMethod {pm_id} does not belong to the Customer.",
+                    param="payment_method",
+                )
+        if off_session and not (pm_id and params.get("confirm") == "true"):
+            return _error(
+                400,
+                "off_session can only be used with a payment_method and confirm=true.",
+                param="off_session",
+            )
         pi_id = random_id("pi_", 24)
         intent = {
             "id": pi_id,
@@ -256,7 +302,43 @@ class FakeStripe(FakeServer):
             "livemode": False,
         }
         self.payment_intents[pi_id] = intent
-        return 200, self._render(pi_id, [])
+        if off_session and pm_id is not None:
+            return self._charge_off_session(pi_id, pm_id, params.get("expand") or [])
+        return 200, self._render(pi_id, params.get("expand") or [])
+
+    def _charge_off_session(self, pi_id: str, pm_id: str, expand: list[str]) -> tuple[int, Any]:
+        intent = self.payment_intents[pi_id]
+        self._off_session.append(pi_id)
+        queued = self._off_session_next.get(pm_id) or []
+        outcome = queued.pop(0) if queued else "succeeded"
+        if outcome == "succeeded":
+            charge_id = random_id("ch_", 24)
+            self._charges[charge_id] = pi_id
+            intent.update(
+                status="succeeded",
+                amount_received=intent["amount"],
+                payment_method=pm_id,
+                latest_charge=charge_id,
+            )
+            return 200, self._render(pi_id, expand)
+        details = _CARD_ERRORS[outcome]
+        intent.update(
+            status="requires_payment_method",
+            last_payment_error={
+                "type": "card_error",
+                **details,
+                "payment_method": copy.deepcopy(self.payment_methods[pm_id]),
+            },
+        )
+        return _error(
+            402,
+            details["message"],
+            type="card_error",
+            code=details["code"],
+            decline_code=details["decline_code"],
+            payment_intent=self._render(pi_id, []),
+            payment_method=copy.deepcopy(self.payment_methods[pm_id]),
+        )
 
     def _render(self, pi_id: str, expand: list[str]) -> dict[str, Any]:
         intent = copy.deepcopy(self.payment_intents[pi_id])
@@ -370,6 +452,33 @@ class FakeStripe(FakeServer):
                 last_payment_error=None,
             )
             return charge_id
+
+    def save_card(self, customer_id: str, card: dict[str, Any] | None = None) -> str:
+        """A card kept on the customer for off-session use; returns its PaymentMethod id."""
+        details = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+        details.update({"wallet": None, **(card or {})})
+        with self.lock:
+            assert customer_id in self.customers, f"no customer {customer_id}"
+            pm_id = random_id("pm_", 24)
+            self.payment_methods[pm_id] = {
+                "id": pm_id,
+                "object": "payment_method",
+                "type": "card",
+                "card": details,
+                "customer": customer_id,
+            }
+            return pm_id
+
+    def next_off_session(self, pm_id: str, outcome: str) -> None:
+        """The next off-session charge of this card ends so: one of `OFF_SESSION_OUTCOMES`."""
+        assert outcome in OFF_SESSION_OUTCOMES, outcome
+        with self.lock:
+            self._off_session_next.setdefault(pm_id, []).append(outcome)
+
+    def off_session_charges(self) -> list[dict[str, Any]]:
+        """The PaymentIntents made by off-session charges (one per charge, whatever its outcome)."""
+        with self.lock:
+            return [copy.deepcopy(self.payment_intents[pi_id]) for pi_id in self._off_session]
 
     def decline(
         self, pi_id: str, message: str = "Your card was declined.", code: str = "card_declined"
