@@ -54,6 +54,7 @@ from domain.subscriptions.contracts import (
     OrderRef,
     PeriodKind,
     PeriodRecorded,
+    PeriodStart,
     Policy,
     RenewalCharge,
     ReservationChange,
@@ -192,6 +193,12 @@ class SubscriptionActivities:
                 )
             )
         return recorded
+
+    @activity.defn
+    async def begin_period(self, start: PeriodStart) -> None:
+        async with self._sessions() as db:
+            await subscriptions.begin_period(db, start=start)
+            await db.commit()
 
     @activity.defn
     async def record_change(self, change: StatusChange) -> None:
@@ -384,7 +391,9 @@ class SubscriptionActivities:
         """Settle or fail the renewal order as `status` says (None: as recorded already)."""
         async with self._sessions() as db:
             if status is not None and status.state == PaymentState.succeeded:
-                await settlement.settle_paid_order(db, order_id=order_id, status=status)
+                await settlement.settle_paid_order(
+                    db, order_id=order_id, status=status, keep_method=False
+                )
                 await db.commit()
             elif status is not None and status.state in (
                 PaymentState.failed,
@@ -422,6 +431,7 @@ class SubscriptionActivities:
         return [
             self.announce_order,
             self.record_period,
+            self.begin_period,
             self.record_change,
             self.publish_schedule,
             self.record_reservation,

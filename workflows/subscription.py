@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         Notice,
         OrderRef,
         PeriodKind,
+        PeriodStart,
         PeriodTerms,
         QuoteRequest,
         RefundChoice,
@@ -110,6 +111,18 @@ class SubscriptionWorkflow:
     @workflow.run
     async def run(self, inp: SubscriptionInput) -> SubscriptionState:
         self._sync_search_attributes()
+        if inp.period.number > 1:
+            # A run that begins a renewed period (continued-as-new): the read model moves to it.
+            await workflow.execute_local_activity_method(
+                SubscriptionActivities.begin_period,
+                PeriodStart(
+                    subscription_id=inp.subscription_id,
+                    number=inp.period.number,
+                    at=workflow.now(),
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
         while True:
             await self._apply_renewals()
             now = workflow.now()

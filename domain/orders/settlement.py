@@ -100,7 +100,7 @@ async def _remove_bought_from_cart(db: AsyncSession, *, order: Order) -> None:
 
 
 async def settle_paid_order(
-    db: AsyncSession, *, order_id: uuid.UUID, status: PaymentStatus
+    db: AsyncSession, *, order_id: uuid.UUID, status: PaymentStatus, keep_method: bool = True
 ) -> SettleResult:
     """Record a captured payment and everything it buys, in the caller's one transaction: the
     `captured` ledger entry, each bought version locked as sold, one subscription per item, the
@@ -155,7 +155,9 @@ async def settle_paid_order(
             billed_to={"name": user.name, "email": user.email, "phone": user.phone},
         )
     )
-    if status.saved_method is not None:
+    # An automatic renewal charges a method already saved (keep_method=False): one the customer
+    # deleted since must not come back.
+    if keep_method and status.saved_method is not None:
         await accounts.keep_provider_method(
             db, user_id=order.user_id, provider=order.provider, saved=status.saved_method
         )

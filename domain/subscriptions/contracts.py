@@ -261,6 +261,14 @@ class NewPeriod(Contract):
     from_status: SubscriptionStatus
 
 
+class PeriodStart(Contract):
+    """A new run begins a period paid ahead: the read model moves to it."""
+
+    subscription_id: uuid.UUID
+    number: int
+    at: datetime
+
+
 class PeriodRecorded(Contract):
     # False: this order had already paid for a period (an earlier run applied it): nothing new.
     recorded: bool

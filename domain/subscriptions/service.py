@@ -28,6 +28,7 @@ from domain.subscriptions.contracts import (
     NewPeriod,
     PeriodKind,
     PeriodRecorded,
+    PeriodStart,
     PeriodTerms,
     Policy,
     RefundMade,
@@ -364,25 +365,31 @@ def _enter_period(subscription: Subscription, terms: PeriodTerms) -> None:
     subscription.status = SubscriptionStatus.active.value
 
 
-async def enter_begun_period(db: AsyncSession, *, subscription_id: uuid.UUID, at: datetime) -> None:
-    """A renewal paid ahead whose period has now begun: it becomes the current one."""
-    subscription = await _locked(db, subscription_id)
-    begun = (
-        await db.execute(
-            select(SubscriptionPeriod)
-            .where(
-                SubscriptionPeriod.subscription_id == subscription_id,
-                SubscriptionPeriod.number > subscription.period,
-                SubscriptionPeriod.starts_at <= at,
-            )
-            .order_by(SubscriptionPeriod.number.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if begun is not None:
-        terms = await period_terms(db, subscription=subscription, period=begun)
-        _enter_period(subscription, terms)
-        await db.flush()
+async def begin_period(db: AsyncSession, *, start: PeriodStart) -> bool:
+    """A period paid ahead has begun: it becomes the current one, with an entry in the timeline.
+    True if this call moved it (a second call finds it current already)."""
+    subscription = await _locked(db, start.subscription_id)
+    if subscription.period >= start.number:
+        return False
+    period = await db.get(SubscriptionPeriod, (subscription.id, start.number))
+    if period is None:
+        raise NotFound(f"period {start.number} of subscription {subscription.id} not found")
+    was = subscription.status
+    _enter_period(subscription, await period_terms(db, subscription=subscription, period=period))
+    await record_event(
+        db,
+        subscription_id=subscription.id,
+        key=f"sub:{subscription.id}:period:{start.number}:started",
+        at=start.at,
+        actor=WORKFLOW,
+        kind="period_started",
+        period=start.number,
+        from_status=was,
+        to_status=subscription.status,
+        detail=f"until {period.ends_at:%d %b %Y}",
+    )
+    await db.flush()
+    return True
 
 
 async def record_change(db: AsyncSession, *, change: StatusChange) -> bool:
