@@ -13,6 +13,7 @@ import asyncio
 import os
 import tempfile
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api import subscriptions as lifecycle
 from api.main import create_app
 from core.db import make_engine, make_sessionmaker
 from core.paths import temporal_cli
@@ -37,12 +39,19 @@ from domain.contracts import (
     VerificationStart,
     checkout_workflow_id,
 )
+from domain.subscriptions.contracts import VisitRef, VisitRequest, subscription_workflow_id
+from tests.catalog_helpers import add_active_plan, make_admin
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, shop_with_cart
 from tests.conftest import TEST_OTP_SECRET, alembic_config, free_port, latest_code, make_settings
+from tests.subscription_helpers import buy_plan, renew, running, subscription_until
 from worker import build_worker
 from workflows.account_verification import AccountVerificationWorkflow
 
 OUT = Path(__file__).parent / "histories"
+# The checkout's newest patch (workflows/checkout.py ANNOUNCE_SUBSCRIPTIONS): part of the names of
+# its recordings, so recording again after the next patch keeps these.
+CHECKOUT_GENERATION = "announcing_subscriptions"
+DAY = timedelta(days=1)
 
 
 async def record() -> None:
@@ -116,6 +125,23 @@ async def record() -> None:
                     await _checkouts(env.client, settings, db)
         finally:
             await env.shutdown()
+        skipping = await WorkflowEnvironment.start_time_skipping_v2(
+            dev_server_existing_path=str(temporal_cli()),
+            data_converter=pydantic_data_converter,
+            search_attributes=SEARCH_ATTRIBUTES,
+            dev_server_extra_args=[
+                "--dynamic-config-value",
+                "frontend.WorkflowTimeSkippingEnabled=true",
+            ],
+        )
+        try:
+            async with (
+                build_worker(skipping.client, settings, sessions=sessions),
+                sessions() as db,
+            ):
+                await _subscriptions(skipping, settings, db)
+        finally:
+            await skipping.shutdown()
             await engine.dispose()
 
 
@@ -136,9 +162,91 @@ async def _checkouts(temporal: Client, settings: Settings, db: AsyncSession) -> 
                 )
                 handle = temporal.get_workflow_handle(checkout_workflow_id(uuid.UUID(order_id)))
                 await handle.result()
-                path = OUT / f"checkout_{scenario}.json"
+                # Named after the last patch they include: earlier recordings keep their names.
+                path = OUT / f"checkout_{scenario}_{CHECKOUT_GENERATION}.json"
                 path.write_text((await handle.fetch_history()).to_json())
                 print("recorded", path)
+
+
+async def _subscriptions(env: WorkflowEnvironment, settings: Settings, db: AsyncSession) -> None:
+    """Subscriptions on the time-skipping server, every run of each (continue-as-new):
+    - a year with its reminders, grace, a renewal in grace, then the renewed year to expiry;
+    - visits reserved and consumed, a cancellation quoted, and cancelled with a refund;
+    - automatic renewal declined through dunning to expiry."""
+    app = create_app(settings, temporal=env.client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://record/api/v1") as api:
+            with env.with_time_skipping_disabled():
+                admin = await make_admin(api, db, "subscriptions-admin@example.com")
+                plan = await add_active_plan(api, admin, "subscription-care")
+                year, cancelled, dunning = [
+                    await buy_plan(api, db, f"{who}@example.com", admin=admin, plan=plan)
+                    for who in ("year", "cancel", "dunning")
+                ]
+            # A year, grace, renewed in grace, the second year to its end.
+            h = await running(env.client, year.subscription_id)
+            await env.fast_forward(h, 367 * DAY)
+            with env.with_time_skipping_disabled():
+                await renew(api, year.buyer, year.subscription_id)
+                await subscription_until(
+                    api, year.buyer, year.subscription_id, lambda s: s["period"] == 2
+                )
+            await env.fast_forward(h, 400 * DAY)
+            await _save_runs(env, year.subscription_id, "subscription_year_renewed_in_grace")
+            # Visits, then a cancellation with its refund.
+            mine = (
+                await api.get(
+                    f"/subscriptions/{cancelled.subscription_id}", headers=cancelled.buyer.headers
+                )
+            ).json()
+            category = uuid.UUID(mine["visits"]["by_category"][0]["category_id"])
+            request = uuid.uuid4()
+            sid = cancelled.subscription_id
+            await lifecycle.reserve_visit(
+                env.client, sid, VisitRequest(request_id=request, category_id=category)
+            )
+            await lifecycle.consume_visit(env.client, sid, VisitRef(request_id=request))
+            quote = (
+                await api.post(
+                    f"/subscriptions/{sid}/cancellation-quote", headers=cancelled.buyer.headers
+                )
+            ).json()
+            await api.post(
+                f"/subscriptions/{sid}/cancel",
+                json={"quote_id": quote["quote_id"]},
+                headers=cancelled.buyer.headers,
+            )
+            await _save_runs(env, sid, "subscription_visits_then_cancelled")
+            # Automatic renewal on a card the bank declines: dunning, then expiry.
+            card = await api.post(
+                "/me/payment-methods",
+                json={
+                    "provider": "sandbox",
+                    "provider_method_id": "sbx_pm_decline_rec",
+                    "kind": "card",
+                },
+                headers=dunning.buyer.headers,
+            )
+            await api.put(
+                f"/subscriptions/{dunning.subscription_id}/auto-renew",
+                json={"enabled": True, "payment_method_id": card.json()["id"]},
+                headers=dunning.buyer.headers,
+            )
+            await env.fast_forward(await running(env.client, dunning.subscription_id), 400 * DAY)
+            await _save_runs(env, dunning.subscription_id, "subscription_dunning_then_expired")
+
+
+async def _save_runs(env: WorkflowEnvironment, subscription_id: uuid.UUID, name: str) -> None:
+    """Every run of the subscription's workflow, oldest first, once it has ended."""
+    workflow_id = subscription_workflow_id(subscription_id)
+    await env.client.get_workflow_handle(workflow_id).result()
+    runs = [r async for r in env.client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    for n, run in enumerate(sorted(runs, key=lambda r: r.start_time), start=1):
+        handle = env.client.get_workflow_handle(workflow_id, run_id=run.run_id)
+        path = OUT / f"{name}_run{n}.json"
+        path.write_text((await handle.fetch_history()).to_json())
+        print("recorded", path)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,8 +41,9 @@ from domain.contracts import checkout_workflow_id
 from domain.orders.models import LedgerEntry, Order
 from domain.subscriptions.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, wait_for_order
-from tests.conftest import ROOT, count_rows, make_settings
+from tests.conftest import count_rows, make_settings
 from tests.fakes.stripe_server import FakeStripe
+from tests.worker_process import WorkerProcess, survivors, worker_environment
 
 # The Stripe SDK's httpx client posts raw bytes with `data=`, which httpx deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
@@ -54,7 +51,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationW
 # Upper bounds of the waits (never expected to be reached; a wait that reaches one fails the test).
 WORKER_REACHES_STRIPE_S = 60.0  # a worker process boots, takes the workflow and activity tasks
 RETRY_ANSWERS_S = 90.0  # the 10 s workflow task timeout, a second worker booting, the retry
-PROCESS_EXIT_S = 10.0
 
 
 @pytest.fixture
@@ -83,87 +79,6 @@ async def app(
     application = create_app(settings, temporal=temporal_env.client)
     async with application.router.lifespan_context(application):
         yield application
-
-
-# --- the worker as a process --------------------------------------------------------------------
-
-
-def worker_environment(settings: Settings, temporal: Client) -> dict[str, str]:
-    """What `python worker.py` reads: the test's settings, the session's Temporal server. Settings
-    inherited from the caller's environment are dropped, so none of them leaks in."""
-    ours = {name.upper() for name in Settings.model_fields}
-    env = {name: value for name, value in os.environ.items() if name.upper() not in ours}
-    assert settings.stripe_secret_key is not None and settings.stripe_webhook_secret is not None
-    assert settings.stripe_api_base is not None
-    env.update(
-        ENVIRONMENT=settings.environment,
-        DATABASE_URL=settings.database_url,
-        TEMPORAL_ADDRESS=temporal.service_client.config.target_host,
-        TEMPORAL_NAMESPACE=temporal.namespace,
-        TEMPORAL_TASK_QUEUE=settings.temporal_task_queue,
-        PAYMENTS_PROVIDER=settings.payments_provider,
-        STRIPE_SECRET_KEY=settings.stripe_secret_key.get_secret_value(),
-        STRIPE_WEBHOOK_SECRET=settings.stripe_webhook_secret.get_secret_value(),
-        STRIPE_API_BASE=settings.stripe_api_base,
-        JWT_SECRET=settings.jwt_secret.get_secret_value(),
-        OTP_SECRET=settings.otp_secret.get_secret_value(),
-        PUBLIC_BASE_URL=settings.public_base_url,
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-class WorkerProcess:
-    """`python worker.py` in a session (process group) of its own, its output in a log file."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("wb") as out:
-            # cwd: a directory without a `.env`, so the environment above is all it reads.
-            self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "worker.py")],
-                cwd=log.parent,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.pid = self.proc.pid  # also the id of its process group
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> int:
-        """SIGKILL to the whole process group; the exit status once it is gone."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGKILL)
-        return self.proc.wait(timeout=PROCESS_EXIT_S)
-
-    def output(self) -> str:
-        text = self.log.read_text(errors="replace")
-        return f"--- {self.log.name} (pid {self.pid}) ---\n{text[-4000:]}"
-
-
-def survivors(workers: list[WorkerProcess], task_queue: str) -> list[str]:
-    """Processes left behind: anything in the workers' process groups, or any process at all
-    that runs worker.py on this test's task queue."""
-    left: list[str] = []
-    for worker in workers:
-        try:
-            os.killpg(worker.pid, 0)
-        except ProcessLookupError:
-            continue
-        left.append(f"process group {worker.pid}")
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            cmdline = proc.info["cmdline"] or []
-            if not any(part.endswith("worker.py") for part in cmdline):
-                continue
-            if proc.environ().get("TEMPORAL_TASK_QUEUE") == task_queue:
-                left.append(f"pid {proc.pid}: {' '.join(cmdline)}")
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return left
 
 
 async def until(

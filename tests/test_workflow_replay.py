@@ -23,7 +23,7 @@ HISTORIES = Path(__file__).parent / "histories"
 
 def test_there_are_histories_of_every_workflow_that_has_run() -> None:
     recorded = {p.stem.split("_")[0] for p in HISTORIES.glob("*.json")}
-    assert {"account", "checkout"} <= recorded
+    assert {"account", "checkout", "subscription"} <= recorded
 
 
 @pytest.mark.parametrize("history_file", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
@@ -35,3 +35,16 @@ async def test_recorded_histories_replay_on_todays_code(history_file: Path) -> N
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+def test_the_subscription_workflow_is_started_by_the_names_the_activities_use() -> None:
+    """activities/subscriptions.py starts and signals the workflow by name (activities never import
+    workflows/): the names must be the workflow's own."""
+    from temporalio.workflow import _Definition
+
+    from domain.subscriptions.contracts import RENEWAL_PAID_SIGNAL, SUBSCRIPTION_WORKFLOW
+    from workflows.subscription import SubscriptionWorkflow
+
+    definition = _Definition.must_from_class(SubscriptionWorkflow)
+    assert definition.name == SUBSCRIPTION_WORKFLOW
+    assert RENEWAL_PAID_SIGNAL in definition.signals

@@ -1,0 +1,96 @@
+"""A worker as a process of its own (`python worker.py`), for tests that kill one: started in a
+session (process group) of its own, killed with SIGKILL (no cleanup code runs, nothing is said to
+Temporal), and nothing of it may outlive the test."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+from pydantic import SecretStr
+from temporalio.client import Client
+
+from core.settings import Settings
+from tests.conftest import ROOT
+
+PROCESS_EXIT_S = 10.0
+
+
+def worker_environment(settings: Settings, temporal: Client) -> dict[str, str]:
+    """What `python worker.py` reads: every one of the test's settings, and the Temporal server
+    of `temporal`. Settings inherited from the caller's environment are dropped, so none of them
+    leaks in."""
+    ours = {name.upper() for name in Settings.model_fields}
+    env = {name: value for name, value in os.environ.items() if name.upper() not in ours}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[name.upper()] = json.dumps(value) if isinstance(value, list) else str(value)
+    env.update(
+        TEMPORAL_ADDRESS=temporal.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=temporal.namespace,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class WorkerProcess:
+    """`python worker.py` in a session (process group) of its own, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("wb") as out:
+            # cwd: a directory without a `.env`, so the environment above is all it reads.
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "worker.py")],
+                cwd=log.parent,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid = self.proc.pid  # also the id of its process group
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> int:
+        """SIGKILL to the whole process group; the exit status once it is gone."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        return self.proc.wait(timeout=PROCESS_EXIT_S)
+
+    def output(self) -> str:
+        text = self.log.read_text(errors="replace")
+        return f"--- {self.log.name} (pid {self.pid}) ---\n{text[-4000:]}"
+
+
+def survivors(workers: list[WorkerProcess], task_queue: str) -> list[str]:
+    """Processes left behind: anything in the workers' process groups, or any process at all
+    that runs worker.py on this test's task queue."""
+    left: list[str] = []
+    for worker in workers:
+        try:
+            os.killpg(worker.pid, 0)
+        except ProcessLookupError:
+            continue
+        left.append(f"process group {worker.pid}")
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = proc.info["cmdline"] or []
+            if not any(part.endswith("worker.py") for part in cmdline):
+                continue
+            if proc.environ().get("TEMPORAL_TASK_QUEUE") == task_queue:
+                left.append(f"pid {proc.pid}: {' '.join(cmdline)}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return left
