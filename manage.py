@@ -3,6 +3,8 @@
 python manage.py migrate                                    apply the migrations (alembic head)
 python manage.py create-admin --email X [--name N]          a new admin account
 python manage.py create-admin --email X --promote           ... or make an existing account admin
+python manage.py start-subscriptions                        start the lifecycle of subscriptions
+                                                            that have none (made before it existed)
 
 The password comes from ADMIN_PASSWORD, or is asked twice on the terminal. The database is the
 one of the settings (DATABASE_URL). Exit codes: 0 done, 1 the database failed, 2 bad usage or a
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,10 +55,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="when the email belongs to an account already, make that account an admin",
     )
+    commands.add_parser(
+        "start-subscriptions",
+        help="start the workflow of every live subscription that has none (safe to repeat)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "migrate":
             return migrate()
+        if args.command == "start-subscriptions":
+            return asyncio.run(start_subscriptions())
         return create_admin(args.email, name=args.name, promote=args.promote)
     except OperationalError as exc:
         _err(f"cannot use the database at {_database()}: {exc.orig or exc}")
@@ -102,6 +111,49 @@ def create_admin(email: str, *, name: str | None, promote: bool) -> int:
         return USAGE
     print(f"admin account created: {address}")
     return OK
+
+
+async def start_subscriptions() -> int:
+    """Each live subscription's workflow, started if it has none: a workflow that exists already
+    (running or ended) is left as it is, so running this again changes nothing."""
+    from activities.subscriptions import SubscriptionActivities
+    from core.temporal import connect
+    from domain.subscriptions.contracts import LIVE
+    from domain.subscriptions.models import Subscription
+    from providers.notifications import notification_provider
+    from providers.payments import payment_provider
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    try:
+        temporal = await connect(settings)
+        starter = SubscriptionActivities(
+            sessions=sessions,
+            settings=settings,
+            provider=payment_provider(settings, sessions=sessions),
+            notifier=notification_provider(settings),
+            temporal=temporal,
+            task_queue=settings.temporal_task_queue,
+        )
+        async with sessions() as db:
+            ids = (
+                (
+                    await db.execute(
+                        select(Subscription.id).where(
+                            Subscription.status.in_([s.value for s in LIVE])
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for subscription_id in ids:
+            await starter.start_existing(subscription_id)
+        print(f"{len(ids)} live subscriptions have their workflow")
+        return OK
+    finally:
+        await engine.dispose()
 
 
 def _password() -> str | None:
@@ -165,4 +217,6 @@ def _err(message: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)  # temporalio/sdk-python#300: a client can crash at interpreter exit
