@@ -24,9 +24,9 @@ async def make_admin(
 
 
 async def make_customer(
-    api: httpx.AsyncClient, email: str = "customer@example.com"
+    api: httpx.AsyncClient, email: str = "customer@example.com", *, phone: str | None = None
 ) -> dict[str, str]:
-    return bearer((await register(api, email))["tokens"])
+    return bearer((await register(api, email, phone=phone))["tokens"])
 
 
 async def add_category(

@@ -23,9 +23,11 @@ async def shop_with_cart(
     return await buyer_with_cart(api, plan, email), plan
 
 
-async def buyer_with_cart(api: httpx.AsyncClient, plan: dict[str, Any], email: str) -> Customer:
+async def buyer_with_cart(
+    api: httpx.AsyncClient, plan: dict[str, Any], email: str, *, phone: str | None = None
+) -> Customer:
     """Another customer, with an address and `plan` in the cart."""
-    buyer = await customer(api, email)
+    buyer = await customer(api, email, phone=phone)
     await add_to_cart(api, buyer, plan["id"])
     return buyer
 

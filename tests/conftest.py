@@ -13,6 +13,7 @@ import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,22 @@ async def api(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@asynccontextmanager
+async def skipping_client(
+    env: WorkflowEnvironment, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app and its worker on the time-skipping dev server `env`, built with `settings`; an
+    HTTP client of the API (base URL /api/v1)."""
+    async with build_worker(env.client, settings, sessions=sessions):
+        application = create_app(settings, temporal=env.client)
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://test/api/v1"
+            ) as client:
+                yield client
+
+
 @pytest.fixture
 async def skipping_api(
     time_skipping_env: WorkflowEnvironment,
@@ -204,14 +221,8 @@ async def skipping_api(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Like `api`, but the app and its worker run on the time-skipping dev server: a workflow
     waiting on a timer of minutes or days reaches it at once (in workflow time)."""
-    async with build_worker(time_skipping_env.client, settings, sessions=sessions):
-        application = create_app(settings, temporal=time_skipping_env.client)
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://test/api/v1"
-            ) as client:
-                yield client
+    async with skipping_client(time_skipping_env, settings, sessions) as client:
+        yield client
 
 
 @pytest.fixture

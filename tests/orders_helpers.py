@@ -36,9 +36,11 @@ async def add_address(
     return response.json()
 
 
-async def customer(api: httpx.AsyncClient, email: str = "customer@example.com") -> Customer:
-    """A registered customer with one (default) address."""
-    headers = await make_customer(api, email)
+async def customer(
+    api: httpx.AsyncClient, email: str = "customer@example.com", *, phone: str | None = None
+) -> Customer:
+    """A registered customer with one (default) address (and a phone number, if given)."""
+    headers = await make_customer(api, email, phone=phone)
     me = (await api.get("/me", headers=headers)).json()
     address = await add_address(api, headers)
     return Customer(headers=headers, id=uuid.UUID(me["id"]), address_id=uuid.UUID(address["id"]))

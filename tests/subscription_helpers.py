@@ -1,11 +1,12 @@
-"""Shared steps of the subscription tests: buy a plan through the API and find its workflow, pay
-a renewal, read the timeline and the messages sent."""
+"""Shared steps of the subscription tests: buy a plan through the API (on the sandbox page, or
+with Stripe or Razorpay against their fakes) and find its workflow, pay a renewal, read the
+timeline, the messages sent and the renewal orders."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,13 +18,64 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from domain.notifications.models import Notification
+from domain.orders.models import Order, OrderItem
 from domain.subscriptions.contracts import SubscriptionState, subscription_workflow_id
 from domain.subscriptions.models import SubscriptionEvent
 from tests.catalog_helpers import add_active_plan, add_categories, make_admin
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, wait_for_order
+from tests.fakes import random_id
+from tests.fakes.razorpay_server import FakeRazorpay
+from tests.fakes.stripe_server import FakeStripe
 from tests.orders_helpers import Customer
 
 WAIT_S = 60.0  # a bound for slow machines, never an expectation
+
+# How the buyer pays the checkout just started (the answer of POST /checkout); the order is then
+# awaited until completed.
+Payer = Callable[[httpx.AsyncClient, Customer, dict[str, Any]], Awaitable[None]]
+
+
+async def approve_on_sandbox_page(
+    api: httpx.AsyncClient, buyer: Customer, started: dict[str, Any]
+) -> None:
+    """The sandbox provider: Approve on its page (it saves a sandbox card)."""
+    await sandbox_act(api, started["payment"])
+
+
+def pays_with_stripe(fake: FakeStripe) -> Payer:
+    """Stripe: the buyer pays the PaymentIntent with a card, which Stripe keeps on their customer
+    (the checkout asked for `setup_future_usage`); Stripe's signed webhook nudges the checkout."""
+
+    async def pay(api: httpx.AsyncClient, buyer: Customer, started: dict[str, Any]) -> None:
+        pi_id = started["payment"]["provider_ref"]
+        fake.succeed(pi_id)
+        body, headers = fake.webhook("payment_intent.succeeded", fake.intent(pi_id))
+        delivered = await api.post("/webhooks/stripe", content=body, headers=headers)
+        assert delivered.status_code == 200, delivered.text
+
+    return pay
+
+
+def pays_with_razorpay(fake: FakeRazorpay, token_id: str | None = None) -> Payer:
+    """Razorpay: the buyer pays by card on Checkout, which saves it as a token on their Razorpay
+    customer (for recurring debits); the app sends us Checkout's signed handler response."""
+
+    async def pay(api: httpx.AsyncClient, buyer: Customer, started: dict[str, Any]) -> None:
+        rzp_order = started["payment"]["provider_ref"]
+        payment_id = fake.pay(
+            rzp_order,
+            "card",
+            token_id=token_id or random_id("token_"),
+            customer_id=fake.customer_of(str(buyer.id)),
+        )
+        confirmed = await api.post(
+            f"/orders/{started['order']['id']}/confirm",
+            json=fake.checkout_response(rzp_order, payment_id),
+            headers=buyer.headers,
+        )
+        assert confirmed.status_code == 200, confirmed.text
+
+    return pay
 
 
 @dataclass
@@ -42,19 +94,23 @@ async def buy_plan(
     *,
     plan: dict[str, Any] | None = None,
     admin: dict[str, str] | None = None,
+    phone: str | None = None,
+    pay: Payer = approve_on_sandbox_page,
     **plan_fields: Any,
 ) -> Bought:
-    """A customer who bought a plan (the sandbox provider, approved on its page); its
-    subscription's workflow is running."""
+    """A customer who bought a plan, paid by `pay` (by default approved on the sandbox page);
+    its subscription's workflow is running."""
     if admin is None:
         admin = await make_admin(api, db)
         await add_categories(api, admin)
     if plan is None:
         plan = await add_active_plan(api, admin, **plan_fields)
-    buyer = await buyer_with_cart(api, plan, email)
-    body = (await checkout(api, buyer)).json()
+    buyer = await buyer_with_cart(api, plan, email, phone=phone)
+    started = await checkout(api, buyer)
+    assert started.status_code == 201, started.text
+    body = started.json()
     order_id = body["order"]["id"]
-    await sandbox_act(api, body["payment"])
+    await pay(api, buyer, body)
     await wait_for_order(api, buyer, order_id, {"completed"})
     state = (await api.get(f"/orders/{order_id}/checkout", headers=buyer.headers)).json()
     (subscription_id,) = state["subscription_ids"]
@@ -111,6 +167,23 @@ async def messages(db: AsyncSession, subscription_id: uuid.UUID) -> list[Notific
             select(Notification)
             .where(Notification.idempotency_key.like(f"sub:{subscription_id}:%"))
             .order_by(Notification.created_at)
+        )
+    ).scalars()
+    out = list(rows.all())
+    await db.commit()
+    return out
+
+
+async def renewal_orders(db: AsyncSession, subscription_id: uuid.UUID) -> list[Order]:
+    """The orders that renew the subscription (automatic or manual), oldest first, as they are
+    now (an order read before is refreshed: the session keeps its objects across commits)."""
+    rows = (
+        await db.execute(
+            select(Order)
+            .join(OrderItem, OrderItem.order_id == Order.id)
+            .where(OrderItem.renews_subscription_id == subscription_id)
+            .order_by(Order.created_at)
+            .execution_options(populate_existing=True)
         )
     ).scalars()
     out = list(rows.all())

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
-from domain.orders.models import Order, OrderItem
 from domain.subscriptions.contracts import subscription_workflow_id
 from providers.payments.sandbox_models import SandboxPayment
 from tests.subscription_helpers import (
@@ -23,6 +22,7 @@ from tests.subscription_helpers import (
     kinds,
     messages,
     renew,
+    renewal_orders,
     running,
     subscription_until,
     timeline,
@@ -40,20 +40,6 @@ async def bought(
         purchase = await buy_plan(skipping_api, db)
         await running(time_skipping_env.client, purchase.subscription_id)
     return purchase
-
-
-async def _renewal_orders(db: AsyncSession, subscription_id: uuid.UUID) -> list[Order]:
-    rows = (
-        await db.execute(
-            select(Order)
-            .join(OrderItem, OrderItem.order_id == Order.id)
-            .where(OrderItem.renews_subscription_id == subscription_id)
-            .order_by(Order.created_at)
-        )
-    ).scalars()
-    out = list(rows.all())
-    await db.commit()
-    return out
 
 
 async def _runs(env: WorkflowEnvironment, subscription_id: uuid.UUID) -> int:
@@ -93,7 +79,7 @@ async def test_automatic_renewal_charges_once_per_period_across_three_periods(
         assert after["starts_at"] == before["ends_at"]
 
     # One charge per period, each with its period's key, each a paid renewal order.
-    orders = await _renewal_orders(db, sid)
+    orders = await renewal_orders(db, sid)
     assert [o.idempotency_key for o in orders] == [f"sub:{sid}:period:{n}" for n in (2, 3, 4)]
     assert {o.status for o in orders} == {"completed"}
     charges = (
@@ -152,7 +138,7 @@ async def test_a_declined_renewal_is_retried_on_the_dunning_days_then_the_plan_e
     assert result.status == "expired"
 
     # The first charge 3 days before the end, then retries 1, 3 and 5 days after it.
-    orders = await _renewal_orders(db, sid)
+    orders = await renewal_orders(db, sid)
     assert [o.idempotency_key for o in orders] == [
         f"sub:{sid}:period:2",
         f"sub:{sid}:period:2:retry:1",

@@ -110,6 +110,16 @@ class FakeRazorpay(FakeServer):
         self._sequence = itertools.count()
         self._order_seq: dict[str, int] = {}
 
+    def provider_settings(self) -> dict[str, Any]:
+        """The settings that point our Razorpay provider (the real SDK) at this fake."""
+        return {
+            "payments_provider": "razorpay",
+            "razorpay_key_id": self.key_id,
+            "razorpay_key_secret": self.key_secret,
+            "razorpay_webhook_secret": self.webhook_secret,
+            "razorpay_base_url": self.url,
+        }
+
     # --- HTTP -------------------------------------------------------------------------------
 
     def dispatch(
@@ -477,6 +487,17 @@ class FakeRazorpay(FakeServer):
             payment = self.payments[payment_id]
             assert payment["status"] in ("created", "pending"), payment["status"]
             payment.update(status="failed", **_failure(reason))
+
+    def customer_of(self, user_id: str) -> str:
+        """The id of the customer our provider created for one of our users (its notes name
+        the user)."""
+        with self.lock:
+            (customer_id,) = [
+                c["id"]
+                for c in self.customers.values()
+                if isinstance(c["notes"], dict) and c["notes"].get("user_id") == user_id
+            ]
+            return str(customer_id)
 
     def order(self, order_id: str) -> dict[str, Any]:
         with self.lock:

@@ -163,6 +163,15 @@ class FakeStripe(FakeServer):
         self._holds: list[Hold] = []  # armed by hold_next, each used by one request
         self._holds_made: list[Hold] = []  # all of them, released at stop()
 
+    def provider_settings(self) -> dict[str, Any]:
+        """The settings that point our Stripe provider (the real SDK) at this fake."""
+        return {
+            "payments_provider": "stripe",
+            "stripe_secret_key": self.api_key,
+            "stripe_webhook_secret": self.webhook_secret,
+            "stripe_api_base": self.url,
+        }
+
     # --- HTTP -------------------------------------------------------------------------------
 
     def dispatch(
