@@ -23,7 +23,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.errors import Conflict
 from core.settings import Settings
@@ -363,9 +363,10 @@ class SubscriptionActivities:
             try:
                 status = await self._provider.charge_saved_method(charge, idempotency_key=key)
             except ProviderDeclined as exc:
-                raise ApplicationError(
-                    str(exc), type="ProviderDeclined", non_retryable=True
-                ) from exc
+                # The provider will never take this charge (a method it no longer has, a
+                # customer it cannot debit): a declined renewal like any other, so the plan
+                # goes through dunning with the reason, instead of failing its workflow.
+                return await self._refused(order.id, str(exc))
             async with self._sessions() as db:
                 await ledger.record_session(
                     db,
@@ -386,6 +387,17 @@ class SubscriptionActivities:
         if order.status != OrderStatus.pending_payment or order.provider_ref is None:
             return await self._outcome(order.id, None)
         return await self._outcome(order.id, await self._provider.fetch_payment(order.provider_ref))
+
+    async def _refused(self, order_id: Any, reason: str) -> RenewalCharge:
+        async with self._sessions() as db:
+            try:
+                await settlement.mark_order_failed(
+                    db, order_id=order_id, reason=reason, status=None
+                )
+                await db.commit()
+            except Conflict:  # settled meanwhile: the payment stands
+                await db.rollback()
+        return await self._outcome(order_id, None)
 
     async def _outcome(self, order_id: Any, status: PaymentStatus | None) -> RenewalCharge:
         """Settle or fail the renewal order as `status` says (None: as recorded already)."""

@@ -384,3 +384,33 @@ async def test_razorpay_renewal_sends_the_pre_debit_notice_first_and_settles_onc
     assert mine["periods"][1]["order_id"] == str(renewal.id)
     assert len(_debits_asked(razorpay_fake)) == 1  # debited once for the period
     assert len(await _sent(db, sid, "period:2:renewed")) == 1
+
+
+async def test_razorpay_auto_renewal_is_refused_without_a_phone_to_debit(
+    razorpay_api: httpx.AsyncClient,
+    db: AsyncSession,
+    time_skipping_env: WorkflowEnvironment,
+    razorpay_fake: FakeRazorpay,
+) -> None:
+    """Razorpay debits a saved token only for a customer with an email and a phone: without a
+    phone, turning automatic renewal on is refused with the reason, before any debit is tried."""
+    env = time_skipping_env
+    with env.with_time_skipping_disabled():
+        bought = await buy_plan(
+            razorpay_api, db, pay=pays_with_razorpay(razorpay_fake, "token_NoPhone0001")
+        )
+        await running(env.client, bought.subscription_id)
+    method = await _saved_method(razorpay_api, bought.buyer, "razorpay")
+    refused = await razorpay_api.put(
+        f"/subscriptions/{bought.subscription_id}/auto-renew",
+        json={"enabled": True, "payment_method_id": method["id"]},
+        headers=bought.buyer.headers,
+    )
+    assert refused.status_code == 409
+    assert "phone number" in refused.json()["detail"]
+    mine = (
+        await razorpay_api.get(
+            f"/subscriptions/{bought.subscription_id}", headers=bought.buyer.headers
+        )
+    ).json()
+    assert mine["auto_renew"] is False

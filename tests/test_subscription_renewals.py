@@ -192,3 +192,33 @@ async def test_a_renewal_after_expiry_starts_a_new_period_now(
         == 365 * DAY
     )
     assert await _runs(env, sid) >= 2
+
+
+async def test_a_charge_the_provider_refuses_outright_is_a_declined_renewal_not_a_crash(
+    skipping_api: httpx.AsyncClient,
+    db: AsyncSession,
+    time_skipping_env: WorkflowEnvironment,
+    bought: Bought,
+) -> None:
+    """A saved method the provider does not know any more: the renewal is declined with the
+    provider's reason and goes through dunning; the subscription's workflow does not fail."""
+    env, sid, who = time_skipping_env, bought.subscription_id, bought.buyer
+    card = await skipping_api.post(
+        "/me/payment-methods",
+        json={"provider": "sandbox", "provider_method_id": "tok_from_elsewhere", "kind": "card"},
+        headers=who.headers,
+    )
+    on = await skipping_api.put(
+        f"/subscriptions/{sid}/auto-renew",
+        json={"enabled": True, "payment_method_id": card.json()["id"]},
+        headers=who.headers,
+    )
+    assert on.status_code == 200, on.text
+    handle = await running(env.client, sid)
+    await env.fast_forward(handle, 363 * DAY)
+    mine = await subscription_until(skipping_api, who, sid, lambda s: s["status"] == "past_due")
+    (first, *_) = await renewal_orders(db, sid)
+    assert first.status == "failed" and first.failure_reason
+    await env.fast_forward(handle, 30 * DAY)
+    assert (await handle.result()).status == "expired"
+    assert mine["auto_renew"] is True

@@ -163,6 +163,11 @@ async def _method_for(
             "automatic renewal needs a saved payment method: pay once with a card in the app, "
             "or save one with POST /api/v1/me/payment-methods"
         )
+    if provider == "razorpay" and not (user.phone and user.email):
+        # Razorpay debits a saved token only for a customer with both (its notices go there).
+        raise Conflict(
+            "automatic renewal with Razorpay needs an email and a phone number on your account"
+        )
     return method.id
 
 
