@@ -49,6 +49,7 @@ from domain.subscriptions.contracts import (
     CancellationRecord,
     CancellationRecorded,
     ChargeRenewal,
+    LateRenewal,
     NewPeriod,
     Notice,
     OrderRef,
@@ -56,6 +57,7 @@ from domain.subscriptions.contracts import (
     PeriodRecorded,
     PeriodStart,
     Policy,
+    RefundMade,
     RenewalCharge,
     ReservationChange,
     Schedule,
@@ -245,6 +247,13 @@ class SubscriptionActivities:
             )
         )
         return recorded
+
+    @activity.defn
+    async def refund_late_renewal(self, late: LateRenewal) -> RefundMade | None:
+        async with self._sessions() as db:
+            made = await subscriptions.refund_late_renewal(db, late=late)
+            await db.commit()
+        return made
 
     # --- messages -----------------------------------------------------------------------------
 
@@ -448,6 +457,7 @@ class SubscriptionActivities:
             self.publish_schedule,
             self.record_reservation,
             self.record_cancellation,
+            self.refund_late_renewal,
             self.notify,
             self.charge_renewal,
             self.check_renewal_charge,

@@ -5,6 +5,7 @@ refund goes through RefundWorkflow and the ledger; the workflow stops, so no rem
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from domain.audit.models import AuditEntry
 from domain.contracts import refund_workflow_id
 from domain.orders.models import LedgerEntry, Refund
 from domain.subscriptions.contracts import SubscriptionStatus, VisitRef, VisitRequest
+from tests.checkout_helpers import sandbox_act, wait_for_order
 from tests.subscription_helpers import Bought, buy_plan, kinds, messages, running, timeline
 
 DAY = timedelta(days=1)
@@ -215,3 +217,56 @@ async def test_staff_cancel_without_a_refund_or_extend_with_a_reason_both_audite
     assert list(actions) == ["subscription.extend", "subscription.cancel"]
     events = kinds(await timeline(db, sid))
     assert "period:1:extended" in events and "cancelled" in events
+
+
+async def test_a_renewal_paid_after_cancelling_is_refunded_in_full(
+    skipping_api: httpx.AsyncClient,
+    db: AsyncSession,
+    time_skipping_env: WorkflowEnvironment,
+    bought: Bought,
+) -> None:
+    """The customer started a renewal, cancelled, then paid the renewal's session: it buys
+    nothing, so it comes back in full, and the subscription stays cancelled."""
+    env, sid, who = time_skipping_env, bought.subscription_id, bought.buyer
+    with env.with_time_skipping_disabled():
+        started = await skipping_api.post(
+            f"/subscriptions/{sid}/renew",
+            headers={**who.headers, "Idempotency-Key": f"renew-{uuid.uuid4()}"},
+        )
+        assert started.status_code == 201, started.text
+        quote = (
+            await skipping_api.post(f"/subscriptions/{sid}/cancellation-quote", headers=who.headers)
+        ).json()
+        cancelled = await skipping_api.post(
+            f"/subscriptions/{sid}/cancel",
+            json={"quote_id": quote["quote_id"]},
+            headers=who.headers,
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        renewal = started.json()
+        await sandbox_act(skipping_api, renewal["payment"])
+        order_id = uuid.UUID(renewal["order"]["id"])
+        await wait_for_order(skipping_api, who, str(order_id), {"completed"})
+        refund = await _until_refunded(db, order_id)
+    assert (refund.amount_minor, refund.status) == (renewal["order"]["total_minor"], "succeeded")
+    mine = (await skipping_api.get(f"/subscriptions/{sid}", headers=who.headers)).json()
+    assert mine["status"] == "cancelled"
+    assert [p["number"] for p in mine["periods"]] == [1]
+    assert "late_renewal_refunded" in [e["kind"] for e in mine["history"]]
+
+
+async def _until_refunded(db: AsyncSession, order_id: uuid.UUID) -> Refund:
+    """The order's refund once the provider has answered it (RefundWorkflow); bounded."""
+    for _ in range(400):
+        found = (
+            await db.execute(
+                select(Refund)
+                .where(Refund.order_id == order_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        await db.commit()
+        if found is not None and found.status != "pending":
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError("the late renewal was never refunded")

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         CancelRequest,
         ChargeRenewal,
         ExtendRequest,
+        LateRenewal,
         NewPeriod,
         Notice,
         OrderRef,
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         QuoteRequest,
         RefundChoice,
         RefundLine,
+        RefundMade,
         RenewalPaid,
         Reservation,
         ReservationChange,
@@ -271,7 +273,8 @@ class SubscriptionWorkflow:
                 continue
             self._applied = [*self._applied, paid.order_id][-APPLIED_KEPT:]
             if self._status == SubscriptionStatus.cancelled:
-                continue  # paid after cancelling: staff refund it (the order is in the ledger)
+                await self._refund_late(paid)  # paid while cancelling: it buys nothing
+                continue
             last = self._upcoming[-1] if self._upcoming else self._period
             # Continuity: from the end of the last period bought, even in grace; after expiry
             # a new period starts now.
@@ -308,6 +311,32 @@ class SubscriptionWorkflow:
             if self._status == SubscriptionStatus.past_due:
                 self._status = SubscriptionStatus.active
                 self._sync_search_attributes()
+
+    async def _refund_late(self, paid: RenewalPaid) -> None:
+        made = await workflow.execute_local_activity_method(
+            SubscriptionActivities.refund_late_renewal,
+            LateRenewal(
+                subscription_id=self._inp.subscription_id,
+                order_id=paid.order_id,
+                at=workflow.now(),
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if made is not None:
+            await self._start_refund(made)
+
+    async def _start_refund(self, refund: RefundMade) -> None:
+        # The refund outlives this workflow, which ends soon: ABANDON.
+        await workflow.start_child_workflow(
+            RefundWorkflow.run,
+            RefundInput(
+                refund_id=refund.refund_id, order_id=refund.order_id, user_id=self._inp.user_id
+            ),
+            id=refund_workflow_id(refund.refund_id),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"refund of subscription {self._inp.subscription_id}",
+        )
 
     def _next_run(self) -> SubscriptionInput:
         nxt, rest = self._upcoming[0], self._upcoming[1:]
@@ -536,18 +565,7 @@ class SubscriptionWorkflow:
             retry_policy=DB_RETRY,
         )
         for refund in recorded.refunds:
-            # The refund outlives this workflow, which ends now: ABANDON.
-            await workflow.start_child_workflow(
-                RefundWorkflow.run,
-                RefundInput(
-                    refund_id=refund.refund_id,
-                    order_id=refund.order_id,
-                    user_id=self._inp.user_id,
-                ),
-                id=refund_workflow_id(refund.refund_id),
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary=f"refund on cancelling subscription {self._inp.subscription_id}",
-            )
+            await self._start_refund(refund)
         self._sync_search_attributes()
         self._changes += 1
         return CancelOutcome(

@@ -319,5 +319,14 @@ class RefundMade(Contract):
     amount_minor: int  # at most what the order still had refundable
 
 
+class LateRenewal(Contract):
+    """A renewal paid after the subscription was cancelled (its checkout was under way)."""
+
+    subscription_id: uuid.UUID
+    order_id: uuid.UUID
+    at: datetime
+    actor_id: uuid.UUID | None = None
+
+
 class CancellationRecorded(Contract):
     refunds: list[RefundMade]

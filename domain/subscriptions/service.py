@@ -25,6 +25,7 @@ from domain.subscriptions.contracts import (
     Allowance,
     CancellationRecord,
     CancellationRecorded,
+    LateRenewal,
     NewPeriod,
     PeriodKind,
     PeriodRecorded,
@@ -497,6 +498,41 @@ async def record_reservation(db: AsyncSession, *, change: ReservationChange) -> 
         data={"request_id": str(r.request_id), "category_id": str(r.category_id)},
     )
     await db.flush()
+
+
+async def refund_late_renewal(db: AsyncSession, *, late: LateRenewal) -> RefundMade | None:
+    """A renewal paid after its subscription was cancelled buys nothing: refunded in full (once:
+    its id is the cancellation refund's of that order), in the timeline. The caller starts its
+    RefundWorkflow. None when nothing of the order is left to refund."""
+    refund_id = uuid.uuid5(CANCEL_REFUNDS, f"{late.subscription_id}:{late.order_id}")
+    existing = await db.get(Refund, refund_id)
+    amount = (
+        existing.amount_minor
+        if existing
+        else await refunds.refundable_amount(db, order_id=late.order_id)
+    )
+    if amount <= 0:
+        return None
+    refund = await refunds.request_refund(
+        db,
+        order_id=late.order_id,
+        amount_minor=amount,
+        reason="renewal paid after the subscription was cancelled",
+        actor_id=late.actor_id,
+        refund_id=refund_id,
+    )
+    await record_event(
+        db,
+        subscription_id=late.subscription_id,
+        key=f"sub:{late.subscription_id}:late_renewal:{late.order_id}",
+        at=late.at,
+        actor=WORKFLOW,
+        kind="late_renewal_refunded",
+        period=(await db.get(Subscription, late.subscription_id)).period,  # type: ignore[union-attr]
+        detail=f"order {late.order_id} paid after cancelling: refunded in full",
+    )
+    await db.flush()
+    return RefundMade(refund_id=refund.id, order_id=late.order_id, amount_minor=refund.amount_minor)
 
 
 async def record_cancellation(
