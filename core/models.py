@@ -6,7 +6,9 @@ from domain.audit import models as audit_models
 from domain.catalog import models as catalog_models
 from domain.notifications import models as notification_models
 from domain.orders import models as order_models
+from domain.service_requests import models as service_request_models
 from domain.subscriptions import models as subscription_models
+from domain.technicians import models as technician_models
 from providers.payments import sandbox_models as sandbox_payment_models
 
 __all__ = [
@@ -17,5 +19,7 @@ __all__ = [
     "notification_models",
     "order_models",
     "sandbox_payment_models",
+    "service_request_models",
     "subscription_models",
+    "technician_models",
 ]

@@ -101,6 +101,29 @@ class Settings(BaseSettings):
     # number of workflows alive).
     worker_max_cached_workflows: int = Field(default=500, ge=0, le=100_000)
 
+    # --- service requests (ServiceRequestWorkflow) -----------------------------------------------
+    # Not assigned this long after it was asked for: escalated (admins told, request flagged).
+    request_escalate_after_hours: int = Field(default=4, ge=1, le=24 * 14)
+    # Not completed by the end of its window plus this: overdue.
+    request_overdue_margin_hours: int = Field(default=2, ge=0, le=24 * 14)
+    # How long after completion the customer may rate the visit.
+    request_rating_days: int = Field(default=14, ge=1, le=90)
+    # The window asked for: from this soon, at most this far ahead, this long.
+    request_min_notice_minutes: int = Field(default=60, ge=0, le=24 * 60 * 7)
+    request_max_days_ahead: int = Field(default=60, ge=1, le=365)
+    request_window_min_minutes: int = Field(default=60, ge=15, le=24 * 60)
+    request_window_max_hours: int = Field(default=12, ge=1, le=72)
+    # Photos of a request: each at most this large, at most this many.
+    photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    photos_per_request: int = Field(default=5, ge=0, le=50)
+    # Where photos are kept: a folder (the embedded default), or an S3-compatible bucket.
+    uploads_dir: str = ".data/uploads"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. MinIO, R2; unset: AWS
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
     # --- notifications and identity ---------------------------------------------------------------
     notifications_provider: Literal["outbox"] = "outbox"
     firebase_project_id: str | None = None

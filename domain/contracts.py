@@ -28,6 +28,10 @@ TECHNICIAN_ID = SearchAttributeKey.for_keyword("TechnicianId")
 FLOW_STATUS = SearchAttributeKey.for_keyword("FlowStatus")
 # When a subscription's last paid period ends: `SubscriptionEndsAt < "2027-01-01T00:00:00Z"`.
 SUBSCRIPTION_ENDS_AT = SearchAttributeKey.for_datetime("SubscriptionEndsAt")
+# Service requests: `RequestEscalated = true`, `RequestOverdue = true`, `RequestId = "..."`.
+REQUEST_ID = SearchAttributeKey.for_keyword("RequestId")
+REQUEST_ESCALATED = SearchAttributeKey.for_bool("RequestEscalated")
+REQUEST_OVERDUE = SearchAttributeKey.for_bool("RequestOverdue")
 
 SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     CUSTOMER_ID,
@@ -38,6 +42,9 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     TECHNICIAN_ID,
     FLOW_STATUS,
     SUBSCRIPTION_ENDS_AT,
+    REQUEST_ID,
+    REQUEST_ESCALATED,
+    REQUEST_OVERDUE,
 )
 
 DEFAULT_TASK_QUEUE = "homeplans"

@@ -25,6 +25,7 @@ from core.db import Base, Timestamps, UUIDPk
 
 class Role(enum.StrEnum):
     customer = "customer"
+    technician = "technician"  # sees and works only their own jobs
     support = "support"
     admin = "admin"
 
@@ -32,7 +33,9 @@ class Role(enum.StrEnum):
 class User(UUIDPk, Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('customer', 'support', 'admin')", name="role_known"),
+        CheckConstraint(
+            "role IN ('customer', 'technician', 'support', 'admin')", name="role_known"
+        ),
     )
 
     name: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,70 @@
+"""Technicians: who does the visits, what they know (skills: service categories), where they go
+(zones: postal codes), when they work, and when they are booked.
+
+A technician signs in with their own account (role `technician`, linked by `user_id`). Bookings
+are one per service request; the database refuses two bookings of one technician that overlap in
+time (an exclusion constraint), so two admins assigning at once can never double-book anyone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, String, Table, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, ExcludeConstraint, Range
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, Timestamps, UUIDPk
+
+technician_skills = Table(
+    "technician_skills",
+    Base.metadata,
+    Column("technician_id", ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "category_id",
+        ForeignKey("service_categories.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Technician(UUIDPk, Timestamps, Base):
+    __tablename__ = "technicians"
+
+    # The account they sign in with (role `technician`).
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    # Postal codes they serve.
+    zones: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    # Weekly hours in their time zone: {"mon": [["09:00", "18:00"]], ..., "sun": []}.
+    working_hours: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Kolkata")
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+
+
+class TechnicianBooking(Base):
+    """A technician held for one service request's window."""
+
+    __tablename__ = "technician_bookings"
+    __table_args__ = (
+        ExcludeConstraint(
+            (Column("technician_id"), "="),
+            (Column("during"), "&&"),
+            using="gist",
+            name="technician_bookings_no_overlap",
+        ),
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    technician_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("technicians.id", ondelete="RESTRICT"), index=True
+    )
+    during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
