@@ -123,6 +123,17 @@ async def test_a_technician_signs_in_with_a_phone_code_and_is_not_staff(
     assert (await api.get("/admin/technicians", headers=headers)).status_code == 403
     assert (await api.get("/admin/users", headers=headers)).status_code == 403
 
+    # Their name and phone are on the technician row too, and the phone is how they sign in.
+    for change in ({"phone": "+919812340009"}, {"phone": None}, {"name": "Someone Else"}):
+        refused = await api.patch("/me", json=change, headers=headers)
+        assert refused.status_code == 409, refused.text
+        assert "changed by an admin" in refused.json()["detail"]
+    assert (await api.patch("/me", json={"name": "Ravi Kumar"}, headers=headers)).status_code == 200
+    email = await api.patch("/me", json={"email": "ravi@example.com"}, headers=headers)
+    assert email.status_code == 200, email.text
+    read = await api.get(f"/admin/technicians/{created['id']}", headers=admin)
+    assert read.json()["email"] == "ravi@example.com"
+
 
 @pytest.mark.parametrize(
     ("overrides", "field", "says"),
