@@ -1,5 +1,6 @@
 """Typed dependencies. Who may call a route is visible in its signature:
-`CurrentUser` (any signed-in user), `StaffUser` (support or admin), `AdminUser` (admin only)."""
+`CurrentUser` (any signed-in user), `StaffUser` (support or admin), `AdminUser` (admin only),
+`TechnicianUser` (a technician: their own jobs; not staff)."""
 
 from __future__ import annotations
 
@@ -113,3 +114,4 @@ def require_roles(*roles: Role):
 
 AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
 StaffUser = Annotated[User, Depends(require_roles(Role.admin, Role.support))]
+TechnicianUser = Annotated[User, Depends(require_roles(Role.technician))]

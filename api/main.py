@@ -18,6 +18,7 @@ from api.routes import (
     admin_orders,
     admin_refunds,
     admin_subscriptions,
+    admin_technicians,
     admin_users,
     auth,
     cart,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         admin_refunds.router,
         subscriptions.router,
         admin_subscriptions.router,
+        admin_technicians.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -56,6 +56,12 @@ async def update_user(
         raise Conflict("an admin cannot demote or deactivate themselves")
     before = accounts.snapshot(user)
     changes = body.model_dump(exclude_unset=True)
+    if changes.get("role") is not None and (changes["role"] == Role.technician) != (
+        user.role == Role.technician.value
+    ):
+        # A technician's account and their technician row are made together; a role changed
+        # here alone would leave a technician nobody signs in as, or a user with no technician.
+        raise Conflict("technicians are added and changed under /api/v1/admin/technicians")
     if "role" in changes and changes["role"] is not None:
         user.role = changes["role"].value
     if "name" in changes:

@@ -97,6 +97,12 @@ async def find_by_identifier(db: AsyncSession, *, identifier: str) -> User | Non
 async def update_me(db: AsyncSession, *, user: User, changes: UserUpdateMe) -> list[Channel]:
     """Apply a self-service profile change; returns the contacts that now need verifying."""
     data = changes.model_dump(exclude_unset=True)
+    if user.role == Role.technician.value:
+        # Both are on their technician row too, and the phone is how they sign in (they have
+        # no password): admins change them, under /admin/technicians, keeping both in step.
+        for key in ("name", "phone"):
+            if key in data and data[key] != getattr(user, key):
+                raise Conflict(f"a technician's {key} is changed by an admin")
     await _ensure_contact_free(
         db, email=data.get("email"), phone=data.get("phone"), except_user=user.id
     )

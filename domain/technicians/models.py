@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import Column, ForeignKey, String, Table, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, ExcludeConstraint, Range
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, Timestamps, UUIDPk
+from domain.accounts.models import User
+from domain.catalog.models import ServiceCategory
 
 technician_skills = Table(
     "technician_skills",
@@ -46,6 +48,14 @@ class Technician(UUIDPk, Timestamps, Base):
     working_hours: Mapped[dict[str, Any]] = mapped_column(JSONB)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Kolkata")
     is_active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+
+    # lazy="raise": every query says what it loads (an async session cannot lazy-load).
+    user: Mapped[User] = relationship(lazy="raise")
+    skills: Mapped[list[ServiceCategory]] = relationship(
+        secondary=technician_skills,
+        order_by=(ServiceCategory.display_order, ServiceCategory.name),
+        lazy="raise",
+    )
 
 
 class TechnicianBooking(Base):
