@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 from activities.accounts import AccountActivities
 from activities.checkout import CheckoutActivities
 from activities.refunds import RefundActivities
+from activities.service_requests import ServiceRequestActivities
 from activities.subscriptions import SubscriptionActivities
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
@@ -57,6 +58,9 @@ def build_worker(
         temporal=client,
         task_queue=queue,
     )
+    service_requests = ServiceRequestActivities(
+        sessions=sessions, notifier=notifier, temporal=client
+    )
     return Worker(
         client,
         task_queue=queue,
@@ -67,6 +71,7 @@ def build_worker(
             *checkout.activities(),
             refunds.issue_refund,
             *subscriptions.activities(),
+            *service_requests.activities(),
         ],
         # A year-long subscription waits between its few tasks: the worker keeps only the
         # recently active ones in memory, however many are alive.

@@ -20,7 +20,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import workflow_calls
+from core import workflow_calls
 from core.settings import Settings
 from domain.contracts import (
     CUSTOMER_ID,

@@ -17,6 +17,7 @@ from api.routes import (
     admin_catalog,
     admin_orders,
     admin_refunds,
+    admin_service_requests,
     admin_subscriptions,
     admin_technicians,
     admin_users,
@@ -28,7 +29,9 @@ from api.routes import (
     me,
     orders,
     sandbox,
+    service_requests,
     subscriptions,
+    technician_jobs,
     webhooks,
 )
 from core.db import make_engine, make_sessionmaker
@@ -99,6 +102,9 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         subscriptions.router,
         admin_subscriptions.router,
         admin_technicians.router,
+        service_requests.router,
+        admin_service_requests.router,
+        technician_jobs.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from api import workflow_calls
+from core import workflow_calls
 from domain.subscriptions.contracts import (
     AutoRenewChange,
     CancellationQuote,

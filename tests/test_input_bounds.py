@@ -6,6 +6,7 @@ The sweeps are built from the OpenAPI document, so a route added later is covere
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,9 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.pagination import MAX_OFFSET
 from domain.accounts.models import User
+from tests.catalog_helpers import add_categories
 from tests.conftest import PASSWORD, bearer, count_rows, register
+from tests.request_helpers import technician, technician_headers
 
 NUL = "\x00"
+SWEEP_PHONE = "+919812399999"
 HUGE = "23442956612845256704"  # past PostgreSQL's bigint
 
 
@@ -36,6 +40,18 @@ async def admin_headers(api: httpx.AsyncClient, db: AsyncSession) -> dict[str, s
     )
     await db.commit()
     return bearer(tokens)
+
+
+@pytest.fixture
+async def headers_for(
+    api: httpx.AsyncClient, db: AsyncSession, admin_headers: dict[str, str]
+) -> Callable[[str], dict[str, str]]:
+    """An admin's token, but a technician's for the technician's own routes (an admin gets 403
+    there before any input is looked at)."""
+    await add_categories(api, admin_headers, "plumbing")
+    await technician(api, admin_headers, "Sweeping Tech", SWEEP_PHONE)
+    tech = await technician_headers(api, db, SWEEP_PHONE)
+    return lambda path: tech if path.startswith("/technician/") else admin_headers
 
 
 # --- the places the outside run found ------------------------------------------------------------
@@ -121,7 +137,7 @@ def _fill(path: str, op: dict[str, Any], nul_in: str | None = None) -> str:
 
 
 async def test_nul_in_any_text_field_of_any_body_is_a_422_naming_it(
-    app: Any, api: httpx.AsyncClient, admin_headers: dict[str, str]
+    app: Any, api: httpx.AsyncClient, headers_for: Callable[[str], dict[str, str]]
 ) -> None:
     checked = 0
     for method, path, op, document in _operations(app):
@@ -132,7 +148,7 @@ async def test_nul_in_any_text_field_of_any_body_is_a_422_naming_it(
             if not _is_text(prop):
                 continue
             response = await api.request(
-                method, _fill(path, op), json={name: f"x{NUL}y"}, headers=admin_headers
+                method, _fill(path, op), json={name: f"x{NUL}y"}, headers=headers_for(path)
             )
             _nul_error(response, name, f"{method} {path} body.{name}")
             checked += 1
@@ -140,7 +156,7 @@ async def test_nul_in_any_text_field_of_any_body_is_a_422_naming_it(
 
 
 async def test_nul_in_any_text_parameter_of_any_route_is_a_422_naming_it(
-    app: Any, api: httpx.AsyncClient, admin_headers: dict[str, str]
+    app: Any, api: httpx.AsyncClient, headers_for: Callable[[str], dict[str, str]]
 ) -> None:
     checked = 0
     for method, path, op, _document in _operations(app):
@@ -153,7 +169,7 @@ async def test_nul_in_any_text_parameter_of_any_route_is_a_422_naming_it(
                 url, params = _fill(path, op), {param["name"]: NUL}
             body: dict[str, Any] | None = {} if "requestBody" in op else None
             response = await api.request(
-                method, url, params=params, json=body, headers=admin_headers
+                method, url, params=params, json=body, headers=headers_for(path)
             )
             _nul_error(response, param["name"], f"{method} {path} {param['in']}.{param['name']}")
             checked += 1
@@ -161,7 +177,7 @@ async def test_nul_in_any_text_parameter_of_any_route_is_a_422_naming_it(
 
 
 async def test_every_list_bounds_its_offset_and_limit_with_the_bound_named(
-    app: Any, api: httpx.AsyncClient, admin_headers: dict[str, str]
+    app: Any, api: httpx.AsyncClient, headers_for: Callable[[str], dict[str, str]]
 ) -> None:
     lists = [
         (method, path, op)
@@ -175,14 +191,14 @@ async def test_every_list_bounds_its_offset_and_limit_with_the_bound_named(
         where = f"{method} {path}"
         for params, bound in (({"offset": HUGE}, f"{MAX_OFFSET}"), ({"limit": HUGE}, "")):
             response = await api.request(
-                method, _fill(path, op), params=params, headers=admin_headers
+                method, _fill(path, op), params=params, headers=headers_for(path)
             )
             assert response.status_code == 422, f"{where} {params}: {response.text}"
             error = response.json()["errors"][0]
             assert error["field"] == next(iter(params)), where
             assert bound in error["message"], (where, error)
         at_bound = await api.request(
-            method, _fill(path, op), params={"offset": MAX_OFFSET}, headers=admin_headers
+            method, _fill(path, op), params={"offset": MAX_OFFSET}, headers=headers_for(path)
         )
         assert at_bound.status_code == 200, f"{where}: {at_bound.text}"
         assert at_bound.json()["items"] == []

@@ -6,6 +6,7 @@ from workflows.account_verification import AccountVerificationWorkflow
 from workflows.checkout import CheckoutWorkflow
 from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
+from workflows.service_request import ServiceRequestWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 WORKFLOWS = [
@@ -13,5 +14,6 @@ WORKFLOWS = [
     CheckoutWorkflow,
     LatePaymentWorkflow,
     RefundWorkflow,
+    ServiceRequestWorkflow,
     SubscriptionWorkflow,
 ]

@@ -7,9 +7,16 @@ update the server dropped because the workflow was busy is sent again, then a 50
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -39,9 +46,26 @@ async def update(
     gone: str,
 ) -> Result:
     """`handle.execute_update(method, arg)`; `gone` is the detail of WorkflowGone."""
+    return await _send(lambda: handle.execute_update(method, arg), gone=gone)
+
+
+async def update_by_name(
+    handle: WorkflowHandle[Any, Any],
+    name: str,
+    arg: Any,
+    *,
+    result_type: type[Result],
+    gone: str,
+) -> Result:
+    """`update` for a caller that names the update instead of importing its workflow (an
+    activity: activities never import workflows/)."""
+    return await _send(lambda: handle.execute_update(name, arg, result_type=result_type), gone=gone)
+
+
+async def _send(call: Callable[[], Awaitable[Result]], *, gone: str) -> Result:
     for attempt in range(1, UPDATE_ATTEMPTS + 1):
         try:
-            return await handle.execute_update(method, arg)
+            return await call()
         except WorkflowUpdateFailedError as exc:
             raise Conflict(reason(exc)) from exc
         except RPCError as exc:
@@ -56,3 +80,27 @@ async def update(
             # the update rather than wait: send it again.
             await asyncio.sleep(0.05 * attempt)
     raise AssertionError("unreachable")
+
+
+async def update_with_start(
+    temporal: Client,
+    method: UpdateMethodMultiParam[[Any], Result],
+    operation: WithStartWorkflowOperation[Any, Any],
+    *,
+    gone: str,
+) -> Result:
+    """Start the workflow of `operation` (or find it, by its conflict policy) and send it the
+    update, in one round trip; a refused update is a Conflict with the workflow's reason."""
+    try:
+        return await _send(
+            lambda: temporal.execute_update_with_start_workflow(
+                method, start_workflow_operation=operation
+            ),
+            gone=gone,
+        )
+    except BaseException:
+        # The SDK sets a failed start's error on the operation too: retrieve it, or asyncio
+        # logs "Future exception was never retrieved".
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(operation.workflow_handle(), timeout=0.01)
+        raise

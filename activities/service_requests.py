@@ -1,0 +1,285 @@
+"""Activities of service requests: the visit ledger on the subscription (reserve, consume,
+release, by the request's id), the request's read model, the technician's booking (checked
+again under the database's guard), and the messages of every step.
+
+Idempotent by the business id: the ledger keys its reservations by request; changes and their
+messages are keyed `request:{id}:{n}:{kind}` (messages add their recipient); the booking is one
+per request and the dispatch log one per assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+
+from core import workflow_calls
+from core.errors import Conflict
+from domain.accounts.models import Role, User
+from domain.catalog.models import ServiceCategory
+from domain.notifications import service as notifications
+from domain.orders.cart import address_line
+from domain.service_requests import notices
+from domain.service_requests import service as requests
+from domain.service_requests.contracts import (
+    CONSUME_VISIT,
+    RELEASE_VISIT,
+    RESERVE_VISIT,
+    Booking,
+    BookingResult,
+    Change,
+    MoveBooking,
+    Notify,
+    Opened,
+    VisitCall,
+)
+from domain.service_requests.models import ServiceRequest
+from domain.subscriptions.contracts import (
+    Reservation,
+    VisitRef,
+    VisitRequest,
+    subscription_workflow_id,
+)
+from domain.technicians import dispatch
+from domain.technicians.models import Technician
+from providers.notifications import NotificationProvider
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRequestActivities:
+    """Each is registered as `service_request.<name>`: other flows have activities of the same
+    names (record_change, notify)."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        notifier: NotificationProvider,
+        temporal: Client | None,
+    ) -> None:
+        self._sessions = sessions
+        self._notifier = notifier
+        self._temporal = temporal
+
+    # --- the visit ledger ---------------------------------------------------------------------
+
+    def _subscription(self, call: VisitCall) -> Any:
+        assert self._temporal is not None, "the worker gives this activity a client"
+        return self._temporal.get_workflow_handle(subscription_workflow_id(call.subscription_id))
+
+    @activity.defn(name="service_request.reserve_visit")
+    async def reserve_visit(self, call: VisitCall) -> Reservation:
+        """Hold a visit of the subscription for this request (the same request again: the same
+        reservation). The ledger's refusal is final: VisitRefused, with its reason."""
+        try:
+            return await workflow_calls.update_by_name(
+                self._subscription(call),
+                RESERVE_VISIT,
+                VisitRequest(request_id=call.request_id, category_id=call.category_id),
+                result_type=Reservation,
+                gone="this subscription has ended: it has no visits to book",
+            )
+        except Conflict as exc:
+            raise ApplicationError(exc.detail, type="VisitRefused", non_retryable=True) from exc
+
+    @activity.defn(name="service_request.consume_visit")
+    async def consume_visit(self, call: VisitCall) -> None:
+        await self._close(call, CONSUME_VISIT)
+
+    @activity.defn(name="service_request.release_visit")
+    async def release_visit(self, call: VisitCall) -> None:
+        await self._close(call, RELEASE_VISIT)
+
+    async def _close(self, call: VisitCall, update: str) -> None:
+        try:
+            await workflow_calls.update_by_name(
+                self._subscription(call),
+                update,
+                VisitRef(request_id=call.request_id),
+                result_type=Reservation,
+                gone="ended",
+            )
+        except workflow_calls.WorkflowGone:
+            # The subscription's life is over (expired or cancelled since): no ledger to close.
+            log.info(
+                "request %s: subscription %s has ended; %s skipped",
+                call.request_id,
+                call.subscription_id,
+                update,
+            )
+        except Conflict as exc:  # e.g. already released: the ledger has the last word
+            log.warning("request %s: %s refused: %s", call.request_id, update, exc.detail)
+
+    # --- the read model -----------------------------------------------------------------------
+
+    @activity.defn(name="service_request.open_request")
+    async def open_request(self, opened: Opened) -> None:
+        async with self._sessions() as db:
+            await requests.open_request(db, inp=opened.request, at=opened.at)
+            await db.commit()
+
+    @activity.defn(name="service_request.record_change")
+    async def record_change(self, change: Change) -> None:
+        async with self._sessions() as db:
+            await requests.record_change(db, change=change)
+            await db.commit()
+
+    # --- the technician's booking -------------------------------------------------------------
+
+    async def _facts(
+        self,
+        db: AsyncSession,
+        request_id: uuid.UUID,
+        window: tuple[datetime, datetime] | None = None,
+    ) -> dispatch.RequestFacts:
+        request = await db.get(ServiceRequest, request_id)
+        assert request is not None
+        start, end = window or (request.window_start, request.window_end)
+        return dispatch.RequestFacts(
+            request_id=request.id,
+            category_id=request.category_id,
+            postal_code=request.postal_code,
+            window_start=start,
+            window_end=end,
+        )
+
+    @activity.defn(name="service_request.book")
+    async def book(self, booking: Booking) -> BookingResult:
+        """Hold the technician for the request's window, checked again here with the database's
+        guard (bookings never overlap), and log the dispatch decision: a refusal is an answer
+        with its reason, not an error."""
+        async with self._sessions() as db:
+            facts = await self._facts(db, booking.request_id)
+            try:
+                await dispatch.book(db, facts=facts, technician_id=booking.technician_id)
+            except Conflict as exc:
+                await db.rollback()
+                return BookingResult(booked=False, problem=exc.detail)
+            await requests.log_dispatch(
+                db,
+                request_id=booking.request_id,
+                key=booking.key,
+                at=booking.at,
+                actor=booking.actor,
+                technician_id=booking.technician_id,
+                reason=booking.reason,
+                suggested=booking.suggested,
+            )
+            technician = await db.get(Technician, booking.technician_id)
+            await db.commit()
+        return BookingResult(booked=True, technician_name=technician.name if technician else None)
+
+    @activity.defn(name="service_request.move_booking")
+    async def move_booking(self, move: MoveBooking) -> BookingResult:
+        async with self._sessions() as db:
+            facts = await self._facts(db, move.request_id, (move.window_start, move.window_end))
+            try:
+                await dispatch.move_booking(db, facts=facts)
+            except Conflict as exc:
+                await db.rollback()
+                return BookingResult(booked=False, problem=exc.detail)
+            await db.commit()
+        return BookingResult(booked=True)
+
+    @activity.defn(name="service_request.release_booking")
+    async def release_booking(self, call: VisitCall) -> None:
+        async with self._sessions() as db:
+            await dispatch.release_booking(db, request_id=call.request_id)
+            await db.commit()
+
+    # --- messages -----------------------------------------------------------------------------
+
+    @activity.defn(name="service_request.notify")
+    async def notify(self, notice: Notify) -> None:
+        async with self._sessions() as db:
+            request = await db.get(ServiceRequest, notice.request_id)
+            assert request is not None
+            category = await db.get(ServiceCategory, request.category_id)
+            customer = await db.get(User, request.user_id)
+            technician = (
+                await db.get(Technician, request.technician_id) if request.technician_id else None
+            )
+            told = await db.get(Technician, notice.to_technician) if notice.to_technician else None
+            admins = (
+                list(
+                    (
+                        await db.execute(
+                            select(User).where(User.role == Role.admin.value, User.is_active)
+                        )
+                    ).scalars()
+                )
+                if notice.to_admins
+                else []
+            )
+        facts = notices.Facts(
+            category=category.name if category else "service",
+            window_start=request.window_start,
+            window_end=request.window_end,
+            address=address_line(request.address) or request.postal_code,
+            technician=technician.name if technician else None,
+            note=notice.note,
+        )
+        key = f"request:{notice.request_id}:{notice.step}"
+        if notice.to_customer and customer is not None:
+            await self._send(
+                key, "customer", customer, notices.to_customer(notice.kind, facts), notice
+            )
+        if told is not None:
+            await self._send_to_technician(
+                key, told, notices.to_technician(notice.kind, facts), notice
+            )
+        for admin in admins:
+            await self._send(
+                key, f"admin:{admin.id}", admin, notices.to_admins(notice.kind, facts), notice
+            )
+
+    async def _send(
+        self, key: str, recipient: str, user: User, text: notices.Message | None, notice: Notify
+    ) -> None:
+        if text is None:
+            return
+        channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
+        if destination is None:
+            return
+        await notifications.deliver(
+            self._sessions,
+            self._notifier,
+            idempotency_key=f"{key}:{recipient}",
+            user_id=user.id,
+            channel=channel,
+            destination=destination,
+            template=f"service_request_{notice.kind}",
+            subject=text.subject,
+            body=text.body,
+            data={"request_id": str(notice.request_id), "kind": notice.kind},
+        )
+
+    async def _send_to_technician(
+        self, key: str, technician: Technician, text: notices.Message | None, notice: Notify
+    ) -> None:
+        async with self._sessions() as db:
+            user = await db.get(User, technician.user_id)
+        if user is not None:
+            await self._send(key, f"technician:{technician.id}", user, text, notice)
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.reserve_visit,
+            self.consume_visit,
+            self.release_visit,
+            self.open_request,
+            self.record_change,
+            self.book,
+            self.move_booking,
+            self.release_booking,
+            self.notify,
+        ]

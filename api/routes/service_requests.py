@@ -1,0 +1,206 @@
+"""The signed-in customer's service requests: ask for a visit under one of their plans, follow
+it (list, detail with its timeline), move or cancel it before work starts, rate it after.
+
+Another customer's request is a 404, exactly like a missing one. Every move goes to the
+request's workflow (api.service_requests); reads come from the database it keeps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from sqlalchemy import select
+
+from api import service_requests as lifecycle
+from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.pagination import CustomerPage
+from api.problems import problems
+from core.db import utcnow
+from core.errors import Conflict, InvalidField
+from domain.accounts.models import Address
+from domain.catalog.models import ServiceCategory
+from domain.orders.cart import address_snapshot
+from domain.service_requests import queries
+from domain.service_requests import service as requests
+from domain.service_requests.contracts import Cancel, Rate, RequestInput, Reschedule
+from domain.service_requests.models import RequestStatus
+from domain.service_requests.schemas import (
+    CancelIn,
+    RatingIn,
+    RequestDetail,
+    RequestIn,
+    RequestOut,
+    RescheduleIn,
+)
+from domain.subscriptions import queries as subscriptions
+from domain.subscriptions.contracts import LIVE
+from domain.technicians.schemas import normalize_postal_code
+from domain.types import Page
+
+router = APIRouter(prefix="/service-requests", tags=["service requests"])
+
+CUSTOMER = "customer"
+# Request ids made from the customer and their Idempotency-Key: the same POST again is the
+# same request (and the same workflow).
+REQUEST_IDS = uuid.UUID("3d6f9a52-1c4e-4b9b-8f0e-5a7d2c1b9e63")
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_\-:.]+$",
+        description="A key the app makes once per request it asks for (e.g. a UUID). Sending the "
+        "same key again, even concurrently, returns the same request.",
+    ),
+]
+
+
+@router.post(
+    "",
+    response_model=RequestDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "the same Idempotency-Key again: the same request"},
+        **problems(404, 409),
+    },
+)
+async def ask(
+    body: RequestIn,
+    idempotency_key: IdempotencyKey,
+    user: CurrentUser,
+    db: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+) -> RequestDetail:
+    """Ask for a visit: a visit of the plan is reserved for it (refused with the plan's reason
+    when the category is not covered or no visits are left)."""
+    subscription = await subscriptions.get_subscription(
+        db, subscription_id=body.subscription_id, user_id=user.id
+    )
+    if subscription.status not in LIVE:
+        raise Conflict(f"this plan is {subscription.status}: renew it to book visits")
+    if await db.get(ServiceCategory, body.category_id) is None:
+        raise InvalidField(("category_id",), "no such category")
+    address_id = body.address_id or subscription.address_id
+    address = (
+        (
+            await db.execute(
+                select(Address).where(Address.id == address_id, Address.user_id == user.id)
+            )
+        ).scalar_one_or_none()
+        if address_id
+        else None
+    )
+    if address is None:
+        raise InvalidField(("address_id",), "no address of yours has this id")
+    requests.check_window(body.window_start, body.window_end, now=utcnow(), settings=settings)
+    request_id = uuid.uuid5(REQUEST_IDS, f"{user.id}:{idempotency_key}")
+    existed = await db.get(requests.ServiceRequest, request_id) is not None
+    await db.commit()  # ends the read: nothing is written here, the workflow's activities write
+    snapshot = address_snapshot(address)
+    await lifecycle.open_request(
+        temporal,
+        settings,
+        RequestInput(
+            request_id=request_id,
+            user_id=user.id,
+            subscription_id=subscription.id,
+            category_id=body.category_id,
+            address_id=address.id,
+            address=snapshot,
+            postal_code=normalize_postal_code(address.postal_code),
+            description=body.description,
+            window_start=body.window_start,
+            window_end=body.window_end,
+            policy=lifecycle.policy_from(settings),
+        ),
+    )
+    if existed:
+        response.status_code = status.HTTP_200_OK
+    request = await queries.get_request(db, request_id=request_id, user_id=user.id)
+    return await queries.detail(db, request=request)
+
+
+@router.get("", response_model=Page[RequestOut])
+async def list_mine(
+    user: CurrentUser,
+    db: SessionDep,
+    page: CustomerPage,
+    request_status: Annotated[RequestStatus | None, Query(alias="status")] = None,
+) -> Page[RequestOut]:
+    """Your requests, the newest first."""
+    rows, total = await queries.list_requests(
+        db,
+        user_id=user.id,
+        status=request_status,
+        limit=page.limit,
+        offset=page.offset,
+        newest_first=True,
+    )
+    return Page[RequestOut](
+        items=await queries.request_outs(db, rows),
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{request_id}", response_model=RequestDetail, responses=problems(404))
+async def read_mine(request_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> RequestDetail:
+    """One of your requests, with everything that happened to it."""
+    request = await queries.get_request(db, request_id=request_id, user_id=user.id)
+    return await queries.detail(db, request=request)
+
+
+@router.post("/{request_id}/reschedule", response_model=RequestDetail, responses=problems(404, 409))
+async def reschedule(
+    request_id: uuid.UUID,
+    body: RescheduleIn,
+    user: CurrentUser,
+    db: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> RequestDetail:
+    """Move the visit to another window before work starts (the visit stays reserved; the
+    technician keeps it if they can come then)."""
+    request = await queries.get_request(db, request_id=request_id, user_id=user.id)
+    requests.check_window(body.window_start, body.window_end, now=utcnow(), settings=settings)
+    await lifecycle.reschedule(
+        temporal,
+        request.id,
+        Reschedule(actor=CUSTOMER, window_start=body.window_start, window_end=body.window_end),
+    )
+    return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))
+
+
+@router.post("/{request_id}/cancel", response_model=RequestDetail, responses=problems(404, 409))
+async def cancel(
+    request_id: uuid.UUID, body: CancelIn, user: CurrentUser, db: SessionDep, temporal: TemporalDep
+) -> RequestDetail:
+    """Cancel before work starts: the visit goes back to your plan."""
+    request = await queries.get_request(db, request_id=request_id, user_id=user.id)
+    await lifecycle.cancel(
+        temporal,
+        request.id,
+        Cancel(actor=CUSTOMER, reason=body.reason or "cancelled by the customer"),
+    )
+    return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))
+
+
+@router.post("/{request_id}/rating", response_model=RequestDetail, responses=problems(404, 409))
+async def rate(
+    request_id: uuid.UUID, body: RatingIn, user: CurrentUser, db: SessionDep, temporal: TemporalDep
+) -> RequestDetail:
+    """Rate the visit once it is completed: 1 to 5 stars and a comment."""
+    request = await queries.get_request(db, request_id=request_id, user_id=user.id)
+    if request.rating is not None:  # its workflow has ended once rated: say why here
+        raise Conflict("this visit has been rated already")
+    await lifecycle.rate(
+        temporal, request.id, Rate(actor=CUSTOMER, stars=body.stars, comment=body.comment)
+    )
+    return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))

@@ -1,0 +1,109 @@
+"""How the API drives ServiceRequestWorkflow: open a request (update-with-start, so the answer
+comes once its visit is reserved, or with the ledger's refusal), and every move as an update.
+A refused move is a 409 with the workflow's reason; a request whose workflow has ended takes
+no more moves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+
+from core import workflow_calls
+from core.settings import Settings
+from domain.contracts import CUSTOMER_ID, REQUEST_ID, REQUEST_STATUS, SUBSCRIPTION_ID
+from domain.service_requests.contracts import (
+    Assign,
+    Cancel,
+    Complete,
+    Rate,
+    RequestInput,
+    RequestPolicy,
+    RequestState,
+    Reschedule,
+    Start,
+    service_request_workflow_id,
+)
+from workflows.service_request import ServiceRequestWorkflow
+
+ENDED = "this request's life is over: it takes no more changes"
+
+
+def policy_from(settings: Settings) -> RequestPolicy:
+    return RequestPolicy(
+        escalate_after_seconds=settings.request_escalate_after_hours * 3600,
+        overdue_margin_seconds=settings.request_overdue_margin_hours * 3600,
+        rating_seconds=settings.request_rating_days * 86_400,
+    )
+
+
+def _handle(temporal: Client, request_id: uuid.UUID) -> WorkflowHandle[Any, RequestState]:
+    return temporal.get_workflow_handle(
+        service_request_workflow_id(request_id), result_type=RequestState
+    )
+
+
+async def open_request(temporal: Client, settings: Settings, inp: RequestInput) -> RequestState:
+    """Start the request's workflow (or find it: the same request again is the same workflow)
+    and answer once its visit is reserved; Conflict with the ledger's reason when refused."""
+    operation = WithStartWorkflowOperation(
+        ServiceRequestWorkflow.run,
+        inp,
+        id=service_request_workflow_id(inp.request_id),
+        task_queue=settings.temporal_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(REQUEST_ID, str(inp.request_id)),
+                SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
+                SearchAttributePair(SUBSCRIPTION_ID, str(inp.subscription_id)),
+                SearchAttributePair(REQUEST_STATUS, "pending"),
+            ]
+        ),
+        static_summary=f"service request {inp.request_id}",
+    )
+    return await workflow_calls.update_with_start(
+        temporal, ServiceRequestWorkflow.opened, operation, gone=ENDED
+    )
+
+
+async def assign(temporal: Client, request_id: uuid.UUID, move: Assign) -> RequestState:
+    return await workflow_calls.update(
+        _handle(temporal, request_id), ServiceRequestWorkflow.assign, move, gone=ENDED
+    )
+
+
+async def start(temporal: Client, request_id: uuid.UUID, move: Start) -> RequestState:
+    return await workflow_calls.update(
+        _handle(temporal, request_id), ServiceRequestWorkflow.start, move, gone=ENDED
+    )
+
+
+async def complete(temporal: Client, request_id: uuid.UUID, move: Complete) -> RequestState:
+    return await workflow_calls.update(
+        _handle(temporal, request_id), ServiceRequestWorkflow.complete, move, gone=ENDED
+    )
+
+
+async def cancel(temporal: Client, request_id: uuid.UUID, move: Cancel) -> RequestState:
+    return await workflow_calls.update(
+        _handle(temporal, request_id), ServiceRequestWorkflow.cancel, move, gone=ENDED
+    )
+
+
+async def reschedule(temporal: Client, request_id: uuid.UUID, move: Reschedule) -> RequestState:
+    return await workflow_calls.update(
+        _handle(temporal, request_id), ServiceRequestWorkflow.reschedule, move, gone=ENDED
+    )
+
+
+async def rate(temporal: Client, request_id: uuid.UUID, move: Rate) -> RequestState:
+    return await workflow_calls.update(
+        _handle(temporal, request_id),
+        ServiceRequestWorkflow.rate,
+        move,
+        gone="the time to rate this visit is over",
+    )

@@ -1,0 +1,247 @@
+"""Reading service requests for the API, from the read model the workflow's activities keep:
+the customer's, the technician's and the staff's lists (filters on indexed columns, so they stay
+fast at a hundred thousand requests), one request with its timeline and dispatch log.
+
+Scoping: a customer passes `user_id`, a technician `technician_id`; another's request is
+NotFound, exactly like a missing one. Staff pass neither.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
+from domain.accounts.models import User
+from domain.catalog.models import ServiceCategory
+from domain.orders.cart import address_line
+from domain.service_requests.contracts import service_request_workflow_id
+from domain.service_requests.models import (
+    DispatchDecision,
+    RequestEvent,
+    RequestStatus,
+    ServiceRequest,
+)
+from domain.service_requests.schemas import (
+    AdminRequestDetail,
+    AdminRequestOut,
+    CategoryRef,
+    CustomerRef,
+    DispatchOut,
+    EventOut,
+    RequestDetail,
+    RequestOut,
+    TechnicianRef,
+)
+from domain.subscriptions.models import Subscription
+from domain.technicians.models import Technician
+
+
+async def get_request(
+    db: AsyncSession,
+    *,
+    request_id: uuid.UUID,
+    user_id: uuid.UUID | None = None,
+    technician_id: uuid.UUID | None = None,
+) -> ServiceRequest:
+    stmt = select(ServiceRequest).where(ServiceRequest.id == request_id)
+    if user_id is not None:
+        stmt = stmt.where(ServiceRequest.user_id == user_id)
+    if technician_id is not None:
+        stmt = stmt.where(ServiceRequest.technician_id == technician_id)
+    found = (await db.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+    if found is None:
+        raise NotFound("service request not found")
+    return found
+
+
+def _filtered(
+    *,
+    user_id: uuid.UUID | None,
+    technician_id: uuid.UUID | None,
+    status: RequestStatus | None,
+    category_id: uuid.UUID | None,
+    postal_code: str | None,
+    starts_from: datetime | None,
+    starts_before: datetime | None,
+    escalated: bool | None,
+    overdue: bool | None,
+) -> Select[ServiceRequest]:
+    stmt = select(ServiceRequest)
+    for column, value in (
+        (ServiceRequest.user_id, user_id),
+        (ServiceRequest.technician_id, technician_id),
+        (ServiceRequest.status, status.value if status else None),
+        (ServiceRequest.category_id, category_id),
+        (ServiceRequest.postal_code, postal_code),
+        (ServiceRequest.escalated, escalated),
+        (ServiceRequest.overdue, overdue),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if starts_from is not None:
+        stmt = stmt.where(ServiceRequest.window_start >= starts_from)
+    if starts_before is not None:
+        stmt = stmt.where(ServiceRequest.window_start < starts_before)
+    return stmt
+
+
+async def list_requests(
+    db: AsyncSession,
+    *,
+    limit: int,
+    offset: int,
+    user_id: uuid.UUID | None = None,
+    technician_id: uuid.UUID | None = None,
+    status: RequestStatus | None = None,
+    category_id: uuid.UUID | None = None,
+    postal_code: str | None = None,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    escalated: bool | None = None,
+    overdue: bool | None = None,
+    newest_first: bool = False,
+) -> tuple[list[ServiceRequest], int]:
+    """Requests by their window (soonest first; a customer's newest first) and the total."""
+    stmt = _filtered(
+        user_id=user_id,
+        technician_id=technician_id,
+        status=status,
+        category_id=category_id,
+        postal_code=postal_code,
+        starts_from=starts_from,
+        starts_before=starts_before,
+        escalated=escalated,
+        overdue=overdue,
+    )
+    total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    order = (
+        (ServiceRequest.created_at.desc(), ServiceRequest.id)
+        if newest_first
+        else (ServiceRequest.window_start, ServiceRequest.id)
+    )
+    rows = (await db.execute(stmt.order_by(*order).limit(limit).offset(offset))).scalars()
+    return list(rows.all()), int(total)
+
+
+async def request_outs(db: AsyncSession, rows: Sequence[ServiceRequest]) -> list[RequestOut]:
+    """The API's view of each request (a few queries for the whole page)."""
+    if not rows:
+        return []
+    categories = {
+        c.id: c
+        for c in (
+            await db.execute(
+                select(ServiceCategory).where(ServiceCategory.id.in_({r.category_id for r in rows}))
+            )
+        ).scalars()
+    }
+    technician_ids = {r.technician_id for r in rows if r.technician_id}
+    technicians = (
+        {
+            t.id: t
+            for t in (
+                await db.execute(select(Technician).where(Technician.id.in_(technician_ids)))
+            ).scalars()
+        }
+        if technician_ids
+        else {}
+    )
+    out = []
+    for r in rows:
+        category = categories[r.category_id]
+        technician = technicians.get(r.technician_id) if r.technician_id else None
+        out.append(
+            RequestOut(
+                id=r.id,
+                status=RequestStatus(r.status),
+                subscription_id=r.subscription_id,
+                category=CategoryRef(id=category.id, slug=category.slug, name=category.name),
+                address=address_line(r.address) or r.postal_code,
+                postal_code=r.postal_code,
+                description=r.description,
+                window_start=r.window_start,
+                window_end=r.window_end,
+                technician=TechnicianRef(
+                    id=technician.id, name=technician.name, phone=technician.phone
+                )
+                if technician
+                else None,
+                escalated=r.escalated,
+                overdue=r.overdue,
+                completion_notes=r.completion_notes,
+                parts_used=r.parts_used,
+                rating=r.rating,
+                rating_comment=r.rating_comment,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+        )
+    return out
+
+
+async def admin_outs(db: AsyncSession, rows: Sequence[ServiceRequest]) -> list[AdminRequestOut]:
+    views = await request_outs(db, rows)
+    users = (
+        {
+            u.id: u
+            for u in (
+                await db.execute(select(User).where(User.id.in_({r.user_id for r in rows})))
+            ).scalars()
+        }
+        if rows
+        else {}
+    )
+    return [
+        AdminRequestOut(
+            **view.model_dump(),
+            customer=CustomerRef(
+                id=row.user_id,
+                name=users[row.user_id].name,
+                email=users[row.user_id].email,
+                phone=users[row.user_id].phone,
+            ),
+            workflow_id=service_request_workflow_id(row.id),
+        )
+        for view, row in zip(views, rows, strict=True)
+    ]
+
+
+async def timeline(db: AsyncSession, *, request_id: uuid.UUID) -> list[EventOut]:
+    events = (
+        await db.execute(
+            select(RequestEvent)
+            .where(RequestEvent.request_id == request_id)
+            .order_by(RequestEvent.id)
+        )
+    ).scalars()
+    return [EventOut.model_validate(e) for e in events]
+
+
+async def detail(db: AsyncSession, *, request: ServiceRequest) -> RequestDetail:
+    (view,) = await request_outs(db, [request])
+    return RequestDetail(**view.model_dump(), timeline=await timeline(db, request_id=request.id))
+
+
+async def admin_detail(db: AsyncSession, *, request: ServiceRequest) -> AdminRequestDetail:
+    (view,) = await admin_outs(db, [request])
+    log = (
+        await db.execute(
+            select(DispatchDecision)
+            .where(DispatchDecision.request_id == request.id)
+            .order_by(DispatchDecision.id)
+        )
+    ).scalars()
+    subscription = await db.get(Subscription, request.subscription_id)
+    assert subscription is not None
+    return AdminRequestDetail(
+        **view.model_dump(),
+        timeline=await timeline(db, request_id=request.id),
+        dispatch_log=[DispatchOut.model_validate(d) for d in log],
+        subscription_status=subscription.status,
+        subscription_ends_at=subscription.ends_at,
+    )

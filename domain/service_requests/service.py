@@ -1,0 +1,180 @@
+"""Service requests: what ServiceRequestWorkflow's activities write (the request, its timeline,
+the dispatch log) and the checks the API makes before a request is asked for.
+
+Keyword-only functions, the session first; they raise `core.errors` exceptions and never commit.
+Every write an activity makes is keyed (`service_requests.id`, `service_request_events.event_key`,
+`dispatch_decisions.decision_key`), so a retried activity writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import InvalidField, NotFound
+from core.settings import Settings
+from domain.service_requests.contracts import Change, RequestInput, Suggested
+from domain.service_requests.models import (
+    DispatchDecision,
+    RequestEvent,
+    RequestStatus,
+    ServiceRequest,
+)
+
+WORKFLOW = "workflow"
+# Change fields whose value "now" means the change's own time.
+TIMES = ("assigned_at", "started_at", "completed_at", "cancelled_at", "rated_at")
+FIELDS = {
+    "status",
+    "technician_id",
+    "escalated",
+    "overdue",
+    "window_start",
+    "window_end",
+    "completion_notes",
+    "parts_used",
+    "rating",
+    "rating_comment",
+    *TIMES,
+}
+
+
+def check_window(start: datetime, end: datetime, *, now: datetime, settings: Settings) -> None:
+    """The window a customer may ask for: ahead enough, not too far, neither too short nor too
+    long (InvalidField naming the field)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidField(("window_start",), "give a time zone (e.g. 2026-12-05T10:00:00+05:30)")
+    notice = timedelta(minutes=settings.request_min_notice_minutes)
+    if start < now + notice:
+        raise InvalidField(
+            ("window_start",),
+            f"must be at least {settings.request_min_notice_minutes} minutes from now",
+        )
+    if start > now + timedelta(days=settings.request_max_days_ahead):
+        raise InvalidField(
+            ("window_start",), f"must be within {settings.request_max_days_ahead} days"
+        )
+    length = end - start
+    if length < timedelta(minutes=settings.request_window_min_minutes):
+        raise InvalidField(
+            ("window_end",),
+            f"the window must be at least {settings.request_window_min_minutes} minutes long",
+        )
+    if length > timedelta(hours=settings.request_window_max_hours):
+        raise InvalidField(
+            ("window_end",), f"the window must be at most {settings.request_window_max_hours} hours"
+        )
+
+
+async def open_request(db: AsyncSession, *, inp: RequestInput, at: datetime) -> None:
+    """The request as asked for (its visit reserved), with the first entry of its timeline;
+    once: a second call finds it."""
+    await db.execute(
+        pg_insert(ServiceRequest)
+        .values(
+            id=inp.request_id,
+            user_id=inp.user_id,
+            subscription_id=inp.subscription_id,
+            category_id=inp.category_id,
+            address_id=inp.address_id,
+            address=inp.address,
+            postal_code=inp.postal_code,
+            description=inp.description,
+            window_start=inp.window_start,
+            window_end=inp.window_end,
+            status=RequestStatus.pending.value,
+            parts_used=[],
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    await _event(
+        db,
+        request_id=inp.request_id,
+        key=f"request:{inp.request_id}:0:created",
+        at=at,
+        actor="customer",
+        kind="created",
+        from_status=None,
+        to_status=RequestStatus.pending.value,
+        note=inp.description[:500],
+    )
+    await db.flush()
+
+
+async def record_change(db: AsyncSession, *, change: Change) -> bool:
+    """A change to the request's row and an entry in its timeline, once per key (a retried
+    activity finds the entry and changes nothing); True if new."""
+    written = await _event(
+        db,
+        request_id=change.request_id,
+        key=change.key,
+        at=change.at,
+        actor=change.actor,
+        kind=change.kind,
+        from_status=change.from_status.value if change.from_status else None,
+        to_status=change.to_status.value if change.to_status else None,
+        note=change.note,
+        data=change.data,
+    )
+    if not written:
+        return False
+    request = await db.get(ServiceRequest, change.request_id, with_for_update=True)
+    if request is None:
+        raise NotFound("service request not found")
+    for name, value in change.fields.items():
+        if name not in FIELDS:
+            raise ValueError(f"a change cannot set {name!r}")
+        if name in TIMES and value == "now":
+            value = change.at
+        elif name in ("window_start", "window_end") and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        elif name == "technician_id" and isinstance(value, str):
+            value = uuid.UUID(value)
+        setattr(request, name, value)
+    await db.flush()
+    return True
+
+
+async def log_dispatch(
+    db: AsyncSession,
+    *,
+    request_id: uuid.UUID,
+    key: str,
+    at: datetime,
+    actor: str,
+    technician_id: uuid.UUID,
+    reason: str | None,
+    suggested: list[Suggested],
+) -> None:
+    """Who was suggested, who chose whom, and why; once per assignment."""
+    await db.execute(
+        pg_insert(DispatchDecision)
+        .values(
+            request_id=request_id,
+            decision_key=key,
+            at=at,
+            actor=actor,
+            technician_id=technician_id,
+            reason=reason,
+            suggested=[s.model_dump(mode="json") for s in suggested],
+        )
+        .on_conflict_do_nothing(index_elements=["decision_key"])
+    )
+
+
+async def _event(db: AsyncSession, *, request_id: uuid.UUID, key: str, **values: Any) -> bool:
+    written = (
+        await db.execute(
+            pg_insert(RequestEvent)
+            .values(
+                request_id=request_id, event_key=key, data=values.pop("data", None) or {}, **values
+            )
+            .on_conflict_do_nothing(index_elements=["event_key"])
+            .returning(RequestEvent.id)
+        )
+    ).scalar_one_or_none()
+    return written is not None

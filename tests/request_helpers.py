@@ -1,0 +1,149 @@
+"""Shared steps of the service-request tests: a customer with a plan, technicians, a request
+asked for through the API, and reading what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.notifications.models import Notification
+from tests.conftest import bearer, latest_code
+from tests.subscription_helpers import Bought, buy_plan
+
+ALWAYS = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+HOME_ZONE = "560001"  # the postal code of tests.orders_helpers' address
+
+
+@dataclass
+class Shop:
+    bought: Bought
+    categories: dict[str, str]  # slug -> id
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.bought.admin
+
+    @property
+    def customer(self) -> dict[str, str]:
+        return self.bought.buyer.headers
+
+
+async def shop(api: httpx.AsyncClient, db: AsyncSession, email: str = "asker@example.com") -> Shop:
+    """A customer holding a plan with 2 plumbing and 2 electrical visits (4 in all)."""
+    bought = await buy_plan(api, db, email)
+    mine = (
+        await api.get(f"/subscriptions/{bought.subscription_id}", headers=bought.buyer.headers)
+    ).json()
+    categories = {c["slug"]: c["category_id"] for c in mine["visits"]["by_category"]}
+    listed = (await api.get("/admin/catalog/categories", headers=bought.admin)).json()
+    categories |= {c["slug"]: c["id"] for c in listed}
+    return Shop(bought, categories)
+
+
+async def technician(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    name: str,
+    phone: str,
+    *,
+    skills: tuple[str, ...] = ("plumbing",),
+    zones: tuple[str, ...] = (HOME_ZONE,),
+    hours: dict[str, Any] | None = None,
+    active: bool = True,
+) -> dict[str, Any]:
+    body = {
+        "name": name,
+        "phone": phone,
+        "skills": list(skills),
+        "zones": list(zones),
+        "working_hours": hours or ALWAYS,
+        "timezone": "UTC",
+        "is_active": active,
+    }
+    created = await api.post("/admin/technicians", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+async def technician_headers(
+    api: httpx.AsyncClient, db: AsyncSession, phone: str
+) -> dict[str, str]:
+    """Sign in as the technician with the code sent to their phone."""
+    assert (await api.post("/auth/phone/start", json={"phone": phone})).status_code == 202
+    code = await latest_code(db, phone)
+    signed = await api.post("/auth/phone/verify", json={"phone": phone, "code": code})
+    assert signed.status_code == 200, signed.text
+    return bearer(signed.json())
+
+
+def window(days: int = 2, hour: int = 10, hours: int = 3) -> tuple[str, str]:
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+        days=days
+    )
+    start = day + timedelta(hours=hour)
+    return start.isoformat(), (start + timedelta(hours=hours)).isoformat()
+
+
+async def ask(
+    api: httpx.AsyncClient,
+    s: Shop,
+    *,
+    category: str = "plumbing",
+    when: tuple[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    subscription_id: uuid.UUID | None = None,
+) -> httpx.Response:
+    start, end = when or window()
+    return await api.post(
+        "/service-requests",
+        json={
+            "subscription_id": str(subscription_id or s.bought.subscription_id),
+            "category_id": s.categories[category],
+            "description": "The kitchen tap drips all night.",
+            "window_start": start,
+            "window_end": end,
+        },
+        headers={**(headers or s.customer), "Idempotency-Key": f"ask-{uuid.uuid4()}"},
+    )
+
+
+async def asked(api: httpx.AsyncClient, s: Shop, **options: Any) -> dict[str, Any]:
+    response = await ask(api, s, **options)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def sent_to(db: AsyncSession, destination: str, request_id: str) -> list[str]:
+    """The steps of the messages sent to `destination` about the request, in order."""
+    rows = (
+        await db.execute(
+            select(Notification.idempotency_key)
+            .where(
+                Notification.destination == destination,
+                Notification.idempotency_key.like(f"request:{request_id}:%"),
+            )
+            .order_by(Notification.created_at)
+        )
+    ).scalars()
+    out = [key.split(":")[3] for key in rows.all()]
+    await db.commit()
+    return out
+
+
+async def until(
+    api: httpx.AsyncClient, path: str, headers: dict[str, str], done: Any, attempts: int = 400
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for _ in range(attempts):
+        body = (await api.get(path, headers=headers)).json()
+        if done(body):
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never got there: {body}")
