@@ -39,10 +39,12 @@ from domain.contracts import (
     VerificationStart,
     checkout_workflow_id,
 )
+from domain.service_requests.contracts import service_request_workflow_id
 from domain.subscriptions.contracts import VisitRef, VisitRequest, subscription_workflow_id
 from tests.catalog_helpers import add_active_plan, make_admin
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, shop_with_cart
 from tests.conftest import TEST_OTP_SECRET, alembic_config, free_port, latest_code, make_settings
+from tests.request_helpers import asked, shop, technician, technician_headers, window
 from tests.subscription_helpers import buy_plan, renew, running, subscription_until
 from worker import build_worker
 from workflows.account_verification import AccountVerificationWorkflow
@@ -140,6 +142,7 @@ async def record() -> None:
                 sessions() as db,
             ):
                 await _subscriptions(skipping, settings, db)
+                await _service_requests(skipping, settings, db)
         finally:
             await skipping.shutdown()
             await engine.dispose()
@@ -235,6 +238,51 @@ async def _subscriptions(env: WorkflowEnvironment, settings: Settings, db: Async
             )
             await env.fast_forward(await running(env.client, dunning.subscription_id), 400 * DAY)
             await _save_runs(env, dunning.subscription_id, "subscription_dunning_then_expired")
+
+
+async def _service_requests(env: WorkflowEnvironment, settings: Settings, db: AsyncSession) -> None:
+    """Service requests through the API: one from request to rating, one cancelled after it
+    was assigned and moved."""
+    app = create_app(settings, temporal=env.client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://record/api/v1") as api:
+            with env.with_time_skipping_disabled():
+                s = await shop(api, db, "requests@example.com")
+                plumber = await technician(api, s.admin, "Recorder", "+919812377777")
+                tech = await technician_headers(api, db, "+919812377777")
+                done = (await asked(api, s))["id"]
+                await api.post(
+                    f"/admin/service-requests/{done}/assign",
+                    json={"technician_id": plumber["id"], "reason": "recorded"},
+                    headers=s.admin,
+                )
+                await api.post(f"/technician/jobs/{done}/start", headers=tech)
+                await api.post(
+                    f"/technician/jobs/{done}/complete", json={"notes": "ok"}, headers=tech
+                )
+                await api.post(
+                    f"/service-requests/{done}/rating", json={"stars": 5}, headers=s.customer
+                )
+                dropped = (await asked(api, s, when=window(days=3)))["id"]
+                await api.post(
+                    f"/admin/service-requests/{dropped}/assign",
+                    json={"technician_id": plumber["id"]},
+                    headers=s.admin,
+                )
+                start, end = window(days=4)
+                await api.post(
+                    f"/service-requests/{dropped}/reschedule",
+                    json={"window_start": start, "window_end": end},
+                    headers=s.customer,
+                )
+                await api.post(f"/service-requests/{dropped}/cancel", json={}, headers=s.customer)
+            for rid, name in ((done, "rated"), (dropped, "moved_then_cancelled")):
+                handle = env.client.get_workflow_handle(service_request_workflow_id(uuid.UUID(rid)))
+                await handle.result()
+                path = OUT / f"service_request_{name}.json"
+                path.write_text((await handle.fetch_history()).to_json())
+                print("recorded", path)
 
 
 async def _save_runs(env: WorkflowEnvironment, subscription_id: uuid.UUID, name: str) -> None:
