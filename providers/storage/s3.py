@@ -28,21 +28,23 @@ class S3Store:
         if not settings.s3_bucket:
             raise ValueError("the S3 photo store needs S3_BUCKET")
         secret = settings.s3_secret_access_key
+        # Empty means unset (compose passes every variable, set or not).
+        endpoint_url = settings.s3_endpoint_url or None
         config = Config(
             connect_timeout=5,
             read_timeout=30,
             retries={"mode": "standard", "max_attempts": 3},
             # S3-compatible servers (MinIO, a local one in tests) are reached at one host name
             # with the bucket in the path; AWS itself takes either.
-            s3={"addressing_style": "path"} if settings.s3_endpoint_url else {},
+            s3={"addressing_style": "path"} if endpoint_url else {},
         )
         client = boto3.client(
             "s3",
-            endpoint_url=settings.s3_endpoint_url,
-            region_name=settings.s3_region,
+            endpoint_url=endpoint_url,
+            region_name=settings.s3_region or None,
             # Unset: boto3's own chain (environment, instance role, ~/.aws).
-            aws_access_key_id=settings.s3_access_key_id,
-            aws_secret_access_key=secret.get_secret_value() if secret else None,
+            aws_access_key_id=settings.s3_access_key_id or None,
+            aws_secret_access_key=(secret.get_secret_value() if secret else None) or None,
             config=config,
         )
         return cls(client, settings.s3_bucket)
