@@ -21,6 +21,7 @@ from domain.accounts import service as accounts
 from domain.accounts.auth import Authenticator, Client
 from domain.accounts.models import AuthSession, Role, User
 from providers.payments.base import PaymentProvider
+from providers.storage import PhotoStore
 
 # Every dependency is `async def`, even the ones that only read app.state: FastAPI runs a plain
 # `def` dependency in its thread pool, a thread hop per dependency per request.
@@ -45,6 +46,10 @@ async def get_payments(request: Request) -> PaymentProvider:
     return request.app.state.payments
 
 
+async def get_photo_store(request: Request) -> PhotoStore:
+    return request.app.state.photos
+
+
 async def get_auth(request: Request) -> Authenticator:
     return request.app.state.auth
 
@@ -61,6 +66,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 TemporalDep = Annotated[TemporalClient, Depends(get_temporal)]
 AuthDep = Annotated[Authenticator, Depends(get_auth)]
 PaymentsDep = Annotated[PaymentProvider, Depends(get_payments)]
+PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]
 ClientDep = Annotated[Client, Depends(get_client)]
 
 _bearer = HTTPBearer(auto_error=False)

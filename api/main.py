@@ -28,6 +28,7 @@ from api.routes import (
     health,
     me,
     orders,
+    request_photos,
     sandbox,
     service_requests,
     subscriptions,
@@ -39,6 +40,7 @@ from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.accounts.auth import Authenticator
 from providers.payments import payment_provider
+from providers.storage import photo_store
 
 API_PREFIX = "/api/v1"
 
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.catalog.start(conninfo)
         app.state.auth = Authenticator(settings)
         app.state.payments = payment_provider(settings, sessions=app.state.sessions)
+        app.state.photos = photo_store(settings)
         # Lazy: the API starts (and says "not ready") while Temporal is still coming up.
         app.state.temporal = temporal or await connect(settings, lazy=True)
         # Everything loaded so far lives as long as the process: keep it out of the garbage
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         service_requests.router,
         admin_service_requests.router,
         technician_jobs.router,
+        request_photos.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

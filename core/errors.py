@@ -58,6 +58,17 @@ class Gone(DomainError):
     title = "Gone"
 
 
+class TooLarge(DomainError):
+    """The body is larger than the operation accepts. The connection is closed after the answer,
+    so the server does not go on receiving the rest of a body it has refused."""
+
+    status = 413
+    title = "Content too large"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Connection": "close"})
+
+
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"

@@ -156,6 +156,9 @@ def child_env(config: StackConfig, *, seed: bool = False) -> dict[str, str]:
     # unless PUBLIC_BASE_URL says otherwise (core.settings).
     env["API_HOST"] = config.api_host
     env["API_PORT"] = str(config.api_port)
+    # Photos live with the rest of the data, so DATA_DIR moves them too and `make clean-data`
+    # removes them (unless UPLOADS_DIR, or S3_BUCKET, says otherwise).
+    env.setdefault("UPLOADS_DIR", str(config.data_dir / "uploads"))
     env["PYTHONUNBUFFERED"] = "1"  # lines reach the console as they are written, not in blocks
     if not seed:
         for name in SEED_ONLY_ENV:

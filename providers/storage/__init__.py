@@ -1,0 +1,27 @@
+"""Photo stores: a local folder (embedded default); an S3-compatible bucket by S3_BUCKET."""
+
+from __future__ import annotations
+
+from core.settings import Settings
+from providers.storage.base import InvalidKey, ObjectMissing, PhotoStore, check_key
+from providers.storage.local import LocalStore, uploads_root
+
+
+def photo_store(settings: Settings) -> PhotoStore:
+    """The store the settings name; boto3 is imported only when a bucket is set."""
+    if settings.s3_bucket:
+        from providers.storage.s3 import S3Store
+
+        return S3Store.from_settings(settings)
+    return LocalStore(uploads_root(settings.uploads_dir))
+
+
+__all__ = [
+    "InvalidKey",
+    "LocalStore",
+    "ObjectMissing",
+    "PhotoStore",
+    "check_key",
+    "photo_store",
+    "uploads_root",
+]
