@@ -248,7 +248,9 @@ async def _service_requests(env: WorkflowEnvironment, settings: Settings, db: As
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://record/api/v1") as api:
             with env.with_time_skipping_disabled():
-                s = await shop(api, db, "requests@example.com")
+                admin = await make_admin(api, db, "requests-admin@example.com")
+                plan = await add_active_plan(api, admin, "request-care")
+                s = await shop(api, db, "requests@example.com", admin=admin, plan=plan)
                 plumber = await technician(api, s.admin, "Recorder", "+919812377777")
                 tech = await technician_headers(api, db, "+919812377777")
                 done = (await asked(api, s))["id"]

@@ -35,9 +35,12 @@ class Shop:
         return self.bought.buyer.headers
 
 
-async def shop(api: httpx.AsyncClient, db: AsyncSession, email: str = "asker@example.com") -> Shop:
-    """A customer holding a plan with 2 plumbing and 2 electrical visits (4 in all)."""
-    bought = await buy_plan(api, db, email)
+async def shop(
+    api: httpx.AsyncClient, db: AsyncSession, email: str = "asker@example.com", **buying: Any
+) -> Shop:
+    """A customer holding a plan with 2 plumbing and 2 electrical visits (4 in all); `buying`
+    goes to buy_plan (e.g. an existing admin and plan)."""
+    bought = await buy_plan(api, db, email, **buying)
     mine = (
         await api.get(f"/subscriptions/{bought.subscription_id}", headers=bought.buyer.headers)
     ).json()

@@ -23,7 +23,7 @@ HISTORIES = Path(__file__).parent / "histories"
 
 def test_there_are_histories_of_every_workflow_that_has_run() -> None:
     recorded = {p.stem.split("_")[0] for p in HISTORIES.glob("*.json")}
-    assert {"account", "checkout", "subscription"} <= recorded
+    assert {"account", "checkout", "subscription", "service"} <= recorded
 
 
 @pytest.mark.parametrize("history_file", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
@@ -48,3 +48,13 @@ def test_the_subscription_workflow_is_started_by_the_names_the_activities_use() 
     definition = _Definition.must_from_class(SubscriptionWorkflow)
     assert definition.name == SUBSCRIPTION_WORKFLOW
     assert RENEWAL_PAID_SIGNAL in definition.signals
+
+
+def test_the_visit_ledger_is_called_by_the_names_the_service_request_activities_use() -> None:
+    from temporalio.workflow import _Definition
+
+    from domain.service_requests.contracts import CONSUME_VISIT, RELEASE_VISIT, RESERVE_VISIT
+    from workflows.subscription import SubscriptionWorkflow
+
+    updates = _Definition.must_from_class(SubscriptionWorkflow).updates
+    assert {RESERVE_VISIT, CONSUME_VISIT, RELEASE_VISIT} <= set(updates)
