@@ -118,9 +118,10 @@ async def start_subscriptions() -> int:
     (running or ended) is left as it is, so running this again changes nothing."""
     from activities.subscriptions import SubscriptionActivities
     from core.temporal import connect
+    from domain.notifications.service import Notifier
     from domain.subscriptions.contracts import LIVE
     from domain.subscriptions.models import Subscription
-    from providers.notifications import notification_provider
+    from providers.notifications import notification_providers
     from providers.payments import payment_provider
 
     settings = get_settings()
@@ -132,7 +133,7 @@ async def start_subscriptions() -> int:
             sessions=sessions,
             settings=settings,
             provider=payment_provider(settings, sessions=sessions),
-            notifier=notification_provider(settings),
+            notifier=Notifier(sessions, notification_providers(settings), settings),
             temporal=temporal,
             task_queue=settings.temporal_task_queue,
         )

@@ -19,13 +19,15 @@ from temporalio.worker import Worker
 
 from activities.accounts import AccountActivities
 from activities.checkout import CheckoutActivities
+from activities.notifications import NotificationActivities
 from activities.refunds import RefundActivities
 from activities.service_requests import ServiceRequestActivities
 from activities.subscriptions import SubscriptionActivities
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
-from providers.notifications import notification_provider
+from domain.notifications.service import Notifier
+from providers.notifications import notification_providers
 from providers.payments import payment_provider
 from workflows.registry import WORKFLOWS
 
@@ -42,12 +44,10 @@ def build_worker(
     """A worker with every workflow and activity; the tests build theirs with this too."""
     if sessions is None:
         sessions = make_sessionmaker(make_engine(settings))
-    notifier = notification_provider(settings)
+    notifier = Notifier(sessions, notification_providers(settings), settings)
     payments = payment_provider(settings, sessions=sessions)
     accounts = AccountActivities(sessions=sessions, settings=settings, notifier=notifier)
-    checkout = CheckoutActivities(
-        sessions=sessions, settings=settings, provider=payments, notifier=notifier
-    )
+    checkout = CheckoutActivities(sessions=sessions, provider=payments, notifier=notifier)
     refunds = RefundActivities(sessions=sessions, provider=payments)
     queue = task_queue or settings.temporal_task_queue
     subscriptions = SubscriptionActivities(
@@ -72,6 +72,7 @@ def build_worker(
             refunds.issue_refund,
             *subscriptions.activities(),
             *service_requests.activities(),
+            NotificationActivities(notifier).send,
         ],
         # A year-long subscription waits between its few tasks: the worker keeps only the
         # recently active ones in memory, however many are alive.

@@ -21,8 +21,8 @@ from domain.contracts import (
     SentCode,
     VerificationPurpose,
 )
-from domain.notifications import service as notifications
-from providers.notifications import NotificationProvider
+from domain.notifications.kinds import Channel as NotifyChannel
+from domain.notifications.service import Notifier
 
 
 class AccountActivities:
@@ -31,7 +31,7 @@ class AccountActivities:
         *,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
-        notifier: NotificationProvider,
+        notifier: Notifier,
     ) -> None:
         self._sessions = sessions
         self._secret = settings.otp_secret.get_secret_value()
@@ -40,24 +40,16 @@ class AccountActivities:
     @activity.defn
     async def send_verification_code(self, inp: SendCodeInput) -> SentCode:
         code = otp.derive_code(self._secret, inp.challenge_id, inp.code_number)
-        minutes = max(1, inp.ttl_seconds // 60)
-        if inp.purpose == VerificationPurpose.login:
-            subject = "Your sign-in code"
-            body = f"{code} is your HomePlans sign-in code. It expires in {minutes} minutes."
-        else:
-            subject = "Verify your contact details"
-            body = f"{code} is your HomePlans verification code. It expires in {minutes} minutes."
-        await notifications.deliver(
-            self._sessions,
-            self._notifier,
-            idempotency_key=f"verification:{inp.challenge_id}:code:{inp.code_number}",
+        login = inp.purpose == VerificationPurpose.login
+        # The code is derived here and never leaves this activity but in the message itself.
+        await self._notifier.send_code(
+            kind_name="account.sign_in_code" if login else "account.verification_code",
+            key=f"verification:{inp.challenge_id}:code:{inp.code_number}",
             user_id=inp.user_id,
-            channel="email" if inp.channel == Channel.email else "sms",
+            channel=NotifyChannel.email if inp.channel == Channel.email else NotifyChannel.sms,
             destination=inp.destination,
-            template=f"otp_{inp.purpose.value}",
-            subject=subject,
-            body=body,
-            data={"purpose": inp.purpose.value},
+            facts={"code": code, "minutes": max(1, inp.ttl_seconds // 60)},
+            attempt=activity.info().attempt,
         )
         return SentCode(digest=otp.code_digest(self._secret, inp.user_id, inp.channel, code))
 

@@ -15,9 +15,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.errors import Conflict
-from core.settings import Settings
 from domain.accounts import service as accounts
 from domain.contracts import OrderOutcome, OrderRef, SettleInput, Settlement
+from domain.notifications.service import Notifier
 from domain.orders import ledger, receipts, settlement
 from domain.orders import service as orders
 from domain.payments import (
@@ -27,7 +27,6 @@ from domain.payments import (
     PaymentStatus,
     ProviderDeclined,
 )
-from providers.notifications import NotificationProvider
 from providers.payments.base import PaymentProvider
 
 
@@ -36,14 +35,12 @@ class CheckoutActivities:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        settings: Settings,
         provider: PaymentProvider,
-        notifier: NotificationProvider,
+        notifier: Notifier,
     ) -> None:
         self._sessions = sessions
         self._provider = provider
         self._notifier = notifier
-        self._base_url = settings.public_base_url.rstrip("/")
 
     @activity.defn
     async def create_payment_session(self, ref: OrderRef) -> PaymentSession:
@@ -127,11 +124,9 @@ class CheckoutActivities:
                     exc.detail, type="AmountMismatch", non_retryable=True
                 ) from exc
             await db.commit()
-            # Both were loaded by the settlement: read from this session, no query.
-            order, buyer = await orders.order_and_buyer(db, order_id=inp.order_id)
-        await receipts.send_receipt(
-            self._sessions, self._notifier, order=order, user=buyer, base_url=self._base_url
-        )
+            # Loaded by the settlement: read from this session, no query.
+            order, _ = await orders.order_and_buyer(db, order_id=inp.order_id)
+        await receipts.send_receipt(self._notifier, order=order, attempt=activity.info().attempt)
         return Settlement(
             order_id=inp.order_id,
             receipt_number=result.receipt_number,

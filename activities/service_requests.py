@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
@@ -23,10 +22,8 @@ from temporalio.exceptions import ApplicationError
 
 from core import workflow_calls
 from core.errors import Conflict
-from domain.accounts.models import Role, User
-from domain.catalog.models import ServiceCategory
-from domain.notifications import service as notifications
-from domain.orders.cart import address_line
+from domain.notifications.contracts import Ref, Send, To
+from domain.notifications.service import Notifier
 from domain.service_requests import notices
 from domain.service_requests import service as requests
 from domain.service_requests.contracts import (
@@ -50,7 +47,6 @@ from domain.subscriptions.contracts import (
 )
 from domain.technicians import dispatch
 from domain.technicians.models import Technician
-from providers.notifications import NotificationProvider
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +59,7 @@ class ServiceRequestActivities:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        notifier: NotificationProvider,
+        notifier: Notifier,
         temporal: Client | None,
     ) -> None:
         self._sessions = sessions
@@ -200,76 +196,32 @@ class ServiceRequestActivities:
 
     @activity.defn(name="service_request.notify")
     async def notify(self, notice: Notify) -> None:
-        async with self._sessions() as db:
-            request = await db.get(ServiceRequest, notice.request_id)
-            assert request is not None
-            category = await db.get(ServiceCategory, request.category_id)
-            customer = await db.get(User, request.user_id)
-            technician = (
-                await db.get(Technician, request.technician_id) if request.technician_id else None
-            )
-            told = await db.get(Technician, notice.to_technician) if notice.to_technician else None
-            admins = (
-                list(
-                    (
-                        await db.execute(
-                            select(User).where(User.role == Role.admin.value, User.is_active)
-                        )
-                    ).scalars()
-                )
-                if notice.to_admins
-                else []
-            )
-        facts = notices.Facts(
-            category=category.name if category else "service",
-            window_start=request.window_start,
-            window_end=request.window_end,
-            address=address_line(request.address) or request.postal_code,
-            technician=technician.name if technician else None,
-            note=notice.note,
-        )
+        """For runs from before messages went through the notifications activity: each
+        recipient's message of the step, through the same domain."""
         key = f"request:{notice.request_id}:{notice.step}"
-        if notice.to_customer and customer is not None:
-            await self._send(
-                key, "customer", customer, notices.to_customer(notice.kind, facts), notice
+        refs: dict[str, Ref] = {"request_id": str(notice.request_id), "note": notice.note}
+        sends: list[tuple[str | None, str, To]] = []
+        if notice.to_customer:
+            async with self._sessions() as db:
+                request = await db.get(ServiceRequest, notice.request_id)
+            if request is not None:
+                sends.append((notices.to_customer(notice.kind), key, To(user_id=request.user_id)))
+        if notice.to_technician is not None:
+            sends.append(
+                (
+                    notices.to_technician(notice.kind),
+                    f"{key}:job",
+                    To(technician_id=notice.to_technician),
+                )
             )
-        if told is not None:
-            await self._send_to_technician(
-                key, told, notices.to_technician(notice.kind, facts), notice
-            )
-        for admin in admins:
-            await self._send(
-                key, f"admin:{admin.id}", admin, notices.to_admins(notice.kind, facts), notice
-            )
-
-    async def _send(
-        self, key: str, recipient: str, user: User, text: notices.Message | None, notice: Notify
-    ) -> None:
-        if text is None:
-            return
-        channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
-        if destination is None:
-            return
-        await notifications.deliver(
-            self._sessions,
-            self._notifier,
-            idempotency_key=f"{key}:{recipient}",
-            user_id=user.id,
-            channel=channel,
-            destination=destination,
-            template=f"service_request_{notice.kind}",
-            subject=text.subject,
-            body=text.body,
-            data={"request_id": str(notice.request_id), "kind": notice.kind},
-        )
-
-    async def _send_to_technician(
-        self, key: str, technician: Technician, text: notices.Message | None, notice: Notify
-    ) -> None:
-        async with self._sessions() as db:
-            user = await db.get(User, technician.user_id)
-        if user is not None:
-            await self._send(key, f"technician:{technician.id}", user, text, notice)
+        if notice.to_admins:
+            sends.append((notices.to_admins(notice.kind), f"{key}:alert", To(role="admin")))
+        attempt = activity.info().attempt
+        for kind, message_key, to in sends:
+            if kind is not None:
+                await self._notifier.send(
+                    Send(kind=kind, key=message_key, to=to, refs=refs), attempt=attempt
+                )
 
     def activities(self) -> list[Callable[..., Any]]:
         return [

@@ -28,7 +28,6 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from core.errors import Conflict
 from core.settings import Settings
 from domain.accounts.models import PaymentMethod, User
-from domain.catalog.models import PlanVersion
 from domain.contracts import (
     CUSTOMER_ID,
     FLOW_STATUS,
@@ -36,7 +35,8 @@ from domain.contracts import (
     SUBSCRIPTION_ENDS_AT,
     SUBSCRIPTION_ID,
 )
-from domain.notifications import service as notifications
+from domain.notifications.contracts import Send, To
+from domain.notifications.service import Notifier
 from domain.orders import ledger, receipts, renewals, settlement
 from domain.orders import service as orders
 from domain.orders.models import OrderStatus
@@ -66,13 +66,11 @@ from domain.subscriptions.contracts import (
     subscription_workflow_id,
 )
 from domain.subscriptions.models import Subscription
-from providers.notifications import NotificationProvider
 from providers.payments.base import PaymentProvider
 
 log = logging.getLogger(__name__)
 
 # Changes whose timeline entry is also a message to the customer.
-ANNOUNCED = ("grace_started", "expired", "renewal_failed", "extended")
 
 
 DAY = 86_400
@@ -99,7 +97,7 @@ class SubscriptionActivities:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         provider: PaymentProvider,
-        notifier: NotificationProvider,
+        notifier: Notifier,
         temporal: Client | None,
         task_queue: str,
     ) -> None:
@@ -207,7 +205,7 @@ class SubscriptionActivities:
         async with self._sessions() as db:
             await subscriptions.record_change(db, change=change)
             await db.commit()
-        if change.notify and change.kind.split(":")[0] in ANNOUNCED:
+        if change.notify and notices.announced(change.kind):  # a run from before the patch
             await self._send(
                 Notice(
                     subscription_id=change.subscription_id,
@@ -276,39 +274,25 @@ class SubscriptionActivities:
         await self._send(notice)
 
     async def _send(self, notice: Notice) -> None:
+        """For runs from before messages went through the notifications activity: the same
+        message, through the same domain."""
         async with self._sessions() as db:
             subscription = await db.get(Subscription, notice.subscription_id)
             assert subscription is not None
-            user = await db.get(User, subscription.user_id)
-            version = await db.get(PlanVersion, subscription.plan_version_id)
-            assert user is not None
-            assert version is not None
-        channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
-        if destination is None:
-            return
-        text = notices.message(
-            notice.kind,
-            notices.Facts(
-                plan=version.name,
-                ends_at=notice.ends_at,
-                grace_ends_at=subscription.grace_ends_at,
-                auto_renew=subscription.auto_renew,
-                price_minor=version.total_minor,
-                currency=version.currency,
-                detail=notice.detail,
+        kind, refs = notices.message(notice.kind)
+        await self._notifier.send(
+            Send(
+                kind=kind,
+                key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
+                to=To(user_id=subscription.user_id),
+                refs={
+                    "subscription_id": str(notice.subscription_id),
+                    "ends_at": notice.ends_at.isoformat(),
+                    "detail": notice.detail,
+                    **refs,
+                },
             ),
-        )
-        await notifications.deliver(
-            self._sessions,
-            self._notifier,
-            idempotency_key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
-            user_id=user.id,
-            channel=channel,
-            destination=destination,
-            template=f"subscription_{notice.kind.split(':')[0]}",
-            subject=text.subject,
-            body=text.body,
-            data={"subscription_id": str(notice.subscription_id), "kind": notice.kind},
+            attempt=activity.info().attempt,
         )
 
     # --- automatic renewal --------------------------------------------------------------------
@@ -439,7 +423,7 @@ class SubscriptionActivities:
                 paid = paid.model_copy(update={"kind": PeriodKind.auto_renewal})
         if order.status == OrderStatus.completed:
             await receipts.send_receipt(
-                self._sessions, self._notifier, order=order, user=user, base_url=self._base_url
+                self._notifier, order=order, attempt=activity.info().attempt
             )
             return RenewalCharge(order_id=order.id, state="succeeded", paid=paid)
         if order.status == OrderStatus.failed:

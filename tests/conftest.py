@@ -7,6 +7,7 @@ each test that touched the database.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -35,7 +36,9 @@ from core.paths import temporal_cli
 from core.settings import Settings
 from devstack.postgres import LocalPostgres, ensure_database
 from domain.contracts import SEARCH_ATTRIBUTES
-from domain.notifications.models import Notification
+from domain.notifications.models import Delivery, Message
+from domain.notifications.service import Notifier
+from providers.notifications import notification_providers
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,20 +245,26 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 PASSWORD = "correct horse battery staple"
 
 
+def outbox_notifier(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Notifier:
+    """The notifications domain on the embedded outbox providers (what the worker builds)."""
+    return Notifier(sessions, notification_providers(settings), settings)
+
+
 async def latest_code(db: AsyncSession, destination: str) -> str:
     """The code in the newest message the outbox delivered to `destination` (as the user reads
     it in their mailbox)."""
-    row = (
+    text = (
         await db.execute(
-            select(Notification)
-            .where(Notification.destination == destination)
-            .order_by(Notification.created_at.desc())
+            select(Message.text)
+            .join(Delivery, Delivery.message_id == Message.id)
+            .where(Delivery.destination == destination)
+            .order_by(Delivery.created_at.desc())
             .limit(1)
         )
     ).scalar_one()
     await db.commit()  # end the read transaction, so the next read sees new messages
-    match = re.search(r"\b(\d{6})\b", row.body)
-    assert match, row.body
+    match = re.search(r"\b(\d{6})\b", text)
+    assert match, text
     return match.group(1)
 
 
@@ -264,6 +273,20 @@ async def count_rows(db: AsyncSession, model: Any, *where: ColumnElement[bool]) 
     result = await db.execute(select(func.count()).select_from(model).where(*where))
     await db.commit()
     return int(result.scalar_one())
+
+
+async def rows_become(
+    db: AsyncSession, expected: int, model: Any, *where: ColumnElement[bool], attempts: int = 200
+) -> int:
+    """`count_rows` once it reaches `expected` (or its last value after a bounded wait): for what
+    an activity writes just after the step the test waited for (a receipt after settlement)."""
+    found = await count_rows(db, model, *where)
+    for _ in range(attempts):
+        if found == expected:
+            break
+        await asyncio.sleep(0.05)
+        found = await count_rows(db, model, *where)
+    return found
 
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:

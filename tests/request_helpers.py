@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.notifications.models import Notification
+from domain.accounts.models import User
+from domain.notifications.models import Message
 from tests.conftest import bearer, latest_code
 from tests.subscription_helpers import Bought, buy_plan
 
@@ -124,15 +125,17 @@ async def asked(api: httpx.AsyncClient, s: Shop, **options: Any) -> dict[str, An
 
 
 async def sent_to(db: AsyncSession, destination: str, request_id: str) -> list[str]:
-    """The steps of the messages sent to `destination` about the request, in order."""
+    """The steps of the messages the user of this email or phone was told about the request
+    (in their inbox, and by email or push as they chose), in order."""
     rows = (
         await db.execute(
-            select(Notification.idempotency_key)
+            select(Message.key)
+            .join(User, User.id == Message.user_id)
             .where(
-                Notification.destination == destination,
-                Notification.idempotency_key.like(f"request:{request_id}:%"),
+                or_(User.email == destination, User.phone == destination),
+                Message.key.like(f"request:{request_id}:%"),
             )
-            .order_by(Notification.created_at)
+            .order_by(Message.created_at)
         )
     ).scalars()
     out = [key.split(":")[3] for key in rows.all()]

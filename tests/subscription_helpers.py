@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from domain.notifications.models import Notification
+from domain.notifications.models import Delivery, Message
 from domain.orders.models import Order, OrderItem
 from domain.subscriptions.contracts import SubscriptionState, subscription_workflow_id
 from domain.subscriptions.models import SubscriptionEvent
@@ -160,16 +160,37 @@ def at_of(events: list[SubscriptionEvent], key_suffix: str) -> datetime:
     return event.at
 
 
-async def messages(db: AsyncSession, subscription_id: uuid.UUID) -> list[Notification]:
-    """Every message sent about the subscription (outbox rows keyed `sub:<id>:...`)."""
+@dataclass(frozen=True)
+class Told:
+    """A message the customer got: its business key (`sub:<id>:period:<n>:<step>`) and words."""
+
+    idempotency_key: str
+    subject: str
+    body: str
+    destinations: tuple[str, ...]  # where it went (email address, device tokens)
+
+
+async def messages(db: AsyncSession, subscription_id: uuid.UUID) -> list[Told]:
+    """Every message sent about the subscription (keyed `sub:<id>:...:<user id>`), oldest first."""
     rows = (
         await db.execute(
-            select(Notification)
-            .where(Notification.idempotency_key.like(f"sub:{subscription_id}:%"))
-            .order_by(Notification.created_at)
+            select(Message)
+            .where(Message.key.like(f"sub:{subscription_id}:%"))
+            .order_by(Message.created_at)
         )
     ).scalars()
-    out = list(rows.all())
+    found = list(rows.all())
+    where: dict[uuid.UUID, list[str]] = {}
+    for message_id, destination in await db.execute(
+        select(Delivery.message_id, Delivery.destination).where(
+            Delivery.message_id.in_([m.id for m in found])
+        )
+    ):
+        where.setdefault(message_id, []).append(destination)
+    out = [
+        Told(m.key.rsplit(":", 1)[0], m.subject, m.text, tuple(sorted(where.get(m.id, []))))
+        for m in found
+    ]
     await db.commit()
     return out
 

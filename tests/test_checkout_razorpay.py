@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
-from domain.notifications.models import Notification
+from domain.notifications.models import Message
 from domain.orders.models import LedgerEntry, WebhookEvent
 from domain.subscriptions.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, start_checkout, wait_for_order
-from tests.conftest import count_rows, make_settings
+from tests.conftest import count_rows, make_settings, rows_become
 from tests.fakes.razorpay_server import FakeRazorpay, hmac_hex
 from tests.orders_helpers import Customer
 
@@ -69,13 +69,16 @@ async def _deliver(api: httpx.AsyncClient, body: bytes, headers: dict[str, str])
 async def _activations(db: AsyncSession, order_id: str) -> tuple[int, int, int]:
     """(subscriptions, receipt messages, captured ledger entries) of the order."""
     oid = uuid.UUID(order_id)
+    subscriptions = await count_rows(db, Subscription, Subscription.order_id == oid)
     return (
-        await count_rows(db, Subscription, Subscription.order_id == oid),
-        await count_rows(
+        subscriptions,
+        # The receipt goes just after the settlement that made the subscription.
+        await rows_become(
             db,
-            Notification,
-            Notification.template == "order_receipt",
-            Notification.data["order_id"].astext == order_id,
+            subscriptions,
+            Message,
+            Message.kind == "order.receipt",
+            Message.data["order_id"].astext == order_id,
         ),
         await count_rows(
             db, LedgerEntry, LedgerEntry.order_id == oid, LedgerEntry.kind == "captured"

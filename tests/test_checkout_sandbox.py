@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from domain.contracts import checkout_workflow_id
-from domain.notifications.models import Notification
+from domain.notifications.models import Message
 from domain.orders.models import LedgerEntry
 from domain.subscriptions.models import Subscription
 from providers.payments.sandbox_models import SandboxPayment
@@ -27,7 +27,7 @@ from tests.checkout_helpers import (
     shop_with_cart,
     wait_for_order,
 )
-from tests.conftest import count_rows
+from tests.conftest import count_rows, rows_become
 
 
 async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession) -> None:
@@ -71,7 +71,7 @@ async def test_buying_a_plan_end_to_end(api: httpx.AsyncClient, db: AsyncSession
     receipt = await api.get(f"/orders/{order_id}/receipt", headers=buyer.headers)
     assert receipt.status_code == 200
     assert f"{order['receipt_number']}" in receipt.text
-    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
+    assert await rows_become(db, 1, Message, Message.kind == "order.receipt") == 1
     cart = (await api.get("/cart", headers=buyer.headers)).json()
     assert cart["items"] == []
     captured = await count_rows(
@@ -263,7 +263,7 @@ async def test_page_approval_and_client_confirmation_at_once_activate_once(
     order = await wait_for_order(api, buyer, order_id, {"completed"})
     assert order["status"] == "completed"
     assert await count_rows(db, Subscription, Subscription.order_id == uuid.UUID(order_id)) == 1
-    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
+    assert await rows_become(db, 1, Message, Message.kind == "order.receipt") == 1
 
 
 async def test_post_checkout_answers_with_the_live_checkout_and_its_payment_session(

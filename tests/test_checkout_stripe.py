@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
-from domain.notifications.models import Notification
+from domain.notifications.models import Message
 from domain.orders.models import LedgerEntry, OrderStatusHistory, WebhookEvent
 from domain.subscriptions.models import Subscription
 from tests.checkout_helpers import checkout, shop_with_cart, start_checkout, wait_for_order
-from tests.conftest import count_rows, make_settings
+from tests.conftest import count_rows, make_settings, rows_become
 from tests.fakes.stripe_server import FakeStripe, sign
 from tests.orders_helpers import Customer
 
@@ -168,7 +168,7 @@ async def test_buying_a_plan_with_stripe_end_to_end(
     assert captured[0].provider_payment_id == charge_id
     assert captured[0].amount_minor == 299900
     assert captured[0].currency == "INR"
-    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
+    assert await rows_become(db, 1, Message, Message.kind == "order.receipt") == 1
     assert (await api.get("/cart", headers=buyer.headers)).json()["items"] == []
 
 
@@ -219,7 +219,7 @@ async def test_redelivered_and_out_of_order_webhooks_activate_once(
         == 1
     )
     assert await count_rows(db, Subscription, Subscription.order_id == oid) == 1
-    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 1
+    assert await rows_become(db, 1, Message, Message.kind == "order.receipt") == 1
     assert await count_rows(db, WebhookEvent, WebhookEvent.provider_ref == pi_id) == 3
     history = (
         await db.execute(
@@ -327,7 +327,7 @@ async def test_a_declined_payment_fails_the_order_keeps_the_cart_and_cancels_the
     cancels = stripe_fake.requests_to("POST", f"/v1/payment_intents/{pi_id}/cancel")
     assert [c.idempotency_key for c in cancels] == [f"order:{order_id}:cancel"]
     assert await count_rows(db, Subscription) == 0
-    assert await count_rows(db, Notification, Notification.template == "order_receipt") == 0
+    assert await count_rows(db, Message, Message.kind == "order.receipt") == 0
 
 
 async def test_ten_concurrent_checkouts_with_one_key_make_one_order_and_one_intent(

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from core.settings import Settings
 from domain.accounts.models import RateEvent, User
-from domain.notifications.models import Notification
+from domain.notifications.models import Delivery
 from tests.conftest import PASSWORD, bearer, count_rows, latest_code, register
 
 Opener = Callable[..., AbstractAsyncContextManager[Any]]
@@ -183,7 +183,7 @@ async def test_codes_to_one_phone_are_limited_whoever_asks(
             assert codes[: len(expected)] == expected, codes
             _assert_429(answers[len(expected)], "too many codes were sent to this address", 3600)
         # What was refused was not sent: the sign-up code and four sign-in codes.
-        assert await count_rows(db, Notification, Notification.destination == "+919812300011") == 2
+        assert await count_rows(db, Delivery, Delivery.destination == "+919812300011") == 2
         # The sign-in workflow is pending after the first start: later starts send nothing new.
 
 
@@ -254,6 +254,6 @@ async def test_sign_ups_from_one_address_are_limited(limited_app: Opener, db: As
         body = {"email": "new2@example.com", "password": PASSWORD}
         _assert_429(await here.post("/auth/register", json=body), "too many sign-ups", 3600)
         assert await count_rows(db, User, User.email == "new2@example.com") == 0
-        assert await count_rows(db, Notification, Notification.destination == body["email"]) == 0
+        assert await count_rows(db, Delivery, Delivery.destination == body["email"]) == 0
         elsewhere = from_ip(app, "10.5.0.2")
         assert (await elsewhere.post("/auth/register", json=body)).status_code == 201

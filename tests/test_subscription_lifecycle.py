@@ -105,7 +105,7 @@ async def test_reminders_at_30_7_and_1_days_then_grace_then_expiry_each_once(
         "period:1:grace_started",
         "period:1:expired",
     ]
-    assert {m.destination for m in sent} == {"holder@example.com"}
+    assert {d for m in sent for d in m.destinations} == {"holder@example.com"}
     assert "ends in 30 days" in sent[0].subject
     mine = (await skipping_api.get(f"/subscriptions/{sid}", headers=who.headers)).json()
     assert mine["status"] == "expired"

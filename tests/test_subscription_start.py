@@ -14,9 +14,9 @@ from temporalio.worker import Worker
 from activities.subscriptions import SubscriptionActivities
 from core.settings import Settings
 from domain.subscriptions.contracts import OrderRef, SubscriptionStatus, subscription_workflow_id
-from providers.notifications import OutboxProvider
 from providers.payments import payment_provider
 from tests.catalog_helpers import add_active_plan, add_categories, make_admin
+from tests.conftest import outbox_notifier
 from tests.orders_helpers import add_to_cart, customer, pay, place_order
 
 
@@ -25,7 +25,7 @@ def _starter(settings: Settings, sessions: Any, temporal: Client) -> Subscriptio
         sessions=sessions,
         settings=settings,
         provider=payment_provider(settings, sessions=sessions),
-        notifier=OutboxProvider(),
+        notifier=outbox_notifier(sessions, settings),
         temporal=temporal,
         task_queue=settings.temporal_task_queue,
     )

@@ -24,7 +24,7 @@ from domain.contracts import (
     VerificationStart,
     VerificationStatus,
 )
-from domain.notifications.models import Notification
+from domain.notifications.models import Delivery
 from tests.conftest import TEST_OTP_SECRET, latest_code
 from worker import build_worker
 from workflows.account_verification import AccountVerificationWorkflow
@@ -119,8 +119,8 @@ async def test_resend_sends_a_new_code_and_only_the_new_one_works(
     sent = (
         await db.execute(
             select(func.count())
-            .select_from(Notification)
-            .where(Notification.destination == "again@example.com")
+            .select_from(Delivery)
+            .where(Delivery.destination == "again@example.com")
         )
     ).scalar_one()
     assert sent == 2
@@ -145,12 +145,16 @@ async def test_a_retried_send_sends_the_same_code_once(
     db: AsyncSession,
 ) -> None:
     # Run the send activity twice with the same input, as a retry after a lost reply would.
+    from temporalio.testing import ActivityEnvironment
+
     from activities.accounts import AccountActivities
     from domain.contracts import SendCodeInput
-    from providers.notifications import OutboxProvider
+    from tests.conftest import outbox_notifier
 
     user_id = await _user(db, "once@example.com")
-    acts = AccountActivities(sessions=sessions, settings=settings, notifier=OutboxProvider())
+    acts = AccountActivities(
+        sessions=sessions, settings=settings, notifier=outbox_notifier(sessions, settings)
+    )
     inp = SendCodeInput(
         challenge_id=uuid.uuid4(),
         code_number=1,
@@ -160,15 +164,11 @@ async def test_a_retried_send_sends_the_same_code_once(
         purpose=VerificationPurpose.verify,
         ttl_seconds=600,
     )
-    first = await acts.send_verification_code(inp)
-    second = await acts.send_verification_code(inp)
+    first = await ActivityEnvironment().run(acts.send_verification_code, inp)
+    second = await ActivityEnvironment().run(acts.send_verification_code, inp)
     assert first == second
     rows = (
-        (
-            await db.execute(
-                select(Notification).where(Notification.destination == "once@example.com")
-            )
-        )
+        (await db.execute(select(Delivery).where(Delivery.destination == "once@example.com")))
         .scalars()
         .all()
     )

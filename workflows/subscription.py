@@ -32,10 +32,13 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.notify import Outgoing
+
 with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
     from domain.contracts import FLOW_STATUS, SUBSCRIPTION_ENDS_AT, RefundInput, refund_workflow_id
-    from domain.subscriptions import policy
+    from domain.notifications.contracts import To
+    from domain.subscriptions import notices, policy
     from domain.subscriptions.contracts import (
         LIVE,
         AutoRenewChange,
@@ -78,6 +81,9 @@ PROVIDER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["ProviderDeclined"],
 )
+# Messages go through the notifications activity (before: inside notify and record_change).
+MESSAGES = "messages-through-notifications"
+DUE_SOON = timedelta(seconds=1)
 STEP_TIMEOUT = timedelta(seconds=30)
 # How often a renewal charge the provider has not settled yet is asked about again.
 PROCESSING_CHECK = timedelta(hours=1)
@@ -109,6 +115,7 @@ class SubscriptionWorkflow:
         self._published: Schedule | None = None
         # Bumped by every message that changes what is due: the wait below wakes on it.
         self._changes = 0
+        self._outgoing = Outgoing()
 
     @workflow.run
     async def run(self, inp: SubscriptionInput) -> SubscriptionState:
@@ -132,21 +139,28 @@ class SubscriptionWorkflow:
                 # The next period has begun: a new run for it (also after a renewal in grace, or
                 # one that restarted an expired subscription).
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._outgoing.drain()
                 workflow.continue_as_new(self._next_run())
             if self._status in FINAL:
                 break
             due = self._next_due()
             await self._publish_schedule()
             seen = self._changes
+            wait = max(due.at - now, timedelta(0))
+            if wait < DUE_SOON and workflow.patched(MESSAGES):
+                # Due within the second (a retry at a period's end): now, without a timer and a
+                # task of its own.
+                wait = timedelta(0)
             try:
                 await workflow.wait_condition(
                     lambda seen=seen: self._changes != seen,  # type: ignore[misc]
-                    timeout=max(due.at - now, timedelta(0)),
+                    timeout=wait,
                     timeout_summary=due.kind,
                 )
             except TimeoutError:
                 await self._act(due)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._outgoing.drain()
         return self.state()
 
     # --- what is due ---------------------------------------------------------------------------
@@ -659,6 +673,9 @@ class SubscriptionWorkflow:
         notify: bool = True,
     ) -> None:
         """Write a change to the read model (and announce it), once per period and kind."""
+        # Runs from before the patch announce inside record_change; later ones send the message
+        # through the notifications activity.
+        through_notifications = workflow.patched(MESSAGES)
         await workflow.execute_local_activity_method(
             SubscriptionActivities.record_change,
             StatusChange(
@@ -674,13 +691,20 @@ class SubscriptionWorkflow:
                 grace_ends_at=policy.grace_end(self._period, self._policy),
                 auto_renew=self._auto_renew,
                 payment_method_id=self._method,
-                notify=notify,
+                notify=notify and not through_notifications,
             ),
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=DB_RETRY,
         )
+        if through_notifications and notify and notices.announced(kind):
+            self._announce(kind, detail)
 
     async def _notify(self, kind: str, *, detail: str | None = None) -> None:
+        """A reminder or notice: in the timeline, and to the customer."""
+        if workflow.patched(MESSAGES):
+            await self._record(kind, actor=WORKFLOW, detail=detail, notify=False)
+            self._announce(kind, detail)
+            return
         await workflow.execute_activity_method(
             SubscriptionActivities.notify,
             Notice(
@@ -693,6 +717,18 @@ class SubscriptionWorkflow:
             ),
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=DB_RETRY,
+        )
+
+    def _announce(self, kind: str, detail: str | None) -> None:
+        message, refs = notices.message(kind)
+        self._outgoing.send(
+            message,
+            f"sub:{self._inp.subscription_id}:period:{self._period.number}:{kind}",
+            To(user_id=self._inp.user_id),
+            subscription_id=str(self._inp.subscription_id),
+            ends_at=self._period.ends_at.isoformat(),
+            detail=detail,
+            **refs,
         )
 
     def _schedule(self) -> Schedule:

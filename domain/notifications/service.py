@@ -1,78 +1,424 @@
-"""Sending a notification exactly once per idempotency key, through the configured provider."""
+"""Sending: write each recipient's message once, then hand its deliveries to the providers.
+
+Two steps, each safe to run again (an activity retry, a worker killed half-way):
+1. `write` records one message per recipient under `<key>:<user id>` with one delivery per channel
+   the recipient's choices allow (email to their address, push to each device, the inbox by a
+   flag), all in one transaction; a key already written is left as it is.
+2. `deliver` hands the deliveries still pending to their channel's provider, in batches, and
+   records each answer. A passing failure stays `retrying` and raises `DeliveryDeferred`, so the
+   activity is retried with backoff; at the last attempt it is recorded `failed`. Deliveries
+   already sent are never handed over again.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.notifications.models import Notification
-from providers.notifications import NotificationProvider, OutgoingMessage
+from core.db import utcnow
+from core.settings import Settings
+from domain.accounts.models import User
+from domain.notifications import devices, preferences, unsubscribe
+from domain.notifications.contracts import Send, Sent, To
+from domain.notifications.facts import LOADERS, Gone, links
+from domain.notifications.kinds import Channel, Kind, Topic, kind
+from domain.notifications.models import Delivery, Message
+from domain.notifications.render import render
+from domain.technicians.models import Technician
+from providers.notifications import Email, Outcome, Providers, Push, Result, Sms
+
+log = logging.getLogger(__name__)
+
+OPEN = ("pending", "retrying")
+# Rows per statement when writing a batch (a campaign's); each message has about ten columns.
+WRITE_CHUNK = 1000
 
 
-async def deliver(
-    sessions: async_sessionmaker[AsyncSession],
-    provider: NotificationProvider,
-    *,
-    idempotency_key: str,
-    user_id: uuid.UUID | None,
-    channel: str,
-    destination: str,
-    template: str,
-    subject: str,
-    body: str,
-    data: dict[str, Any] | None = None,
-) -> Notification:
-    """Record the message in the outbox and hand it to the provider, once per key.
+class DeliveryDeferred(Exception):
+    """Some deliveries met a passing failure and are to be tried again (the activity retries)."""
 
-    Safe to call again with the same key (an activity retry): a message already handed over is
-    returned as it is; one whose hand-over failed is tried again.
-    """
-    async with sessions() as db:
-        # The new row comes back from the insert itself; only a retry (the key is taken) reads it.
-        row = (
-            await db.execute(
-                insert(Notification)
+
+@dataclass(frozen=True)
+class Recipient:
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+
+
+class Notifier:
+    """The one way anything is sent. Built once per process with the settings' providers."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        providers: Providers,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._providers = providers
+        self._settings = settings
+        self._clock = clock
+
+    # --- the entry points ---------------------------------------------------------------------
+
+    async def send(self, request: Send, *, attempt: int = 1) -> Sent:
+        """`request.kind` to everyone `request.to` names, its facts read from `request.refs`."""
+        spec = kind(request.kind)
+        if spec.topic == Topic.security:
+            raise ValueError("codes go through send_code, to the address they verify")
+        async with self._sessions() as db:
+            people = await recipients(db, request.to)
+            try:
+                facts = await LOADERS[spec.family](db, request.refs, self._settings.public_base_url)
+            except Gone as gone:
+                log.info("nothing to say about a %s that no longer exists (%s)", gone, request.key)
+                return Sent(messages=0)
+        ids, written = await self.write(spec, people, key=request.key, facts=facts)
+        return await self.deliver(ids, attempt=attempt, written=written)
+
+    async def send_code(
+        self,
+        *,
+        kind_name: str,
+        key: str,
+        user_id: uuid.UUID,
+        channel: Channel,
+        destination: str,
+        facts: dict[str, Any],
+        attempt: int = 1,
+    ) -> Sent:
+        """A code, to the address being verified (which may not be the account's yet): no
+        preferences, no inbox, no quiet hours. Called by the activity that derives the code, so
+        the code never enters a workflow's history."""
+        spec = kind(kind_name)
+        assert spec.topic == Topic.security
+        rendered = render(spec.name, facts, email=channel == Channel.email)
+        message_id = uuid.uuid4()
+        async with self._sessions() as db:
+            inserted = await db.scalar(
+                insert(Message)
                 .values(
-                    idempotency_key=idempotency_key,
+                    id=message_id,
+                    key=key,
                     user_id=user_id,
-                    channel=channel,
-                    destination=destination,
-                    template=template,
-                    subject=subject,
-                    body=body,
-                    data=data or {},
-                    provider=provider.name,
-                    status="pending",
+                    kind=spec.name,
+                    topic=spec.topic.value,
+                    subject=rendered.subject,
+                    text=rendered.text,
+                    html=rendered.html,
+                    data={},
                 )
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(Notification),
-                execution_options={"populate_existing": True},
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(Message.id)
             )
-        ).scalar_one_or_none()
-        if row is None:
-            row = (
+            if inserted is not None:
                 await db.execute(
-                    select(Notification).where(Notification.idempotency_key == idempotency_key)
+                    insert(Delivery).values(
+                        id=uuid.uuid4(),
+                        message_id=message_id,
+                        channel=channel.value,
+                        destination=destination,
+                        provider=self._provider(channel).name,
+                        status="pending",
+                    )
                 )
-            ).scalar_one()
-        await db.commit()
-        if row.status in ("delivered", "sent"):
-            return row
-        message_id = await provider.send(
-            OutgoingMessage(
-                idempotency_key=idempotency_key,
-                channel=channel,
-                destination=destination,
-                subject=subject,
-                body=body,
-                data=data or {},
+            else:
+                message_id = (
+                    await db.scalar(select(Message.id).where(Message.key == key))
+                ) or message_id
+            await db.commit()
+        return await self.deliver([message_id], attempt=attempt, written=int(inserted is not None))
+
+    # --- 1. writing ---------------------------------------------------------------------------
+
+    async def write(
+        self,
+        spec: Kind,
+        people: Sequence[Recipient],
+        *,
+        key: str,
+        facts: dict[str, Any],
+        campaign_id: uuid.UUID | None = None,
+    ) -> tuple[list[uuid.UUID], int]:
+        """Each recipient's message under `<key>:<user id>` (written now or found), and how many
+        were written now."""
+        if not people:
+            return [], 0
+        now = self._clock()
+        keys = {p.id: f"{key}:{p.id}" for p in people}
+        async with self._sessions() as db:
+            found = dict(
+                (
+                    await db.execute(
+                        select(Message.key, Message.id).where(Message.key.in_(keys.values()))
+                    )
+                ).all()
             )
+            fresh = [p for p in people if keys[p.id] not in found]
+            choices = await preferences.load(db, [p.id for p in fresh], self._settings)
+            tokens = await devices.tokens_of(db, [p.id for p in fresh])
+            messages: list[dict[str, Any]] = []
+            deliveries: dict[uuid.UUID, list[dict[str, Any]]] = {}
+            for person in fresh:
+                row, outgoing = self._compose(
+                    spec, person, choices[person.id], tokens.get(person.id, []), facts, now
+                )
+                messages.append({**row, "key": keys[person.id], "campaign_id": campaign_id})
+                deliveries[row["id"]] = outgoing
+            inserted: set[uuid.UUID] = set()
+            for start in range(0, len(messages), WRITE_CHUNK):
+                chunk = messages[start : start + WRITE_CHUNK]
+                result = await db.execute(
+                    insert(Message)
+                    .values(chunk)
+                    .on_conflict_do_nothing(index_elements=["key"])
+                    .returning(Message.id)
+                )
+                inserted.update(result.scalars())
+            outgoing_rows = [d for mid in inserted for d in deliveries[mid]]
+            for start in range(0, len(outgoing_rows), WRITE_CHUNK):
+                await db.execute(
+                    insert(Delivery).values(outgoing_rows[start : start + WRITE_CHUNK])
+                )
+            if len(inserted) < len(messages):  # another attempt wrote some first
+                found.update(
+                    (
+                        await db.execute(
+                            select(Message.key, Message.id).where(Message.key.in_(keys.values()))
+                        )
+                    ).all()
+                )
+            await db.commit()
+        ids = list(found.values()) + list(inserted)
+        return ids, len(inserted)
+
+    def _compose(
+        self,
+        spec: Kind,
+        person: Recipient,
+        choices: preferences.Choices,
+        tokens: list[str],
+        facts: dict[str, Any],
+        now: datetime,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One recipient's message row and its deliveries."""
+        message_id = uuid.uuid4()
+        email = bool(person.email) and choices.wants(spec.topic, Channel.email)
+        push = bool(tokens) and choices.wants(spec.topic, Channel.push)
+        context: dict[str, Any] = {**facts, "tz": choices.time_zone, "name": person.name}
+        context.setdefault("unsubscribe_url", None)
+        context.setdefault("reason", None)
+        if email and spec.topic == Topic.promotions:
+            context["unsubscribe_url"] = unsubscribe.link(
+                self._settings,
+                message_id=message_id,
+                user_id=person.id,
+                topic=spec.topic,
+                channel=Channel.email,
+                now=now,
+            )
+            context["reason"] = "You get offers by email because you asked for them in the app."
+        rendered = render(spec.name, context, email=email)
+        row = {
+            "id": message_id,
+            "user_id": person.id,
+            "kind": spec.name,
+            "topic": spec.topic.value,
+            "subject": rendered.subject[:300],
+            "text": rendered.text,
+            "html": rendered.html,
+            "push_title": rendered.push_title[:300] if push else None,
+            "push_body": rendered.push_body[:300] if push else None,
+            "data": links(facts),
+            "in_inbox": choices.wants(spec.topic, Channel.in_app),
+        }
+        out: list[dict[str, Any]] = []
+        if email:
+            assert person.email is not None
+            out.append(self._delivery(message_id, Channel.email, person.email))
+        if push:
+            quiet = choices.quiet_now(now)
+            reason = f"quiet hours {choices.quiet} ({choices.time_zone.key})" if quiet else None
+            for token in tokens:
+                out.append(
+                    self._delivery(
+                        message_id,
+                        Channel.push,
+                        token,
+                        status="suppressed" if quiet else "pending",
+                        reason=reason,
+                    )
+                )
+        return row, out
+
+    def _delivery(
+        self,
+        message_id: uuid.UUID,
+        channel: Channel,
+        destination: str,
+        *,
+        status: str = "pending",
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4(),
+            "message_id": message_id,
+            "channel": channel.value,
+            "destination": destination,
+            "provider": self._provider(channel).name,
+            "status": status,
+            "reason": reason,
+        }
+
+    # --- 2. delivering ------------------------------------------------------------------------
+
+    async def deliver(
+        self, message_ids: Sequence[uuid.UUID], *, attempt: int = 1, written: int = 0
+    ) -> Sent:
+        """Hand over what is still to go of these messages; DeliveryDeferred if some is to be
+        tried again."""
+        counts: Counter[str] = Counter()
+        retrying: list[str] = []
+        last = attempt >= self._settings.notify_max_attempts
+        async with self._sessions() as db:
+            # Locked while handed over: a second attempt running beside this one skips them.
+            rows = (
+                await db.execute(
+                    select(Delivery, Message)
+                    .join(Message, Message.id == Delivery.message_id)
+                    .where(Delivery.message_id.in_(list(message_ids)), Delivery.status.in_(OPEN))
+                    .order_by(Delivery.channel, Delivery.id)
+                    .with_for_update(of=Delivery, skip_locked=True)
+                )
+            ).all()
+            changes: list[dict[str, Any]] = []
+            gone_tokens: list[str] = []
+            for channel in (Channel.email, Channel.push, Channel.sms):
+                batch = [(d, m) for d, m in rows if d.channel == channel.value]
+                provider = self._provider(channel)
+                for start in range(0, len(batch), provider.max_batch):
+                    part = batch[start : start + provider.max_batch]
+                    outcomes = await self._hand_over(channel, part)
+                    for (delivery, _), outcome in zip(part, outcomes, strict=True):
+                        change = self._record(delivery, outcome, provider.name, attempt, last)
+                        changes.append(change)
+                        counts[change["status"]] += 1
+                        if outcome.result == Result.unregistered:
+                            gone_tokens.append(delivery.destination)
+                        if change["status"] == "retrying":
+                            retrying.append(f"{delivery.channel}: {outcome.reason}")
+            if changes:
+                await db.execute(update(Delivery), changes)
+            await devices.forget(db, gone_tokens)
+            await db.commit()
+        if retrying:
+            raise DeliveryDeferred(
+                f"{len(retrying)} deliveries to try again (attempt {attempt}): {retrying[0]}"
+            )
+        return Sent(messages=written, deliveries=dict(counts))
+
+    async def _hand_over(
+        self, channel: Channel, part: Sequence[tuple[Delivery, Message]]
+    ) -> list[Outcome]:
+        if channel == Channel.email:
+            return await self._providers.email.send(
+                [
+                    Email(
+                        delivery_id=str(d.id),
+                        to=d.destination,
+                        subject=m.subject,
+                        text=m.text,
+                        html=m.html or m.text,
+                        topic=m.topic,
+                        unsubscribe_url=self._unsubscribe_url(m),
+                    )
+                    for d, m in part
+                ]
+            )
+        if channel == Channel.push:
+            return await self._providers.push.send(
+                [
+                    Push(
+                        delivery_id=str(d.id),
+                        token=d.destination,
+                        title=m.push_title or m.subject,
+                        body=m.push_body or m.text[:240],
+                        data={**m.data, "kind": m.kind, "message_id": str(m.id)},
+                    )
+                    for d, m in part
+                ]
+            )
+        return await self._providers.sms.send(
+            [Sms(delivery_id=str(d.id), to=d.destination, text=m.text) for d, m in part]
         )
-        row.provider_message_id = message_id
-        row.status = "delivered" if provider.name == "outbox" else "sent"
-        await db.commit()
-        return row
+
+    @staticmethod
+    def _record(
+        delivery: Delivery, outcome: Outcome, provider: str, attempt: int, last: bool
+    ) -> dict[str, Any]:
+        attempts = delivery.attempts + 1
+        change: dict[str, Any] = {"id": delivery.id, "attempts": attempts, "provider": provider}
+        if outcome.result in (Result.sent, Result.delivered):
+            change |= {
+                "status": outcome.result.value,
+                "provider_message_id": outcome.provider_message_id,
+                "reason": None,
+            }
+        elif outcome.result == Result.retry and not last:
+            change |= {"status": "retrying", "reason": outcome.reason}
+        elif outcome.result == Result.retry:
+            change |= {
+                "status": "failed",
+                "reason": f"gave up after {attempt} attempts: {outcome.reason}"[:300],
+            }
+        elif outcome.result == Result.unregistered:
+            change |= {"status": "failed", "reason": "unregistered: the device token is gone"}
+        else:
+            change |= {"status": "failed", "reason": outcome.reason}
+        return change
+
+    def _unsubscribe_url(self, message: Message) -> str | None:
+        """The link of a promotion's footer again, for the List-Unsubscribe header (the same
+        message, so using either uses both)."""
+        if message.topic != Topic.promotions.value or message.user_id is None:
+            return None
+        return unsubscribe.link(
+            self._settings,
+            message_id=message.id,
+            user_id=message.user_id,
+            topic=Topic.promotions,
+            channel=Channel.email,
+            now=message.created_at,
+        )
+
+    def _provider(self, channel: Channel) -> Any:
+        return {
+            Channel.email: self._providers.email,
+            Channel.push: self._providers.push,
+            Channel.sms: self._providers.sms,
+        }[channel]
+
+
+async def recipients(db: AsyncSession, to: To) -> list[Recipient]:
+    """The active users `to` names."""
+    query = select(User.id, User.name, User.email).where(User.is_active)
+    if to.user_id is not None:
+        query = query.where(User.id == to.user_id)
+    elif to.technician_id is not None:
+        query = query.join(Technician, Technician.user_id == User.id).where(
+            Technician.id == to.technician_id
+        )
+    else:
+        query = query.where(User.role == to.role).order_by(User.id)
+    return [Recipient(*row) for row in await db.execute(query)]

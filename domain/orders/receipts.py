@@ -12,16 +12,15 @@ from html import escape
 from string import Template
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from domain.accounts.models import User
 from domain.money import format_money
-from domain.notifications import service as notifications
+from domain.notifications.contracts import Send, To
+from domain.notifications.service import Notifier
 from domain.orders.cart import address_line
 from domain.orders.models import Order, Receipt
 from domain.orders.service import get_order
-from providers.notifications import NotificationProvider
 
 
 def format_rate(bps: int) -> str:
@@ -145,30 +144,17 @@ async def receipt_document(
     return render_receipt(order, receipt)
 
 
-async def send_receipt(
-    sessions: async_sessionmaker[AsyncSession],
-    notifier: NotificationProvider,
-    *,
-    order: Order,
-    user: User,
-    base_url: str,
-) -> None:
+async def send_receipt(notifier: Notifier, *, order: Order, attempt: int = 1) -> None:
     """Tell the buyer their payment arrived, with the link to the receipt; once per order (the
-    outbox key `order:{id}:receipt`), however often the settling activity runs."""
-    channel, destination = ("email", user.email) if user.email else ("sms", user.phone)
-    if destination is None:
-        return
-    amount = format_money(order.total_minor, order.currency)
-    link = f"{base_url}/api/v1/orders/{order.id}/receipt"
-    await notifications.deliver(
-        sessions,
-        notifier,
-        idempotency_key=f"order:{order.id}:receipt",
-        user_id=user.id,
-        channel=channel,
-        destination=destination,
-        template="order_receipt",
-        subject=f"Receipt {order.receipt_number}: your HomePlans purchase",
-        body=f"Thank you! We received {amount}. Your plans are active. Receipt: {link}",
-        data={"order_id": str(order.id), "receipt_number": order.receipt_number},
+    message key `order:{id}:receipt:<user id>`), however often the settling activity runs. A
+    delivery to try again raises DeliveryDeferred: the settling activity is retried, its
+    settlement found done."""
+    await notifier.send(
+        Send(
+            kind="order.receipt",
+            key=f"order:{order.id}:receipt",
+            to=To(user_id=order.user_id),
+            refs={"order_id": str(order.id)},
+        ),
+        attempt=attempt,
     )

@@ -1,0 +1,113 @@
+"""What a message's words are made of, read from the business ids its sender passed.
+
+One loader per family of kinds (`kinds.Kind.family`). The loaders only read: they run inside the
+send, after the business change was committed, so a message says what is true when it goes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.catalog.models import PlanVersion, ServiceCategory
+from domain.notifications.contracts import Ref
+from domain.orders.cart import address_line
+from domain.orders.models import Order
+from domain.service_requests.models import ServiceRequest
+from domain.subscriptions.models import Subscription
+from domain.technicians.models import Technician
+
+Facts = dict[str, Any]
+Loader = Callable[[AsyncSession, Mapping[str, Ref], str], Awaitable[Facts]]
+
+
+class Gone(LookupError):
+    """The thing the message is about no longer exists: nothing to say."""
+
+
+def _id(refs: Mapping[str, Ref], name: str) -> uuid.UUID:
+    value = refs.get(name)
+    if not isinstance(value, str):
+        raise ValueError(f"the message needs {name}")
+    return uuid.UUID(value)
+
+
+def _at(refs: Mapping[str, Ref], name: str) -> datetime | None:
+    value = refs.get(name)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+async def _given(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+    """Codes: the sender (an activity, never a workflow) passes the facts themselves."""
+    return dict(refs)
+
+
+async def _order(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+    order = await db.get(Order, _id(refs, "order_id"))
+    if order is None:
+        raise Gone("order")
+    return {
+        "order_id": str(order.id),
+        "receipt_number": order.receipt_number,
+        "total_minor": order.total_minor,
+        "currency": order.currency,
+        "receipt_url": f"{base_url}/api/v1/orders/{order.id}/receipt",
+    }
+
+
+async def _subscription(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+    subscription = await db.get(Subscription, _id(refs, "subscription_id"))
+    if subscription is None:
+        raise Gone("subscription")
+    version = await db.get(PlanVersion, subscription.plan_version_id)
+    assert version is not None
+    days = refs.get("days")
+    return {
+        "subscription_id": str(subscription.id),
+        "plan": version.name,
+        # The period the notice is about (the workflow's), which the row may have moved past.
+        "ends_at": _at(refs, "ends_at") or subscription.ends_at,
+        "grace_ends_at": subscription.grace_ends_at,
+        "auto_renew": subscription.auto_renew,
+        "price_minor": version.total_minor,
+        "currency": version.currency,
+        "days": days if isinstance(days, int) else 0,
+        "detail": refs.get("detail"),
+    }
+
+
+async def _request(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+    request = await db.get(ServiceRequest, _id(refs, "request_id"))
+    if request is None:
+        raise Gone("service request")
+    category = await db.get(ServiceCategory, request.category_id)
+    technician = await db.get(Technician, request.technician_id) if request.technician_id else None
+    return {
+        "request_id": str(request.id),
+        "category": category.name if category else "service",
+        "window_start": request.window_start,
+        "window_end": request.window_end,
+        "address": address_line(request.address) or request.postal_code,
+        "technician": technician.name if technician else "A technician",
+        "note": refs.get("note"),
+    }
+
+
+LOADERS: dict[str, Loader] = {
+    "account": _given,
+    "order": _order,
+    "subscription": _subscription,
+    "request": _request,
+    "campaign": _given,
+}
+
+# What the app gets with a message (push data, the inbox item) to open the right screen.
+LINKS = ("order_id", "subscription_id", "request_id", "campaign_id")
+
+
+def links(facts: Mapping[str, Any]) -> dict[str, str]:
+    return {name: str(facts[name]) for name in LINKS if facts.get(name) is not None}
