@@ -7,6 +7,7 @@ set one fails at start instead of signing tokens with a key that is in this repo
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -124,8 +125,29 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
 
-    # --- notifications and identity ---------------------------------------------------------------
-    notifications_provider: Literal["outbox"] = "outbox"
+    # --- notifications (domain.notifications; providers.notifications) ---------------------------
+    # Each channel has its own provider; `outbox` (the embedded default) records the message and
+    # logs it, so the whole system runs with no provider account. Real ones switch on by env alone.
+    email_provider: Literal["outbox", "sendgrid"] = "outbox"
+    push_provider: Literal["outbox", "fcm"] = "outbox"
+    sendgrid_api_key: SecretStr | None = None
+    # Where the SendGrid client posts (`/v3/mail/send`); tests point it at a local server.
+    sendgrid_api_host: str = "https://api.sendgrid.com"
+    email_from: str = "HomePlans <no-reply@homeplans.example>"
+    # FCM sends with the service account of FIREBASE_CREDENTIALS_FILE, to FIREBASE_PROJECT_ID.
+    # Where firebase-admin posts its messages; unset: Google's. Tests point it at a local server.
+    fcm_api_url: str | None = None
+    # A delivery that keeps failing for a passing reason (a provider's 429 or 5xx) is tried this
+    # many times, with the activity's backoff between, then recorded as failed.
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    # The time zone of users who have not chosen one: quiet hours are kept in it.
+    default_time_zone: str = "Asia/Kolkata"
+    # Quiet hours for push of users who have not set theirs (local times, HH:MM); empty: none.
+    default_quiet_hours: str = "22:00-07:00"
+    # Each unsubscribe link is good for this long (and once).
+    unsubscribe_link_ttl_days: int = Field(default=90, ge=1, le=3650)
+
+    # --- identity -------------------------------------------------------------------------------
     firebase_project_id: str | None = None
     # Path of a service-account JSON; verification of ID tokens needs only the project id.
     firebase_credentials_file: str | None = None
@@ -187,6 +209,26 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"PAYMENTS_PROVIDER={self.payments_provider} needs " + ", ".join(missing)
             )
+        if self.email_provider == "sendgrid" and self.sendgrid_api_key is None:
+            raise ValueError("EMAIL_PROVIDER=sendgrid needs SENDGRID_API_KEY")
+        if self.push_provider == "fcm" and not (
+            self.firebase_project_id and self.firebase_credentials_file
+        ):
+            raise ValueError("PUSH_PROVIDER=fcm needs FIREBASE_PROJECT_ID and FIREBASE_CREDENTIALS_FILE")
+        return self
+
+    @model_validator(mode="after")
+    def _time_zone_and_quiet_hours_parse(self) -> Settings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.default_time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"DEFAULT_TIME_ZONE {self.default_time_zone!r} is not a time zone") from e
+        if self.default_quiet_hours and not re.fullmatch(
+            r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", self.default_quiet_hours
+        ):
+            raise ValueError("DEFAULT_QUIET_HOURS must be HH:MM-HH:MM (or empty for none)")
         return self
 
 

@@ -1,17 +1,47 @@
-"""Notification providers: the outbox (embedded default); SendGrid and FCM switch on by settings."""
+"""Notification providers, one per channel: the outbox (embedded default); SendGrid (email) and
+FCM (push) switch on by settings alone."""
 
 from __future__ import annotations
 
 from core.settings import Settings
-from providers.notifications.base import NotificationProvider, OutgoingMessage
-from providers.notifications.outbox import OutboxProvider
+from providers.notifications.base import (
+    Email,
+    EmailProvider,
+    Outcome,
+    Providers,
+    Push,
+    PushProvider,
+    Result,
+    Sms,
+    SmsProvider,
+)
+from providers.notifications.outbox import OutboxEmail, OutboxPush, OutboxSms
 
 
-def notification_provider(settings: Settings) -> NotificationProvider:
-    """The provider the settings name."""
-    if settings.notifications_provider == "outbox":
-        return OutboxProvider()
-    raise ValueError(f"unknown notifications provider {settings.notifications_provider!r}")
+def notification_providers(settings: Settings) -> Providers:
+    """The providers the settings name (imported only when chosen)."""
+    email: EmailProvider = OutboxEmail()
+    push: PushProvider = OutboxPush()
+    if settings.email_provider == "sendgrid":
+        from providers.notifications.sendgrid import SendGridEmail
+
+        email = SendGridEmail(settings)
+    if settings.push_provider == "fcm":
+        from providers.notifications.fcm import FcmPush
+
+        push = FcmPush(settings)
+    return Providers(email=email, push=push, sms=OutboxSms())
 
 
-__all__ = ["NotificationProvider", "OutboxProvider", "OutgoingMessage", "notification_provider"]
+__all__ = [
+    "Email",
+    "EmailProvider",
+    "Outcome",
+    "Providers",
+    "Push",
+    "PushProvider",
+    "Result",
+    "Sms",
+    "SmsProvider",
+    "notification_providers",
+]
