@@ -214,7 +214,9 @@ class Settings(BaseSettings):
         if self.push_provider == "fcm" and not (
             self.firebase_project_id and self.firebase_credentials_file
         ):
-            raise ValueError("PUSH_PROVIDER=fcm needs FIREBASE_PROJECT_ID and FIREBASE_CREDENTIALS_FILE")
+            raise ValueError(
+                "PUSH_PROVIDER=fcm needs FIREBASE_PROJECT_ID and FIREBASE_CREDENTIALS_FILE"
+            )
         return self
 
     @model_validator(mode="after")
@@ -224,7 +226,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(self.default_time_zone)
         except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"DEFAULT_TIME_ZONE {self.default_time_zone!r} is not a time zone") from e
+            raise ValueError(
+                f"DEFAULT_TIME_ZONE {self.default_time_zone!r} is not a time zone"
+            ) from e
         if self.default_quiet_hours and not re.fullmatch(
             r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", self.default_quiet_hours
         ):
