@@ -26,6 +26,7 @@ from api.routes import (
     health,
     me,
     orders,
+    request_events,
     sandbox,
     subscriptions,
     webhooks,
@@ -115,6 +116,7 @@ def create_app(
         admin_refunds.router,
         subscriptions.router,
         admin_subscriptions.router,
+        request_events.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app
