@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -76,6 +77,7 @@ _bearer = HTTPBearer(auto_error=False)
 class Principal:
     user: User
     session: AuthSession
+    expires_at: datetime  # of the access token it was read from
 
 
 @answers(401)
@@ -93,7 +95,7 @@ async def get_principal(
     found = await accounts.load_principal(db, user_id=claims.user_id, session_id=claims.session_id)
     if found is None:
         raise Unauthorized("session has ended or account is disabled")
-    return Principal(*found)
+    return Principal(*found, expires_at=claims.expires_at)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -28,6 +28,7 @@ from api.routes import (
     health,
     me,
     orders,
+    request_events,
     request_photos,
     sandbox,
     service_requests,
@@ -35,6 +36,7 @@ from api.routes import (
     technician_jobs,
     webhooks,
 )
+from api.streams import RequestEventHub
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -45,7 +47,14 @@ from providers.storage import photo_store
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    temporal: Client | None = None,
+    drain_streams_on_stop_signals: bool = False,
+) -> FastAPI:
+    """The app; `drain_streams_on_stop_signals` (set when a server runs it, see `app()`) ends its
+    live streams as soon as the process is told to stop (see `RequestEventHub`)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -58,6 +67,14 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         # Its own connection (not one of the pool's), held for the life of the process.
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         app.state.catalog.start(conninfo)
+        # Live streams of service requests: one more connection of its own, listening likewise.
+        app.state.streams = RequestEventHub(max_per_user=settings.max_streams_per_user)
+        app.state.streams.start(conninfo)
+        undo_signals = (
+            app.state.streams.drain_on_stop_signals()
+            if drain_streams_on_stop_signals
+            else (lambda: None)
+        )
         app.state.auth = Authenticator(settings)
         app.state.payments = payment_provider(settings, sessions=app.state.sessions)
         app.state.photos = photo_store(settings)
@@ -69,6 +86,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         try:
             yield
         finally:
+            undo_signals()
+            await app.state.streams.stop()
             await app.state.catalog.stop()
             await engine.dispose()
 
@@ -109,6 +128,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         admin_service_requests.router,
         technician_jobs.router,
         request_photos.router,
+        request_events.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app
@@ -116,4 +136,4 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
 
 def app() -> FastAPI:
     """uvicorn factory: `uvicorn --factory api.main:app`."""
-    return create_app()
+    return create_app(drain_streams_on_stop_signals=True)

@@ -53,6 +53,8 @@ class AccessClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
     role: str
+    # A long-lived answer (a live stream) ends when the token does.
+    expires_at: datetime
 
 
 class InvalidToken(Exception):
@@ -100,6 +102,7 @@ class AccessTokens:
                 user_id=uuid.UUID(claims["sub"]),
                 session_id=uuid.UUID(claims["sid"]),
                 role=str(claims.get("role", "")),
+                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             )
         except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             raise InvalidToken(str(exc)) from exc

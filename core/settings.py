@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # Photos of a request: each at most this large, at most this many.
     photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     photos_per_request: int = Field(default=5, ge=0, le=50)
+    # Live status streams (server-sent events) one user may hold open at once, in each API process:
+    # each holds a connection to this process and wakes on every change of its request.
+    max_streams_per_user: int = Field(default=5, ge=1, le=100)
     # Where photos are kept: a folder (the embedded default), or an S3-compatible bucket.
     uploads_dir: str = ".data/uploads"
     s3_bucket: str | None = None

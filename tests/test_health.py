@@ -21,21 +21,28 @@ async def test_ready_when_postgres_and_temporal_answer(app: Any, db: AsyncSessio
     assert ready.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
 
 
-async def test_readiness_says_how_the_catalog_cache_learns_of_changes(
+async def test_readiness_says_how_the_catalog_cache_and_live_streams_learn_of_changes(
     app: Any, db: AsyncSession
 ) -> None:
+    notified = {"catalog_cache": "notified", "request_streams": "notified", "open_streams": 0}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        for _ in range(500):  # the listener connects in the background; bounded wait
+        for _ in range(500):  # the listeners connect in the background; bounded wait
             ready = (await client.get("/readyz")).json()
-            if ready["info"]["catalog_cache"] == "notified":
+            if ready["info"] == notified:
                 break
             await asyncio.sleep(0.02)
-        assert ready["info"] == {"catalog_cache": "notified"}
+        assert ready["info"] == notified
         await app.state.catalog.stop()
+        await app.state.streams.stop()
         after = await client.get("/readyz")
-    assert after.status_code == 200  # informational: the cache still answers, checking each time
-    assert after.json()["info"] == {"catalog_cache": "checking every request"}
+    # Informational: the cache still answers, checking each time; streams read the table.
+    assert after.status_code == 200
+    assert after.json()["info"] == {
+        "catalog_cache": "checking every request",
+        "request_streams": "reading every second",
+        "open_streams": 0,
+    }
 
 
 async def test_not_ready_names_the_part_that_is_down(database_url: str) -> None:
@@ -67,4 +74,8 @@ async def test_not_ready_when_postgres_is_down(temporal_env: Any) -> None:
     assert ready.status_code == 503
     assert ready.json()["checks"]["temporal"] == "ok"
     assert "postgres" in ready.json()["detail"]
-    assert ready.json()["info"] == {"catalog_cache": "checking every request"}
+    assert ready.json()["info"] == {
+        "catalog_cache": "checking every request",
+        "request_streams": "reading every second",
+        "open_streams": 0,
+    }

@@ -30,9 +30,15 @@ async def readyz(request: Request) -> JSONResponse:
     parts: dict[str, Any] = dict(zip(checks, results, strict=True))
     down = [name for name, result in parts.items() if result != "ok"]
     # Informational, never a reason to be unready: without its listener the catalog cache checks
-    # the catalog's revision on every request instead (slower, still correct).
+    # the catalog's revision on every request instead (slower, still correct), and live streams
+    # read the timeline every second.
     catalog = request.app.state.catalog
-    info = {"catalog_cache": "notified" if catalog.listening else "checking every request"}
+    streams = request.app.state.streams
+    info: dict[str, Any] = {
+        "catalog_cache": "notified" if catalog.listening else "checking every request",
+        "request_streams": "notified" if streams.listening else "reading every second",
+        "open_streams": streams.open_streams,
+    }
     if not down:
         return JSONResponse({"status": "ready", "checks": parts, "info": info})
     return JSONResponse(
