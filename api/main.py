@@ -19,6 +19,7 @@ from api.routes import (
     admin_refunds,
     admin_service_requests,
     admin_subscriptions,
+    admin_support,
     admin_technicians,
     admin_users,
     auth,
@@ -32,6 +33,7 @@ from api.routes import (
     sandbox,
     service_requests,
     subscriptions,
+    support,
     technician_jobs,
     webhooks,
 )
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         admin_service_requests.router,
         technician_jobs.router,
         request_photos.router,
+        support.router,
+        admin_support.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app
