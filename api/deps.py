@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client as TemporalClient
 
 from api.problems import answers
+from core.db import utcnow
 from core.errors import Forbidden, Unauthorized
 from core.security import InvalidToken
 from core.settings import Settings
@@ -55,6 +56,12 @@ async def get_auth(request: Request) -> Authenticator:
     return request.app.state.auth
 
 
+async def get_now() -> datetime:
+    """The current time (UTC) for a route that decides by it. Tests override this dependency
+    (`app.dependency_overrides[get_now]`) to ask about any moment without waiting for it."""
+    return utcnow()
+
+
 async def get_client(request: Request) -> Client:
     return Client(
         ip=request.client.host if request.client else None,
@@ -69,6 +76,7 @@ AuthDep = Annotated[Authenticator, Depends(get_auth)]
 PaymentsDep = Annotated[PaymentProvider, Depends(get_payments)]
 PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]
 ClientDep = Annotated[Client, Depends(get_client)]
+NowDep = Annotated[datetime, Depends(get_now)]
 
 _bearer = HTTPBearer(auto_error=False)
 

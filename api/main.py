@@ -19,6 +19,7 @@ from api.routes import (
     admin_refunds,
     admin_service_requests,
     admin_subscriptions,
+    admin_support,
     admin_technicians,
     admin_users,
     auth,
@@ -33,6 +34,7 @@ from api.routes import (
     sandbox,
     service_requests,
     subscriptions,
+    support,
     technician_jobs,
     webhooks,
 )
@@ -129,6 +131,8 @@ def create_app(
         technician_jobs.router,
         request_photos.router,
         request_events.router,
+        support.router,
+        admin_support.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -8,6 +8,7 @@ from domain.notifications import models as notification_models
 from domain.orders import models as order_models
 from domain.service_requests import models as service_request_models
 from domain.subscriptions import models as subscription_models
+from domain.support import models as support_models
 from domain.technicians import models as technician_models
 from providers.payments import sandbox_models as sandbox_payment_models
 
@@ -21,5 +22,6 @@ __all__ = [
     "sandbox_payment_models",
     "service_request_models",
     "subscription_models",
+    "support_models",
     "technician_models",
 ]

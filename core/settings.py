@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+import phonenumbers
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PLACEHOLDER = "dev-only-insecure-secret-change-me-0123456789"
@@ -19,6 +22,52 @@ DEV_PLACEHOLDER = "dev-only-insecure-secret-change-me-0123456789"
 # OWASP Password Storage Cheat Sheet, argon2id minimum: m=19 MiB, t=2, p=1.
 OWASP_ARGON2_MEMORY_KIB = 19_456
 OWASP_ARGON2_TIME_COST = 2
+
+# --- support hours: "mon-fri 09:00-18:00, sat 10:00-14:00" ----------------------------------------
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A fictional number (Ofcom keeps +44 20 7946 0xxx for drama): development dials nobody real, and
+# production refuses it.
+SUPPORT_PHONE_PLACEHOLDER = "+442079460000"
+DEFAULT_SUPPORT_HOURS = "mon-sat 09:00-18:00"
+_HOURS_ENTRY = re.compile(
+    r"(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+"
+    r"(?P<opens>(?:[01]\d|2[0-3]):[0-5]\d)-(?P<closes>(?:[01]\d|2[0-3]):[0-5]\d|24:00)"
+)
+Week = dict[str, list[tuple[str, str]]]
+
+
+def parse_support_hours(text: str) -> Week:
+    """The week of `SUPPORT_HOURS`: entries `<day>[-<day>] HH:MM-HH:MM` separated by commas or
+    semicolons (`24:00` ends a day), e.g. "mon-fri 09:00-18:00, sat 10:00-14:00". Every day is a
+    key, in order; a day not named is closed. ValueError naming the entry that is wrong."""
+    week: Week = {day: [] for day in WEEKDAYS}
+    entries = [entry.strip() for entry in re.split(r"[,;]", text.strip().lower())]
+    for entry in entries:
+        match = _HOURS_ENTRY.fullmatch(entry)
+        if (
+            match is None
+            or match["first"] not in WEEKDAYS
+            or (match["last"] or "mon") not in WEEKDAYS
+        ):
+            raise ValueError(
+                f"SUPPORT_HOURS: {entry!r} is not '<day>[-<day>] HH:MM-HH:MM' "
+                "(days mon..sun), e.g. 'mon-fri 09:00-18:00, sat 10:00-14:00'"
+            )
+        first = WEEKDAYS.index(match["first"])
+        last = WEEKDAYS.index(match["last"] or match["first"])
+        if last < first:
+            raise ValueError(f"SUPPORT_HOURS: {entry!r} runs backwards; write mon-fri, not fri-mon")
+        opens, closes = match["opens"], match["closes"]
+        if opens >= closes:  # zero-padded HH:MM compare as times
+            raise ValueError(f"SUPPORT_HOURS: {entry!r} opens at {opens}, not before {closes}")
+        for day in WEEKDAYS[first : last + 1]:
+            week[day].append((opens, closes))
+    for day, intervals in week.items():
+        intervals.sort()
+        for (_, earlier_end), (later_start, _) in pairwise(intervals):
+            if later_start < earlier_end:
+                raise ValueError(f"SUPPORT_HOURS: the hours of {day} overlap; join them")
+    return week
 
 
 class Settings(BaseSettings):
@@ -128,6 +177,18 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
 
+    # --- support (the app's one-tap call, callbacks, the call log) -------------------------------
+    # The support line in E.164 (the app dials it) and when it answers, in SUPPORT_TIMEZONE.
+    support_phone: str = SUPPORT_PHONE_PLACEHOLDER
+    # Kept as written (empty: the default), so it passes on as text; `support_week` is the week.
+    support_hours: str = DEFAULT_SUPPORT_HOURS
+    support_timezone: str = "Asia/Kolkata"
+    # Callbacks a customer may have waiting (open or taken) at once ...
+    support_max_open_callbacks: int = Field(default=3, ge=1, le=50)
+    # ... and how many they may ask for in a window (each asked for counts, cancelled or not).
+    support_callbacks_per_account: int = Field(default=5, ge=1, le=1000)
+    support_callback_window_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
+
     # --- notifications (domain.notifications; providers.notifications) ---------------------------
     # Each channel has its own provider; `outbox` (the embedded default) records the message and
     # logs it, so the whole system runs with no provider account. Real ones switch on by env alone.
@@ -171,6 +232,38 @@ class Settings(BaseSettings):
             data = {**data, "public_base_url": f"http://{host}:{data.get('api_port') or 8000}"}
         return data
 
+    @field_validator("support_phone")
+    @classmethod
+    def _support_phone_is_e164(cls, value: str) -> str:
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError("SUPPORT_PHONE must be in international format, e.g. +91...") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError(f"SUPPORT_PHONE {value!r} is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("support_hours")
+    @classmethod
+    def _support_hours_parse(cls, value: str) -> str:
+        value = value.strip() or DEFAULT_SUPPORT_HOURS  # compose passes an unset value as empty
+        parse_support_hours(value)
+        return value
+
+    @property
+    def support_week(self) -> Week:
+        """The week of SUPPORT_HOURS: every day, its (opens, closes) HH:MM pairs in order."""
+        return parse_support_hours(self.support_hours)
+
+    @field_validator("support_timezone")
+    @classmethod
+    def _support_timezone_is_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"SUPPORT_TIMEZONE {value!r} is not an IANA time zone") from exc
+        return value
+
     @model_validator(mode="after")
     def _schedules_make_sense(self) -> Settings:
         if any(not 0 < days <= 365 for days in self.subscription_reminder_days):
@@ -198,6 +291,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PAYMENTS_PROVIDER=sandbox takes no real money; choose stripe or "
                 "razorpay in production"
+            )
+        if self.support_phone == SUPPORT_PHONE_PLACEHOLDER:
+            raise ValueError(
+                "SUPPORT_PHONE is a fictional development number; set the real support line "
+                "(E.164, e.g. +918012345678) in production"
             )
         return self
 

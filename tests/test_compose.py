@@ -65,6 +65,7 @@ TEST_ENV |= {
     "PUBLIC_BASE_URL": "https://homeplans.example.com",
     "STRIPE_SECRET_KEY": "sk_live_0123456789",
     "STRIPE_WEBHOOK_SECRET": "whsec_0123456789",
+    "SUPPORT_PHONE": "+918012345678",
 }
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 # temporalio.api.enums.v1.IndexedValueType member -> the type name the `temporal` CLI takes

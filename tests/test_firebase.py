@@ -332,6 +332,7 @@ async def test_production_refuses_to_start_with_the_auth_emulator_set(
         payments_provider="stripe",
         stripe_secret_key="sk_live_unused",
         stripe_webhook_secret="whsec_unused",
+        support_phone="+918012345678",
     )
     with pytest.raises(ValueError, match=EMULATOR_HOST_ENV):
         async with _client(production, temporal_env):

@@ -45,6 +45,7 @@ def test_production_accepts_real_secrets() -> None:
         payments_provider="stripe",
         stripe_secret_key="sk_live_x",
         stripe_webhook_secret="whsec_x",
+        support_phone="+918012345678",
     )
     assert settings.environment == "production"
 
