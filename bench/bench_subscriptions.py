@@ -329,9 +329,10 @@ async def _base(database_url: str) -> Base:
 
 async def _create_rows(
     database_url: str, base: Base, periods: list[tuple[datetime, datetime]]
-) -> list[uuid.UUID]:
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """One active subscription per (starts_at, ends_at), with its order item and first period;
-    orders shared (ITEMS_PER_ORDER items each). COPY, one transaction. Their ids, in order."""
+    orders shared (ITEMS_PER_ORDER items each). COPY, one transaction. (Subscription id, order
+    id) of each, in order."""
     import psycopg
 
     v = base.version
@@ -419,30 +420,32 @@ async def _create_rows(
                 )
         await conn.commit()
         await conn.execute("ANALYZE orders, order_items, subscriptions, subscription_periods")
-    return ids
+    return [(sid, orders[i // ITEMS_PER_ORDER]) for i, sid in enumerate(ids)]
 
 
 async def _inputs(
-    sessions: Any, policy: Any, ids: list[uuid.UUID], periods: list[tuple[datetime, datetime]]
+    sessions: Any,
+    policy: Any,
+    rows: list[tuple[uuid.UUID, uuid.UUID]],
+    periods: list[tuple[datetime, datetime]],
 ) -> list[Any]:
     """The workflows' inputs as `workflow_input` builds them: its answer for the first, copies
-    of it with their own id and dates for the others, checked against its answer for the last."""
+    of it with their own id, order and dates for the others, checked against its answer for the
+    last (in another order than the first's when there are several)."""
     from domain.subscriptions.service import workflow_input
 
     async with sessions() as db:
-        first = await workflow_input(db, subscription_id=ids[0], policy=policy)
+        first = await workflow_input(db, subscription_id=rows[0][0], policy=policy)
 
-    def like_first(sid: uuid.UUID, starts: datetime, ends: datetime) -> Any:
+    def like_first(sid: uuid.UUID, order_id: uuid.UUID, starts: datetime, ends: datetime) -> Any:
+        period = {"starts_at": starts, "ends_at": ends, "order_id": order_id}
         return first.model_copy(
-            update={
-                "subscription_id": sid,
-                "period": first.period.model_copy(update={"starts_at": starts, "ends_at": ends}),
-            }
+            update={"subscription_id": sid, "period": first.period.model_copy(update=period)}
         )
 
-    inputs = [like_first(sid, *period) for sid, period in zip(ids, periods, strict=True)]
+    inputs = [like_first(*row, *period) for row, period in zip(rows, periods, strict=True)]
     async with sessions() as db:
-        last = await workflow_input(db, subscription_id=ids[-1], policy=policy)
+        last = await workflow_input(db, subscription_id=rows[-1][0], policy=policy)
     if last != inputs[-1]:
         raise RuntimeError(f"the inputs built differ from workflow_input's:\n{last}\n{inputs[-1]}")
     return inputs
@@ -638,8 +641,8 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     base = await _base(settings.database_url)
     now = datetime.now(UTC)
     periods = [(now, now + timedelta(days=PERIOD_DAYS))] * count
-    ids = await _create_rows(settings.database_url, base, periods)
-    inputs = await _inputs(sessions, policy, ids, periods)
+    rows = await _create_rows(settings.database_url, base, periods)
+    inputs = await _inputs(sessions, policy, rows, periods)
     prep_seconds = time.perf_counter() - t0
     _say(f"prepared in {prep_seconds:.1f} s")
 
@@ -690,8 +693,9 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
         f"{REMINDERS:,} subscriptions whose {kind} falls due from {lead:.0f} s from now, within "
         f"{WINDOW_S:.0f} s"
     )
-    reminder_ids = await _create_rows(settings.database_url, base, reminder_periods)
-    reminder_inputs = await _inputs(sessions, policy, reminder_ids, reminder_periods)
+    reminder_rows = await _create_rows(settings.database_url, base, reminder_periods)
+    reminder_ids = [sid for sid, _ in reminder_rows]
+    reminder_inputs = await _inputs(sessions, policy, reminder_rows, reminder_periods)
     more = await _start_all(starter._start, reminder_inputs, rate=reminder_rate)
     problems = starts.problems + more.problems
     # The reminders' subscriptions end within days, the live ones in a year.
@@ -740,11 +744,11 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
             "WHERE s.id = ANY(%s)",
             (last, f":period:1:{kind}", f":period:1:{kind}", reminder_ids),
         )
-        rows = await cur.fetchall()
-    lateness = sorted((r[1] - r[3]).total_seconds() for r in rows if r[1] is not None)
-    event_lateness = sorted((r[2] - r[3]).total_seconds() for r in rows if r[2] is not None)
-    outbox_at = {r[0]: r[1] for r in rows if r[1] is not None}
-    dues = {r[0]: r[3] for r in rows}
+        sent_rows = await cur.fetchall()
+    lateness = sorted((r[1] - r[3]).total_seconds() for r in sent_rows if r[1] is not None)
+    event_lateness = sorted((r[2] - r[3]).total_seconds() for r in sent_rows if r[2] is not None)
+    outbox_at = {r[0]: r[1] for r in sent_rows if r[1] is not None}
+    dues = {r[0]: r[3] for r in sent_rows}
 
     _say("reading the reminders' histories (where the lateness goes)")
     steps: dict[str, list[float]] = {}
