@@ -199,7 +199,7 @@ def run(work: Path, *, count: int, max_cached: int | None) -> SubscriptionFigure
         )
         output = run_to_end(
             [PYTHON, "-m", "bench.bench_subscriptions", "drive", json.dumps(spec)],
-            # Generous: about 1,000 s per 100,000 at the rates seen, plus the reminders.
+            # Generous: 20 first tasks a second (about 30 were seen here), plus half an hour.
             timeout_s=1800 + count / 20,
             cwd=work / "cwd",
             env=stack.env,
