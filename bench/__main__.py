@@ -1,7 +1,12 @@
 """`make bench` / `python -m bench`: every benchmark, one after another, figures on stdout.
 
+`python -m bench subscriptions` (or BENCH_ONLY=subscriptions) runs the subscriptions benchmark
+alone; `python -m bench http` the HTTP ones (baseline, auth, catalog, checkout) alone.
+
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
-(default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory).
+(default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
+BENCH_SUBSCRIPTIONS (live subscriptions, default 10000), BENCH_WORKER_MAX_CACHED_WORKFLOWS (the
+subscriptions worker's WORKER_MAX_CACHED_WORKFLOWS; default: the setting's own).
 Exit status 1 when a figure is invalid (an answer was not 2xx, or a socket error happened).
 """
 
@@ -15,7 +20,7 @@ from importlib import metadata
 from importlib.util import find_spec
 from types import FrameType
 
-from bench import bench_auth, bench_catalog, bench_checkout
+from bench import bench_auth, bench_catalog, bench_checkout, bench_subscriptions
 from bench.bench_auth import Figure
 from bench.harness import (
     CONNECTIONS,
@@ -25,12 +30,14 @@ from bench.harness import (
     load_generator,
     log,
     measure,
+    percentile,
     running_baseline,
     running_stack,
     workdir,
 )
 
 BASELINE_LABEL = "bare uvicorn"
+GROUPS = ("http", "subscriptions")
 
 
 def _env_int(name: str, default: int, minimum: int) -> int:
@@ -64,21 +71,32 @@ def _load_average() -> str:
         return ""
 
 
-def header(generator: LoadGenerator, *, seconds: int, warmup_s: int) -> str:
+def header(
+    generator: LoadGenerator | None, *, seconds: int, warmup_s: int, subscriptions: int | None
+) -> str:
+    """The machine, then what runs: the HTTP load (None: not run) and the subscriptions."""
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     cores_text = f"{cores} cores" + (f" ({usable} usable)" if usable != cores else "")
     loop = "uvloop" if find_spec("uvloop") else "asyncio"
     http = "httptools" if find_spec("httptools") else "h11"
-    return (
+    line = (
         f"bench: {cores_text} {_cpu_model()}, {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"uvicorn {metadata.version('uvicorn')} 1 process per server ({loop}, {http}) | "
-        f"load: {generator.name}, {CONNECTIONS} connections ({bench_catalog.CLIENTS} for the "
-        f"catalog; checkout: Python driver, {bench_checkout.CUSTOMERS} customers), "
-        f"{seconds} s per figure after {warmup_s} s warm-up | client and servers share the cores"
-        f"{_load_average()}"
+        f"Python {platform.python_version()} ({platform.python_implementation()})"
     )
+    if generator is not None:
+        line += (
+            f", uvicorn {metadata.version('uvicorn')} 1 process per server ({loop}, {http}) | "
+            f"load: {generator.name}, {CONNECTIONS} connections ({bench_catalog.CLIENTS} for the "
+            f"catalog; checkout: Python driver, {bench_checkout.CUSTOMERS} customers), "
+            f"{seconds} s per figure after {warmup_s} s warm-up"
+        )
+    if subscriptions is not None:
+        line += (
+            f" | subscriptions: {subscriptions:,} live, then {bench_subscriptions.REMINDERS:,} "
+            f"reminders due within {bench_subscriptions.WINDOW_S:.0f} s"
+        )
+    return line + f" | client and servers share the cores{_load_average()}"
 
 
 def _percent(part: float, whole: float) -> str:
@@ -230,6 +248,110 @@ def checkout_lines(figures: bench_checkout.CheckoutFigures) -> list[str]:
     ]
 
 
+def _mb(value: int) -> str:
+    return f"{value / bench_subscriptions.MB:,.0f} MB"
+
+
+def _s_ms(seconds: float) -> str:
+    """A duration in seconds, as ms (or "not sent" for the missing ones)."""
+    if seconds == float("inf"):
+        return "not sent"
+    return _ms(1000.0 * seconds)
+
+
+def subscription_lines(figures: bench_subscriptions.SubscriptionFigures) -> list[str]:
+    f = figures
+    n = f.subscriptions
+    settle_rate = f.settled / f.settle_seconds if f.settle_seconds > 0 else 0.0
+    start_rate = f.started / f.start_seconds if f.start_seconds > 0 else 0.0
+    errors = sum(f.start_problems.values())
+    label = f"subscriptions, {n:,} live"
+    if not f.valid:
+        label += f": INVALID ({f.invalid_reason()})"
+    starts = LoadResult(
+        requests=f.settled,
+        seconds=f.settle_seconds,
+        rps=settle_rate,
+        p50_ms=f.start_p50_ms,
+        p99_ms=f.start_p99_ms,
+        errors=errors,
+    )
+    before, after, peak, hwm = f.rss_before, f.rss_after, f.rss_peak, f.rss_hwm
+    grown = (after["Temporal"] - before["Temporal"]) / max(n, 1)
+    rss_met = f.rss_met()
+    if f.subscriptions < bench_subscriptions.TARGET_RSS_AT:
+        rss_verdict = (
+            f"target applies at {bench_subscriptions.TARGET_RSS_AT:,} (measured "
+            f"{f.worker_rss_mb():,.0f} MB peak at {n:,})"
+        )
+    else:
+        rss_verdict = f"{_verdict(rss_met)} ({f.worker_rss_mb():,.0f} MB peak)"
+    sent, expected = f.reminders_sent, f.reminders
+    late = f.lateness_s
+    events = f.event_lateness_s
+    lateness_met = f.lateness_met()
+    window = dict(f.window_cpu)
+    machine = window.pop("machine", None)
+    span = bench_subscriptions.WINDOW_S
+    busy = (
+        f"machine busy {machine / span:.2f} of {os.cpu_count()} cores during the reminders' "
+        f"{span:.0f} s: "
+        + ", ".join(
+            f"{name} {used / span:.2f}"
+            for name, used in sorted(window.items(), key=lambda item: -item[1])
+        )
+        + f", {max(0.0, machine - sum(window.values())) / span:.2f} outside these processes "
+        "(other work on the machine)"
+        if machine is not None
+        else "no /proc here"
+    )
+    steps = ", ".join(
+        f"{name} {_s_ms(percentile(values, 50))} / {_s_ms(percentile(values, 99))}"
+        for name, values in f.steps_s.items()
+    )
+    return [
+        f"{label}: started at {start_rate:,.0f} starts/s ({f.started:,} in "
+        f"{f.start_seconds:.1f} s, {f.starts_in_flight} start calls in flight; one call p50 "
+        f"{_ms(f.start_p50_ms)}, p99 "
+        f"{_ms(f.start_p99_ms)}; errors {errors}); every one had run its first task "
+        f"{f.settle_seconds:.1f} s after the first start ({settle_rate:,.0f}/s; "
+        f"{f.settled:,} of {n:,}) | Temporal dev server: {f.temporal_store}; worker: "
+        f"max_cached_workflows {f.max_cached_workflows:,}, SDK default task slots; rows and "
+        f"inputs prepared in {f.prep_seconds:.1f} s (not timed)",
+        cpu_line("subscription started (its start and first task)", dict(f.start_cpu), starts),
+        f"subscription memory, {n:,} live: worker RSS {_mb(after['worker'])} once all had started "
+        f"(peak {_mb(peak['worker'])} sampled every second, high-water mark "
+        f"{_mb(hwm['worker'])}; {_mb(before['worker'])} idle before; {_mb(f.rss_end['worker'])} "
+        f"after the reminders), Temporal RSS {_mb(after['Temporal'])} (peak "
+        f"{_mb(peak['Temporal'])}, high-water mark {_mb(hwm['Temporal'])}; "
+        f"{_mb(before['Temporal'])} idle before: {grown / 1024:+,.1f} KB per live subscription); "
+        f"Temporal's SQLite file {_mb(f.temporal_db_bytes)} "
+        f"({f.temporal_db_bytes / max(n, 1) / 1024:,.1f} KB per workflow) | target "
+        f"{bench_subscriptions.target_worker_rss_text()}: {rss_verdict}",
+        f"reminder lateness, {expected:,} due within {bench_subscriptions.WINDOW_S:.0f} s "
+        f"beside the {n:,} live: p50 {_s_ms(f.lateness(50))}, p99 {_s_ms(f.lateness(99))}, max "
+        f"{_s_ms(f.lateness(100))} (outbox row's created_at - due time; {sent:,} of {expected:,} "
+        f"sent, {expected - sent:,} not sent {bench_subscriptions.WAIT_S:.0f} s after the last "
+        f"due time; min {_s_ms(late[0]) if late else 'n/a'}; the timeline event's `at` - due: "
+        f"p50 {_s_ms(percentile(events, 50))}, p99 {_s_ms(percentile(events, 99))}, max "
+        f"{_s_ms(percentile(events, 100))}; started at {f.reminder_start_rate:.0f}/s, all "
+        f"settled {f.reminders_settled_before_s:.1f} s before the first due time) | target "
+        f"p99 <= {bench_subscriptions.TARGET_P99_S:g} s: {_verdict(lateness_met)}",
+        f"reminder lateness by step, p50 / p99 over {len(next(iter(f.steps_s.values()), [])):,} "
+        f"histories: {steps or 'n/a'} | {busy}",
+    ]
+
+
+def _groups() -> tuple[str, ...]:
+    """What to run: the names on the command line, else BENCH_ONLY (comma-separated), else all."""
+    names = sys.argv[1:] or [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n.strip()]
+    names = [n.strip() for n in names]
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown:
+        sys.exit(f"unknown benchmark {unknown[0]!r}: choose from {', '.join(GROUPS)}")
+    return tuple(names) or GROUPS
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -238,11 +360,45 @@ def main() -> int:
     # A `kill` of the bench stops what it started, like Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
+    groups = _groups()
     seconds = _env_int("BENCH_SECONDS", 10, 1)
     warmup_s = _env_int("BENCH_WARMUP_SECONDS", 2, 0)
-    generator = load_generator()
-    print(header(generator, seconds=seconds, warmup_s=warmup_s), flush=True)
+    subscriptions = _env_int("BENCH_SUBSCRIPTIONS", bench_subscriptions.DEFAULT_COUNT, 1)
+    max_cached = (
+        _env_int("BENCH_WORKER_MAX_CACHED_WORKFLOWS", 0, 0)
+        if os.environ.get("BENCH_WORKER_MAX_CACHED_WORKFLOWS")
+        else None
+    )
+    generator = load_generator() if "http" in groups else None
+    print(
+        header(
+            generator,
+            seconds=seconds,
+            warmup_s=warmup_s,
+            subscriptions=subscriptions if "subscriptions" in groups else None,
+        ),
+        flush=True,
+    )
 
+    all_valid = True
+    if generator is not None:
+        all_valid &= _http(generator, seconds=seconds, warmup_s=warmup_s)
+    if "subscriptions" in groups:
+        with workdir() as work:
+            figures = bench_subscriptions.run(
+                work / "subscriptions", count=subscriptions, max_cached=max_cached
+            )
+        for line in subscription_lines(figures):
+            print(line, flush=True)
+        all_valid &= figures.valid
+    if not all_valid:
+        print("INVALID figures above (see the reasons).", flush=True)
+    return 0 if all_valid else 1
+
+
+def _http(generator: LoadGenerator, *, seconds: int, warmup_s: int) -> bool:
+    """The HTTP benchmarks (baseline, auth, catalog, checkout) on one stack; False if a figure
+    was invalid."""
     all_valid = True
     with workdir() as work, running_stack(work) as stack:
         with running_baseline(work) as url:
@@ -288,9 +444,7 @@ def main() -> int:
         "cores).",
         flush=True,
     )
-    if not all_valid:
-        print("INVALID figures above: some answers were not 2xx (see the reasons).", flush=True)
-    return 0 if all_valid else 1
+    return all_valid
 
 
 if __name__ == "__main__":

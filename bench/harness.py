@@ -1,8 +1,9 @@
 """What every benchmark shares: the system under test, a bare baseline, and a load runner.
 
 - `running_stack(workdir)`: a throwaway PostgreSQL (embedded, migrated), a Temporal dev server (in
-  memory), the worker and the API under ONE uvicorn process, each on a free 127.0.0.1 port, with the
-  settings passed by environment (development mode, random secrets).
+  memory, or on a SQLite file in the work directory), the worker and the API under ONE uvicorn
+  process (or no API), each on a free 127.0.0.1 port, with the settings passed by environment
+  (development mode, random secrets, and any the benchmark sets itself).
 - `running_baseline(workdir)`: the bare FastAPI app of `bench.baseline_app` under ONE uvicorn
   process with the same flags.
 - `load_generator()`: `wrk` when it is on PATH, else a Python generator (asyncio + httpx) run in a
@@ -345,6 +346,11 @@ def server_env(*, database_url: str, temporal_address: str) -> dict[str, str]:
             "TEMPORAL_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:12]}",
             "JWT_SECRET": secrets.token_urlsafe(48),
             "OTP_SECRET": secrets.token_urlsafe(48),
+            # Every customer the bench registers comes from 127.0.0.1: the per-IP budgets for
+            # sign-ups (30 an hour) and codes sent (100) would refuse the checkout's customers
+            # after the first few dozen. They are still checked on every request, only wider.
+            "SIGNUPS_PER_IP": "1000000",
+            "CODES_PER_IP": "1000000",
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
             ),
@@ -406,9 +412,36 @@ def _pid(service: Service) -> int:
     return service.proc.pid
 
 
+def temporal_store_args(db_file: Path | None) -> list[str]:
+    """In memory (None), or a SQLite file with the pragmas `make run` uses (devstack): WAL and
+    synchronous=off, about twice the throughput of SQLite's defaults. An in-memory server grows
+    by about 90 KB per open workflow (shared/ENVIRONMENT.md): a file is what 100,000 need."""
+    if db_file is None:
+        return []
+    return [
+        "--db-filename",
+        str(db_file),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=off",
+    ]
+
+
 @contextmanager
-def running_stack(work: Path) -> Iterator[Stack]:
-    """PostgreSQL (migrated) + Temporal dev server + worker + API, all stopped on exit."""
+def running_stack(
+    work: Path,
+    *,
+    temporal_db: Path | None = None,
+    api: bool = True,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """PostgreSQL (migrated) + Temporal dev server + worker + API, all stopped on exit.
+
+    `temporal_db`: the dev server keeps its state in that SQLite file (default: in memory).
+    `api=False`: no API (a benchmark that only drives workflows); `Stack.api_url` is then "".
+    `settings`: setting variables for the API and the worker (e.g. WORKER_MAX_CACHED_WORKFLOWS),
+    set after the inherited ones were dropped."""
     from core.paths import temporal_cli
     from devstack.postgres import ensure_database
 
@@ -423,7 +456,8 @@ def running_stack(work: Path) -> Iterator[Stack]:
         log("migrating (alembic upgrade head)")
         _migrate(database_url)
 
-        log("starting the Temporal dev server (in memory)")
+        store = f"SQLite file {temporal_db.name}" if temporal_db is not None else "in memory"
+        log(f"starting the Temporal dev server ({store})")
         temporal_port = free_port()
         temporal = stack.enter_context(
             Service(
@@ -443,6 +477,7 @@ def running_stack(work: Path) -> Iterator[Stack]:
                     "--headless",
                     "--log-level",
                     "warn",
+                    *temporal_store_args(temporal_db),
                     *_search_attribute_args(),
                 ],
                 logfile=work / "temporal.log",
@@ -452,32 +487,36 @@ def running_stack(work: Path) -> Iterator[Stack]:
         wait_port(temporal_port, temporal)
 
         env = server_env(database_url=database_url, temporal_address=f"{HOST}:{temporal_port}")
+        env.update(settings or {})
         log("starting the worker (registration starts a verification workflow)")
         worker = stack.enter_context(
             Service(
                 "worker", [PYTHON, "-m", "worker"], logfile=work / "worker.log", env=env, cwd=cwd
             )
         )
-        log("starting the API (uvicorn, one process)")
-        api_port = free_port()
-        api = stack.enter_context(
-            Service(
-                "api",
-                uvicorn_command("api.main:app", api_port),
-                logfile=work / "api.log",
-                env=env,
-                cwd=cwd,
+        pids = {"worker": _pid(worker), "Temporal": _pid(temporal)}
+        api_url = ""
+        if api:
+            log("starting the API (uvicorn, one process)")
+            api_port = free_port()
+            api_service = stack.enter_context(
+                Service(
+                    "api",
+                    uvicorn_command("api.main:app", api_port),
+                    logfile=work / "api.log",
+                    env=env,
+                    cwd=cwd,
+                )
             )
-        )
-        api_url = f"http://{HOST}:{api_port}"
-        wait_http(f"{api_url}/readyz", api)
+            api_url = f"http://{HOST}:{api_port}"
+            wait_http(f"{api_url}/readyz", api_service)
+            pids = {"API": _pid(api_service), **pids}
         wait_log_line("worker polling task queue", worker)
-        pids = {"API": _pid(api), "worker": _pid(worker), "Temporal": _pid(temporal)}
         postmaster = postmaster_pid(work / "pg" / "data")
         if postmaster is not None:
             pids["PostgreSQL"] = postmaster
         yield Stack(api_url=api_url, env=env, work=work, pids=pids)
-        log("stopping the API, the worker, Temporal and PostgreSQL")
+        log(f"stopping {'the API, ' if api else ''}the worker, Temporal and PostgreSQL")
 
 
 @contextmanager
