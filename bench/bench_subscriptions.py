@@ -32,8 +32,8 @@ environment; `BENCH_WORKER_MAX_CACHED_WORKFLOWS` becomes its `WORKER_MAX_CACHED_
    the start of the task that sets it, that wait would be added to every reminder); T0 leaves room
    for it (15 s plus 1.5 times what their starts take), and the figure is INVALID unless all had
    run their first task before the first due time. Lateness of one reminder = its outbox row's
-   `notifications.created_at` (the database's clock at the insert that hands the message to the
-   customer's channel: with the embedded `outbox` provider the row is the delivery) minus its due
+   `notification_messages.created_at` (the database's clock at the insert that puts the message in
+   the customer's inbox: with the embedded `outbox` provider the row is the delivery) minus its due
    time: what the customer sees. The timeline event's `at` (the workflow's time in the task its
    timer woke) is printed beside it: it leaves out the notify activity. Reminders without an
    outbox row 120 s after the last due time are not sent, counted as later than any that were
@@ -577,7 +577,10 @@ async def _steps(
             ):
                 task_started = at(event)
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and scheduled is None:
-                if event.activity_task_scheduled_event_attributes.activity_type.name == "notify":
+                if (
+                    event.activity_task_scheduled_event_attributes.activity_type.name
+                    in SEND_ACTIVITIES
+                ):
                     scheduled = at(event)
             elif (
                 kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
@@ -605,6 +608,11 @@ async def _steps(
     return await asyncio.gather(*(one(sid) for sid in ids))
 
 
+# The activity that sends the reminder: `notifications.send` (before the patch
+# messages-through-notifications: the subscription's own `notify`).
+SEND_ACTIVITIES = ("notifications.send", "notify")
+
+
 async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     import psycopg
 
@@ -612,8 +620,9 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     from core.db import make_engine, make_sessionmaker
     from core.settings import get_settings
     from core.temporal import connect
+    from domain.notifications.service import Notifier
     from domain.subscriptions import policy as rules
-    from providers.notifications import notification_provider
+    from providers.notifications import notification_providers
     from providers.payments import payment_provider
 
     # The stack's environment and working directory: the worker's settings, so its policy.
@@ -628,7 +637,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
         sessions=sessions,
         settings=settings,
         provider=payment_provider(settings, sessions=sessions),
-        notifier=notification_provider(settings),
+        notifier=Notifier(sessions, notification_providers(settings), settings),
         temporal=client,
         task_queue=settings.temporal_task_queue,
     )
@@ -716,7 +725,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     _say(f"all settled {settled_before:.1f} s before the first falls due; waiting for them")
     await asyncio.sleep(max(0.0, (t_zero - datetime.now(UTC)).total_seconds()))
     window0 = cpu_seconds(roots)
-    keys = f"sub:%:period:1:{kind}"
+    keys = f"sub:%:period:1:{kind}:%"  # each message's key ends with its recipient's id
     deadline = max(due) + timedelta(seconds=WAIT_S)
     window_cpu: dict[str, float] = {}
     while datetime.now(UTC) < deadline:
@@ -724,7 +733,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
         if not window_cpu and datetime.now(UTC) >= t_zero + timedelta(seconds=WINDOW_S):
             window_cpu = cpu_used(window0, cpu_seconds(roots))
         sent = await _count(
-            conninfo, "SELECT count(*) FROM notifications WHERE idempotency_key LIKE %s", (keys,)
+            conninfo, "SELECT count(*) FROM notification_messages WHERE key LIKE %s", (keys,)
         )
         if sent >= REMINDERS and window_cpu:
             break
@@ -739,7 +748,8 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
         cur = await conn.execute(
             "SELECT s.id, n.created_at, e.at, s.ends_at - make_interval(secs => %s) "
             "FROM subscriptions s "
-            "LEFT JOIN notifications n ON n.idempotency_key = 'sub:' || s.id || %s "
+            "LEFT JOIN notification_messages n "
+            "ON n.key = 'sub:' || s.id || %s || ':' || s.user_id "
             "LEFT JOIN subscription_events e ON e.event_key = 'sub:' || s.id || %s "
             "WHERE s.id = ANY(%s)",
             (last, f":period:1:{kind}", f":period:1:{kind}", reminder_ids),
