@@ -28,6 +28,7 @@ from api.routes import (
     checkout,
     health,
     me,
+    notifications,
     orders,
     request_events,
     request_photos,
@@ -36,6 +37,7 @@ from api.routes import (
     subscriptions,
     support,
     technician_jobs,
+    unsubscribe,
     webhooks,
 )
 from api.streams import RequestEventHub
@@ -132,6 +134,8 @@ def create_app(
         request_photos.router,
         request_events.router,
         support.router,
+        notifications.router,
+        unsubscribe.router,
         admin_support.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -10,7 +10,8 @@ types its errors:
   any parameter or body: 422), plus the ones its route lists with `responses=problems(404, 409)`
   for what only its own logic refuses;
 - `install(app)` writes them into the document, with the problem+json content and the headers
-  (`Retry-After` on 429, `WWW-Authenticate` on 401), replacing FastAPI's default 422.
+  (`Retry-After` on 429, `WWW-Authenticate` on 401), replacing FastAPI's default 422; a status
+  the route declares with its own `content` (the unsubscribe pages) keeps it.
 
 `tests/test_openapi_contract.py` drives every operation with schemathesis and fails on any status
 or content type the document does not declare.
@@ -160,6 +161,9 @@ def _declare(app: FastAPI, schema: dict[str, Any]) -> None:
                 if entry.get("description") in (None, "", "Validation Error"):  # FastAPI's
                     entry["description"] = DESCRIPTIONS[status]
                 name = "ValidationProblem" if status == 422 else "Problem"
+                own = route.responses.get(status) or route.responses.get(str(status)) or {}
+                if "content" in own:  # the route answers this one itself (a page for a person)
+                    continue
                 entry["content"] = {
                     PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}}
                 }

@@ -116,17 +116,15 @@ async def update(
         rules = TOPICS.get(topic)
         if rules is None:
             raise InvalidField(
-                ("body", "topics", topic),
+                ("topics", topic),
                 "has no choices: codes always go to the address they verify",
             )
         for channel, enabled in wanted.items():
             if channel not in CHOOSABLE:
-                raise InvalidField(
-                    ("body", "topics", topic, channel), "is not a channel you choose"
-                )
+                raise InvalidField(("topics", topic, channel), "is not a channel you choose")
             if channel == Channel.in_app and rules.transactional and not enabled:
                 raise InvalidField(
-                    ("body", "topics", topic, channel),
+                    ("topics", topic, channel),
                     f"{rules.label} always reach your inbox in the app; turn off email or push "
                     "instead",
                 )
@@ -145,7 +143,7 @@ async def update(
                 zone = ZoneInfo(time_zone).key
             except (ValueError, KeyError) as e:  # ZoneInfoNotFoundError is a KeyError
                 raise InvalidField(
-                    ("body", "time_zone"), f"{time_zone!r} is not a time zone (e.g. Asia/Kolkata)"
+                    ("time_zone",), f"{time_zone!r} is not a time zone (e.g. Asia/Kolkata)"
                 ) from e
         hours = current.quiet if quiet is False else quiet
         assert hours is None or isinstance(hours, QuietHours)

@@ -1,0 +1,137 @@
+"""What the API says about a user's messages, devices and choices, and what it accepts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.notifications.kinds import TOPICS, Topic
+from domain.notifications.preferences import Choices
+
+
+class InboxItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str = Field(description="e.g. request.assigned, subscription.reminder")
+    topic: str
+    subject: str
+    text: str
+    data: dict[str, Any] = Field(description="Ids of what it is about (request_id, order_id...)")
+    created_at: datetime
+    read_at: datetime | None
+
+
+class Unread(BaseModel):
+    unread: int
+
+
+class Marked(BaseModel):
+    marked: int = Field(description="Messages newly marked read")
+
+
+class Platform(StrEnum):
+    android = "android"
+    ios = "ios"
+    web = "web"
+
+
+# FCM registration tokens are about 160 characters of [A-Za-z0-9_:-]; room to spare.
+DeviceToken = Annotated[
+    str, StringConstraints(min_length=8, max_length=512, pattern=r"^[A-Za-z0-9_:\-\.]+$")
+]
+
+
+class DeviceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: DeviceToken = Field(description="The FCM registration token of this app install")
+    platform: Platform
+
+
+class DeviceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    token: str
+    platform: Platform
+    created_at: datetime
+    last_seen_at: datetime
+
+
+class QuietHoursIO(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts: time = Field(description="Local time push stops, e.g. 22:00")
+    ends: time = Field(description="Local time push resumes, e.g. 07:00 (the next day if earlier)")
+
+    @model_validator(mode="after")
+    def _differ(self) -> QuietHoursIO:
+        if self.starts == self.ends:
+            raise ValueError("starts and ends must differ (send null for no quiet hours)")
+        if self.starts.tzinfo is not None or self.ends.tzinfo is not None:
+            raise ValueError("quiet hours are local times, without an offset: set time_zone")
+        return self
+
+
+class TopicChoice(BaseModel):
+    topic: Topic
+    label: str
+    transactional: bool = Field(description="Always reaches the inbox; email and push can be off")
+    email: bool
+    push: bool
+    in_app: bool
+
+
+class NotificationSettings(BaseModel):
+    time_zone: str
+    quiet_hours: QuietHoursIO | None = Field(description="No push between these local times")
+    topics: list[TopicChoice]
+
+    @classmethod
+    def of(cls, choices: Choices) -> NotificationSettings:
+        from domain.notifications.kinds import Channel
+
+        return cls(
+            time_zone=choices.time_zone.key,
+            quiet_hours=QuietHoursIO(starts=choices.quiet.starts, ends=choices.quiet.ends)
+            if choices.quiet
+            else None,
+            topics=[
+                TopicChoice(
+                    topic=topic,
+                    label=rules.label,
+                    transactional=rules.transactional,
+                    email=choices.wants(topic, Channel.email),
+                    push=choices.wants(topic, Channel.push),
+                    in_app=choices.wants(topic, Channel.in_app),
+                )
+                for topic, rules in TOPICS.items()
+            ],
+        )
+
+
+class ChannelChoices(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool | None = None
+    push: bool | None = None
+    in_app: bool | None = None
+
+
+class NotificationSettingsPatch(BaseModel):
+    """Only what is sent changes. `quiet_hours: null` turns quiet hours off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="IANA time zone, e.g. Asia/Kolkata"
+    )
+    quiet_hours: QuietHoursIO | None = None
+    topics: dict[Topic, ChannelChoices] | None = Field(
+        default=None, description='e.g. {"promotions": {"email": true}}'
+    )
