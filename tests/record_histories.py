@@ -53,6 +53,8 @@ OUT = Path(__file__).parent / "histories"
 # The checkout's newest patch (workflows/checkout.py ANNOUNCE_SUBSCRIPTIONS): part of the names of
 # its recordings, so recording again after the next patch keeps these.
 CHECKOUT_GENERATION = "announcing_subscriptions"
+# The subscription's and the service request's newest patch (MESSAGES in both workflows).
+MESSAGES_GENERATION = "messages_through_notifications"
 DAY = timedelta(days=1)
 
 
@@ -282,7 +284,7 @@ async def _service_requests(env: WorkflowEnvironment, settings: Settings, db: As
             for rid, name in ((done, "rated"), (dropped, "moved_then_cancelled")):
                 handle = env.client.get_workflow_handle(service_request_workflow_id(uuid.UUID(rid)))
                 await handle.result()
-                path = OUT / f"service_request_{name}.json"
+                path = OUT / f"service_request_{name}_{MESSAGES_GENERATION}.json"
                 path.write_text((await handle.fetch_history()).to_json())
                 print("recorded", path)
 
@@ -294,7 +296,7 @@ async def _save_runs(env: WorkflowEnvironment, subscription_id: uuid.UUID, name:
     runs = [r async for r in env.client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     for n, run in enumerate(sorted(runs, key=lambda r: r.start_time), start=1):
         handle = env.client.get_workflow_handle(workflow_id, run_id=run.run_id)
-        path = OUT / f"{name}_run{n}.json"
+        path = OUT / f"{name}_{MESSAGES_GENERATION}_run{n}.json"
         path.write_text((await handle.fetch_history()).to_json())
         print("recorded", path)
 
