@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.service_requests.models import DispatchDecision
 from domain.subscriptions.models import VisitReservation
 from tests.catalog_helpers import make_customer
+from tests.conftest import count_rows
 from tests.request_helpers import (
     HOME_ZONE,
     ask,
@@ -294,6 +295,35 @@ async def test_a_request_asks_for_a_window_that_makes_sense(
         refused = await ask(api, s, when=when)
         assert refused.status_code == 422, refused.text
         assert refused.json()["errors"][0]["field"] == field
+
+
+async def test_the_same_key_again_is_the_same_request_and_a_reused_key_is_refused(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    s = await shop(api, db)
+    start, end = window()
+    body = {
+        "subscription_id": str(s.bought.subscription_id),
+        "category_id": s.categories["plumbing"],
+        "description": "The kitchen tap drips all night.",
+        "window_start": start,
+        "window_end": end,
+    }
+    headers = {**s.customer, "Idempotency-Key": "ask-once"}
+    first = await api.post("/service-requests", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = await api.post("/service-requests", json=body, headers=headers)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    # A retried POST is the same request; one key for another request is a mistake, said so.
+    other = {**body, "description": "The bathroom light flickers."}
+    reused = await api.post("/service-requests", json=other, headers=headers)
+    assert reused.status_code == 422, reused.text
+    assert reused.json()["errors"][0]["field"] == "Idempotency-Key"
+    mine = (await api.get("/service-requests", headers=s.customer)).json()
+    assert mine["total"] == 1
+    # One visit of the plan is held, not one per POST.
+    held = VisitReservation.subscription_id == s.bought.subscription_id
+    assert await count_rows(db, VisitReservation, held) == 1
 
 
 async def test_a_technician_sees_and_moves_only_their_own_jobs(

@@ -100,7 +100,20 @@ async def ask(
         raise InvalidField(("address_id",), "no address of yours has this id")
     requests.check_window(body.window_start, body.window_end, now=utcnow(), settings=settings)
     request_id = uuid.uuid5(REQUEST_IDS, f"{user.id}:{idempotency_key}")
-    existed = await db.get(requests.ServiceRequest, request_id) is not None
+    earlier = await db.get(requests.ServiceRequest, request_id)
+    existed = earlier is not None
+    if earlier is not None and (
+        earlier.subscription_id,
+        earlier.category_id,
+        earlier.address_id,
+        earlier.description,
+    ) != (subscription.id, body.category_id, address.id, body.description):
+        # The key names one request; what it asks for (but the window, which may have moved
+        # since) must be the same, or the client is reusing a key by mistake.
+        raise InvalidField(
+            ("Idempotency-Key",),
+            "this key was used for a different request; send a new key for a new request",
+        )
     await db.commit()  # ends the read: nothing is written here, the workflow's activities write
     snapshot = address_snapshot(address)
     await lifecycle.open_request(
