@@ -12,7 +12,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.notifications.contracts import Send, Sent
-from domain.notifications.service import DeliveryDeferred, Notifier
+from domain.notifications.delivery import DeliveryDeferred
+from domain.notifications.service import Notifier
 
 SEND = "notifications.send"
 

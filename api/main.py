@@ -15,6 +15,7 @@ from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
     admin_catalog,
+    admin_notifications,
     admin_orders,
     admin_refunds,
     admin_service_requests,
@@ -117,6 +118,7 @@ def create_app(
         auth.router,
         me.router,
         admin_users.router,
+        admin_notifications.router,
         admin_catalog.router,
         cart.router,
         checkout.router,

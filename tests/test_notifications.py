@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.settings import Settings
 from domain.accounts.models import User
 from domain.notifications import devices, preferences
+from domain.notifications.delivery import DeliveryDeferred
 from domain.notifications.kinds import Channel, Topic, kind
 from domain.notifications.models import Delivery, DeviceToken, Message
-from domain.notifications.service import DeliveryDeferred, Notifier, Recipient
+from domain.notifications.service import Notifier, Recipient
 from providers.notifications import Providers
 from providers.notifications.fcm import FcmPush
 from providers.notifications.outbox import OutboxSms

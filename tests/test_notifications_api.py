@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
 from domain.notifications.kinds import kind
+from domain.notifications.models import Message
 from domain.notifications.service import Recipient
-from tests.conftest import outbox_notifier
+from tests.catalog_helpers import make_admin
+from tests.conftest import outbox_notifier, rows_become
 from tests.orders_helpers import customer
 
 OFFER = {"campaign_id": str(uuid.uuid4()), "title": "20% off", "body": "This week only."}
@@ -144,3 +146,31 @@ async def test_choices_default_to_no_offers_and_keep_transactional_ones_in_the_i
         assert answer.status_code == 422, (wrong, answer.text)
     # Nothing of the refused changes stuck.
     assert (await api.get("/me/notification-settings", headers=asha.headers)).json() == after
+
+
+async def test_staff_see_what_a_customer_was_sent_but_never_a_codes_words(
+    api: httpx.AsyncClient,
+    db: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    asha = await customer(api, "asha@example.com")  # signing up sent her a verification code
+    await _tell(sessions, settings, asha.id, "campaign:1")
+    admin = await make_admin(api, db)
+    seen = await rows_become(db, 2, Message, Message.user_id == asha.id)
+    assert seen == 2
+    sent = (await api.get(f"/admin/users/{asha.id}/notifications", headers=admin)).json()
+    by_kind = {m["kind"]: m for m in sent["items"]}
+    code = by_kind["account.verification_code"]
+    assert code["text"] is None
+    assert [(d["channel"], d["destination"], d["status"]) for d in code["deliveries"]] == [
+        ("email", "asha@example.com", "delivered")
+    ]
+    assert by_kind["campaign.promotion"]["text"] == "This week only."
+    assert by_kind["campaign.promotion"]["deliveries"] == []  # offers: the inbox only
+    assert (
+        await api.get(f"/admin/users/{asha.id}/notifications", headers=asha.headers)
+    ).status_code == 403
+    assert (
+        await api.get(f"/admin/users/{uuid.uuid4()}/notifications", headers=admin)
+    ).status_code == 404

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from domain.notifications.models import Message
+from domain.notifications.models import Delivery, Message
 
 
 async def page(
@@ -66,3 +66,34 @@ async def mark_all_read(db: AsyncSession, user_id: uuid.UUID, *, now: datetime) 
         .values(read_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def sent_to(
+    db: AsyncSession, user_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[tuple[Message, list[Delivery]]], int]:
+    """Everything a user was sent (inbox or not, codes included), newest first, each with its
+    deliveries: what staff look at when a customer says a message never came."""
+    messages = list(
+        (
+            await db.execute(
+                select(Message)
+                .where(Message.user_id == user_id)
+                .order_by(Message.created_at.desc(), Message.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+        ).scalars()
+    )
+    total = await db.scalar(
+        select(func.count()).select_from(Message).where(Message.user_id == user_id)
+    )
+    by_message: dict[uuid.UUID, list[Delivery]] = {m.id: [] for m in messages}
+    if messages:
+        rows = await db.execute(
+            select(Delivery)
+            .where(Delivery.message_id.in_(list(by_message)))
+            .order_by(Delivery.channel, Delivery.created_at)
+        )
+        for delivery in rows.scalars():
+            by_message[delivery.message_id].append(delivery)
+    return [(m, by_message[m.id]) for m in messages], int(total or 0)

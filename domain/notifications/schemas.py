@@ -135,3 +135,31 @@ class NotificationSettingsPatch(BaseModel):
     topics: dict[Topic, ChannelChoices] | None = Field(
         default=None, description='e.g. {"promotions": {"email": true}}'
     )
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    channel: str
+    destination: str = Field(description="The address, phone, or the end of a device token")
+    provider: str
+    status: str = Field(description="pending, retrying, sent, delivered, failed or suppressed")
+    reason: str | None
+    attempts: int
+    provider_message_id: str | None
+    updated_at: datetime
+
+
+class SentMessageOut(BaseModel):
+    """A message as staff see it: what was said, where it went, and how each delivery went. The
+    text of codes is withheld (a code is the customer's alone)."""
+
+    id: uuid.UUID
+    kind: str
+    topic: str
+    subject: str
+    text: str | None
+    in_inbox: bool
+    read_at: datetime | None
+    created_at: datetime
+    deliveries: list[DeliveryOut]

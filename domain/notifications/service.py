@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,22 +28,18 @@ from core.settings import Settings
 from domain.accounts.models import User
 from domain.notifications import devices, preferences, unsubscribe
 from domain.notifications.contracts import Send, Sent, To
+from domain.notifications.delivery import Courier
 from domain.notifications.facts import LOADERS, Gone, links
 from domain.notifications.kinds import Channel, Kind, Topic, kind
 from domain.notifications.models import Delivery, Message
 from domain.notifications.render import render
 from domain.technicians.models import Technician
-from providers.notifications import Email, Outcome, Providers, Push, Result, Sms
+from providers.notifications import Providers
 
 log = logging.getLogger(__name__)
 
-OPEN = ("pending", "retrying")
 # Rows per statement when writing a batch (a campaign's); each message has about ten columns.
 WRITE_CHUNK = 1000
-
-
-class DeliveryDeferred(Exception):
-    """Some deliveries met a passing failure and are to be tried again (the activity retries)."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +61,9 @@ class Notifier:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
-        self._providers = providers
         self._settings = settings
         self._clock = clock
+        self._courier = Courier(sessions, providers, settings)
 
     # --- the entry points ---------------------------------------------------------------------
 
@@ -281,133 +276,17 @@ class Notifier:
             "reason": reason,
         }
 
-    # --- 2. delivering ------------------------------------------------------------------------
+    # --- 2. delivering (delivery.py) ----------------------------------------------------------
 
     async def deliver(
         self, message_ids: Sequence[uuid.UUID], *, attempt: int = 1, written: int = 0
     ) -> Sent:
         """Hand over what is still to go of these messages; DeliveryDeferred if some is to be
         tried again."""
-        counts: Counter[str] = Counter()
-        retrying: list[str] = []
-        last = attempt >= self._settings.notify_max_attempts
-        async with self._sessions() as db:
-            # Locked while handed over: a second attempt running beside this one skips them.
-            rows = (
-                await db.execute(
-                    select(Delivery, Message)
-                    .join(Message, Message.id == Delivery.message_id)
-                    .where(Delivery.message_id.in_(list(message_ids)), Delivery.status.in_(OPEN))
-                    .order_by(Delivery.channel, Delivery.id)
-                    .with_for_update(of=Delivery, skip_locked=True)
-                )
-            ).all()
-            changes: list[dict[str, Any]] = []
-            gone_tokens: list[str] = []
-            for channel in (Channel.email, Channel.push, Channel.sms):
-                batch = [(d, m) for d, m in rows if d.channel == channel.value]
-                provider = self._provider(channel)
-                for start in range(0, len(batch), provider.max_batch):
-                    part = batch[start : start + provider.max_batch]
-                    outcomes = await self._hand_over(channel, part)
-                    for (delivery, _), outcome in zip(part, outcomes, strict=True):
-                        change = self._record(delivery, outcome, provider.name, attempt, last)
-                        changes.append(change)
-                        counts[change["status"]] += 1
-                        if outcome.result == Result.unregistered:
-                            gone_tokens.append(delivery.destination)
-                        if change["status"] == "retrying":
-                            retrying.append(f"{delivery.channel}: {outcome.reason}")
-            if changes:
-                await db.execute(update(Delivery), changes)
-            await devices.forget(db, gone_tokens)
-            await db.commit()
-        if retrying:
-            raise DeliveryDeferred(
-                f"{len(retrying)} deliveries to try again (attempt {attempt}): {retrying[0]}"
-            )
-        return Sent(messages=written, deliveries=dict(counts))
-
-    async def _hand_over(
-        self, channel: Channel, part: Sequence[tuple[Delivery, Message]]
-    ) -> list[Outcome]:
-        if channel == Channel.email:
-            return await self._providers.email.send(
-                [
-                    Email(
-                        delivery_id=str(d.id),
-                        to=d.destination,
-                        subject=m.subject,
-                        text=m.text,
-                        html=m.html or m.text,
-                        topic=m.topic,
-                        unsubscribe_url=self._unsubscribe_url(m),
-                    )
-                    for d, m in part
-                ]
-            )
-        if channel == Channel.push:
-            return await self._providers.push.send(
-                [
-                    Push(
-                        delivery_id=str(d.id),
-                        token=d.destination,
-                        title=m.push_title or m.subject,
-                        body=m.push_body or m.text[:240],
-                        data={**m.data, "kind": m.kind, "message_id": str(m.id)},
-                    )
-                    for d, m in part
-                ]
-            )
-        return await self._providers.sms.send(
-            [Sms(delivery_id=str(d.id), to=d.destination, text=m.text) for d, m in part]
-        )
-
-    @staticmethod
-    def _record(
-        delivery: Delivery, outcome: Outcome, provider: str, attempt: int, last: bool
-    ) -> dict[str, Any]:
-        attempts = delivery.attempts + 1
-        change: dict[str, Any] = {"id": delivery.id, "attempts": attempts, "provider": provider}
-        if outcome.result in (Result.sent, Result.delivered):
-            change |= {
-                "status": outcome.result.value,
-                "provider_message_id": outcome.provider_message_id,
-                "reason": None,
-            }
-        elif outcome.result == Result.retry and not last:
-            change |= {"status": "retrying", "reason": outcome.reason}
-        elif outcome.result == Result.retry:
-            change |= {
-                "status": "failed",
-                "reason": f"gave up after {attempt} attempts: {outcome.reason}"[:300],
-            }
-        elif outcome.result == Result.unregistered:
-            change |= {"status": "failed", "reason": "unregistered: the device token is gone"}
-        else:
-            change |= {"status": "failed", "reason": outcome.reason}
-        return change
-
-    def _unsubscribe_url(self, message: Message) -> str | None:
-        """The link of a promotion's footer again, for the List-Unsubscribe header (the same
-        message, so using either uses both)."""
-        if message.topic != Topic.promotions.value or message.user_id is None:
-            return None
-        return unsubscribe.link(
-            self._settings,
-            message_id=message.id,
-            user_id=message.user_id,
-            topic=Topic.promotions,
-            channel=Channel.email,
-            now=message.created_at,
-        )
+        return await self._courier.deliver(message_ids, attempt=attempt, written=written)
 
     def _provider(self, channel: Channel) -> Any:
-        return {
-            Channel.email: self._providers.email,
-            Channel.push: self._providers.push,
-            Channel.sms: self._providers.sms,
-        }[channel]
+        return self._courier.provider(channel)
 
 
 async def recipients(db: AsyncSession, to: To) -> list[Recipient]:
