@@ -39,6 +39,7 @@ from domain.service_requests.contracts import (
     VisitCall,
 )
 from domain.service_requests.models import ServiceRequest
+from domain.subscriptions import service as subscriptions
 from domain.subscriptions.contracts import (
     Reservation,
     VisitRef,
@@ -49,6 +50,10 @@ from domain.technicians import dispatch
 from domain.technicians.models import Technician
 
 log = logging.getLogger(__name__)
+
+# Attempts of reserve_visit that wait for a subscription's workflow to start (backoff 1, 2, 4, 8
+# and 16 s: about half a minute).
+NOT_STARTED_ATTEMPTS = 6
 
 
 class ServiceRequestActivities:
@@ -84,8 +89,25 @@ class ServiceRequestActivities:
                 result_type=Reservation,
                 gone="this subscription has ended: it has no visits to book",
             )
+        except workflow_calls.WorkflowGone as exc:
+            if await self._not_started_yet(call.subscription_id):
+                # Paid a moment ago: the order's last step starts the subscription's workflow
+                # just after settling it. Asked again after the retry policy's backoff.
+                raise ApplicationError(
+                    "the subscription's workflow has not started yet", type="SubscriptionStarting"
+                ) from exc
+            raise ApplicationError(exc.detail, type="VisitRefused", non_retryable=True) from exc
         except Conflict as exc:
             raise ApplicationError(exc.detail, type="VisitRefused", non_retryable=True) from exc
+
+    async def _not_started_yet(self, subscription_id: uuid.UUID) -> bool:
+        """The read model holds it as usable but its workflow is not there: early, not ended.
+        After NOT_STARTED_ATTEMPTS (about half a minute) it counts as refused, so a
+        request never waits on a workflow that will not come."""
+        if activity.info().attempt >= NOT_STARTED_ATTEMPTS:
+            return False
+        async with self._sessions() as db:
+            return await subscriptions.is_live(db, subscription_id)
 
     @activity.defn(name="service_request.consume_visit")
     async def consume_visit(self, call: VisitCall) -> None:

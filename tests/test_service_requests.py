@@ -12,11 +12,17 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.worker import Worker
 
+from activities.subscriptions import SubscriptionActivities
+from core.settings import Settings
 from domain.service_requests.models import DispatchDecision
 from domain.subscriptions.models import VisitReservation
-from tests.catalog_helpers import make_customer
-from tests.conftest import count_rows
+from providers.payments import payment_provider
+from tests.catalog_helpers import add_active_plan, add_categories, make_admin, make_customer
+from tests.conftest import count_rows, outbox_notifier
+from tests.orders_helpers import add_to_cart, customer, pay, place_order
 from tests.request_helpers import (
     HOME_ZONE,
     ask,
@@ -372,3 +378,49 @@ async def test_a_customer_cannot_see_change_or_rate_anothers_request(
     assert (await api.get(f"/service-requests/{rid}", headers=s.customer)).json()[
         "status"
     ] == "pending"
+
+
+async def test_a_request_right_after_paying_waits_for_the_plan_instead_of_calling_it_ended(
+    api: httpx.AsyncClient,
+    db: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    sessions: Any,
+    worker: Worker,
+) -> None:
+    # Paid through the orders domain: the subscription is active in the read model, but its
+    # workflow is not there yet (as in the moment between settling and the order's last step).
+    admin = await make_admin(api, db)
+    await add_categories(api, admin)
+    plan = await add_active_plan(api, admin)
+    who = await customer(api, "early@example.com")
+    await add_to_cart(api, who, plan["id"])
+    (subscription_id,) = (await pay(db, await place_order(db, who))).subscription_ids
+    categories = {c["slug"]: c["id"] for c in (await api.get("/catalog/categories")).json()}
+    start, end = window()
+    asking = asyncio.create_task(
+        api.post(
+            "/service-requests",
+            json={
+                "subscription_id": str(subscription_id),
+                "category_id": categories["plumbing"],
+                "description": "Asked the minute the plan was paid.",
+                "window_start": start,
+                "window_end": end,
+            },
+            headers={**who.headers, "Idempotency-Key": "early-request-1"},
+        )
+    )
+    await asyncio.sleep(0.5)  # lets the request find no workflow at least once
+    await SubscriptionActivities(
+        sessions=sessions,
+        settings=settings,
+        provider=payment_provider(settings, sessions=sessions),
+        notifier=outbox_notifier(sessions, settings),
+        temporal=temporal,
+        task_queue=settings.temporal_task_queue,
+    ).start_existing(subscription_id)
+    answer = await asking
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "pending"
+    assert await _reservation(db, answer.json()["id"]) == "reserved"

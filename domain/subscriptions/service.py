@@ -22,6 +22,7 @@ from domain.catalog.models import PlanVersion
 from domain.orders import refunds
 from domain.orders.models import Order, OrderItem, Refund
 from domain.subscriptions.contracts import (
+    LIVE,
     Allowance,
     CancellationRecord,
     CancellationRecorded,
@@ -160,6 +161,14 @@ async def record_event(
 
 
 # --- what a workflow starts from -----------------------------------------------------------------
+
+
+async def is_live(db: AsyncSession, subscription_id: uuid.UUID) -> bool:
+    """Whether the read model holds this subscription as still usable (active, past due, in
+    grace): a ledger call that finds no workflow for it is early (the order's last step starts the
+    workflow just after settling), not late."""
+    status = await db.scalar(select(Subscription.status).where(Subscription.id == subscription_id))
+    return status is not None and SubscriptionStatus(status) in LIVE
 
 
 async def allowance_of(db: AsyncSession, *, version_id: uuid.UUID) -> Allowance:
