@@ -38,6 +38,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import sys
 import time
 import traceback
@@ -192,6 +193,13 @@ def list_mix(seeded: Any, rng: random.Random, now: datetime) -> list[tuple[str, 
     ]
 
 
+def _short(text: str, width: int = 240) -> str:
+    """A statement or plan line for a terminal: long IN lists of ids folded, then cut."""
+    text = re.sub(r"\(%\(id_1_1\)s::UUID(, %\(id_1_\d+\)s::UUID)+\)", "(<ids>)", text)
+    text = re.sub(r"'\{[0-9a-f-]{36}(,[0-9a-f-]{36})+\}'", "'{<ids>}'", text)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 async def _explain(settings: Any, params: dict[str, Any]) -> list[str]:
     """Every statement the list route runs for these filters, with its EXPLAIN ANALYZE: the
     route's own query functions on an engine of ours whose statements are captured."""
@@ -236,8 +244,8 @@ async def _explain(settings: Any, params: dict[str, Any]) -> list[str]:
                 result = await conn.exec_driver_sql(
                     "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
                 )
-                out.append(" ".join(statement.split()))
-                out.extend(f"    {line}" for (line,) in result)
+                out.append(_short(" ".join(statement.split())))
+                out.extend(f"    {_short(line)}" for (line,) in result)
     finally:
         await engine.dispose()
     return out
