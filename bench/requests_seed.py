@@ -10,7 +10,7 @@ foreign keys, the technicians' no-overlap bookings):
   postal codes, Mon-Sat 08:00-20:00 Asia/Kolkata;
 - ceil(count / 4) customers, each with a default address in one of the zones and one active
   subscription of the demo plan that covers every category (its order, order item and period);
-- `count` requests, 4 per customer, in 3-hour windows from 330 days ago to 28 days ahead; the
+- `count` requests, 4 per customer, in 3-hour windows from 330 days ago to 21 days ahead; the
   status follows the window: long past ones mostly completed (some cancelled, a few overdue and
   still open), current ones assigned or in progress, future ones mostly assigned (some pending,
   escalated after the SLA's 4 hours); a technician who does the category and serves the zone,
@@ -42,7 +42,7 @@ ZONES_PER_TECHNICIAN = 8
 REQUESTS_PER_CUSTOMER = 4
 SLOT_HOURS = (3, 6, 9, 12)  # UTC: 08:30, 11:30, 14:30, 17:30 in Bengaluru
 SLOT_LENGTH = timedelta(hours=3)
-PAST_DAYS, AHEAD_DAYS = 330, 28
+PAST_DAYS, AHEAD_DAYS = 330, 21  # the period: 341 days ago to 24 ahead
 ESCALATE_AFTER = timedelta(hours=4)  # the setting's default (request_escalate_after_hours)
 OVERDUE_MARGIN = timedelta(hours=2)
 CATEGORY_WEIGHTS = {
