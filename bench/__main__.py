@@ -1,12 +1,15 @@
 """`make bench` / `python -m bench`: every benchmark, one after another, figures on stdout.
 
 `python -m bench subscriptions` (or BENCH_ONLY=subscriptions) runs the subscriptions benchmark
-alone; `python -m bench http` the HTTP ones (baseline, auth, catalog, checkout) alone.
+alone; `python -m bench http` the HTTP ones (baseline, auth, catalog, checkout) alone;
+`python -m bench requests` the service-requests benchmark alone.
 
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
 (default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
 BENCH_SUBSCRIPTIONS (live subscriptions, default 10000), BENCH_WORKER_MAX_CACHED_WORKFLOWS (the
-subscriptions worker's WORKER_MAX_CACHED_WORKFLOWS; default: the setting's own).
+subscriptions worker's WORKER_MAX_CACHED_WORKFLOWS; default: the setting's own), BENCH_REQUESTS
+(service requests seeded, default 100000), BENCH_LIST_ROUNDS (rounds of the admin list's filter
+mix, default 20), BENCH_EXPLAIN=1 (print the plans of every list combination).
 Exit status 1 when a figure is invalid (an answer was not 2xx, or a socket error happened).
 """
 
@@ -20,7 +23,7 @@ from importlib import metadata
 from importlib.util import find_spec
 from types import FrameType
 
-from bench import bench_auth, bench_catalog, bench_checkout, bench_subscriptions
+from bench import bench_auth, bench_catalog, bench_checkout, bench_requests, bench_subscriptions
 from bench.bench_auth import Figure
 from bench.harness import (
     CONNECTIONS,
@@ -37,7 +40,7 @@ from bench.harness import (
 )
 
 BASELINE_LABEL = "bare uvicorn"
-GROUPS = ("http", "subscriptions")
+GROUPS = ("http", "subscriptions", "requests")
 
 
 def _env_int(name: str, default: int, minimum: int) -> int:
@@ -391,9 +394,29 @@ def main() -> int:
         for line in subscription_lines(figures):
             print(line, flush=True)
         all_valid &= figures.valid
+    if "requests" in groups:
+        all_valid &= _requests()
     if not all_valid:
         print("INVALID figures above (see the reasons).", flush=True)
     return 0 if all_valid else 1
+
+
+def _requests() -> bool:
+    """The service-requests benchmark on a stack of its own; False if a figure was invalid."""
+    from bench import requests_report
+
+    count = _env_int("BENCH_REQUESTS", bench_requests.DEFAULT_COUNT, 1_000)
+    rounds = _env_int("BENCH_LIST_ROUNDS", bench_requests.DEFAULT_ROUNDS, 1)
+    print(
+        f"service requests: {count:,} seeded, then the admin list, assignments and streams"
+        f"{_load_average()}",
+        flush=True,
+    )
+    with workdir() as work:
+        figures = bench_requests.run(work / "requests", count=count, rounds=rounds)
+    for line in requests_report.lines(figures):
+        print(line, flush=True)
+    return figures.valid
 
 
 def _http(generator: LoadGenerator, *, seconds: int, warmup_s: int) -> bool:

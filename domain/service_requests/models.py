@@ -50,16 +50,26 @@ class ServiceRequest(UUIDPk, Timestamps, Base):
         CheckConstraint(_in("status", RequestStatus), name="status_known"),
         CheckConstraint("window_end > window_start", name="window_ends_after_start"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
-        # The admin list: by status and window, by technician, by category, by zone; the flags.
+        # The admin list: by window (unfiltered, dates), by status and window, by technician, by
+        # category, by zone; each SLA flag (its count from the index alone). Measured by
+        # `python -m bench requests` at 100,000 requests.
+        Index("ix_service_requests_window", "window_start", "id"),
         Index("ix_service_requests_status_window", "status", "window_start"),
         Index("ix_service_requests_technician_window", "technician_id", "window_start"),
         Index("ix_service_requests_category_window", "category_id", "window_start"),
         Index("ix_service_requests_postal_code_window", "postal_code", "window_start"),
         Index("ix_service_requests_user_created", "user_id", "created_at"),
         Index(
-            "ix_service_requests_flagged",
+            "ix_service_requests_escalated",
             "window_start",
-            postgresql_where=text("escalated OR overdue"),
+            "id",
+            postgresql_where=text("escalated"),
+        ),
+        Index(
+            "ix_service_requests_overdue",
+            "window_start",
+            "id",
+            postgresql_where=text("overdue"),
         ),
     )
 
