@@ -11,12 +11,16 @@ from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api import errors, problems
+from api.admin_ui import MOUNT, AdminUI, dist_dir
 from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
+    admin_audit,
     admin_catalog,
+    admin_customers,
     admin_notifications,
     admin_orders,
+    admin_payments,
     admin_refunds,
     admin_service_requests,
     admin_subscriptions,
@@ -39,6 +43,7 @@ from api.routes import (
     support,
     technician_jobs,
     unsubscribe,
+    web_auth,
     webhooks,
 )
 from api.streams import RequestEventHub
@@ -116,6 +121,7 @@ def create_app(
     for router in (
         catalog.router,
         auth.router,
+        web_auth.router,
         me.router,
         admin_users.router,
         admin_notifications.router,
@@ -139,8 +145,13 @@ def create_app(
         notifications.router,
         unsubscribe.router,
         admin_support.router,
+        admin_audit.router,
+        admin_payments.router,
+        admin_customers.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    # The admin panel's build, same-origin with the API (see api.admin_ui).
+    app.mount(MOUNT, AdminUI(dist_dir(settings.admin_ui_dist)), name="admin-ui")
     return app
 
 
