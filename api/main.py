@@ -14,6 +14,7 @@ from api import errors, problems
 from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
+    admin_campaigns,
     admin_catalog,
     admin_notifications,
     admin_orders,
@@ -139,6 +140,7 @@ def create_app(
         notifications.router,
         unsubscribe.router,
         admin_support.router,
+        admin_campaigns.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app
