@@ -79,9 +79,11 @@ class CampaignActivities:
         async with _heartbeating():
             async with self._sessions() as db:
                 campaign = await campaigns.get(db, campaign_id=inp.campaign_id)
-                members = await audiences.batch(
-                    db, inp.campaign_id, after=inp.after, limit=inp.limit
+                # One more than the batch: whether any are left, without an empty last batch.
+                found = await audiences.batch(
+                    db, inp.campaign_id, after=inp.after, limit=inp.limit + 1
                 )
+            members = found[: inp.limit]
             people = [Recipient(m.user_id, m.name, m.email) for m in members if m.active]
             facts = {
                 "campaign_id": str(campaign.id),
@@ -116,7 +118,7 @@ class CampaignActivities:
             reached=len(people),
             skipped=skipped,
             written=written,
-            done=len(members) < inp.limit,
+            done=len(found) <= inp.limit,
         )
 
     @activity.defn(name="campaigns.record_status")

@@ -130,7 +130,7 @@ class BatchResult(Contract):
     reached: int  # people sent their message (written now or by an earlier attempt)
     skipped: int  # recipients no longer active
     written: int  # messages written by this attempt
-    done: bool  # fewer than `limit` recipients were left
+    done: bool  # nobody is left after this batch
 
 
 class StatusChange(Contract):
