@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.accounts import AccountActivities
+from activities.campaigns import CampaignActivities
 from activities.checkout import CheckoutActivities
 from activities.notifications import NotificationActivities
 from activities.refunds import RefundActivities
@@ -73,6 +74,7 @@ def build_worker(
             *subscriptions.activities(),
             *service_requests.activities(),
             NotificationActivities(notifier).send,
+            *CampaignActivities(sessions=sessions, notifier=notifier).activities(),
         ],
         # A year-long subscription waits between its few tasks: the worker keeps only the
         # recently active ones in memory, however many are alive.

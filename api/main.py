@@ -16,6 +16,7 @@ from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
     admin_audit,
+    admin_campaigns,
     admin_catalog,
     admin_customers,
     admin_notifications,
@@ -148,6 +149,7 @@ def create_app(
         admin_audit.router,
         admin_payments.router,
         admin_customers.router,
+        admin_campaigns.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The admin panel's build, same-origin with the API (see api.admin_ui).

@@ -1,15 +1,18 @@
 """`make bench` / `python -m bench`: every benchmark, one after another, figures on stdout.
 
 `python -m bench subscriptions` (or BENCH_ONLY=subscriptions) runs the subscriptions benchmark
-alone; `python -m bench http` the HTTP ones (baseline, auth, catalog, checkout) alone;
-`python -m bench requests` the service-requests benchmark alone.
+alone; `python -m bench campaigns` the campaign fan-out alone; `python -m bench requests` the
+service-requests benchmark alone; `python -m bench http` the HTTP ones (baseline, auth, catalog,
+checkout) alone.
 
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
 (default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
 BENCH_SUBSCRIPTIONS (live subscriptions, default 10000), BENCH_WORKER_MAX_CACHED_WORKFLOWS (the
 subscriptions worker's WORKER_MAX_CACHED_WORKFLOWS; default: the setting's own), BENCH_REQUESTS
 (service requests seeded, default 100000), BENCH_LIST_ROUNDS (rounds of the admin list's filter
-mix, default 20), BENCH_EXPLAIN=1 (print the plans of every list combination).
+mix, default 20), BENCH_EXPLAIN=1 (print the plans of every list combination),
+BENCH_CAMPAIGN_CUSTOMERS (the campaign's audience, default 100000), BENCH_CAMPAIGN_BATCH and
+BENCH_CAMPAIGN_RATE (its worker's CAMPAIGN_BATCH_SIZE and CAMPAIGN_RATE_PER_SECOND).
 Exit status 1 when a figure is invalid (an answer was not 2xx, or a socket error happened).
 """
 
@@ -23,7 +26,14 @@ from importlib import metadata
 from importlib.util import find_spec
 from types import FrameType
 
-from bench import bench_auth, bench_catalog, bench_checkout, bench_requests, bench_subscriptions
+from bench import (
+    bench_auth,
+    bench_campaigns,
+    bench_catalog,
+    bench_checkout,
+    bench_requests,
+    bench_subscriptions,
+)
 from bench.bench_auth import Figure
 from bench.harness import (
     CONNECTIONS,
@@ -40,7 +50,7 @@ from bench.harness import (
 )
 
 BASELINE_LABEL = "bare uvicorn"
-GROUPS = ("http", "subscriptions", "requests")
+GROUPS = ("http", "subscriptions", "requests", "campaigns")
 
 
 def _env_int(name: str, default: int, minimum: int) -> int:
@@ -396,6 +406,13 @@ def main() -> int:
         all_valid &= figures.valid
     if "requests" in groups:
         all_valid &= _requests()
+    if "campaigns" in groups:
+        customers = _env_int("BENCH_CAMPAIGN_CUSTOMERS", bench_campaigns.DEFAULT_CUSTOMERS, 1)
+        with workdir() as work:
+            campaign = bench_campaigns.run(work / "campaigns", customers=customers)
+        for line in bench_campaigns.lines(campaign):
+            print(line, flush=True)
+        all_valid &= campaign.valid
     if not all_valid:
         print("INVALID figures above (see the reasons).", flush=True)
     return 0 if all_valid else 1

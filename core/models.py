@@ -3,6 +3,7 @@
 from core.db import Base
 from domain.accounts import models as accounts_models
 from domain.audit import models as audit_models
+from domain.campaigns import models as campaign_models
 from domain.catalog import models as catalog_models
 from domain.notifications import models as notification_models
 from domain.orders import models as order_models
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "audit_models",
+    "campaign_models",
     "catalog_models",
     "notification_models",
     "order_models",

@@ -218,6 +218,18 @@ class Settings(BaseSettings):
     # Each unsubscribe link is good for this long (and once).
     unsubscribe_link_ttl_days: int = Field(default=90, ge=1, le=3650)
 
+    # --- campaigns (CampaignWorkflow; a change applies to campaigns started after it) ----------
+    # People per batch (one activity writes and hands over a batch) and the most sent a second:
+    # a batch starts no sooner than batch/rate seconds after the one before. The outbox takes
+    # thousands a second; lower the rate to what a real provider's account allows.
+    campaign_batch_size: int = Field(default=1000, ge=1, le=5000)
+    campaign_rate_per_second: float = Field(default=2000.0, gt=0, le=100_000)
+    # A campaign's workflow continues as new after this many batches, so its history stays short
+    # however large the audience.
+    campaign_batches_per_run: int = Field(default=50, ge=1, le=1000)
+    # Campaigns one admin may start in an hour.
+    campaign_starts_per_hour: int = Field(default=5, ge=1, le=1000)
+
     # --- identity -------------------------------------------------------------------------------
     firebase_project_id: str | None = None
     # Path of a service-account JSON; verification of ID tokens needs only the project id.

@@ -5,12 +5,14 @@ Run this when a workflow's behaviour changes ON PURPOSE and the change is patche
 old code still replay on the new one.
 
     .venv/bin/python -m tests.record_histories
+    .venv/bin/python -m tests.record_histories campaigns   # the campaign scenarios alone
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 import uuid
 from datetime import timedelta
@@ -31,6 +33,7 @@ from core.settings import Settings
 from devstack.postgres import LocalPostgres, ensure_database
 from domain.accounts import otp
 from domain.accounts import service as accounts
+from domain.campaigns.contracts import campaign_workflow_id
 from domain.contracts import (
     SEARCH_ATTRIBUTES,
     Channel,
@@ -41,6 +44,8 @@ from domain.contracts import (
 )
 from domain.service_requests.contracts import service_request_workflow_id
 from domain.subscriptions.contracts import VisitRef, VisitRequest, subscription_workflow_id
+from tests import campaign_helpers as campaigns
+from tests.campaign_helpers import seed_customers
 from tests.catalog_helpers import add_active_plan, make_admin
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, shop_with_cart
 from tests.conftest import TEST_OTP_SECRET, alembic_config, free_port, latest_code, make_settings
@@ -58,7 +63,8 @@ MESSAGES_GENERATION = "messages_through_notifications"
 DAY = timedelta(days=1)
 
 
-async def record() -> None:
+async def record(only: str | None = None) -> None:
+    """Every scenario; `only="campaigns"`: the campaign scenarios alone."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         LocalPostgres(Path(tmp) / "pg", port=free_port()) as pg,
@@ -75,6 +81,10 @@ async def record() -> None:
         )
         try:
             async with build_worker(env.client, settings, sessions=sessions):
+                async with sessions() as db:
+                    await _campaigns(env.client, settings, db)
+                if only == "campaigns":
+                    return
                 for scenario in ("verified_after_wrong_code_and_resend", "locked"):
                     async with sessions() as db:
                         email = f"{scenario}@example.com"
@@ -289,6 +299,41 @@ async def _service_requests(env: WorkflowEnvironment, settings: Settings, db: As
                 print("recorded", path)
 
 
+async def _campaigns(temporal: Client, settings: Settings, db: AsyncSession) -> None:
+    """Campaigns through the real API, 2 people a batch, continuing as new every 2 batches: one
+    paused and resumed to the end (3 runs), one cancelled."""
+    paced = settings.model_copy(
+        update={
+            "campaign_batch_size": 2,
+            "campaign_rate_per_second": 2.0,
+            "campaign_batches_per_run": 2,
+        }
+    )
+    app = create_app(paced, temporal=temporal)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://record/api/v1") as api:
+            admin = await make_admin(api, db, "campaigner@example.com")
+            await seed_customers(db, 9, prefix="recorded")
+            resumed = await campaigns.create(api, admin)
+            await campaigns.start(api, admin, resumed["id"])
+            await api.post(f"/admin/campaigns/{resumed['id']}/pause", headers=admin)
+            await api.post(f"/admin/campaigns/{resumed['id']}/resume", headers=admin)
+            await campaigns.finished(temporal, resumed["id"])
+            cancelled = await campaigns.create(api, admin)
+            await campaigns.start(api, admin, cancelled["id"])
+            await api.post(f"/admin/campaigns/{cancelled['id']}/cancel", headers=admin)
+            await campaigns.finished(temporal, cancelled["id"])
+            for name, campaign in (("paused_resumed", resumed), ("cancelled", cancelled)):
+                workflow_id = campaign_workflow_id(uuid.UUID(campaign["id"]))
+                runs = [r async for r in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
+                for n, run in enumerate(sorted(runs, key=lambda r: r.start_time), start=1):
+                    handle = temporal.get_workflow_handle(workflow_id, run_id=run.run_id)
+                    path = OUT / f"campaign_{name}_run{n}.json"
+                    path.write_text((await handle.fetch_history()).to_json())
+                    print("recorded", path)
+
+
 async def _save_runs(env: WorkflowEnvironment, subscription_id: uuid.UUID, name: str) -> None:
     """Every run of the subscription's workflow, oldest first, once it has ended."""
     workflow_id = subscription_workflow_id(subscription_id)
@@ -302,5 +347,5 @@ async def _save_runs(env: WorkflowEnvironment, subscription_id: uuid.UUID, name:
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(*sys.argv[1:2]))
     os._exit(0)  # temporalio/sdk-python#300: the client can crash at interpreter exit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflows.account_verification import AccountVerificationWorkflow
+from workflows.campaign import CampaignWorkflow
 from workflows.checkout import CheckoutWorkflow
 from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
@@ -11,6 +12,7 @@ from workflows.subscription import SubscriptionWorkflow
 
 WORKFLOWS = [
     AccountVerificationWorkflow,
+    CampaignWorkflow,
     CheckoutWorkflow,
     LatePaymentWorkflow,
     RefundWorkflow,

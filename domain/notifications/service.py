@@ -172,20 +172,21 @@ class Notifier:
                 messages.append({**row, "key": keys[person.id], "campaign_id": campaign_id})
                 deliveries[row["id"]] = outgoing
             inserted: set[uuid.UUID] = set()
+            # Parameter lists, not `.values(rows)`: SQLAlchemy compiles the statement once and
+            # sends the rows in pages of multi-row INSERTs ("insertmanyvalues"); a VALUES list of
+            # 1,000 rows was compiled anew each time (two thirds of a campaign batch's CPU).
             for start in range(0, len(messages), WRITE_CHUNK):
                 chunk = messages[start : start + WRITE_CHUNK]
                 result = await db.execute(
                     insert(Message)
-                    .values(chunk)
                     .on_conflict_do_nothing(index_elements=["key"])
-                    .returning(Message.id)
+                    .returning(Message.id),
+                    chunk,
                 )
                 inserted.update(result.scalars())
             outgoing_rows = [d for mid in inserted for d in deliveries[mid]]
             for start in range(0, len(outgoing_rows), WRITE_CHUNK):
-                await db.execute(
-                    insert(Delivery).values(outgoing_rows[start : start + WRITE_CHUNK])
-                )
+                await db.execute(insert(Delivery), outgoing_rows[start : start + WRITE_CHUNK])
             if len(inserted) < len(messages):  # another attempt wrote some first
                 found.update(
                     (

@@ -1,0 +1,178 @@
+"""Staff: promotion campaigns. Admins create one (a draft), start it (its audience is frozen and
+CampaignWorkflow sends it in batches), pause, resume or cancel it; support may read them. Every
+admin action is in the audit log; starts are limited per admin per hour. Progress is read from
+the database, which the workflow's activities keep current; `/progress` asks the workflow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api import campaigns as lifecycle
+from api.deps import AdminUser, NowDep, SessionDep, SettingsDep, StaffUser, TemporalDep
+from api.pagination import StaffPage
+from api.problems import problems
+from domain.accounts.models import User
+from domain.campaigns import audience as audiences
+from domain.campaigns import service as campaigns
+from domain.campaigns.contracts import (
+    CampaignProgress,
+    CampaignStatus,
+    Move,
+    campaign_workflow_id,
+)
+from domain.campaigns.models import Campaign
+from domain.campaigns.schemas import (
+    AudienceIn,
+    AudienceSize,
+    CampaignDetail,
+    CampaignIn,
+    CampaignOut,
+)
+from domain.types import Page
+
+router = APIRouter(prefix="/admin/campaigns", tags=["admin: campaigns"])
+
+
+def detail(campaign: Campaign) -> CampaignDetail:
+    out = CampaignOut.model_validate(campaign)
+    total = campaign.total or 0
+    return CampaignDetail(
+        **out.model_dump(),
+        workflow_id=campaign_workflow_id(campaign.id),
+        percent=round(100.0 * campaign.sent / total, 1) if total else 0.0,
+    )
+
+
+@router.get("", response_model=Page[CampaignOut])
+async def list_campaigns(
+    _staff: StaffUser,
+    db: SessionDep,
+    page: StaffPage,
+    campaign_status: Annotated[CampaignStatus | None, Query(alias="status")] = None,
+) -> Page[CampaignOut]:
+    """Campaigns, the newest first, with their progress."""
+    rows, total = await campaigns.list_campaigns(
+        db, status=campaign_status, limit=page.limit, offset=page.offset
+    )
+    return Page[CampaignOut](
+        items=[CampaignOut.model_validate(c) for c in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post("", response_model=CampaignDetail, status_code=status.HTTP_201_CREATED)
+async def create_campaign(body: CampaignIn, admin: AdminUser, db: SessionDep) -> CampaignDetail:
+    """Create a campaign (a draft: nobody is sent anything until it is started)."""
+    campaign = await campaigns.create(db, data=body, admin=admin)
+    await db.commit()
+    return detail(await campaigns.get(db, campaign_id=campaign.id))
+
+
+@router.post("/preview", response_model=AudienceSize)
+async def preview_audience(
+    body: AudienceIn, _staff: StaffUser, db: SessionDep, now: NowDep
+) -> AudienceSize:
+    """How many people an audience holds now (before creating or starting a campaign)."""
+    await audiences.check(db, body.audience)
+    return AudienceSize(size=await audiences.size(db, body.audience, now))
+
+
+@router.get("/{campaign_id}", response_model=CampaignDetail, responses=problems(404))
+async def read_campaign(
+    campaign_id: uuid.UUID, _staff: StaffUser, db: SessionDep
+) -> CampaignDetail:
+    """One campaign with its progress (as its activities last wrote it)."""
+    return detail(await campaigns.get(db, campaign_id=campaign_id))
+
+
+@router.get("/{campaign_id}/audience", response_model=AudienceSize, responses=problems(404))
+async def audience_size(
+    campaign_id: uuid.UUID, _staff: StaffUser, db: SessionDep, now: NowDep
+) -> AudienceSize:
+    """The campaign's audience size: the frozen one once started, else as it is now."""
+    campaign = await campaigns.get(db, campaign_id=campaign_id)
+    if campaign.total is not None:
+        return AudienceSize(size=campaign.total)
+    return AudienceSize(size=await audiences.size(db, campaigns.audience_of(campaign), now))
+
+
+@router.get(
+    "/{campaign_id}/progress",
+    response_model=CampaignProgress,
+    responses={
+        **problems(404),
+        409: {"description": "The campaign has not started: it has no workflow yet"},
+    },
+)
+async def live_progress(
+    campaign_id: uuid.UUID, _staff: StaffUser, db: SessionDep, temporal: TemporalDep
+) -> CampaignProgress:
+    """The live progress, asked of the campaign's workflow."""
+    campaign = await campaigns.get(db, campaign_id=campaign_id)
+    campaigns.check_started(campaign)
+    return await lifecycle.progress(temporal, campaign.id)
+
+
+@router.post(
+    "/{campaign_id}/start",
+    response_model=CampaignDetail,
+    responses={
+        **problems(404, 409),
+        429: {"description": "You have started the most campaigns allowed in an hour"},
+    },
+)
+async def start_campaign(
+    campaign_id: uuid.UUID,
+    admin: AdminUser,
+    db: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> CampaignDetail:
+    """Start a draft: its audience is frozen now (people who join later are not in it) and it
+    goes out in batches at the configured rate. Answers once the audience is frozen."""
+    campaign = await campaigns.before_start(
+        db, campaign_id=campaign_id, admin=admin, settings=settings
+    )
+    await db.commit()
+    await lifecycle.start(temporal, settings, campaign.id)
+    return detail(await campaigns.get(db, campaign_id=campaign.id))
+
+
+async def _move(
+    db: SessionDep, temporal: TemporalDep, admin: User, campaign_id: uuid.UUID, which: Move
+) -> CampaignDetail:
+    campaign = await campaigns.get(db, campaign_id=campaign_id)
+    campaigns.check_move(campaign, which)
+    progress = await lifecycle.move(temporal, campaign.id, which, admin.id)
+    campaigns.audit_move(db, campaign=campaign, move=which, admin=admin, after=progress.status)
+    await db.commit()
+    return detail(await campaigns.get(db, campaign_id=campaign.id))
+
+
+@router.post("/{campaign_id}/pause", response_model=CampaignDetail, responses=problems(404, 409))
+async def pause_campaign(
+    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep
+) -> CampaignDetail:
+    """Pause: the batch going out finishes, no other starts until resumed."""
+    return await _move(db, temporal, admin, campaign_id, Move.pause)
+
+
+@router.post("/{campaign_id}/resume", response_model=CampaignDetail, responses=problems(404, 409))
+async def resume_campaign(
+    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep
+) -> CampaignDetail:
+    """Resume a paused campaign where it stopped."""
+    return await _move(db, temporal, admin, campaign_id, Move.resume)
+
+
+@router.post("/{campaign_id}/cancel", response_model=CampaignDetail, responses=problems(404, 409))
+async def cancel_campaign(
+    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep
+) -> CampaignDetail:
+    """Cancel for good: the batch going out finishes, nobody else is sent it."""
+    return await _move(db, temporal, admin, campaign_id, Move.cancel)
