@@ -198,6 +198,10 @@ async def test_the_daily_schedule_is_created_once_and_reports_on_yesterday(
     api: httpx.AsyncClient, db: AsyncSession, temporal: Client, settings: Settings
 ) -> None:
     await make_admin(api, db)
+    # The suite's server is shared: a worker process another test ran (worker.py makes sure the
+    # schedule exists when it starts) may have left one behind.
+    with contextlib.suppress(RPCError):
+        await temporal.get_schedule_handle(SCHEDULE_ID).delete()
     try:
         assert await ensure_schedules(temporal, settings) == [SCHEDULE_ID]
         assert await ensure_schedules(temporal, settings) == []  # exists: left as it is
