@@ -3,7 +3,9 @@
 `python -m bench subscriptions` (or BENCH_ONLY=subscriptions) runs the subscriptions benchmark
 alone; `python -m bench campaigns` the campaign fan-out alone; `python -m bench requests` the
 service-requests benchmark alone; `python -m bench http` the HTTP ones (baseline, auth, catalog,
-checkout) alone.
+checkout) alone;
+`python -m bench dashboard` the dashboard and reports at a million orders and requests
+(BENCH_DASHBOARD_ORDERS, BENCH_DASHBOARD_REQUESTS change the numbers).
 
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
 (default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
@@ -31,6 +33,7 @@ from bench import (
     bench_campaigns,
     bench_catalog,
     bench_checkout,
+    bench_dashboard,
     bench_requests,
     bench_subscriptions,
 )
@@ -50,7 +53,7 @@ from bench.harness import (
 )
 
 BASELINE_LABEL = "bare uvicorn"
-GROUPS = ("http", "subscriptions", "requests", "campaigns")
+GROUPS = ("http", "subscriptions", "requests", "campaigns", "dashboard")
 
 
 def _env_int(name: str, default: int, minimum: int) -> int:
@@ -413,6 +416,17 @@ def main() -> int:
         for line in bench_campaigns.lines(campaign):
             print(line, flush=True)
         all_valid &= campaign.valid
+    if "dashboard" in groups:
+        print(
+            f"dashboard: {bench_dashboard.ORDERS:,} orders, {bench_dashboard.REQUESTS:,} service "
+            f"requests, load average {os.getloadavg()[0]:.2f} at start",
+            flush=True,
+        )
+        with workdir() as work:
+            dashboard = bench_dashboard.run(work / "dashboard")
+        for line in bench_dashboard.lines(dashboard):
+            print(line, flush=True)
+        all_valid &= dashboard.valid
     if not all_valid:
         print("INVALID figures above (see the reasons).", flush=True)
     return 0 if all_valid else 1

@@ -23,7 +23,7 @@ HISTORIES = Path(__file__).parent / "histories"
 
 def test_there_are_histories_of_every_workflow_that_has_run() -> None:
     recorded = {p.stem.split("_")[0] for p in HISTORIES.glob("*.json")}
-    assert {"account", "campaign", "checkout", "subscription", "service"} <= recorded
+    assert {"account", "campaign", "checkout", "subscription", "service", "daily"} <= recorded
 
 
 @pytest.mark.parametrize("history_file", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workflows.account_verification import AccountVerificationWorkflow
 from workflows.campaign import CampaignWorkflow
 from workflows.checkout import CheckoutWorkflow
+from workflows.daily_report import DailyReportWorkflow
 from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
 from workflows.service_request import ServiceRequestWorkflow
@@ -14,6 +15,7 @@ WORKFLOWS = [
     AccountVerificationWorkflow,
     CampaignWorkflow,
     CheckoutWorkflow,
+    DailyReportWorkflow,
     LatePaymentWorkflow,
     RefundWorkflow,
     ServiceRequestWorkflow,
