@@ -1,0 +1,12 @@
+import { Stack } from "@mantine/core";
+import { PageHeader } from "../components/bits";
+import { Empty } from "../components/States";
+
+export function PaymentsPage() {
+  return (
+    <Stack>
+      <PageHeader title="Payments" />
+      <Empty title="Coming next" hint="This screen lands in a later commit." />
+    </Stack>
+  );
+}
