@@ -30,7 +30,7 @@ export const SCREENS = [
   { path: "/technicians", label: "Technicians", roles: STAFF, element: <TechniciansPage /> },
   { path: "/plans", label: "Plans", roles: ADMIN, element: <PlansPage /> },
   { path: "/categories", label: "Categories", roles: ADMIN, element: <CategoriesPage /> },
-  { path: "/campaigns", label: "Campaigns", roles: ADMIN, element: <CampaignsPage /> },
+  { path: "/campaigns", label: "Campaigns", roles: STAFF, element: <CampaignsPage /> },
   { path: "/reports", label: "Reports", roles: ADMIN, element: <ReportsPage /> },
   { path: "/audit", label: "Audit log", roles: ADMIN, element: <AuditPage /> },
 ] as const;

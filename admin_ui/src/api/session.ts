@@ -162,3 +162,16 @@ export function toQuery(params: Record<string, unknown>): string {
   const text = search.toString();
   return text ? `?${text}` : "";
 }
+
+/** An authorised POST of JSON; the answer's JSON, or throw its problem. */
+export async function postJson<T>(path: string, body?: unknown): Promise<T> {
+  const response = await authedFetch(
+    new Request(`${API}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+  if (!response.ok) throw await problemOf(response);
+  return (await response.json()) as T;
+}
