@@ -91,13 +91,13 @@ async def create_plan_in_ui(page: Page, name: str, slug: str) -> str:
     """Plans -> New plan; a slug the API refuses is shown at its field; then saved. Its id."""
     await go(page, "Plans")
     await page.get_by_role("link", name="New plan").first.click()
-    await page.get_by_label("Name").fill(name)
+    await page.get_by_label(re.compile(r"^Name\b")).fill(name)
     await page.get_by_label("Slug").fill("Not A Slug!")
-    await page.get_by_label("Categories").click()
+    await page.get_by_role("combobox", name="Categories").click()
     await page.get_by_role("option", name="Plumbing").click()
     await page.get_by_role("option", name="Electrical").click()
     await page.keyboard.press("Escape")
-    await page.get_by_label("Price").fill("2999")
+    await page.get_by_label(re.compile(r"^Price\b")).fill("2999")
     await page.get_by_role("button", name="Create plan").click()
     # The API's 422 names the field; the form shows its message under the slug.
     slug_input = page.get_by_label("Slug")
@@ -245,10 +245,11 @@ async def test_every_screen_opens_for_an_admin_on_a_desktop_and_a_tablet(
         for name, path in SCREENS:
             await page.goto(path)
             main = page.locator("main")
-            await expect(main.get_by_role("heading").first).to_be_visible()
-            await expect(main.get_by_test_id("loading")).to_have_count(0)
-            await expect(main.get_by_test_id("error")).to_have_count(0)
-            await expect(main.get_by_test_id("not-allowed")).to_have_count(0)
+            where = f"{name} on a {size}"
+            await expect(main.get_by_role("heading").first, where).to_be_visible()
+            await expect(main.get_by_test_id("loading"), where).to_have_count(0)
+            await expect(main.get_by_test_id("error"), where).to_have_count(0)
+            await expect(main.get_by_test_id("not-allowed"), where).to_have_count(0)
             # Nothing wider than the screen: usable without scrolling sideways.
             overflow = await page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"

@@ -13,6 +13,7 @@ import { anyMoney, minorOf, when } from "../components/format";
 import { Empty, ErrorState, Loading } from "../components/States";
 
 const KEY = ["dashboard"];
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 function useLiveDashboard(enabled: boolean): LiveState {
   const queries = useQueryClient();
@@ -87,8 +88,8 @@ export function DashboardPage() {
         As of {when(d.as_of)} ({d.time_zone})
       </Text>
       <SimpleGrid cols={{ base: 2, sm: 3, lg: 4 }}>
-        <Stat testid="sales-today" label="Sales today" value={anyMoney(d.sales.today.amount)} hint={`${d.sales.today.count} orders`} />
-        <Stat testid="sales-month" label="Sales this month" value={anyMoney(d.sales.month.amount)} hint={`${d.sales.month.count} orders`} />
+        <Stat testid="sales-today" label="Sales today" value={anyMoney(d.sales.today.amount)} hint={plural(d.sales.today.count, "order")} />
+        <Stat testid="sales-month" label="Sales this month" value={anyMoney(d.sales.month.amount)} hint={plural(d.sales.month.count, "order")} />
         <Stat testid="active-subscriptions" label="Active subscriptions" value={d.active_subscriptions} />
         <Stat testid="new-users" label="New users today" value={d.new_users.today} hint={`${d.new_users.month} this month`} />
         <Stat testid="requests-open" label="Open requests" value={d.requests.open} />
@@ -112,7 +113,7 @@ export function DashboardPage() {
         ) : (
           <SimpleGrid cols={{ base: 1, lg: 2 }}>
             <div>
-              <Text size="sm" fw={600}>Revenue (major units) and sales</Text>
+              <Text size="sm" fw={600}>Revenue</Text>
               <AreaChart h={220} data={series} dataKey="day" series={[{ name: "Revenue", color: "teal.6" }]} curveType="monotone" />
             </div>
             <div>
