@@ -39,6 +39,7 @@ from api.routes import (
     support,
     technician_jobs,
     unsubscribe,
+    web_auth,
     webhooks,
 )
 from api.streams import RequestEventHub
@@ -116,6 +117,7 @@ def create_app(
     for router in (
         catalog.router,
         auth.router,
+        web_auth.router,
         me.router,
         admin_users.router,
         admin_notifications.router,

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "homeplans"
+    # The Temporal Web UI, for the admin panel's links to each workflow
+    # ({url}/namespaces/{TEMPORAL_NAMESPACE}/workflows/{workflow id}).
+    temporal_ui_url: str = Field(default="http://localhost:8233", pattern=r"^https?://[^\s]+$")
+
+    # --- admin panel (api.admin_ui) -----------------------------------------------------------
+    # The built SPA (`npm run build` in admin_ui/), served at /admin; relative to the repository.
+    admin_ui_dist: str = "admin_ui/dist"
 
     # --- tokens -------------------------------------------------------------------------------
     jwt_secret: SecretStr = SecretStr(DEV_PLACEHOLDER)

@@ -7,7 +7,7 @@ process; every method takes the request's DB session first.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +22,7 @@ from core.security import AccessTokens, Passwords
 from core.settings import Settings
 from domain.accounts import service as accounts
 from domain.accounts import throttle
-from domain.accounts.models import Identity, User
+from domain.accounts.models import Identity, Role, User
 from domain.accounts.schemas import TokenPair
 from domain.accounts.throttle import Budget
 from domain.types import normalize_email, normalize_phone
@@ -118,6 +118,22 @@ class Authenticator:
     async def login(
         self, db: AsyncSession, *, identifier: str, password: str, client: Client
     ) -> TokenPair:
+        _user, tokens = await self.sign_in(
+            db, identifier=identifier, password=password, client=client
+        )
+        return tokens
+
+    async def sign_in(
+        self,
+        db: AsyncSession,
+        *,
+        identifier: str,
+        password: str,
+        client: Client,
+        roles: Collection[Role] | None = None,
+    ) -> tuple[User, TokenPair]:
+        """Check the password (throttled) and open a session: the user and their tokens. With
+        `roles`, an account of another role is refused (Forbidden) before any session opens."""
         account = normalize_email(identifier) if "@" in identifier else _phone_or_raw(identifier)
         keys = self.failure_budgets(client, account)
         await self.ensure_allowed(db, keys)
@@ -129,15 +145,30 @@ class Authenticator:
         if not ok or user is None or not user.is_active:
             raise await self.fail(db, keys, "wrong email, phone or password")
         assert user.password_hash is not None
+        if roles is not None and user.role not in roles:
+            raise Forbidden(_refusal(roles))
         if self.passwords.needs_rehash(user.password_hash):
             user.password_hash = await self.hash_password(password)
-        return await self.start_session(db, user, client)
+        return user, await self.start_session(db, user, client)
 
     async def refresh(self, db: AsyncSession, *, token: str) -> TokenPair:
+        _user, tokens = await self.rotate(db, token=token)
+        return tokens
+
+    async def rotate(
+        self, db: AsyncSession, *, token: str, roles: Collection[Role] | None = None
+    ) -> tuple[User, TokenPair]:
+        """Exchange a refresh token for a new pair (see `accounts.rotate_refresh`: a reused one
+        revokes its session). With `roles`, a user no longer of one of them (demoted since they
+        signed in) is refused, and the session ends."""
         user, session, new_token = await accounts.rotate_refresh(
             db, token=token, ttl=self._refresh_ttl
         )
-        return self._pair(user, session.id, new_token)
+        if roles is not None and user.role not in roles:
+            await accounts.revoke_session(db, session=session, reason="role_changed")
+            await db.commit()  # the session ends even though the request fails
+            raise Forbidden(_refusal(roles))
+        return user, self._pair(user, session.id, new_token)
 
     async def change_password(
         self, db: AsyncSession, *, user: User, current: str, new: str, client: Client
@@ -209,6 +240,11 @@ class Authenticator:
         user.password_hash = None
         await accounts.revoke_all_sessions(db, user_id=user.id, reason="contact_claimed")
         await db.execute(delete(Identity).where(Identity.user_id == user.id))
+
+
+def _refusal(roles: Collection[Role]) -> str:
+    allowed = " or ".join(sorted(Role(r).value for r in roles))
+    return f"this sign-in is for {allowed} accounts only; other accounts sign in to the app"
 
 
 def _phone_or_raw(identifier: str) -> str:

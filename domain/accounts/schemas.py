@@ -7,9 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
 
-from domain.accounts.models import Role
+from domain.accounts.models import Role, User
 from domain.contracts import Channel, VerificationStatus
 from domain.types import Email, Name, Password, Phone, ShortText
 
@@ -71,6 +78,29 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
+class WebUser(Out):
+    """Who signed in to the admin panel, and what they may do there."""
+
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    roles: list[Role] = Field(description="The account's roles (today one: admin or support)")
+
+    @classmethod
+    def of(cls, user: User) -> WebUser:
+        return cls(id=user.id, name=user.name, email=user.email, roles=[Role(user.role)])
+
+
+class WebSessionOut(BaseModel):
+    """A web sign-in: the access token, kept in the page's memory only. The refresh token is
+    not here: it is the HttpOnly cookie `hp_refresh`, which scripts cannot read."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int = Field(description="Seconds until the access token expires")
+    user: WebUser
+
+
 class PhoneStartIn(In):
     phone: Phone
 
@@ -114,6 +144,13 @@ class UserOut(Out):
     phone_verified: bool
     role: Role
     created_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The account's roles (today one each), as the admin panel reads"
+    )
+    @property
+    def roles(self) -> list[Role]:
+        return [self.role]
 
 
 class UserUpdateMe(In):

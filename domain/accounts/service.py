@@ -258,6 +258,22 @@ async def revoke_session(db: AsyncSession, *, session: AuthSession, reason: str)
         await db.flush()
 
 
+async def revoke_by_refresh_token(db: AsyncSession, *, token: str, reason: str) -> bool:
+    """End the session a refresh token belongs to (used or not: signing out ends it either way);
+    False when the token is unknown."""
+    session_id = (
+        await db.execute(
+            select(RefreshToken.session_id).where(RefreshToken.token_hash == hash_token(token))
+        )
+    ).scalar_one_or_none()
+    if session_id is None:
+        return False
+    session = await db.get(AuthSession, session_id, with_for_update=True)
+    assert session is not None
+    await revoke_session(db, session=session, reason=reason)
+    return True
+
+
 async def revoke_all_sessions(db: AsyncSession, *, user_id: uuid.UUID, reason: str) -> None:
     await db.execute(
         update(AuthSession)
