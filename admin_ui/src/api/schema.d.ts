@@ -306,6 +306,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/web/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Web Login
+         * @description Sign in to the admin panel (admin and support only; throttled like /auth/login). Sets
+         *     the refresh cookie; the access token in the answer is kept in memory only.
+         */
+        post: operations["web_login_api_v1_auth_web_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/web/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Web Refresh
+         * @description A new access token for the signed-in admin panel, from its cookie; the cookie rotates
+         *     (the old one stops working; presented again, it ends the session).
+         */
+        post: operations["web_refresh_api_v1_auth_web_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/web/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Web Logout
+         * @description Sign out of the admin panel: the session ends (its access tokens stop working at once)
+         *     and the cookie is removed. Signed out already, it is the same answer.
+         */
+        post: operations["web_logout_api_v1_auth_web_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -2743,6 +2806,11 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Roles
+             * @description The account's roles (today one each), as the admin panel reads
+             */
+            readonly roles: components["schemas"]["Role"][];
         };
         /** AdminUserUpdate */
         AdminUserUpdate: {
@@ -5258,6 +5326,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Roles
+             * @description The account's roles (today one each), as the admin panel reads
+             */
+            readonly roles: components["schemas"]["Role"][];
         };
         /**
          * UserUpdateMe
@@ -5299,6 +5372,47 @@ export interface components {
             left: number;
             /** By Category */
             by_category: components["schemas"]["CategoryVisits"][];
+        };
+        /**
+         * WebSessionOut
+         * @description A web sign-in: the access token, kept in the page's memory only. The refresh token is
+         *     not here: it is the HttpOnly cookie `hp_refresh`, which scripts cannot read.
+         */
+        WebSessionOut: {
+            /** Access Token */
+            access_token: string;
+            /**
+             * Token Type
+             * @default bearer
+             * @constant
+             */
+            token_type?: "bearer";
+            /**
+             * Expires In
+             * @description Seconds until the access token expires
+             */
+            expires_in: number;
+            user: components["schemas"]["WebUser"];
+        };
+        /**
+         * WebUser
+         * @description Who signed in to the admin panel, and what they may do there.
+         */
+        WebUser: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Email */
+            email: string | null;
+            /**
+             * Roles
+             * @description The account's roles (today one: admin or support)
+             */
+            roles: components["schemas"]["Role"][];
         };
         /**
          * WorkingHours
@@ -6439,6 +6553,194 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    web_login_api_v1_auth_web_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebSessionOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a staff account (or another site's page sent this) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Too many attempts; `Retry-After` says how many seconds to wait */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    web_refresh_api_v1_auth_web_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Must be `homeplans-admin`: proves the admin panel's own page sent this */
+                "X-Requested-With"?: string | null;
+            };
+            path?: never;
+            cookie?: {
+                /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
+                hp_refresh?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebSessionOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    web_logout_api_v1_auth_web_logout_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Must be `homeplans-admin`: proves the admin panel's own page sent this */
+                "X-Requested-With"?: string | null;
+            };
+            path?: never;
+            cookie?: {
+                /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
+                hp_refresh?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */

@@ -2,6 +2,8 @@
 // a reload signs in again from the HttpOnly refresh cookie (POST /auth/web/refresh), which
 // JavaScript cannot read. The cookie routes need the X-Requested-With header (CSRF).
 
+import type { components } from "./schema";
+
 export const API = "/api/v1";
 export const CSRF_HEADER = { "X-Requested-With": "homeplans-admin" } as const;
 
@@ -22,12 +24,8 @@ export interface Problem {
   errors?: { field: string; in?: string | null; message: string; type?: string | null }[];
 }
 
-interface WebSession {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  user: StaffUser & { role?: Role };
-}
+// The answer of /auth/web/login and /auth/web/refresh, as the API's OpenAPI document says.
+type WebSession = components["schemas"]["WebSessionOut"];
 
 type Listener = (user: StaffUser | null) => void;
 
@@ -37,8 +35,7 @@ let refreshing: Promise<boolean> | null = null;
 const listeners = new Set<Listener>();
 
 function normalise(user: WebSession["user"]): StaffUser {
-  const roles = user.roles?.length ? user.roles : user.role ? [user.role] : [];
-  return { id: user.id, name: user.name, email: user.email, roles };
+  return { id: user.id, name: user.name, email: user.email, roles: [...(user.roles ?? [])] as Role[] };
 }
 
 function set(session: WebSession | null): void {
