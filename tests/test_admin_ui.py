@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.postgres import LocalPostgres
@@ -32,8 +31,8 @@ from tests.request_helpers import technician, window
 # A bound for slow machines (each wait ends as soon as the page shows it), never an expectation.
 expect.set_options(timeout=20_000)
 
-DESKTOP = {"width": 1280, "height": 900}
-TABLET = {"width": 768, "height": 1024}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +231,7 @@ SCREENS: list[tuple[str, str]] = [
 
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("tablet", TABLET)])
 async def test_every_screen_opens_for_an_admin_on_a_desktop_and_a_tablet(
-    browser: Browser, live: Live, size: str, viewport: Any
+    browser: Browser, live: Live, size: str, viewport: ViewportSize
 ) -> None:
     email = unique(f"screens-{size}")
     live.staff(email, "admin", "Screens Admin")
