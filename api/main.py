@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api import errors, problems
+from api.admin_ui import MOUNT, AdminUI, dist_dir
 from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
@@ -143,6 +144,8 @@ def create_app(
         admin_support.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    # The admin panel's build, same-origin with the API (see api.admin_ui).
+    app.mount(MOUNT, AdminUI(dist_dir(settings.admin_ui_dist)), name="admin-ui")
     return app
 
 
