@@ -15,9 +15,12 @@ from api.admin_ui import MOUNT, AdminUI, dist_dir
 from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
 from api.routes import (
+    admin_audit,
     admin_catalog,
+    admin_customers,
     admin_notifications,
     admin_orders,
+    admin_payments,
     admin_refunds,
     admin_service_requests,
     admin_subscriptions,
@@ -142,6 +145,9 @@ def create_app(
         notifications.router,
         unsubscribe.router,
         admin_support.router,
+        admin_audit.router,
+        admin_payments.router,
+        admin_customers.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The admin panel's build, same-origin with the API (see api.admin_ui).

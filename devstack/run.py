@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from devstack import postgres, temporal_server
+from devstack import admin_ui, postgres, temporal_server
 from devstack.supervisor import Printer, StartupError, Stopping, Supervisor
 from domain.contracts import SEARCH_ATTRIBUTES
 
@@ -159,6 +159,8 @@ def child_env(config: StackConfig, *, seed: bool = False) -> dict[str, str]:
     # Photos live with the rest of the data, so DATA_DIR moves them too and `make clean-data`
     # removes them (unless UPLOADS_DIR, or S3_BUCKET, says otherwise).
     env.setdefault("UPLOADS_DIR", str(config.data_dir / "uploads"))
+    # The admin panel links each workflow to this stack's Temporal Web UI.
+    env.setdefault("TEMPORAL_UI_URL", f"http://{TEMPORAL_HOST}:{config.temporal_ui_port}")
     env["PYTHONUNBUFFERED"] = "1"  # lines reach the console as they are written, not in blocks
     if not seed:
         for name in SEED_ONLY_ENV:
@@ -227,6 +229,9 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
     code = await sup.run_once("seed", [python, "-m", "devstack", "seed"], env=seed_env, cwd=ROOT)
     if code != 0:
         raise StartupError(f"the seed failed (exit code {code}); see the seed lines")
+
+    # Before the API starts, so its first answer at /admin is the current build.
+    await admin_ui.prepare(sup, env=env)
 
     await wait_temporal(sup, config, temporal.proc)
     await register_search_attributes(sup, config)
@@ -312,6 +317,7 @@ def banner(printer: Printer, config: StackConfig) -> None:
         "-" * 72,
         "HomePlans is running. Ctrl-C stops everything.",
         f"  API           {api}   (docs: {api}/docs)",
+        f"  Admin panel   {api}/admin/",
         f"  readiness     {api}/readyz",
         f"  Temporal UI   http://{TEMPORAL_HOST}:{config.temporal_ui_port}",
         f"  Temporal      {config.temporal_address} (namespace {config.temporal_namespace})",

@@ -141,8 +141,13 @@ async def test_refresh_needs_the_csrf_header_and_this_sites_origin(
     assert elsewhere.status_code == 403
     assert "evil.example" in elsewhere.json()["detail"]
 
+    lookalike = await api.post(REFRESH, headers={**CSRF, "Origin": "http://test.evil.example"})
+    assert lookalike.status_code == 403
+
     same_site = await api.post(REFRESH, headers={**CSRF, "Origin": "http://test"})
     assert same_site.status_code == 200, same_site.text
+    behind_nginx = await api.post(REFRESH, headers={**CSRF, "Origin": "http://test:8080"})
+    assert behind_nginx.status_code == 200, behind_nginx.text
 
 
 async def test_refresh_rotates_the_cookie_and_a_copied_one_ends_the_session(

@@ -14,6 +14,7 @@ from api.deps import SessionDep, StaffUser
 from api.pagination import StaffPage
 from api.problems import problems
 from api.routes.orders import receipt_response
+from api.workflow_links import LinksDep
 from domain.orders import ledger, receipts
 from domain.orders import service as orders
 from domain.orders.models import LedgerKind, OrderStatus
@@ -59,6 +60,7 @@ async def list_orders(
     _staff: StaffUser,
     db: SessionDep,
     page: StaffPage,
+    links: LinksDep,
     order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
     user_id: uuid.UUID | None = None,
 ) -> Page[AdminOrderOut]:
@@ -67,7 +69,7 @@ async def list_orders(
         db, user_id=user_id, status=order_status, limit=page.limit, offset=page.offset
     )
     return Page[AdminOrderOut](
-        items=[AdminOrderOut.model_validate(r) for r in rows],
+        items=links.all([AdminOrderOut.model_validate(r) for r in rows]),
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -75,9 +77,11 @@ async def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=AdminOrderDetailOut, responses=problems(404))
-async def read_order(order_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> AdminOrderDetailOut:
+async def read_order(
+    order_id: uuid.UUID, _staff: StaffUser, db: SessionDep, links: LinksDep
+) -> AdminOrderDetailOut:
     """One order with its status history, ledger entries, refunds and subscriptions."""
-    return await orders.admin_order_detail(db, order_id=order_id)
+    return links.add(await orders.admin_order_detail(db, order_id=order_id))
 
 
 @router.get(

@@ -16,6 +16,7 @@ from api import service_requests as lifecycle
 from api.deps import AdminUser, SessionDep, StaffUser, TemporalDep
 from api.pagination import StaffPage
 from api.problems import problems
+from api.workflow_links import LinksDep, WorkflowLinks
 from domain.service_requests import queries
 from domain.service_requests.contracts import Assign, Cancel, Complete, PartUsed, Start, Suggested
 from domain.service_requests.models import RequestStatus, ServiceRequest
@@ -58,6 +59,7 @@ async def list_requests(
     _staff: StaffUser,
     db: SessionDep,
     page: StaffPage,
+    links: LinksDep,
     request_status: Annotated[RequestStatus | None, Query(alias="status")] = None,
     category_id: uuid.UUID | None = None,
     zone: Annotated[
@@ -86,17 +88,16 @@ async def list_requests(
         limit=page.limit,
         offset=page.offset,
     )
-    items = await queries.admin_outs(db, rows)
+    items = links.all(await queries.admin_outs(db, rows))
     return Page[AdminRequestOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/{request_id}", response_model=AdminRequestDetail, responses=problems(404))
 async def read_request(
-    request_id: uuid.UUID, _staff: StaffUser, db: SessionDep
+    request_id: uuid.UUID, _staff: StaffUser, db: SessionDep, links: LinksDep
 ) -> AdminRequestDetail:
     """One request with its customer, subscription, timeline and dispatch log."""
-    request = await queries.get_request(db, request_id=request_id)
-    return await queries.admin_detail(db, request=request)
+    return await _detail(db, request_id, links)
 
 
 @router.get("/{request_id}/suggestions", response_model=list[Suggested], responses=problems(404))
@@ -108,9 +109,12 @@ async def suggestions(request_id: uuid.UUID, _staff: StaffUser, db: SessionDep) 
     return [suggested(f) for f in fits]
 
 
-async def _detail(db: SessionDep, request_id: uuid.UUID) -> AdminRequestDetail:
-    return await queries.admin_detail(
-        db, request=await queries.get_request(db, request_id=request_id)
+async def _detail(
+    db: SessionDep, request_id: uuid.UUID, links: WorkflowLinks
+) -> AdminRequestDetail:
+    """The request as it is now (after a move: as the workflow's activity wrote it)."""
+    return links.add(
+        await queries.admin_detail(db, request=await queries.get_request(db, request_id=request_id))
     )
 
 
@@ -120,6 +124,7 @@ async def _assign(
     admin: AdminUser,
     db: SessionDep,
     temporal: TemporalDep,
+    links: WorkflowLinks,
     *,
     reassign: bool,
 ) -> AdminRequestDetail:
@@ -140,9 +145,7 @@ async def _assign(
             suggested=[suggested(f) for f in shown],
         ),
     )
-    return await queries.admin_detail(
-        db, request=await queries.get_request(db, request_id=request.id)
-    )
+    return await _detail(db, request.id, links)
 
 
 @router.post(
@@ -154,11 +157,12 @@ async def assign(
     admin: AdminUser,
     db: SessionDep,
     temporal: TemporalDep,
+    links: LinksDep,
 ) -> AdminRequestDetail:
     """Give a pending request to a technician (the dispatch log keeps who was suggested, who
     chose whom and why); refused with the reason when they cannot take it, or when someone
     assigned it meanwhile."""
-    return await _assign(request_id, body, admin, db, temporal, reassign=False)
+    return await _assign(request_id, body, admin, db, temporal, links, reassign=False)
 
 
 @router.post(
@@ -170,21 +174,20 @@ async def reassign(
     admin: AdminUser,
     db: SessionDep,
     temporal: TemporalDep,
+    links: LinksDep,
 ) -> AdminRequestDetail:
     """Give an assigned request to another technician before work starts."""
-    return await _assign(request_id, body, admin, db, temporal, reassign=True)
+    return await _assign(request_id, body, admin, db, temporal, links, reassign=True)
 
 
 @router.post("/{request_id}/start", response_model=AdminRequestDetail, responses=problems(404, 409))
 async def start(
-    request_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep
+    request_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep, links: LinksDep
 ) -> AdminRequestDetail:
     """Record that work has started (the technician usually does this from their app)."""
     request = await queries.get_request(db, request_id=request_id)
     await lifecycle.start(temporal, request.id, Start(actor=_actor(admin.id)))
-    return await queries.admin_detail(
-        db, request=await queries.get_request(db, request_id=request.id)
-    )
+    return await _detail(db, request.id, links)
 
 
 @router.post(
@@ -196,6 +199,7 @@ async def complete(
     admin: AdminUser,
     db: SessionDep,
     temporal: TemporalDep,
+    links: LinksDep,
 ) -> AdminRequestDetail:
     """Record the visit as done, with notes and the parts used: the visit is used up."""
     request = await queries.get_request(db, request_id=request_id)
@@ -208,9 +212,7 @@ async def complete(
             parts_used=[PartUsed.model_validate(p.model_dump()) for p in body.parts_used],
         ),
     )
-    return await queries.admin_detail(
-        db, request=await queries.get_request(db, request_id=request.id)
-    )
+    return await _detail(db, request.id, links)
 
 
 @router.post(
@@ -222,10 +224,9 @@ async def cancel(
     admin: AdminUser,
     db: SessionDep,
     temporal: TemporalDep,
+    links: LinksDep,
 ) -> AdminRequestDetail:
     """Cancel before work starts, with a reason: the visit goes back to the customer's plan."""
     request = await queries.get_request(db, request_id=request_id)
     await lifecycle.cancel(temporal, request.id, Cancel(actor=_actor(admin.id), reason=body.reason))
-    return await queries.admin_detail(
-        db, request=await queries.get_request(db, request_id=request.id)
-    )
+    return await _detail(db, request.id, links)

@@ -14,6 +14,7 @@ from api.deps import AdminUser, SessionDep, StaffUser, TemporalDep
 from api.pagination import StaffPage
 from api.problems import problems
 from api.routes.subscriptions import cancel_out
+from api.workflow_links import LinksDep
 from domain.audit import service as audit
 from domain.subscriptions import queries
 from domain.subscriptions.contracts import (
@@ -43,6 +44,7 @@ async def list_subscriptions(
     _staff: StaffUser,
     db: SessionDep,
     page: StaffPage,
+    links: LinksDep,
     subscription_status: Annotated[SubscriptionStatus | None, Query(alias="status")] = None,
     plan_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
@@ -61,18 +63,21 @@ async def list_subscriptions(
         offset=page.offset,
     )
     return Page[AdminSubscriptionOut](
-        items=await queries.admin_outs(db, rows), total=total, limit=page.limit, offset=page.offset
+        items=links.all(await queries.admin_outs(db, rows)),
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
 @router.get("/{subscription_id}", response_model=AdminSubscriptionDetail, responses=problems(404))
 async def read_subscription(
-    subscription_id: uuid.UUID, _staff: StaffUser, db: SessionDep
+    subscription_id: uuid.UUID, _staff: StaffUser, db: SessionDep, links: LinksDep
 ) -> AdminSubscriptionDetail:
-    """One subscription with its periods and timeline, and its workflow's id."""
+    """One subscription with its periods and timeline, and its workflow's id and link."""
     found = await queries.detail(db, subscription_id=subscription_id, user_id=None)
     assert isinstance(found, AdminSubscriptionDetail)
-    return found
+    return links.add(found)
 
 
 @router.post(
@@ -86,6 +91,7 @@ async def extend(
     admin: AdminUser,
     db: SessionDep,
     temporal: TemporalDep,
+    links: LinksDep,
 ) -> AdminSubscriptionDetail:
     """Make the current period longer (a goodwill gesture, a missed visit), with a reason."""
     subscription = await queries.get_subscription(db, subscription_id=subscription_id, user_id=None)
@@ -111,7 +117,7 @@ async def extend(
     await db.commit()
     found = await queries.detail(db, subscription_id=subscription.id, user_id=None)
     assert isinstance(found, AdminSubscriptionDetail)
-    return found
+    return links.add(found)
 
 
 @router.post("/{subscription_id}/cancel", response_model=CancelOut, responses=problems(404, 409))

@@ -52,19 +52,24 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _hostname(netloc: str) -> str:
+    return (urlsplit(f"//{netloc}").hostname or "").lower()
+
+
 def _check_origin(request: Request, settings: Settings) -> None:
-    """Forbidden when the browser says the request comes from another site's page. Same site:
-    the public address of the API, or the address this request was sent to (the Vite dev
-    server's proxy, a host name of this machine)."""
+    """Forbidden when the browser says the request comes from another site's page. This site:
+    the public address of the API (PUBLIC_BASE_URL), or the host this request was sent to, on
+    any port (nginx in front passes the host without its port; the Vite dev server's proxy
+    passes its own)."""
     origin = request.headers.get("origin")
     if origin is None:
         return  # not a browser's cross-origin request (curl, a same-origin GET)
-    allowed = {_origin_of(settings.public_base_url)}
-    host = request.headers.get("host")
-    if host:
-        allowed.add(f"{request.url.scheme}://{host}".lower())
-    if origin.lower() not in allowed:
-        raise Forbidden(f"requests from {origin} are refused; use the admin panel of this server")
+    if origin.lower() == _origin_of(settings.public_base_url):
+        return
+    host = request.headers.get("host", "")
+    if host and _hostname(urlsplit(origin).netloc) == _hostname(host):
+        return
+    raise Forbidden(f"requests from {origin} are refused; use the admin panel of this server")
 
 
 @answers(403)

@@ -32,6 +32,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, Timestamps, UUIDPk
+from domain.contracts import checkout_workflow_id
+from domain.subscriptions.contracts import subscription_workflow_id
 
 PROVIDERS = ("sandbox", "stripe", "razorpay")
 _PROVIDER_CHECK = "provider IN ('sandbox', 'stripe', 'razorpay')"
@@ -137,6 +139,15 @@ class Order(UUIDPk, Timestamps, Base):
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", order_by="OrderItem.position", lazy="raise"
     )
+
+    @property
+    def workflow_id(self) -> str:
+        """The workflow that takes this order's payment: its CheckoutWorkflow, or for an
+        automatic renewal (keyed `sub:{subscription id}:period:{n}...` by the subscription's
+        workflow, which charges it) that SubscriptionWorkflow."""
+        if self.idempotency_key.startswith("sub:"):
+            return subscription_workflow_id(uuid.UUID(self.idempotency_key.split(":")[1]))
+        return checkout_workflow_id(self.id)
 
 
 class OrderStatusHistory(Base):

@@ -160,6 +160,13 @@ class AdminOrderOut(OrderOut):
     user_id: uuid.UUID
     provider_ref: str | None
     provider_payment_id: str | None
+    workflow_id: str = Field(
+        description="The workflow that takes its payment: its checkout, or for an automatic "
+        "renewal the subscription's"
+    )
+    workflow_url: str | None = Field(
+        default=None, description="Its workflow in the Temporal Web UI (set on every staff answer)"
+    )
 
 
 class StatusChangeOut(Out):

@@ -151,6 +151,9 @@ class DispatchOut(BaseModel):
 class AdminRequestOut(RequestOut):
     customer: CustomerRef
     workflow_id: str = Field(description="Find it in the Temporal Web UI")
+    workflow_url: str | None = Field(
+        default=None, description="Its workflow in the Temporal Web UI (set on every staff answer)"
+    )
 
 
 class AdminRequestDetail(AdminRequestOut):

@@ -101,12 +101,18 @@ class AdminSubscriptionOut(SubscriptionOut):
     user_id: uuid.UUID
     order_id: uuid.UUID
     workflow_id: str = Field(description="Find it in the Temporal Web UI")
+    workflow_url: str | None = Field(
+        default=None, description="Its workflow in the Temporal Web UI (set on every staff answer)"
+    )
 
 
 class AdminSubscriptionDetail(SubscriptionDetail):
     user_id: uuid.UUID
     order_id: uuid.UUID
     workflow_id: str
+    workflow_url: str | None = Field(
+        default=None, description="Its workflow in the Temporal Web UI (set on every staff answer)"
+    )
 
 
 # --- requests -----------------------------------------------------------------------------------

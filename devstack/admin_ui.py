@@ -1,0 +1,153 @@
+"""`make run` prepares the admin panel before the API starts: `npm ci` when the lockfile changed
+since the last install, `npm run build` when a source changed since the last build; otherwise
+nothing (a start with nothing changed costs a few file reads).
+
+What changed is decided by content, not by file times (a checkout or a `touch` changes times):
+- the install stamp (`admin_ui/node_modules/.homeplans-install`) holds the SHA-256 of
+  `package-lock.json` that was installed;
+- the build stamp (`admin_ui/dist/.homeplans-build`) holds one SHA-256 over every source the build
+  reads: `src/`, `public/`, `index.html`, `package.json`, `package-lock.json`, the Vite config and
+  the TypeScript configs. Vite empties `dist/` as it starts, so a build that fails leaves no stamp
+  and the next start builds again.
+
+Without npm on the PATH (or with ADMIN_UI_BUILD=skip) one line says so and the stack starts
+anyway: the API answers /admin with a page that says how to build it. Nothing is fetched at run
+time but the npm registry's packages on the first install; npm's update check, audit and funding
+calls are switched off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.supervisor import Supervisor
+
+ROOT = Path(__file__).resolve().parent.parent
+UI_DIR = ROOT / "admin_ui"
+INSTALL_STAMP = Path("node_modules") / ".homeplans-install"
+BUILD_STAMP = Path("dist") / ".homeplans-build"
+SOURCE_DIRS = ("src", "public")
+SOURCE_GLOBS = (
+    "index.html",
+    "package.json",
+    "package-lock.json",
+    "vite.config.*",
+    "tsconfig*.json",
+)
+NAME = "admin-ui"
+
+
+@dataclass(frozen=True)
+class Plan:
+    install: bool = False
+    build: bool = False
+    # The one line to print when the panel cannot be prepared here; None when it can.
+    skipped: str | None = None
+    sources: str = ""  # the digest the build stamp records once the build succeeds
+
+
+def lock_digest(ui: Path) -> str:
+    return hashlib.sha256((ui / "package-lock.json").read_bytes()).hexdigest()
+
+
+def _sources(ui: Path) -> Iterator[Path]:
+    for pattern in SOURCE_GLOBS:
+        yield from (p for p in ui.glob(pattern) if p.is_file())
+    for folder in SOURCE_DIRS:
+        if (ui / folder).is_dir():
+            yield from (p for p in (ui / folder).rglob("*") if p.is_file())
+
+
+def sources_digest(ui: Path) -> str:
+    """One digest over the paths and contents of every source the build reads."""
+    digest = hashlib.sha256()
+    for path in sorted(set(_sources(ui))):
+        digest.update(path.relative_to(ui).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def plan(ui: Path, *, npm: str | None, env: Mapping[str, str]) -> Plan:
+    """What to run for the admin panel in `ui` (an app there has a package.json)."""
+    if not (ui / "package.json").is_file():
+        return Plan()  # no app in this checkout: nothing to build, nothing to say
+    if env.get("ADMIN_UI_BUILD", "").lower() == "skip":
+        return Plan(skipped="ADMIN_UI_BUILD=skip: the admin panel is not built at start")
+    if npm is None:
+        return Plan(
+            skipped="npm is not on the PATH, so the admin panel is not built; /admin says how "
+            "to build it (Node 20 and npm)"
+        )
+    if not (ui / "package-lock.json").is_file():
+        return Plan(skipped="admin_ui/package-lock.json is missing; run `npm install` there once")
+    install = _stamp(ui / INSTALL_STAMP) != lock_digest(ui)
+    sources = sources_digest(ui)
+    built = (ui / "dist" / "index.html").is_file() and _stamp(ui / BUILD_STAMP) == sources
+    return Plan(install=install, build=not built, sources=sources)
+
+
+def record_install(ui: Path) -> None:
+    (ui / INSTALL_STAMP).write_text(lock_digest(ui) + "\n")
+
+
+def record_build(ui: Path, sources: str) -> None:
+    (ui / BUILD_STAMP).write_text(sources + "\n")
+
+
+def npm_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of npm: no update check, audit or funding calls to the registry."""
+    return {
+        **env,
+        "NPM_CONFIG_UPDATE_NOTIFIER": "false",
+        "NPM_CONFIG_AUDIT": "false",
+        "NPM_CONFIG_FUND": "false",
+        "NO_UPDATE_NOTIFIER": "1",
+    }
+
+
+async def prepare(
+    sup: Supervisor, *, ui: Path = UI_DIR, npm: str | None = None, env: Mapping[str, str]
+) -> bool:
+    """Install and build as `plan` says, the output shown under `admin-ui`; True when a build is
+    there to serve. A failure is reported in one line and the stack goes on (the API answers
+    /admin with the page that says how to build it)."""
+    npm = npm or shutil.which("npm", path=env.get("PATH", os.defpath))
+    todo = plan(ui, npm=npm, env=env)
+    if todo.skipped:
+        sup.printer.system(todo.skipped)
+        return (ui / "dist" / "index.html").is_file()
+    if not (todo.install or todo.build):
+        if (ui / "package.json").is_file():
+            sup.printer.system("the admin panel's build is up to date")
+        return (ui / "dist" / "index.html").is_file()
+    assert npm is not None
+    run_env = npm_env(env)
+    if todo.install:
+        sup.printer.system("installing the admin panel's packages (npm ci)")
+        code = await sup.run_once(NAME, [npm, "ci"], env=run_env, cwd=ui)
+        if code != 0:
+            sup.printer.system(f"npm ci failed (exit code {code}); the admin panel is not built")
+            return False
+        record_install(ui)
+    if todo.build:
+        sup.printer.system("building the admin panel (npm run build)")
+        code = await sup.run_once(NAME, [npm, "run", "build"], env=run_env, cwd=ui)
+        if code != 0 or not (ui / "dist" / "index.html").is_file():
+            sup.printer.system(
+                f"the admin panel's build failed (exit code {code}); see the admin-ui lines"
+            )
+            return False
+        record_build(ui, todo.sources)
+    return True

@@ -1,0 +1,84 @@
+"""Reading the audit log: entries the newest first, filtered by who, what and when, each with the
+actor's name and the reason the change gave."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.accounts.models import User
+from domain.audit.models import AuditEntry
+
+
+class AuditEntryOut(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    actor_id: uuid.UUID | None = Field(description="Null when the account was deleted since")
+    actor_name: str | None = Field(description="The actor's name, or email when they have none")
+    action: str = Field(description="What was done, e.g. `plan.publish`, `order.refund`")
+    entity_type: str
+    entity_id: str
+    reason: str | None = Field(description="The reason given with the change, if any")
+    detail: dict[str, Any] = Field(description="`before` and `after`: the fields that changed")
+
+
+async def list_entries(
+    db: AsyncSession,
+    *,
+    actor_id: uuid.UUID | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AuditEntryOut], int]:
+    """Entries the newest first (`since` inclusive, `until` exclusive) and the total."""
+    stmt = select(AuditEntry)
+    for column, value in (
+        (AuditEntry.actor_id, actor_id),
+        (AuditEntry.action, action),
+        (AuditEntry.entity_type, entity_type),
+        (AuditEntry.entity_id, entity_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEntry.at < until)
+    total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    page = (
+        stmt.add_columns(func.coalesce(User.name, User.email))
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = (await db.execute(page)).all()
+    return [_out(entry, name) for entry, name in rows], int(total)
+
+
+def _out(entry: AuditEntry, actor_name: str | None) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor_name=actor_name,
+        action=entry.action,
+        entity_type=entry.entity_type,
+        entity_id=entry.entity_id,
+        reason=_reason(entry.after) or _reason(entry.before),
+        detail={"before": entry.before, "after": entry.after},
+    )
+
+
+def _reason(values: dict[str, Any] | None) -> str | None:
+    reason = (values or {}).get("reason")
+    return reason if isinstance(reason, str) else None
