@@ -5,6 +5,11 @@ python manage.py create-admin --email X [--name N]          a new admin account
 python manage.py create-admin --email X --promote           ... or make an existing account admin
 python manage.py start-subscriptions                        start the lifecycle of subscriptions
                                                             that have none (made before it existed)
+python manage.py ensure-schedules                           create the Temporal Schedules that are
+                                                            missing (the daily report)
+python manage.py rebuild-rollups                            count the dashboard's rollups again
+                                                            from the rows (after DEFAULT_TIME_ZONE
+                                                            changed, or a fix made in psql)
 
 The password comes from ADMIN_PASSWORD, or is asked twice on the terminal. The database is the
 one of the settings (DATABASE_URL). Exit codes: 0 done, 1 the database failed, 2 bad usage or a
@@ -59,12 +64,24 @@ def main(argv: list[str] | None = None) -> int:
         "start-subscriptions",
         help="start the workflow of every live subscription that has none (safe to repeat)",
     )
+    commands.add_parser(
+        "ensure-schedules",
+        help="create the Temporal Schedules that do not exist yet (safe to repeat)",
+    )
+    commands.add_parser(
+        "rebuild-rollups",
+        help="count the dashboard's and reports' rollups again from the rows (safe to repeat)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "migrate":
             return migrate()
         if args.command == "start-subscriptions":
             return asyncio.run(start_subscriptions())
+        if args.command == "ensure-schedules":
+            return asyncio.run(ensure_schedules())
+        if args.command == "rebuild-rollups":
+            return asyncio.run(rebuild_rollups())
         return create_admin(args.email, name=args.name, promote=args.promote)
     except OperationalError as exc:
         _err(f"cannot use the database at {_database()}: {exc.orig or exc}")
@@ -155,6 +172,29 @@ async def start_subscriptions() -> int:
         return OK
     finally:
         await engine.dispose()
+
+
+async def ensure_schedules() -> int:
+    """The Temporal Schedules (the daily report), created where missing; existing ones are left
+    as they are."""
+    from core.schedules import ensure_schedules as ensure
+    from core.temporal import connect
+
+    settings = get_settings()
+    created = await ensure(await connect(settings), settings)
+    print(f"schedules created: {', '.join(created)}" if created else "every schedule exists")
+    return OK
+
+
+async def rebuild_rollups() -> int:
+    """Every rollup and state counter counted again from the rows, in one transaction."""
+    from domain.reports import backfill
+
+    async with _session() as (db, settings):
+        await backfill.rebuild(db, time_zone=settings.default_time_zone)
+        await db.commit()
+    print(f"rollups counted again (business days in {get_settings().default_time_zone})")
+    return OK
 
 
 def _password() -> str | None:

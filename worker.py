@@ -21,9 +21,11 @@ from activities.accounts import AccountActivities
 from activities.checkout import CheckoutActivities
 from activities.notifications import NotificationActivities
 from activities.refunds import RefundActivities
+from activities.reports import ReportActivities
 from activities.service_requests import ServiceRequestActivities
 from activities.subscriptions import SubscriptionActivities
 from core.db import make_engine, make_sessionmaker
+from core.schedules import ensure_schedules
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.notifications.service import Notifier
@@ -70,6 +72,7 @@ def build_worker(
             accounts.mark_contact_verified,
             *checkout.activities(),
             refunds.issue_refund,
+            ReportActivities(sessions=sessions, settings=settings).compute_daily,
             *subscriptions.activities(),
             *service_requests.activities(),
             NotificationActivities(notifier).send,
@@ -85,6 +88,10 @@ async def main() -> None:
     settings = get_settings()
     client = await _connect_with_retry(settings)
     worker = build_worker(client, settings)
+    try:  # once, for `make run`: the daily report's schedule (deployments: manage.py)
+        await ensure_schedules(client, settings)
+    except Exception as exc:  # never a reason not to run the workflows
+        log.warning("could not make sure the schedules exist: %s", exc)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,14 +14,17 @@ from api import errors, problems
 from api.admin_ui import MOUNT, AdminUI, dist_dir
 from api.boundary import reject_nul
 from api.caching import CatalogCache, CatalogFastPath
+from api.dashboard_hub import DashboardHub
 from api.routes import (
     admin_audit,
     admin_catalog,
     admin_customers,
+    admin_dashboard,
     admin_notifications,
     admin_orders,
     admin_payments,
     admin_refunds,
+    admin_reports,
     admin_service_requests,
     admin_subscriptions,
     admin_support,
@@ -46,7 +49,7 @@ from api.routes import (
     web_auth,
     webhooks,
 )
-from api.streams import RequestEventHub
+from api.streams import RequestEventHub, drain_on_stop_signals
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -80,8 +83,21 @@ def create_app(
         # Live streams of service requests: one more connection of its own, listening likewise.
         app.state.streams = RequestEventHub(max_per_user=settings.max_streams_per_user)
         app.state.streams.start(conninfo)
+        # The live dashboard: one more listening connection, one recompute for all its streams.
+        app.state.dashboard = DashboardHub(
+            app.state.sessions,
+            time_zone=settings.default_time_zone,
+            currency=settings.reports_currency,
+            max_per_user=settings.max_dashboard_streams_per_user,
+        )
+        app.state.dashboard.start(conninfo)
         undo_signals = (
             app.state.streams.drain_on_stop_signals()
+            if drain_streams_on_stop_signals
+            else (lambda: None)
+        )
+        undo_dashboard_signals = (
+            drain_on_stop_signals(app.state.dashboard.drain)
             if drain_streams_on_stop_signals
             else (lambda: None)
         )
@@ -96,7 +112,9 @@ def create_app(
         try:
             yield
         finally:
+            undo_dashboard_signals()
             undo_signals()
+            await app.state.dashboard.stop()
             await app.state.streams.stop()
             await app.state.catalog.stop()
             await engine.dispose()
@@ -148,6 +166,8 @@ def create_app(
         admin_audit.router,
         admin_payments.router,
         admin_customers.router,
+        admin_dashboard.router,
+        admin_reports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The admin panel's build, same-origin with the API (see api.admin_ui).

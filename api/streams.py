@@ -175,34 +175,7 @@ class RequestEventHub:
         at once and their clients reconnect (with Last-Event-ID) to a process that is running.
         The server's own handler still runs after ours. Only in the main thread (where signal
         handlers live) and over a handler written in Python (uvicorn's), never over a default."""
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-        loop = asyncio.get_running_loop()
-        ours: dict[int, Any] = {}
-        previous: dict[int, Any] = {}
-
-        def stopping() -> None:
-            with contextlib.suppress(RuntimeError):  # the loop has already closed
-                loop.call_soon_threadsafe(self.drain)
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            handler = signal.getsignal(sig)
-            if not callable(handler):
-                continue
-
-            def chained(signum: int, frame: FrameType | None, handler: Any = handler) -> None:
-                stopping()
-                handler(signum, frame)
-
-            previous[sig], ours[sig] = handler, chained
-            signal.signal(sig, chained)
-
-        def restore() -> None:
-            for sig, handler in previous.items():
-                if signal.getsignal(sig) is ours[sig]:  # unless someone replaced ours since
-                    signal.signal(sig, handler)
-
-        return restore
+        return drain_on_stop_signals(self.drain)
 
     def start(self, conninfo: str) -> None:
         self._listener = asyncio.create_task(self.listen(conninfo), name="request-events-listener")
@@ -257,6 +230,40 @@ class RequestEventHub:
             log.warning("request event listener: ignored a payload it cannot read: %r", payload)
             return
         self.publish(request_id, event_id)
+
+
+def drain_on_stop_signals(drain: Callable[[], None]) -> Callable[[], None]:
+    """Call `drain` as soon as the process is told to stop (SIGINT, SIGTERM), in the running
+    loop; returns what undoes it. See `RequestEventHub.drain_on_stop_signals`; the dashboard's
+    streams drain the same way."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    ours: dict[int, Any] = {}
+    previous: dict[int, Any] = {}
+
+    def stopping() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has already closed
+            loop.call_soon_threadsafe(drain)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if not callable(handler):
+            continue
+
+        def chained(signum: int, frame: FrameType | None, handler: Any = handler) -> None:
+            stopping()
+            handler(signum, frame)
+
+        previous[sig], ours[sig] = handler, chained
+        signal.signal(sig, chained)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is ours[sig]:  # unless someone replaced ours since
+                signal.signal(sig, handler)
+
+    return restore
 
 
 class EventStream(Response):

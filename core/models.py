@@ -6,6 +6,7 @@ from domain.audit import models as audit_models
 from domain.catalog import models as catalog_models
 from domain.notifications import models as notification_models
 from domain.orders import models as order_models
+from domain.reports import models as report_models
 from domain.service_requests import models as service_request_models
 from domain.subscriptions import models as subscription_models
 from domain.support import models as support_models
@@ -19,6 +20,7 @@ __all__ = [
     "catalog_models",
     "notification_models",
     "order_models",
+    "report_models",
     "sandbox_payment_models",
     "service_request_models",
     "subscription_models",

@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     # Live status streams (server-sent events) one user may hold open at once, in each API process:
     # each holds a connection to this process and wakes on every change of its request.
     max_streams_per_user: int = Field(default=5, ge=1, le=100)
+    # --- dashboard and reports (domain.reports) -------------------------------------------------
+    # The currency the dashboard's and reports' headline amounts are in (others are listed apart).
+    reports_currency: str = Field(default="INR", pattern="^[A-Z]{3}$")
+    # Live dashboard streams one user may hold open at once, in each API process.
+    max_dashboard_streams_per_user: int = Field(default=3, ge=1, le=100)
     # Where photos are kept: a folder (the embedded default), or an S3-compatible bucket.
     uploads_dir: str = ".data/uploads"
     s3_bucket: str | None = None

@@ -44,6 +44,19 @@ FAMILY_FACTS: dict[str, dict[str, Any]] = {
         "note": "moved by the customer",
     },
     "campaign": {"campaign_id": "c", "title": "20% off", "body": "This week.\n\nOnly."},
+    "report": {
+        "day": "Fri 04 Dec 2026",
+        "report_day": "2026-12-04",
+        "time_zone": "Asia/Kolkata",
+        "orders": 3,
+        "sales": [(449700, "INR")],
+        "refunds": [(1000, "INR")],
+        "new_users": 5,
+        "requests_created": 4,
+        "requests_completed": 2,
+        "requests_cancelled": 0,
+        "download_url": "http://127.0.0.1:8000/api/v1/admin/reports/daily/2026-12-04?format=csv",
+    },
 }
 
 

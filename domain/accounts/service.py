@@ -32,6 +32,7 @@ from domain.accounts.models import (
 from domain.accounts.schemas import AddressIn, AddressUpdate, PaymentMethodIn, UserUpdateMe
 from domain.contracts import Channel
 from domain.payments import SavedMethod
+from domain.reports import rollups
 
 # --- users --------------------------------------------------------------------------------------
 
@@ -65,6 +66,8 @@ async def create_user(
         await db.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
         raise Conflict("an account with that email or phone already exists") from exc
+    if role != Role.technician:  # technicians are added by staff, not sign-ups
+        await rollups.count_new_user(db, at=utcnow())
     return user
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound
 from domain.catalog.models import PlanVersion, ServiceCategory
 from domain.notifications.contracts import Ref
 from domain.orders.cart import address_line
@@ -97,12 +98,41 @@ async def _request(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> 
     }
 
 
+async def _report(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+    """The stored daily report of `day`: its headline figures and where to download it."""
+    from domain.reports import daily  # reports read the orders' tables: imported when needed
+
+    day = refs.get("day")
+    if not isinstance(day, str):
+        raise ValueError("the message needs day")
+    try:
+        report = await daily.get(db, day=date.fromisoformat(day))
+    except NotFound:
+        raise Gone("daily report") from None
+    totals = report.revenue.totals
+    activity = report.activity
+    return {
+        "day": report.day.strftime("%a %d %b %Y"),
+        "report_day": day,
+        "time_zone": report.time_zone,
+        "orders": sum(t.orders for t in totals),
+        "sales": [(t.amount.amount_minor, t.currency) for t in totals],
+        "refunds": [(t.refunds.amount_minor, t.currency) for t in totals if t.refund_count],
+        "new_users": sum(d.count for d in activity.new_users_by_day),
+        "requests_created": activity.transitions.get("created", 0),
+        "requests_completed": activity.transitions.get("completed", 0),
+        "requests_cancelled": activity.transitions.get("cancelled", 0),
+        "download_url": f"{base_url}/api/v1/admin/reports/daily/{day}?format=csv",
+    }
+
+
 LOADERS: dict[str, Loader] = {
     "account": _given,
     "order": _order,
     "subscription": _subscription,
     "request": _request,
     "campaign": _given,
+    "report": _report,
 }
 
 # What the app gets with a message (push data, the inbox item) to open the right screen.

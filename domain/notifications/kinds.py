@@ -60,7 +60,8 @@ CHOOSABLE = (Channel.email, Channel.push, Channel.in_app)
 class Kind:
     name: str
     topic: Topic
-    family: str  # which facts it needs (facts.py): account, order, subscription, request, campaign
+    family: str  # which facts it needs (facts.py): account, order, subscription, request, campaign,
+    # report
 
 
 def _kinds(family: str, topic: Topic, *names: str) -> dict[str, Kind]:
@@ -101,6 +102,8 @@ KINDS: dict[str, Kind] = {
     # To admins.
     **{f"alert.{n}": Kind(f"alert.{n}", Topic.staff, "request") for n in ("escalated", "overdue")},
     "campaign.promotion": Kind("campaign.promotion", Topic.promotions, "campaign"),
+    # To admins: the day's figures (the `daily-report` schedule).
+    "report.daily": Kind("report.daily", Topic.staff, "report"),
 }
 
 

@@ -18,6 +18,7 @@ from domain.orders import ledger
 from domain.orders.models import LedgerEntry, LedgerKind, Order, OrderStatus, Refund, RefundStatus
 from domain.orders.service import get_order, lock_order
 from domain.payments import RefundResult
+from domain.reports import rollups
 
 
 async def refundable_amount(db: AsyncSession, *, order_id: uuid.UUID) -> int:
@@ -160,6 +161,15 @@ async def record_refund_result(
             currency=refund.currency,
             payment_id=order.provider_payment_id,
             data={"refund_id": str(refund.id), "provider_refund_id": result.provider_refund_id},
+        )
+        # Counted here, once: a refund already succeeded returned above, under the row's lock.
+        await rollups.count_refund(
+            db,
+            items=order.items,
+            currency=refund.currency,
+            amount_minor=result.amount_minor,
+            method=await rollups.captured_method(db, order_id=order.id),
+            at=refund.completed_at,
         )
     elif result.status == "failed":
         refund.status = RefundStatus.failed.value

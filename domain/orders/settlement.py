@@ -38,6 +38,7 @@ from domain.orders.models import (
 from domain.orders.schemas import SettleResult
 from domain.orders.service import WORKFLOW, lock_order, transition
 from domain.payments import PaymentState, PaymentStatus
+from domain.reports import rollups
 from domain.subscriptions import service as subscriptions
 
 
@@ -168,6 +169,15 @@ async def settle_paid_order(
     order.paid_at = order.completed_at = now
     order.receipt_number = number
     order.provider_payment_id = status.payment_id
+    # Counted here, once: only the call that completes the order gets this far.
+    await rollups.count_sale(
+        db,
+        items=order.items,
+        currency=order.currency,
+        total_minor=order.total_minor,
+        method=status.method,
+        at=now,
+    )
     await db.flush()
     return SettleResult(
         order_id=order.id,

@@ -56,6 +56,7 @@ class ServiceRequest(UUIDPk, Timestamps, Base):
         Index("ix_service_requests_category_window", "category_id", "window_start"),
         Index("ix_service_requests_postal_code_window", "postal_code", "window_start"),
         Index("ix_service_requests_user_created", "user_id", "created_at"),
+        Index("ix_service_requests_created_at", "created_at"),  # the activity report's period
         Index(
             "ix_service_requests_flagged",
             "window_start",

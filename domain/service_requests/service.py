@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidField, NotFound
 from core.settings import Settings
+from domain.reports import rollups
 from domain.service_requests.contracts import Change, RequestInput, Suggested
 from domain.service_requests.models import (
     DispatchDecision,
@@ -73,7 +74,7 @@ def check_window(start: datetime, end: datetime, *, now: datetime, settings: Set
 async def open_request(db: AsyncSession, *, inp: RequestInput, at: datetime) -> None:
     """The request as asked for (its visit reserved), with the first entry of its timeline;
     once: a second call finds it."""
-    await db.execute(
+    opened = await db.execute(
         pg_insert(ServiceRequest)
         .values(
             id=inp.request_id,
@@ -90,7 +91,10 @@ async def open_request(db: AsyncSession, *, inp: RequestInput, at: datetime) -> 
             parts_used=[],
         )
         .on_conflict_do_nothing(index_elements=["id"])
+        .returning(ServiceRequest.id)
     )
+    if opened.scalar_one_or_none() is not None:  # counted once: a second call inserts nothing
+        await rollups.count_request_opened(db, at=at)
     await _event(
         db,
         request_id=inp.request_id,
@@ -135,6 +139,12 @@ async def record_change(db: AsyncSession, *, change: Change) -> bool:
         elif name == "technician_id" and isinstance(value, str):
             value = uuid.UUID(value)
         setattr(request, name, value)
+    await rollups.count_request_moved(
+        db,
+        from_status=change.from_status.value if change.from_status else None,
+        to_status=change.to_status.value if change.to_status else None,
+        at=change.at,
+    )
     await db.flush()
     return True
 
