@@ -1312,7 +1312,7 @@ export interface paths {
         };
         /**
          * Read Subscription
-         * @description One subscription with its periods and timeline, and its workflow's id.
+         * @description One subscription with its periods and timeline, and its workflow's id and link.
          */
         get: operations["read_subscription_api_v1_admin_subscriptions__subscription_id__get"];
         put?: never;
@@ -2201,10 +2201,228 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit
+         * @description Who changed what, when, with the before and after and the reason given.
+         */
+        get: operations["list_audit_api_v1_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Payments
+         * @description Each order's payment with its customer, method, status and what was refunded.
+         */
+        get: operations["list_payments_api_v1_admin_payments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{user_id}/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Overview
+         * @description A customer's profile and their latest subscriptions, orders, requests, callbacks, calls.
+         */
+        get: operations["read_overview_api_v1_admin_users__user_id__overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Dashboard
+         * @description Today's and this month's sales, active subscriptions, new users, open / escalated /
+         *     overdue requests, and the last 30 days by day (business days in DEFAULT_TIME_ZONE).
+         */
+        get: operations["read_dashboard_api_v1_admin_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dashboard/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow Dashboard
+         * @description Follow the dashboard live (server-sent events). See the stream's format in the response.
+         */
+        get: operations["follow_dashboard_api_v1_admin_dashboard_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/revenue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue Report
+         * @description Orders paid, amounts, refunds and net, by day, plan, category or payment method.
+         */
+        get: operations["revenue_report_api_v1_admin_reports_revenue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activity Report
+         * @description New users and requests by day, requests by status, time to assign and to complete.
+         */
+        get: operations["activity_report_api_v1_admin_reports_activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Daily Reports
+         * @description The stored daily reports, newest day first.
+         */
+        get: operations["list_daily_reports_api_v1_admin_reports_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/daily/{day}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Daily Report
+         * @description One stored daily report: its figures, or with format=csv the file to download.
+         */
+        get: operations["read_daily_report_api_v1_admin_reports_daily__day__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActivityReport */
+        ActivityReport: {
+            /**
+             * Since
+             * Format: date
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date
+             */
+            until: string;
+            /** Time Zone */
+            time_zone: string;
+            /** New Users By Day */
+            new_users_by_day: components["schemas"]["DayCount"][];
+            /** Requests Created By Day */
+            requests_created_by_day: components["schemas"]["DayCount"][];
+            /**
+             * Requests By Status
+             * @description Requests asked for in the period, by their status now
+             */
+            requests_by_status: {
+                [key: string]: number;
+            };
+            /**
+             * Transitions
+             * @description Moves into assigned, in_progress, completed and cancelled in the period
+             */
+            transitions: {
+                [key: string]: number;
+            };
+            /** @description From asked for to first assigned */
+            time_to_assign: components["schemas"]["Durations"];
+            /** @description From asked for to completed */
+            time_to_complete: components["schemas"]["Durations"];
+        };
         /** AddressIn */
         AddressIn: {
             /** Label */
@@ -2409,6 +2627,16 @@ export interface components {
             provider_ref: string | null;
             /** Provider Payment Id */
             provider_payment_id: string | null;
+            /**
+             * Workflow Id
+             * @description The workflow that takes its payment: its checkout, or for an automatic renewal the subscription's
+             */
+            workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
             /** History */
             history: components["schemas"]["StatusChangeOut"][];
             /** Ledger */
@@ -2465,6 +2693,16 @@ export interface components {
             provider_ref: string | null;
             /** Provider Payment Id */
             provider_payment_id: string | null;
+            /**
+             * Workflow Id
+             * @description The workflow that takes its payment: its checkout, or for an automatic renewal the subscription's
+             */
+            workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
         };
         /** AdminPlanOut */
         AdminPlanOut: {
@@ -2558,6 +2796,11 @@ export interface components {
              * @description Find it in the Temporal Web UI
              */
             workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
             /** Timeline */
             timeline: components["schemas"]["domain__service_requests__schemas__EventOut"][];
             /** Dispatch Log */
@@ -2631,6 +2874,11 @@ export interface components {
              * @description Find it in the Temporal Web UI
              */
             workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
         };
         /** AdminSubscriptionDetail */
         AdminSubscriptionDetail: {
@@ -2705,6 +2953,11 @@ export interface components {
             order_id: string;
             /** Workflow Id */
             workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
         };
         /** AdminSubscriptionOut */
         AdminSubscriptionOut: {
@@ -2775,6 +3028,11 @@ export interface components {
              * @description Find it in the Temporal Web UI
              */
             workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
         };
         /** AdminUserOut */
         AdminUserOut: {
@@ -2832,6 +3090,50 @@ export interface components {
              * @description Why this technician (dispatch log)
              */
             reason?: string | null;
+        };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Actor Id
+             * @description Null when the account was deleted since
+             */
+            actor_id: string | null;
+            /**
+             * Actor Name
+             * @description The actor's name, or email when they have none
+             */
+            actor_name: string | null;
+            /**
+             * Action
+             * @description What was done, e.g. `plan.publish`, `order.refund`
+             */
+            action: string;
+            /** Entity Type */
+            entity_type: string;
+            /** Entity Id */
+            entity_id: string;
+            /**
+             * Reason
+             * @description The reason given with the change, if any
+             */
+            reason: string | null;
+            /**
+             * Detail
+             * @description `before` and `after`: the fields that changed
+             */
+            detail: {
+                [key: string]: unknown;
+            };
         };
         /** AutoRenewIn */
         AutoRenewIn: {
@@ -3388,6 +3690,27 @@ export interface components {
             /** Parts Used */
             parts_used?: components["schemas"]["PartIn"][];
         };
+        /** CurrencySales */
+        CurrencySales: {
+            /** Count */
+            count: number;
+            amount: components["schemas"]["Money"];
+            refunds: components["schemas"]["Money"];
+        };
+        /** CustomerOverview */
+        CustomerOverview: {
+            profile: components["schemas"]["Profile"];
+            /** @description The soonest to end first */
+            subscriptions: components["schemas"]["Page_AdminSubscriptionOut_"];
+            /** @description The newest first */
+            orders: components["schemas"]["Page_AdminOrderOut_"];
+            /** @description The newest first */
+            service_requests: components["schemas"]["Page_AdminRequestOut_"];
+            /** @description Still to do first, oldest first */
+            callbacks: components["schemas"]["Page_AdminCallbackOut_"];
+            /** @description The latest first */
+            calls: components["schemas"]["Page_CallOut_"];
+        };
         /** CustomerRef */
         CustomerRef: {
             /**
@@ -3401,6 +3724,92 @@ export interface components {
             email: string | null;
             /** Phone */
             phone: string | null;
+        };
+        /**
+         * DailyReport
+         * @description The report of one business day, as stored and mailed.
+         */
+        DailyReport: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            revenue: components["schemas"]["RevenueReport"];
+            by_plan: components["schemas"]["RevenueReport"];
+            by_method: components["schemas"]["RevenueReport"];
+            activity: components["schemas"]["ActivityReport"];
+        };
+        /** DailyReportSummary */
+        DailyReportSummary: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Orders */
+            orders: number;
+            /** Amount */
+            amount: components["schemas"]["Money"][];
+            /**
+             * Download Url
+             * @description The CSV (add ?format=json for the figures)
+             */
+            download_url: string;
+        };
+        /** Dashboard */
+        Dashboard: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Time Zone
+             * @description The business days' time zone (DEFAULT_TIME_ZONE)
+             */
+            time_zone: string;
+            /**
+             * Currency
+             * @description The currency of the headline amounts (REPORTS_CURRENCY)
+             */
+            currency: string;
+            sales: components["schemas"]["SalesPeriods"];
+            /**
+             * Active Subscriptions
+             * @description Active and past due
+             */
+            active_subscriptions: number;
+            subscriptions: components["schemas"]["Subscriptions"];
+            new_users: components["schemas"]["NewUsers"];
+            requests: components["schemas"]["Requests"];
+            /**
+             * Series
+             * @description The last 30 business days, oldest first
+             */
+            series: components["schemas"]["SeriesDay"][];
+        };
+        /** DayCount */
+        DayCount: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Count */
+            count: number;
         };
         /** DeliveryOut */
         DeliveryOut: {
@@ -3481,6 +3890,18 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** Durations */
+        Durations: {
+            /**
+             * Count
+             * @description Requests measured
+             */
+            count: number;
+            /** P50 Minutes */
+            p50_minutes: number | null;
+            /** Avg Minutes */
+            avg_minutes: number | null;
+        };
         /** ExtendIn */
         ExtendIn: {
             /** Days */
@@ -3493,6 +3914,16 @@ export interface components {
             /** Id Token */
             id_token: string;
         };
+        /**
+         * Format
+         * @enum {string}
+         */
+        Format: "json" | "csv";
+        /**
+         * GroupBy
+         * @enum {string}
+         */
+        GroupBy: "day" | "plan" | "category" | "method";
         /** InboxItem */
         InboxItem: {
             /**
@@ -3653,6 +4084,25 @@ export interface components {
             brand: string | null;
             /** Last4 */
             last4: string | null;
+        };
+        /** Money */
+        Money: {
+            /** Amount Minor */
+            amount_minor: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Minor Units
+             * @description Digits after the decimal point, for display
+             */
+            minor_units: number;
+        };
+        /** NewUsers */
+        NewUsers: {
+            /** Today */
+            today: number;
+            /** Month */
+            month: number;
         };
         /** NotificationSettings */
         NotificationSettings: {
@@ -3850,6 +4300,17 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** Page[AuditEntryOut] */
+        Page_AuditEntryOut_: {
+            /** Items */
+            items: components["schemas"]["AuditEntryOut"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
         /** Page[CallOut] */
         Page_CallOut_: {
             /** Items */
@@ -3865,6 +4326,17 @@ export interface components {
         Page_CallbackOut_: {
             /** Items */
             items: components["schemas"]["CallbackOut"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[DailyReportSummary] */
+        Page_DailyReportSummary_: {
+            /** Items */
+            items: components["schemas"]["DailyReportSummary"][];
             /** Total */
             total: number;
             /** Limit */
@@ -3898,6 +4370,17 @@ export interface components {
         Page_OrderOut_: {
             /** Items */
             items: components["schemas"]["OrderOut"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[PaymentOut] */
+        Page_PaymentOut_: {
+            /** Items */
+            items: components["schemas"]["PaymentOut"][];
             /** Total */
             total: number;
             /** Limit */
@@ -4012,6 +4495,20 @@ export interface components {
             /** Session Id */
             session_id?: string | null;
         };
+        /** PaymentCustomer */
+        PaymentCustomer: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Email */
+            email: string | null;
+            /** Phone */
+            phone: string | null;
+        };
         /**
          * PaymentMethodIn
          * @description A payment method already saved at the provider, referred to by the provider's token.
@@ -4073,6 +4570,73 @@ export interface components {
              */
             created_at: string;
         };
+        /** PaymentOut */
+        PaymentOut: {
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            customer: components["schemas"]["PaymentCustomer"];
+            /**
+             * Amount Minor
+             * @description The order's total
+             */
+            amount_minor: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Minor Units
+             * @description Digits after the decimal point, for display
+             */
+            minor_units: number;
+            /** Provider */
+            provider: string;
+            /**
+             * Provider Ref
+             * @description The provider's payment session
+             */
+            provider_ref: string | null;
+            /**
+             * Provider Payment Id
+             * @description The captured payment (refunds use it)
+             */
+            provider_payment_id: string | null;
+            /**
+             * Method
+             * @description card, upi, wallet or netbanking, once known
+             */
+            method: string | null;
+            status: components["schemas"]["PaymentStatusView"];
+            order_status: components["schemas"]["OrderStatus"];
+            /**
+             * At
+             * Format: date-time
+             * @description When it was paid; for one never paid, when it was placed
+             */
+            at: string;
+            /**
+             * Refunded Minor
+             * @description Refunds that succeeded
+             */
+            refunded_minor: number;
+            /**
+             * Refundable Minor
+             * @description Captured less refunds made or pending
+             */
+            refundable_minor: number;
+            /** Receipt Number */
+            receipt_number: number | null;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Workflow Id */
+            workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
+        };
         /**
          * PaymentSession
          * @description What the app needs to let the customer pay, per provider.
@@ -4121,6 +4685,11 @@ export interface components {
             failure_reason?: string | null;
             saved_method?: components["schemas"]["SavedMethod"] | null;
         };
+        /**
+         * PaymentStatusView
+         * @enum {string}
+         */
+        PaymentStatusView: "pending" | "succeeded" | "partially_refunded" | "refunded" | "failed" | "expired";
         /**
          * PeriodKind
          * @enum {string}
@@ -4499,6 +5068,49 @@ export interface components {
              */
             total_minor: number;
         };
+        /** Profile */
+        Profile: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Email */
+            email: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Email Verified */
+            email_verified: boolean;
+            /** Phone Verified */
+            phone_verified: boolean;
+            role: components["schemas"]["Role"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Is Active */
+            is_active: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Tel
+             * @description The account's phone as a tel: link, if it has one
+             */
+            tel: string | null;
+            /** Addresses */
+            addresses: components["schemas"]["AddressOut"][];
+            /**
+             * Roles
+             * @description The account's roles (today one each), as the admin panel reads
+             */
+            readonly roles: components["schemas"]["Role"][];
+        };
         /** QuietHoursIO */
         QuietHoursIO: {
             /**
@@ -4818,6 +5430,30 @@ export interface components {
          * @enum {string}
          */
         RequestStatus: "pending" | "assigned" | "in_progress" | "completed" | "cancelled";
+        /** Requests */
+        Requests: {
+            /**
+             * Open
+             * @description Pending, assigned or in progress
+             */
+            open: number;
+            /**
+             * Escalated
+             * @description Open and escalated (not assigned in time)
+             */
+            escalated: number;
+            /**
+             * Overdue
+             * @description Open and overdue (not completed by the end of its window)
+             */
+            overdue: number;
+            /** Pending */
+            pending: number;
+            /** Assigned */
+            assigned: number;
+            /** In Progress */
+            in_progress: number;
+        };
         /** RescheduleIn */
         RescheduleIn: {
             /**
@@ -4831,11 +5467,78 @@ export interface components {
              */
             window_end: string;
         };
+        /** RevenueReport */
+        RevenueReport: {
+            /**
+             * Since
+             * Format: date
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date
+             * @description The last day included
+             */
+            until: string;
+            /** Time Zone */
+            time_zone: string;
+            group_by: components["schemas"]["GroupBy"];
+            /** Rows */
+            rows: components["schemas"]["RevenueRow"][];
+            /**
+             * Totals
+             * @description One per currency, key `total`
+             */
+            totals: components["schemas"]["RevenueRow"][];
+        };
+        /** RevenueRow */
+        RevenueRow: {
+            /**
+             * Key
+             * @description The day (YYYY-MM-DD), plan id, category id or method
+             */
+            key: string;
+            /** Label */
+            label: string;
+            /** Currency */
+            currency: string;
+            /** Orders */
+            orders: number;
+            amount: components["schemas"]["Money"];
+            refunds: components["schemas"]["Money"];
+            /** Refund Count */
+            refund_count: number;
+            net: components["schemas"]["Money"];
+        };
         /**
          * Role
          * @enum {string}
          */
         Role: "customer" | "technician" | "support" | "admin";
+        /** Sales */
+        Sales: {
+            /**
+             * Count
+             * @description Orders paid, in the dashboard's currency
+             */
+            count: number;
+            /** @description What they were paid, in the dashboard's currency */
+            amount: components["schemas"]["Money"];
+            /** @description Refunds that succeeded in the period */
+            refunds: components["schemas"]["Money"];
+            /** @description amount less refunds */
+            net: components["schemas"]["Money"];
+            /**
+             * By Currency
+             * @description Every currency sold in, the dashboard's own included
+             */
+            by_currency: components["schemas"]["CurrencySales"][];
+        };
+        /** SalesPeriods */
+        SalesPeriods: {
+            today: components["schemas"]["Sales"];
+            month: components["schemas"]["Sales"];
+        };
         /**
          * SavedMethod
          * @description A reusable payment method the provider keeps for renewals (tokens only).
@@ -4889,6 +5592,24 @@ export interface components {
             created_at: string;
             /** Deliveries */
             deliveries: components["schemas"]["DeliveryOut"][];
+        };
+        /** SeriesDay */
+        SeriesDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Sales Count */
+            sales_count: number;
+            sales_amount: components["schemas"]["Money"];
+            refunds_amount: components["schemas"]["Money"];
+            /** New Users */
+            new_users: number;
+            /** Requests Created */
+            requests_created: number;
+            /** Requests Completed */
+            requests_completed: number;
         };
         /** SkillOut */
         SkillOut: {
@@ -5048,6 +5769,21 @@ export interface components {
          * @enum {string}
          */
         SubscriptionStatus: "active" | "past_due" | "grace" | "expired" | "cancelled";
+        /** Subscriptions */
+        Subscriptions: {
+            /** Active */
+            active: number;
+            /**
+             * Past Due
+             * @description Active, but the automatic renewal was declined
+             */
+            past_due: number;
+            /**
+             * Grace
+             * @description Ended unrenewed, still renewable with continuity
+             */
+            grace: number;
+        };
         /**
          * Suggested
          * @description One technician as the suggestions showed them when the choice was made.
@@ -13875,6 +14611,615 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CallOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_audit_api_v1_admin_audit_get: {
+        parameters: {
+            query?: {
+                /** @description Done by this user */
+                actor_id?: string | null;
+                /** @description e.g. `plan.publish` */
+                action?: string | null;
+                /** @description e.g. `plan`, `order` */
+                entity_type?: string | null;
+                /** @description The id of what changed */
+                entity_id?: string | null;
+                /** @description From this time (inclusive) */
+                since?: string | null;
+                /** @description Before this time */
+                until?: string | null;
+                /** @description Items per page (at most 200) */
+                limit?: number;
+                /** @description Items to skip (at most 100,000) */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntryOut_"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_payments_api_v1_admin_payments_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["PaymentStatusView"] | null;
+                provider?: ("sandbox" | "stripe" | "razorpay") | null;
+                method?: ("card" | "upi" | "wallet" | "netbanking") | null;
+                /** @description From this time (inclusive) */
+                since?: string | null;
+                /** @description Before this time */
+                until?: string | null;
+                /** @description An order or customer id, a customer's name, email or phone, or the provider's session or payment id */
+                q?: string | null;
+                /** @description Items per page (at most 200) */
+                limit?: number;
+                /** @description Items to skip (at most 100,000) */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PaymentOut_"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_overview_api_v1_admin_users__user_id__overview_get: {
+        parameters: {
+            query?: {
+                /** @description Items per section */
+                recent?: number;
+            };
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerOverview"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_dashboard_api_v1_admin_dashboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    follow_dashboard_api_v1_admin_dashboard_events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The live dashboard: `dashboard` (the figures of GET /admin/dashboard) first, then again at each change; `reauth` when the access token expires */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 3000
+                     *
+                     *     event: dashboard
+                     *     data: {"as_of": "…", "time_zone": "Asia/Kolkata", "currency": "INR", "sales": {"today": {"count": 3, "amount": {"amount_minor": 449700, "currency": "INR", "minor_units": 2}, …}, …}, "active_subscriptions": 120, …}
+                     *
+                     *     : keep-alive
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This user already has as many live dashboards open as allowed; `Retry-After` says when to try again (or close one) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revenue_report_api_v1_admin_reports_revenue_get: {
+        parameters: {
+            query: {
+                /** @description The first business day of the period (YYYY-MM-DD) */
+                since: string;
+                /** @description The last business day of the period, included (at most 366 days) */
+                until: string;
+                group_by?: components["schemas"]["GroupBy"];
+                /** @description json, or csv to download */
+                format?: components["schemas"]["Format"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (JSON), or with format=csv the CSV file to download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevenueReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    activity_report_api_v1_admin_reports_activity_get: {
+        parameters: {
+            query: {
+                /** @description The first business day of the period (YYYY-MM-DD) */
+                since: string;
+                /** @description The last business day of the period, included (at most 366 days) */
+                until: string;
+                /** @description json, or csv to download */
+                format?: components["schemas"]["Format"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (JSON), or with format=csv the CSV file to download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_daily_reports_api_v1_admin_reports_daily_get: {
+        parameters: {
+            query?: {
+                /** @description From this day */
+                since?: string | null;
+                /** @description To this day, included */
+                until?: string | null;
+                /** @description Items per page (at most 200) */
+                limit?: number;
+                /** @description Items to skip (at most 100,000) */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DailyReportSummary_"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_daily_report_api_v1_admin_reports_daily__day__get: {
+        parameters: {
+            query?: {
+                /** @description json, or csv to download */
+                format?: components["schemas"]["Format"];
+            };
+            header?: never;
+            path: {
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (JSON), or with format=csv the CSV file to download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyReport"];
+                    "text/csv": string;
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */

@@ -65,7 +65,7 @@ export function PaymentsPage() {
     <Stack>
       <PageHeader title="Payments" />
       <Group align="end" wrap="wrap">
-        <Select label="Status" placeholder="Any" clearable w={170} value={status} onChange={(v) => { setStatus(v); setPage(1); }} data={["captured", "authorised", "failed", "cancelled", "refunded", "completed", "pending_payment"]} />
+        <Select label="Status" placeholder="Any" clearable w={170} value={status} onChange={(v) => { setStatus(v); setPage(1); }} data={["pending", "succeeded", "partially_refunded", "refunded", "failed", "expired"]} />
         <Select label="Provider" placeholder="Any" clearable w={150} value={provider} onChange={(v) => { setProvider(v); setPage(1); }} data={["sandbox", "stripe", "razorpay"]} />
         <TextInput label="Customer or order" placeholder="name, email, phone or order id" value={q} onChange={(e) => { setQ(e.currentTarget.value); setPage(1); }} w={260} />
       </Group>

@@ -5,16 +5,12 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
-import { getJson } from "../../api/session";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { label, money, when } from "../../components/format";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 
 type WithLink = { workflow_url?: string | null; workflow_id?: string };
 
-interface Overview {
-  service_requests?: (Schemas["AdminRequestOut"] & WithLink)[];
-}
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (
@@ -65,7 +61,7 @@ export function CustomerPage() {
   const subscriptions = useQuery({ queryKey: ["customers", id, "subscriptions"], queryFn: () => unwrap(api.GET("/api/v1/admin/subscriptions", { params: { query: { user_id: id, limit: 50 } } })) });
   const orders = useQuery({ queryKey: ["customers", id, "orders"], queryFn: () => unwrap(api.GET("/api/v1/admin/orders", { params: { query: { user_id: id, limit: 50 } } })) });
   const callbacks = useQuery({ queryKey: ["customers", id, "callbacks"], queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks", { params: { query: { user_id: id, limit: 20 } } })) });
-  const overview = useQuery({ queryKey: ["customers", id, "overview"], queryFn: () => getJson<Overview>(`/admin/users/${id}/overview`) });
+  const overview = useQuery({ queryKey: ["customers", id, "overview"], queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}/overview", { params: { path: { user_id: id } } })) });
 
   if (user.isPending) return <Loading what="the customer" />;
   if (user.isError) return <ErrorState what="the customer" error={user.error} retry={() => user.refetch()} />;
@@ -116,12 +112,12 @@ export function CustomerPage() {
         <Grid.Col span={{ base: 12, md: 6 }}>
           <Section title="Service requests">
             {overview.isPending ? <Loading what="requests" /> : overview.isError ? <ErrorState what="requests" error={overview.error} /> :
-              !overview.data.service_requests?.length ? <Text size="sm" c="dimmed">No visits asked for.</Text> :
-                overview.data.service_requests.map((r) => (
+              !overview.data.service_requests.items.length ? <Text size="sm" c="dimmed">No visits asked for.</Text> :
+                overview.data.service_requests.items.map((r) => (
                   <Group key={r.id} gap="xs">
                     <Anchor component={Link} to={`/requests/${r.id}`} size="sm">{when(r.window_start)} · {r.category?.name}</Anchor>
                     <StatusBadge status={r.status} />
-                    <WorkflowLink url={r.workflow_url} id={r.workflow_id} />
+                    <WorkflowLink url={(r as WithLink).workflow_url} id={r.workflow_id} />
                   </Group>
                 ))}
           </Section>
