@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP) ui
+run: $(STAMP)
 	$(PY) -m devstack run
 
 test: $(STAMP) ui browser
