@@ -1,7 +1,9 @@
 """`make bench` / `python -m bench`: every benchmark, one after another, figures on stdout.
 
 `python -m bench subscriptions` (or BENCH_ONLY=subscriptions) runs the subscriptions benchmark
-alone; `python -m bench http` the HTTP ones (baseline, auth, catalog, checkout) alone.
+alone; `python -m bench http` the HTTP ones (baseline, auth, catalog, checkout) alone;
+`python -m bench dashboard` the dashboard and reports at a million orders and requests
+(BENCH_DASHBOARD_ORDERS, BENCH_DASHBOARD_REQUESTS change the numbers).
 
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
 (default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
@@ -20,7 +22,7 @@ from importlib import metadata
 from importlib.util import find_spec
 from types import FrameType
 
-from bench import bench_auth, bench_catalog, bench_checkout, bench_subscriptions
+from bench import bench_auth, bench_catalog, bench_checkout, bench_dashboard, bench_subscriptions
 from bench.bench_auth import Figure
 from bench.harness import (
     CONNECTIONS,
@@ -37,7 +39,7 @@ from bench.harness import (
 )
 
 BASELINE_LABEL = "bare uvicorn"
-GROUPS = ("http", "subscriptions")
+GROUPS = ("http", "subscriptions", "dashboard")
 
 
 def _env_int(name: str, default: int, minimum: int) -> int:
@@ -391,6 +393,17 @@ def main() -> int:
         for line in subscription_lines(figures):
             print(line, flush=True)
         all_valid &= figures.valid
+    if "dashboard" in groups:
+        print(
+            f"dashboard: {bench_dashboard.ORDERS:,} orders, {bench_dashboard.REQUESTS:,} service "
+            f"requests, load average {os.getloadavg()[0]:.2f} at start",
+            flush=True,
+        )
+        with workdir() as work:
+            dashboard = bench_dashboard.run(work / "dashboard")
+        for line in bench_dashboard.lines(dashboard):
+            print(line, flush=True)
+        all_valid &= dashboard.valid
     if not all_valid:
         print("INVALID figures above (see the reasons).", flush=True)
     return 0 if all_valid else 1

@@ -22,6 +22,7 @@ from domain.service_requests import service as requests
 from domain.service_requests.contracts import Change, RequestInput, RequestPolicy
 from domain.service_requests.models import RequestEvent, RequestStatus, ServiceRequest
 from tests.catalog_helpers import make_customer
+from tests.conftest import ROOT
 from tests.request_helpers import asked, shop, technician, technician_headers
 
 PHONE = "+919812300301"
@@ -231,3 +232,18 @@ async def test_only_staff_see_the_dashboard(api: httpx.AsyncClient, db: AsyncSes
     assert (await api.get("/admin/dashboard", headers=customer)).status_code == 403
     assert (await api.get("/admin/dashboard")).status_code == 401
     assert (await api.get("/admin/dashboard/events", headers=customer)).status_code == 403
+
+
+def test_the_migration_backfills_with_the_statements_the_rebuild_uses() -> None:
+    """The migration's frozen copy counts as `backfill.rebuild` does (proven equal to counting as
+    things happen, above) at the time it was written."""
+    import importlib.util
+
+    path = next(ROOT.glob("migrations/versions/*_4c2a9e7d1f30_*.py"))
+    spec = importlib.util.spec_from_file_location("reports_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.down_revision == "d0cec9233e04"
+    for name in ("DAILY_STATS", "DAILY_REVENUE", "STATE_COUNTERS"):
+        assert getattr(migration, name) == getattr(backfill, name), name
