@@ -3,13 +3,15 @@
 #   make test    the whole test suite against a real PostgreSQL and a real Temporal server
 #   make bench   benchmarks (print figures; never part of the tests)
 #   make lint    ruff (lint + format check) and mypy
+#   make ui      the admin UI (admin_ui/dist): npm ci when the lockfile changed, a build when a source did
+#   make openapi the API's OpenAPI document into admin_ui/openapi.json and the UI's typed client from it
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lint format clean-data
+.PHONY: install run test bench lint format clean-data ui openapi browser
 
 install: $(STAMP)
 
@@ -24,7 +26,8 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(PY) -m devstack run
 
-test: $(STAMP)
+test: $(STAMP) ui browser
+	cd admin_ui && npx vitest run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -42,3 +45,31 @@ format: $(STAMP)
 # Stops nothing: run it while `make run` is stopped to start again from an empty system.
 clean-data:
 	rm -rf .data
+
+# --- the admin UI (Node 20 + npm from the machine; nothing is fetched at run time) --------------
+UI := admin_ui
+UI_SOURCES := $(shell find $(UI)/src $(UI)/public -type f 2>/dev/null) \
+	$(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json $(UI)/package.json
+
+ui: $(UI)/dist/index.html
+
+# npm ci writes node_modules/.package-lock.json: newer than the lockfile until the lockfile changes.
+$(UI)/node_modules/.package-lock.json: $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(UI)/dist/index.html: $(UI)/node_modules/.package-lock.json $(UI_SOURCES)
+	cd $(UI) && npm run build
+	@touch $@
+
+openapi: $(STAMP) $(UI)/node_modules/.package-lock.json
+	$(PY) -m api.openapi_document $(UI)/openapi.json
+	cd $(UI) && npm run gen:api
+
+# The browser tests drive Debian's chromium (never a downloaded one): installed here when it is
+# missing and we are root (CI is); otherwise those tests skip, loudly (and fail when CI is set).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -qq chromium || { apt-get update -qq && apt-get install -y -qq chromium; }; \
+	  else echo "make: no chromium and not root: the admin UI's browser tests will skip"; fi; }

@@ -1,0 +1,71 @@
+// The frame of every signed-in screen: a menu of what the role may open, the user, sign out.
+// On a tablet (< 992 px) the menu folds behind a burger.
+import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { NavLink as RouterLink, Outlet, useLocation, useNavigate } from "react-router";
+import { can, useAuth } from "../auth/AuthProvider";
+import { SCREENS } from "../routes";
+
+export function Shell() {
+  const [opened, { toggle, close }] = useDisclosure();
+  const { user, signOut } = useAuth();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const screens = SCREENS.filter((s) => can(user, ...s.roles));
+
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: "md", collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group gap="sm">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label="Menu" />
+            <Text fw={700}>HomePlans admin</Text>
+          </Group>
+          <Group gap="sm">
+            <Text size="sm" c="dimmed" visibleFrom="sm" data-testid="signed-in-as">
+              {user?.name ?? user?.email}
+            </Text>
+            {user?.roles.map((r) => (
+              <Badge key={r} variant="outline">
+                {r}
+              </Badge>
+            ))}
+            <Button
+              size="xs"
+              variant="default"
+              onClick={async () => {
+                await signOut();
+                navigate("/signin");
+              }}
+            >
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs">
+        <ScrollArea>
+          <nav aria-label="Screens">
+            {screens.map((s) => (
+              <NavLink
+                key={s.path}
+                component={RouterLink}
+                to={s.path}
+                label={s.label}
+                onClick={close}
+                active={s.path === "/" ? location.pathname === "/" : location.pathname.startsWith(s.path)}
+              />
+            ))}
+          </nav>
+        </ScrollArea>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

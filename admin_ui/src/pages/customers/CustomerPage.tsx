@@ -1,0 +1,141 @@
+// One customer: profile with a tel: link, subscriptions, orders, service requests (each with its
+// workflow), the call log (and logging a call) and their callbacks.
+import { Anchor, Button, Card, Grid, Group, Select, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useParams } from "react-router";
+import { api, unwrap, type Schemas } from "../../api/client";
+import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
+import { label, money, when } from "../../components/format";
+import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+
+type WithLink = { workflow_url?: string | null; workflow_id?: string };
+
+
+function Section({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <Card withBorder>
+      <Title order={4} mb="xs">{title}</Title>
+      {children}
+    </Card>
+  );
+}
+
+function Calls({ userId, phone }: { userId: string; phone: string | null }) {
+  const queries = useQueryClient();
+  const [outcome, setOutcome] = useState<Schemas["CallOutcome"]>("reached");
+  const [purpose, setPurpose] = useState<Schemas["CallPurpose"]>("support");
+  const [notes, setNotes] = useState("");
+  const calls = useQuery({
+    queryKey: ["customers", userId, "calls"],
+    queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}/calls", { params: { path: { user_id: userId }, query: { limit: 20 } } })),
+  });
+  const log = useMutation({
+    mutationFn: () => unwrap(api.POST("/api/v1/admin/users/{user_id}/calls", { params: { path: { user_id: userId } }, body: { outcome, purpose, direction: "outbound", notes: notes || null } })),
+    onSuccess: () => { setNotes(""); void queries.invalidateQueries({ queryKey: ["customers", userId, "calls"] }); },
+  });
+  return (
+    <Section title="Call log">
+      <Stack gap="xs">
+        {phone && <Button component="a" href={`tel:${phone}`} variant="light" w="fit-content" data-testid="call-customer">Call {phone}</Button>}
+        <Group align="end" wrap="wrap">
+          <Select label="Outcome" w={150} value={outcome} onChange={(v) => v && setOutcome(v as never)} data={["reached", "no_answer", "busy", "voicemail", "wrong_number", "failed"].map((v) => ({ value: v, label: label(v) }))} />
+          <Select label="Purpose" w={150} value={purpose} onChange={(v) => v && setPurpose(v as never)} data={["support", "billing", "service", "callback", "verification", "other"].map((v) => ({ value: v, label: label(v) }))} />
+          <Textarea label="Notes" autosize minRows={1} value={notes} onChange={(e) => setNotes(e.currentTarget.value)} style={{ flex: 1 }} miw={200} />
+          <Button onClick={() => log.mutate()} loading={log.isPending}>Log the call</Button>
+        </Group>
+        <Refused error={log.error} />
+        {calls.isPending ? <Loading what="calls" /> : calls.isError ? <ErrorState what="calls" error={calls.error} /> :
+          calls.data.items.length === 0 ? <Text size="sm" c="dimmed">No calls logged yet. After calling, log what happened above.</Text> :
+            calls.data.items.map((c) => (
+              <Text key={c.id} size="sm">{when(c.called_at)} · {label(c.direction)} · {label(c.outcome)} · {label(c.purpose)} · {c.staff.name ?? ""}{c.notes ? ` — ${c.notes}` : ""}</Text>
+            ))}
+      </Stack>
+    </Section>
+  );
+}
+
+export function CustomerPage() {
+  const { id = "" } = useParams();
+  const user = useQuery({ queryKey: ["customers", id], queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}", { params: { path: { user_id: id } } })) });
+  const subscriptions = useQuery({ queryKey: ["customers", id, "subscriptions"], queryFn: () => unwrap(api.GET("/api/v1/admin/subscriptions", { params: { query: { user_id: id, limit: 50 } } })) });
+  const orders = useQuery({ queryKey: ["customers", id, "orders"], queryFn: () => unwrap(api.GET("/api/v1/admin/orders", { params: { query: { user_id: id, limit: 50 } } })) });
+  const callbacks = useQuery({ queryKey: ["customers", id, "callbacks"], queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks", { params: { query: { user_id: id, limit: 20 } } })) });
+  const overview = useQuery({ queryKey: ["customers", id, "overview"], queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}/overview", { params: { path: { user_id: id } } })) });
+
+  if (user.isPending) return <Loading what="the customer" />;
+  if (user.isError) return <ErrorState what="the customer" error={user.error} retry={() => user.refetch()} />;
+  const u = user.data;
+  return (
+    <Stack>
+      <PageHeader title={u.name ?? u.email ?? "Customer"} />
+      <Grid>
+        <Grid.Col span={{ base: 12, md: 4 }}>
+          <Section title="Profile">
+            <Text size="sm">{u.email ?? "no email"} {u.email_verified ? "(verified)" : ""}</Text>
+            <Text size="sm">{u.phone ? <Anchor href={`tel:${u.phone}`}>{u.phone}</Anchor> : "no phone"} {u.phone_verified ? "(verified)" : ""}</Text>
+            <Text size="sm" c="dimmed">Customer since {when(u.created_at)}{u.is_active ? "" : " · deactivated"}</Text>
+          </Section>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 8 }}>
+          <Section title="Subscriptions">
+            {subscriptions.isPending ? <Loading what="subscriptions" /> : subscriptions.isError ? <ErrorState what="subscriptions" error={subscriptions.error} /> :
+              subscriptions.data.items.length === 0 ? <Text size="sm" c="dimmed">No plans bought yet.</Text> : (
+                <Table data-testid="customer-subscriptions"><Table.Tbody>
+                  {subscriptions.data.items.map((s) => (
+                    <Table.Tr key={s.id}>
+                      <Table.Td>{s.plan.name}</Table.Td><Table.Td><StatusBadge status={s.status} /></Table.Td>
+                      <Table.Td>{s.visits.used}/{s.visits.allowed} visits</Table.Td><Table.Td>until {when(s.ends_at)}</Table.Td>
+                      <Table.Td><WorkflowLink url={(s as WithLink).workflow_url} id={s.workflow_id} /></Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody></Table>
+              )}
+          </Section>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 6 }}>
+          <Section title="Orders">
+            {orders.isPending ? <Loading what="orders" /> : orders.isError ? <ErrorState what="orders" error={orders.error} /> :
+              orders.data.items.length === 0 ? <Text size="sm" c="dimmed">No orders.</Text> : (
+                <Table><Table.Tbody>
+                  {orders.data.items.map((o) => (
+                    <Table.Tr key={o.id}>
+                      <Table.Td>{when(o.created_at)}</Table.Td><Table.Td>{money(o.total_minor, o.currency)}</Table.Td>
+                      <Table.Td><StatusBadge status={o.status} /></Table.Td>
+                      <Table.Td><WorkflowLink url={(o as WithLink).workflow_url} id={`checkout:${o.id}`} /></Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody></Table>
+              )}
+          </Section>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 6 }}>
+          <Section title="Service requests">
+            {overview.isPending ? <Loading what="requests" /> : overview.isError ? <ErrorState what="requests" error={overview.error} /> :
+              !overview.data.service_requests.items.length ? <Text size="sm" c="dimmed">No visits asked for.</Text> :
+                overview.data.service_requests.items.map((r) => (
+                  <Group key={r.id} gap="xs">
+                    <Anchor component={Link} to={`/requests/${r.id}`} size="sm">{when(r.window_start)} · {r.category?.name}</Anchor>
+                    <StatusBadge status={r.status} />
+                    <WorkflowLink url={(r as WithLink).workflow_url} id={r.workflow_id} />
+                  </Group>
+                ))}
+          </Section>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}><Calls userId={id} phone={u.phone} /></Grid.Col>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <Section title="Callbacks">
+            {callbacks.isPending ? <Loading what="callbacks" /> : callbacks.isError ? <ErrorState what="callbacks" error={callbacks.error} /> :
+              callbacks.data.items.length === 0 ? <Empty title="No callbacks" hint="When the customer asks to be called back from the app, it shows here." /> :
+                callbacks.data.items.map((c) => (
+                  <Group key={c.id} gap="xs">
+                    <Text size="sm">{when(c.created_at)} · {label(c.reason)}</Text><StatusBadge status={c.status} />
+                    <Anchor size="sm" href={c.tel}>Call</Anchor>
+                  </Group>
+                ))}
+          </Section>
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}
