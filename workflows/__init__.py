@@ -1,6 +1,7 @@
 """Workflows: orchestration only. Every side effect is an activity (see activities/).
 
-The list the worker registers is in `workflows.registry`, not here: the workflow sandbox imports a
-workflow's module afresh for every workflow run, package first, so this file stays empty of
-imports and a checkout run does not re-import every other workflow too.
+The list the worker registers, and the sandbox it runs them in, are in `workflows.registry`, not
+here: this file stays empty of imports, so importing one workflow never imports every other.
+The sandbox passes every module through (imports it once, not for every run): workflow modules
+hold no state of their own.
 """

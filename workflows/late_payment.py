@@ -1,7 +1,6 @@
 """LatePaymentWorkflow: a payment that moved after its order's checkout had ended.
 
-In a module of its own: the workflow sandbox imports a workflow's module afresh for every run, so
-each CheckoutWorkflow run re-defines only CheckoutWorkflow.
+In a module of its own, beside the checkout it follows: one workflow per module.
 """
 
 from __future__ import annotations
