@@ -5,7 +5,8 @@ Run this when a workflow's behaviour changes ON PURPOSE and the change is patche
 old code still replay on the new one.
 
     .venv/bin/python -m tests.record_histories
-    .venv/bin/python -m tests.record_histories campaigns   # the campaign scenarios alone
+    .venv/bin/python -m tests.record_histories campaigns       # the campaign scenarios alone
+    .venv/bin/python -m tests.record_histories subscriptions   # the subscription scenarios alone
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 from alembic import command
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -46,7 +47,7 @@ from domain.service_requests.contracts import service_request_workflow_id
 from domain.subscriptions.contracts import VisitRef, VisitRequest, subscription_workflow_id
 from tests import campaign_helpers as campaigns
 from tests.campaign_helpers import seed_customers
-from tests.catalog_helpers import add_active_plan, make_admin
+from tests.catalog_helpers import add_active_plan, add_categories, make_admin
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, shop_with_cart
 from tests.conftest import TEST_OTP_SECRET, alembic_config, free_port, latest_code, make_settings
 from tests.request_helpers import asked, shop, technician, technician_headers, window
@@ -58,13 +59,15 @@ OUT = Path(__file__).parent / "histories"
 # The checkout's newest patch (workflows/checkout.py ANNOUNCE_SUBSCRIPTIONS): part of the names of
 # its recordings, so recording again after the next patch keeps these.
 CHECKOUT_GENERATION = "announcing_subscriptions"
-# The subscription's and the service request's newest patch (MESSAGES in both workflows).
+# The service request's newest patch (MESSAGES in workflows/service_request.py).
 MESSAGES_GENERATION = "messages_through_notifications"
+# The subscription's newest patch (SCHEDULE_WITH_CHANGE in workflows/subscription.py).
+SUBSCRIPTION_GENERATION = "schedule_with_change"
 DAY = timedelta(days=1)
 
 
 async def record(only: str | None = None) -> None:
-    """Every scenario; `only="campaigns"`: the campaign scenarios alone."""
+    """Every scenario; `only="campaigns"` or `"subscriptions"`: those scenarios alone."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         LocalPostgres(Path(tmp) / "pg", port=free_port()) as pg,
@@ -81,62 +84,15 @@ async def record(only: str | None = None) -> None:
         )
         try:
             async with build_worker(env.client, settings, sessions=sessions):
-                async with sessions() as db:
-                    await _campaigns(env.client, settings, db)
+                if only in (None, "campaigns"):
+                    async with sessions() as db:
+                        await _campaigns(env.client, settings, db)
                 if only == "campaigns":
                     return
-                for scenario in ("verified_after_wrong_code_and_resend", "locked"):
+                if only is None:
+                    await _verifications(env.client, settings, sessions)
                     async with sessions() as db:
-                        email = f"{scenario}@example.com"
-                        user = await accounts.create_user(
-                            db, email=email, phone=None, password_hash=None
-                        )
-                        await db.commit()
-                    start = VerificationStart(
-                        user_id=user.id,
-                        channel=Channel.email,
-                        destination=email,
-                        purpose=VerificationPurpose.verify,
-                        ttl_seconds=600,
-                        max_attempts=3,
-                        resend_cooldown_seconds=0,
-                        max_resends=3,
-                    )
-                    handle = await env.client.start_workflow(
-                        AccountVerificationWorkflow.run,
-                        start,
-                        id=f"record-{uuid.uuid4()}",
-                        task_queue=settings.temporal_task_queue,
-                    )
-                    await handle.execute_update(AccountVerificationWorkflow.current)
-
-                    def sub(code: str, uid: uuid.UUID = user.id) -> CodeSubmission:
-                        return CodeSubmission(
-                            digest=otp.code_digest(TEST_OTP_SECRET, uid, Channel.email, code)
-                        )
-
-                    await handle.execute_update(
-                        AccountVerificationWorkflow.submit_code, sub("000000")
-                    )
-                    if scenario == "locked":
-                        for _ in range(2):
-                            await handle.execute_update(
-                                AccountVerificationWorkflow.submit_code, sub("000000")
-                            )
-                    else:
-                        await handle.execute_update(AccountVerificationWorkflow.resend)
-                        async with sessions() as db:
-                            code = await latest_code(db, email)
-                        await handle.execute_update(
-                            AccountVerificationWorkflow.submit_code, sub(code)
-                        )
-                    await handle.result()
-                    history = await handle.fetch_history()
-                    path = OUT / f"account_verification_{scenario}.json"
-                    path.write_text(history.to_json())
-                    print("recorded", path)
-                async with sessions() as db:
-                    await _checkouts(env.client, settings, db)
+                        await _checkouts(env.client, settings, db)
         finally:
             await env.shutdown()
         skipping = await WorkflowEnvironment.start_time_skipping_v2(
@@ -153,11 +109,58 @@ async def record(only: str | None = None) -> None:
                 build_worker(skipping.client, settings, sessions=sessions),
                 sessions() as db,
             ):
-                await _subscriptions(skipping, settings, db)
-                await _service_requests(skipping, settings, db)
+                await _subscriptions(skipping, settings, db, only_these=only == "subscriptions")
+                if only != "subscriptions":
+                    await _service_requests(skipping, settings, db)
         finally:
             await skipping.shutdown()
             await engine.dispose()
+
+
+async def _verifications(
+    temporal: Client, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """One verification that succeeds after a wrong code and a resend, one that locks."""
+    for scenario in ("verified_after_wrong_code_and_resend", "locked"):
+        async with sessions() as db:
+            email = f"{scenario}@example.com"
+            user = await accounts.create_user(db, email=email, phone=None, password_hash=None)
+            await db.commit()
+        start = VerificationStart(
+            user_id=user.id,
+            channel=Channel.email,
+            destination=email,
+            purpose=VerificationPurpose.verify,
+            ttl_seconds=600,
+            max_attempts=3,
+            resend_cooldown_seconds=0,
+            max_resends=3,
+        )
+        handle = await temporal.start_workflow(
+            AccountVerificationWorkflow.run,
+            start,
+            id=f"record-{uuid.uuid4()}",
+            task_queue=settings.temporal_task_queue,
+        )
+        await handle.execute_update(AccountVerificationWorkflow.current)
+
+        def sub(code: str, uid: uuid.UUID = user.id) -> CodeSubmission:
+            return CodeSubmission(digest=otp.code_digest(TEST_OTP_SECRET, uid, Channel.email, code))
+
+        await handle.execute_update(AccountVerificationWorkflow.submit_code, sub("000000"))
+        if scenario == "locked":
+            for _ in range(2):
+                await handle.execute_update(AccountVerificationWorkflow.submit_code, sub("000000"))
+        else:
+            await handle.execute_update(AccountVerificationWorkflow.resend)
+            async with sessions() as db:
+                code = await latest_code(db, email)
+            await handle.execute_update(AccountVerificationWorkflow.submit_code, sub(code))
+        await handle.result()
+        history = await handle.fetch_history()
+        path = OUT / f"account_verification_{scenario}.json"
+        path.write_text(history.to_json())
+        print("recorded", path)
 
 
 async def _checkouts(temporal: Client, settings: Settings, db: AsyncSession) -> None:
@@ -183,7 +186,9 @@ async def _checkouts(temporal: Client, settings: Settings, db: AsyncSession) -> 
                 print("recorded", path)
 
 
-async def _subscriptions(env: WorkflowEnvironment, settings: Settings, db: AsyncSession) -> None:
+async def _subscriptions(
+    env: WorkflowEnvironment, settings: Settings, db: AsyncSession, *, only_these: bool
+) -> None:
     """Subscriptions on the time-skipping server, every run of each (continue-as-new):
     - a year with its reminders, grace, a renewal in grace, then the renewed year to expiry;
     - visits reserved and consumed, a cancellation quoted, and cancelled with a refund;
@@ -194,11 +199,10 @@ async def _subscriptions(env: WorkflowEnvironment, settings: Settings, db: Async
         async with httpx.AsyncClient(transport=transport, base_url="http://record/api/v1") as api:
             with env.with_time_skipping_disabled():
                 admin = await make_admin(api, db, "subscriptions-admin@example.com")
+                if only_these:  # the categories the checkouts made otherwise
+                    await add_categories(api, admin)
                 plan = await add_active_plan(api, admin, "subscription-care")
-                year, cancelled, dunning = [
-                    await buy_plan(api, db, f"{who}@example.com", admin=admin, plan=plan)
-                    for who in ("year", "cancel", "dunning")
-                ]
+                year = await buy_plan(api, db, "year@example.com", admin=admin, plan=plan)
             # A year, grace, renewed in grace, the second year to its end.
             h = await running(env.client, year.subscription_id)
             await env.fast_forward(h, 367 * DAY)
@@ -209,7 +213,10 @@ async def _subscriptions(env: WorkflowEnvironment, settings: Settings, db: Async
                 )
             await env.fast_forward(h, 400 * DAY)
             await _save_runs(env, year.subscription_id, "subscription_year_renewed_in_grace")
-            # Visits, then a cancellation with its refund.
+            # Visits, then a cancellation with its refund. Each bought when its scenario begins:
+            # the fast-forwards before it move the server's clock past a year bought earlier.
+            with env.with_time_skipping_disabled():
+                cancelled = await buy_plan(api, db, "cancel@example.com", admin=admin, plan=plan)
             mine = (
                 await api.get(
                     f"/subscriptions/{cancelled.subscription_id}", headers=cancelled.buyer.headers
@@ -234,6 +241,8 @@ async def _subscriptions(env: WorkflowEnvironment, settings: Settings, db: Async
             )
             await _save_runs(env, sid, "subscription_visits_then_cancelled")
             # Automatic renewal on a card the bank declines: dunning, then expiry.
+            with env.with_time_skipping_disabled():
+                dunning = await buy_plan(api, db, "dunning@example.com", admin=admin, plan=plan)
             card = await api.post(
                 "/me/payment-methods",
                 json={
@@ -243,11 +252,13 @@ async def _subscriptions(env: WorkflowEnvironment, settings: Settings, db: Async
                 },
                 headers=dunning.buyer.headers,
             )
-            await api.put(
+            assert card.status_code == 201, card.text
+            switched = await api.put(
                 f"/subscriptions/{dunning.subscription_id}/auto-renew",
                 json={"enabled": True, "payment_method_id": card.json()["id"]},
                 headers=dunning.buyer.headers,
             )
+            assert switched.status_code == 200, switched.text
             await env.fast_forward(await running(env.client, dunning.subscription_id), 400 * DAY)
             await _save_runs(env, dunning.subscription_id, "subscription_dunning_then_expired")
 
@@ -341,7 +352,7 @@ async def _save_runs(env: WorkflowEnvironment, subscription_id: uuid.UUID, name:
     runs = [r async for r in env.client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     for n, run in enumerate(sorted(runs, key=lambda r: r.start_time), start=1):
         handle = env.client.get_workflow_handle(workflow_id, run_id=run.run_id)
-        path = OUT / f"{name}_{MESSAGES_GENERATION}_run{n}.json"
+        path = OUT / f"{name}_{SUBSCRIPTION_GENERATION}_run{n}.json"
         path.write_text((await handle.fetch_history()).to_json())
         print("recorded", path)
 

@@ -83,6 +83,9 @@ PROVIDER_RETRY = RetryPolicy(
 )
 # Messages go through the notifications activity (before: inside notify and record_change).
 MESSAGES = "messages-through-notifications"
+# The schedule (what is due next) written with the change that moved it, in the same local
+# activity (before: a second local activity after it, one more transaction per reminder).
+SCHEDULE_WITH_CHANGE = "schedule-with-change"
 DUE_SOON = timedelta(seconds=1)
 STEP_TIMEOUT = timedelta(seconds=30)
 # How often a renewal charge the provider has not settled yet is asked about again.
@@ -676,6 +679,7 @@ class SubscriptionWorkflow:
         # Runs from before the patch announce inside record_change; later ones send the message
         # through the notifications activity.
         through_notifications = workflow.patched(MESSAGES)
+        schedule = self._schedule() if workflow.patched(SCHEDULE_WITH_CHANGE) else None
         await workflow.execute_local_activity_method(
             SubscriptionActivities.record_change,
             StatusChange(
@@ -692,10 +696,13 @@ class SubscriptionWorkflow:
                 auto_renew=self._auto_renew,
                 payment_method_id=self._method,
                 notify=notify and not through_notifications,
+                schedule=schedule if schedule != self._published else None,
             ),
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=DB_RETRY,
         )
+        if schedule is not None:
+            self._published = schedule
         if through_notifications and notify and notices.announced(kind):
             self._announce(kind, detail)
 

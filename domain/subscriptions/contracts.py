@@ -215,6 +215,14 @@ class SubscriptionRef(Contract):
     subscription_id: uuid.UUID
 
 
+class Schedule(Contract):
+    """What the workflow will do next, for the app to show."""
+
+    subscription_id: uuid.UUID
+    next_reminder_at: datetime | None
+    next_charge_at: datetime | None
+
+
 class StatusChange(Contract):
     """A change to record (and announce): the subscription's new status or period."""
 
@@ -231,6 +239,9 @@ class StatusChange(Contract):
     auto_renew: bool | None = None
     payment_method_id: uuid.UUID | None = None
     notify: bool = True
+    # What the workflow will do next once this change is made, written with it (one transaction
+    # and one local activity instead of two); None from runs before that (they publish it apart).
+    schedule: Schedule | None = None
 
 
 class Notice(Contract):
@@ -243,14 +254,6 @@ class Notice(Contract):
     at: datetime
     ends_at: datetime
     detail: str | None = None
-
-
-class Schedule(Contract):
-    """What the workflow will do next, for the app to show."""
-
-    subscription_id: uuid.UUID
-    next_reminder_at: datetime | None
-    next_charge_at: datetime | None
 
 
 class NewPeriod(Contract):

@@ -429,6 +429,8 @@ async def record_change(db: AsyncSession, *, change: StatusChange) -> bool:
     if change.auto_renew is not None:
         subscription.auto_renew = change.auto_renew
         subscription.payment_method_id = change.payment_method_id
+    if change.schedule is not None:
+        _set_schedule(subscription, change.schedule)
     await db.flush()
     return written
 
@@ -453,9 +455,13 @@ async def _move_end(db: AsyncSession, subscription: Subscription, ends_at: datet
 
 async def publish_schedule(db: AsyncSession, *, schedule: Schedule) -> None:
     subscription = await _locked(db, schedule.subscription_id)
+    _set_schedule(subscription, schedule)
+    await db.flush()
+
+
+def _set_schedule(subscription: Subscription, schedule: Schedule) -> None:
     subscription.next_reminder_at = schedule.next_reminder_at
     subscription.next_charge_at = schedule.next_charge_at
-    await db.flush()
 
 
 async def record_reservation(db: AsyncSession, *, change: ReservationChange) -> None:
