@@ -88,7 +88,7 @@ async def list_requests(
         limit=page.limit,
         offset=page.offset,
     )
-    items = links.all(await queries.admin_outs(db, rows))
+    items = await queries.admin_outs(db, rows, workflow_url=links.url)
     return Page[AdminRequestOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 

@@ -9,8 +9,9 @@ NotFound, exactly like a missing one. Staff pass neither.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,86 +137,121 @@ async def list_requests(
     return list(rows.all()), int(total)
 
 
-async def request_outs(db: AsyncSession, rows: Sequence[ServiceRequest]) -> list[RequestOut]:
-    """The API's view of each request (a few queries for the whole page)."""
-    if not rows:
-        return []
+async def _refs(
+    db: AsyncSession, rows: Sequence[ServiceRequest]
+) -> tuple[dict[uuid.UUID, CategoryRef], dict[uuid.UUID, TechnicianRef]]:
+    """The categories and technicians of these requests, by id: only the columns shown."""
     categories = {
-        c.id: c
-        for c in (
-            await db.execute(
-                select(ServiceCategory).where(ServiceCategory.id.in_({r.category_id for r in rows}))
+        c.id: CategoryRef(id=c.id, slug=c.slug, name=c.name)
+        for c in await db.execute(
+            select(ServiceCategory.id, ServiceCategory.slug, ServiceCategory.name).where(
+                ServiceCategory.id.in_({r.category_id for r in rows})
             )
-        ).scalars()
+        )
     }
     technician_ids = {r.technician_id for r in rows if r.technician_id}
     technicians = (
         {
-            t.id: t
-            for t in (
-                await db.execute(select(Technician).where(Technician.id.in_(technician_ids)))
-            ).scalars()
+            t.id: TechnicianRef(id=t.id, name=t.name, phone=t.phone)
+            for t in await db.execute(
+                select(Technician.id, Technician.name, Technician.phone).where(
+                    Technician.id.in_(technician_ids)
+                )
+            )
         }
         if technician_ids
         else {}
     )
-    out = []
-    for r in rows:
-        category = categories[r.category_id]
-        technician = technicians.get(r.technician_id) if r.technician_id else None
-        out.append(
-            RequestOut(
-                id=r.id,
-                status=RequestStatus(r.status),
-                subscription_id=r.subscription_id,
-                category=CategoryRef(id=category.id, slug=category.slug, name=category.name),
-                address=address_line(r.address) or r.postal_code,
-                postal_code=r.postal_code,
-                description=r.description,
-                window_start=r.window_start,
-                window_end=r.window_end,
-                technician=TechnicianRef(
-                    id=technician.id, name=technician.name, phone=technician.phone
-                )
-                if technician
-                else None,
-                escalated=r.escalated,
-                overdue=r.overdue,
-                completion_notes=r.completion_notes,
-                parts_used=r.parts_used,
-                rating=r.rating,
-                rating_comment=r.rating_comment,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
+    return categories, technicians
+
+
+def _fields(
+    r: ServiceRequest, category: CategoryRef, technician: TechnicianRef | None
+) -> dict[str, Any]:
+    """One request as the fields of RequestOut, which every other view of it extends."""
+    return {
+        "id": r.id,
+        "status": RequestStatus(r.status),
+        "subscription_id": r.subscription_id,
+        "category": category,
+        "address": address_line(r.address) or r.postal_code,
+        "postal_code": r.postal_code,
+        "description": r.description,
+        "window_start": r.window_start,
+        "window_end": r.window_end,
+        "technician": technician,
+        "escalated": r.escalated,
+        "overdue": r.overdue,
+        "completion_notes": r.completion_notes,
+        "parts_used": r.parts_used,
+        "rating": r.rating,
+        "rating_comment": r.rating_comment,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+    }
+
+
+def _admin_out(
+    r: ServiceRequest,
+    category: CategoryRef,
+    technician: TechnicianRef | None,
+    customer: CustomerRef,
+    workflow_url: Callable[[str], str] | None,
+) -> AdminRequestOut:
+    workflow_id = service_request_workflow_id(r.id)
+    return AdminRequestOut(
+        **_fields(r, category, technician),
+        customer=customer,
+        workflow_id=workflow_id,
+        workflow_url=workflow_url(workflow_id) if workflow_url else None,
+    )
+
+
+async def request_outs(db: AsyncSession, rows: Sequence[ServiceRequest]) -> list[RequestOut]:
+    """The API's view of each request (a few queries for the whole page)."""
+    if not rows:
+        return []
+    categories, technicians = await _refs(db, rows)
+    return [
+        RequestOut(
+            **_fields(
+                r,
+                categories[r.category_id],
+                technicians.get(r.technician_id) if r.technician_id else None,
             )
         )
-    return out
+        for r in rows
+    ]
 
 
-async def admin_outs(db: AsyncSession, rows: Sequence[ServiceRequest]) -> list[AdminRequestOut]:
-    views = await request_outs(db, rows)
-    users = (
-        {
-            u.id: u
-            for u in (
-                await db.execute(select(User).where(User.id.in_({r.user_id for r in rows})))
-            ).scalars()
-        }
-        if rows
-        else {}
-    )
-    return [
-        AdminRequestOut(
-            **view.model_dump(),
-            customer=CustomerRef(
-                id=row.user_id,
-                name=users[row.user_id].name,
-                email=users[row.user_id].email,
-                phone=users[row.user_id].phone,
-            ),
-            workflow_id=service_request_workflow_id(row.id),
+async def admin_outs(
+    db: AsyncSession,
+    rows: Sequence[ServiceRequest],
+    *,
+    workflow_url: Callable[[str], str] | None = None,
+) -> list[AdminRequestOut]:
+    """The staff's view of each request, each built once; with `workflow_url` (the API's
+    `WorkflowLinks.url`: the link is the edge's business, not the domain's) carrying its link."""
+    if not rows:
+        return []
+    categories, technicians = await _refs(db, rows)
+    customers = {
+        u.id: CustomerRef(id=u.id, name=u.name, email=u.email, phone=u.phone)
+        for u in await db.execute(
+            select(User.id, User.name, User.email, User.phone).where(
+                User.id.in_({r.user_id for r in rows})
+            )
         )
-        for view, row in zip(views, rows, strict=True)
+    }
+    return [
+        _admin_out(
+            r,
+            categories[r.category_id],
+            technicians.get(r.technician_id) if r.technician_id else None,
+            customers[r.user_id],
+            workflow_url,
+        )
+        for r in rows
     ]
 
 
