@@ -75,7 +75,7 @@ async def list_requests(
     overdue: bool | None = None,
 ) -> Page[AdminRequestOut]:
     """Requests by their window, the soonest first, filtered."""
-    rows, total = await queries.list_requests(
+    items, total = await queries.admin_list(
         db,
         status=request_status,
         category_id=category_id,
@@ -87,8 +87,8 @@ async def list_requests(
         overdue=overdue,
         limit=page.limit,
         offset=page.offset,
+        workflow_url=links.url,
     )
-    items = await queries.admin_outs(db, rows, workflow_url=links.url)
     return Page[AdminRequestOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
