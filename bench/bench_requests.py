@@ -220,7 +220,7 @@ async def _explain(settings: Any, params: dict[str, Any]) -> list[str]:
     out: list[str] = []
     try:
         async with AsyncSession(engine) as db:
-            rows, _ = await queries.list_requests(
+            await queries.admin_list(
                 db,
                 status=RequestStatus(params["status"]) if "status" in params else None,
                 category_id=params.get("category_id"),
@@ -237,7 +237,6 @@ async def _explain(settings: Any, params: dict[str, Any]) -> list[str]:
                 limit=int(params.get("limit", 50)),
                 offset=int(params.get("offset", 0)),
             )
-            await queries.admin_outs(db, rows)
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
         async with engine.connect() as conn:
             for statement, parameters in captured:

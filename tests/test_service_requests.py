@@ -105,6 +105,10 @@ async def test_a_visit_from_request_to_rating(api: httpx.AsyncClient, db: AsyncS
     mine = (await api.get(f"/service-requests/{rid}", headers=s.customer)).json()
     staff = (await api.get(f"/admin/service-requests/{rid}", headers=s.admin)).json()
     assert mine["timeline"] == staff["timeline"]
+    # The staff list (one joined query) says what the detail (looked up per table) says.
+    (listed,) = (await api.get("/admin/service-requests", headers=s.admin)).json()["items"]
+    assert listed["technician"]["name"] == "Ravi Kumar" and listed["rating"] == 5
+    assert listed == {field: staff[field] for field in listed}
     assert [e["kind"] for e in mine["timeline"]] == [
         "created",
         "assigned",

@@ -75,7 +75,7 @@ async def list_requests(
     overdue: bool | None = None,
 ) -> Page[AdminRequestOut]:
     """Requests by their window, the soonest first, filtered."""
-    rows, total = await queries.list_requests(
+    items, total = await queries.admin_list(
         db,
         status=request_status,
         category_id=category_id,
@@ -87,8 +87,11 @@ async def list_requests(
         overdue=overdue,
         limit=page.limit,
         offset=page.offset,
+        workflow_url=links.url,
     )
-    items = links.all(await queries.admin_outs(db, rows))
+    # Returned as the model, not as a pre-serialized Response: FastAPI (0.165) hands an instance
+    # of the response_model's own class through its validation untouched and dumps it to JSON
+    # once, in pydantic-core, as model_dump_json() would (measured: nothing to gain).
     return Page[AdminRequestOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
