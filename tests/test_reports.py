@@ -30,7 +30,13 @@ from tests.catalog_helpers import add_active_plan, add_categories, make_admin, m
 from tests.subscription_helpers import buy_plan
 from workflows.daily_report import DailyReportWorkflow
 
-TODAY = business_day(utcnow(), zone_for("Asia/Kolkata"))
+
+def _today() -> date:
+    """The business day now (the tests' zone): asked when a test needs it, never at import, so a
+    run that crosses midnight in India does not look for today's sale in yesterday's report."""
+    return business_day(utcnow(), zone_for("Asia/Kolkata"))
+
+
 PLAN_NAME = 'Home care, "Gold" =plus'  # a comma, quotes, and a formula's first character
 
 
@@ -50,7 +56,8 @@ async def _sold(api: httpx.AsyncClient, db: AsyncSession) -> tuple[dict[str, str
 
 
 def _period(days: int = 30) -> dict[str, str]:
-    return {"since": (TODAY - timedelta(days=days - 1)).isoformat(), "until": TODAY.isoformat()}
+    today = _today()
+    return {"since": (today - timedelta(days=days - 1)).isoformat(), "until": today.isoformat()}
 
 
 async def test_revenue_and_activity_for_a_period_as_json_and_csv(
@@ -97,7 +104,7 @@ async def test_revenue_and_activity_for_a_period_as_json_and_csv(
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("text/csv")
     assert download.headers["content-disposition"] == (
-        f'attachment; filename="revenue-by-plan-{_period()["since"]}-to-{TODAY}.csv"'
+        f'attachment; filename="revenue-by-plan-{_period()["since"]}-to-{_today()}.csv"'
     )
     rows = list(csv.reader(io.StringIO(download.text)))
     assert rows[0] == [
@@ -161,6 +168,7 @@ async def test_the_daily_report_is_stored_and_mailed_to_each_admin_once(
     api: httpx.AsyncClient, db: AsyncSession, temporal: Client, settings: Settings
 ) -> None:
     admin, _ = await _sold(api, db)
+    today = _today()
     await make_admin(api, db, "second-admin@example.com")
     admins = sorted((await db.execute(select(User.id).where(User.role == "admin"))).scalars().all())
     await db.commit()
@@ -168,29 +176,29 @@ async def test_the_daily_report_is_stored_and_mailed_to_each_admin_once(
     for attempt in range(2):  # a re-run of the same day: replaced, never duplicated or re-sent
         done = await temporal.execute_workflow(
             DailyReportWorkflow.run,
-            DailyReportInput(day=TODAY),
-            id=f"{daily_report_workflow_id(TODAY)}:{attempt}",
+            DailyReportInput(day=today),
+            id=f"{daily_report_workflow_id(today)}:{attempt}",
             task_queue=settings.temporal_task_queue,
         )
-        assert done.day == TODAY and done.orders == 1
+        assert done.day == today and done.orders == 1
         stored = await db.scalar(select(func.count()).select_from(Report))
         await db.commit()
         assert stored == 1
-        assert await _mailed(db, TODAY) == admins
+        assert await _mailed(db, today) == admins
 
     listed = (await api.get("/admin/reports/daily", headers=admin)).json()
     assert listed["total"] == 1
     (summary,) = listed["items"]
-    assert summary["day"] == TODAY.isoformat() and summary["orders"] == 1
-    report = (await api.get(f"/admin/reports/daily/{TODAY}", headers=admin)).json()
+    assert summary["day"] == today.isoformat() and summary["orders"] == 1
+    report = (await api.get(f"/admin/reports/daily/{today}", headers=admin)).json()
     assert report["revenue"]["totals"][0]["orders"] == 1
     download = await api.get(summary["download_url"].removeprefix("/api/v1"), headers=admin)
     assert download.status_code == 200
     assert download.headers["content-disposition"] == (
-        f'attachment; filename="daily-report-{TODAY}.csv"'
+        f'attachment; filename="daily-report-{today}.csv"'
     )
     assert "revenue_by_plan" in download.text
-    missing = await api.get(f"/admin/reports/daily/{TODAY - timedelta(days=400)}", headers=admin)
+    missing = await api.get(f"/admin/reports/daily/{today - timedelta(days=400)}", headers=admin)
     assert missing.status_code == 404
 
 
@@ -218,7 +226,7 @@ async def test_the_daily_schedule_is_created_once_and_reports_on_yesterday(
 
         # Run it now, as at its time: the report is of the business day before.
         await handle.trigger()
-        yesterday = TODAY - timedelta(days=1)
+        yesterday = _today() - timedelta(days=1)
         for _ in range(600):
             day = await db.scalar(select(Report.day))
             await db.commit()
