@@ -1,6 +1,6 @@
-"""What staff open from the admin panel: every order, subscription and service request, in lists,
-details and after a move, links to its workflow in the Temporal Web UI (TEMPORAL_UI_URL and
-TEMPORAL_NAMESPACE); one customer's overview puts their profile (a tel: link to call), their
+"""What staff open from the admin panel: every order, subscription, service request and campaign,
+in lists, details and after a move, links to its workflow in the Temporal Web UI (TEMPORAL_UI_URL
+and TEMPORAL_NAMESPACE); one customer's overview puts their profile (a tel: link to call), their
 latest subscriptions, orders, requests, callbacks and calls on one screen, for admin and support
 alike, never for a customer."""
 
@@ -93,6 +93,25 @@ async def test_orders_subscriptions_and_requests_link_to_their_workflows(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["workflow_url"] == wanted
+
+
+async def test_campaigns_link_to_their_workflows(
+    ops_api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    _, admin = await account(ops_api, db, "campaigner@example.com", role="admin")
+    made = await ops_api.post(
+        "/admin/campaigns",
+        json={"title": "Monsoon check-up", "body": "Book a visit.", "audience": {"kind": "all"}},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    campaign_id = made.json()["id"]
+    wanted = link(f"campaign:{campaign_id}")
+    assert made.json()["workflow_url"] == wanted
+    (listed,) = (await _get(ops_api, "/admin/campaigns", admin))["items"]
+    assert listed["workflow_id"] == f"campaign:{campaign_id}"
+    assert listed["workflow_url"] == wanted
+    assert (await _get(ops_api, f"/admin/campaigns/{campaign_id}", admin))["workflow_url"] == wanted
 
 
 def test_an_automatic_renewal_links_to_the_subscription_that_charges_it() -> None:

@@ -14,6 +14,7 @@ from api import campaigns as lifecycle
 from api.deps import AdminUser, NowDep, SessionDep, SettingsDep, StaffUser, TemporalDep
 from api.pagination import StaffPage
 from api.problems import problems
+from api.workflow_links import LinksDep, WorkflowLinks
 from domain.accounts.models import User
 from domain.campaigns import audience as audiences
 from domain.campaigns import service as campaigns
@@ -36,14 +37,13 @@ from domain.types import Page
 router = APIRouter(prefix="/admin/campaigns", tags=["admin: campaigns"])
 
 
-def detail(campaign: Campaign) -> CampaignDetail:
+def detail(campaign: Campaign, links: WorkflowLinks) -> CampaignDetail:
     out = CampaignOut.model_validate(campaign)
     total = campaign.total or 0
     return CampaignDetail(
-        **out.model_dump(),
-        workflow_id=campaign_workflow_id(campaign.id),
+        **out.model_dump(exclude={"workflow_id"}),
         percent=round(100.0 * campaign.sent / total, 1) if total else 0.0,
-    )
+    ).model_copy(update={"workflow_url": links.url(campaign_workflow_id(campaign.id))})
 
 
 @router.get("", response_model=Page[CampaignOut])
@@ -51,6 +51,7 @@ async def list_campaigns(
     _staff: StaffUser,
     db: SessionDep,
     page: StaffPage,
+    links: LinksDep,
     campaign_status: Annotated[CampaignStatus | None, Query(alias="status")] = None,
 ) -> Page[CampaignOut]:
     """Campaigns, the newest first, with their progress."""
@@ -58,7 +59,7 @@ async def list_campaigns(
         db, status=campaign_status, limit=page.limit, offset=page.offset
     )
     return Page[CampaignOut](
-        items=[CampaignOut.model_validate(c) for c in rows],
+        items=links.all([CampaignOut.model_validate(c) for c in rows]),
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -66,11 +67,13 @@ async def list_campaigns(
 
 
 @router.post("", response_model=CampaignDetail, status_code=status.HTTP_201_CREATED)
-async def create_campaign(body: CampaignIn, admin: AdminUser, db: SessionDep) -> CampaignDetail:
+async def create_campaign(
+    body: CampaignIn, admin: AdminUser, db: SessionDep, links: LinksDep
+) -> CampaignDetail:
     """Create a campaign (a draft: nobody is sent anything until it is started)."""
     campaign = await campaigns.create(db, data=body, admin=admin)
     await db.commit()
-    return detail(await campaigns.get(db, campaign_id=campaign.id))
+    return detail(await campaigns.get(db, campaign_id=campaign.id), links)
 
 
 @router.post("/preview", response_model=AudienceSize)
@@ -84,10 +87,10 @@ async def preview_audience(
 
 @router.get("/{campaign_id}", response_model=CampaignDetail, responses=problems(404))
 async def read_campaign(
-    campaign_id: uuid.UUID, _staff: StaffUser, db: SessionDep
+    campaign_id: uuid.UUID, _staff: StaffUser, db: SessionDep, links: LinksDep
 ) -> CampaignDetail:
     """One campaign with its progress (as its activities last wrote it)."""
-    return detail(await campaigns.get(db, campaign_id=campaign_id))
+    return detail(await campaigns.get(db, campaign_id=campaign_id), links)
 
 
 @router.get("/{campaign_id}/audience", response_model=AudienceSize, responses=problems(404))
@@ -132,6 +135,7 @@ async def start_campaign(
     db: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    links: LinksDep,
 ) -> CampaignDetail:
     """Start a draft: its audience is frozen now (people who join later are not in it) and it
     goes out in batches at the configured rate. Answers once the audience is frozen."""
@@ -140,39 +144,44 @@ async def start_campaign(
     )
     await db.commit()
     await lifecycle.start(temporal, settings, campaign.id)
-    return detail(await campaigns.get(db, campaign_id=campaign.id))
+    return detail(await campaigns.get(db, campaign_id=campaign.id), links)
 
 
 async def _move(
-    db: SessionDep, temporal: TemporalDep, admin: User, campaign_id: uuid.UUID, which: Move
+    db: SessionDep,
+    temporal: TemporalDep,
+    admin: User,
+    campaign_id: uuid.UUID,
+    which: Move,
+    links: WorkflowLinks,
 ) -> CampaignDetail:
     campaign = await campaigns.get(db, campaign_id=campaign_id)
     campaigns.check_move(campaign, which)
     progress = await lifecycle.move(temporal, campaign.id, which, admin.id)
     campaigns.audit_move(db, campaign=campaign, move=which, admin=admin, after=progress.status)
     await db.commit()
-    return detail(await campaigns.get(db, campaign_id=campaign.id))
+    return detail(await campaigns.get(db, campaign_id=campaign.id), links)
 
 
 @router.post("/{campaign_id}/pause", response_model=CampaignDetail, responses=problems(404, 409))
 async def pause_campaign(
-    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep
+    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep, links: LinksDep
 ) -> CampaignDetail:
     """Pause: the batch going out finishes, no other starts until resumed."""
-    return await _move(db, temporal, admin, campaign_id, Move.pause)
+    return await _move(db, temporal, admin, campaign_id, Move.pause, links)
 
 
 @router.post("/{campaign_id}/resume", response_model=CampaignDetail, responses=problems(404, 409))
 async def resume_campaign(
-    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep
+    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep, links: LinksDep
 ) -> CampaignDetail:
     """Resume a paused campaign where it stopped."""
-    return await _move(db, temporal, admin, campaign_id, Move.resume)
+    return await _move(db, temporal, admin, campaign_id, Move.resume, links)
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignDetail, responses=problems(404, 409))
 async def cancel_campaign(
-    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep
+    campaign_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep, links: LinksDep
 ) -> CampaignDetail:
     """Cancel for good: the batch going out finishes, nobody else is sent it."""
-    return await _move(db, temporal, admin, campaign_id, Move.cancel)
+    return await _move(db, temporal, admin, campaign_id, Move.cancel, links)

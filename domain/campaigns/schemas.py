@@ -9,9 +9,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
-from domain.campaigns.contracts import CampaignStatus
+from domain.campaigns.contracts import CampaignStatus, campaign_workflow_id
 
 TITLE_MAX = 120
 BODY_MAX = 2000
@@ -106,8 +106,15 @@ class CampaignOut(BaseModel):
     paused_at: datetime | None
     cancelled_at: datetime | None
     completed_at: datetime | None
+    workflow_url: str | None = Field(
+        default=None, description="Its workflow in the Temporal Web UI (set on every staff answer)"
+    )
+
+    @computed_field(description="Its CampaignWorkflow in the Temporal Web UI")  # type: ignore[prop-decorator]
+    @property
+    def workflow_id(self) -> str:
+        return campaign_workflow_id(self.id)
 
 
 class CampaignDetail(CampaignOut):
-    workflow_id: str = Field(description="Its CampaignWorkflow in the Temporal Web UI")
     percent: float = Field(description="Share of the frozen audience sent so far (0 before)")

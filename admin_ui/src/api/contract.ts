@@ -71,27 +71,3 @@ export interface PageOf<T> {
   limit: number;
   offset: number;
 }
-
-// /admin/campaigns (branch feat/campaigns): support reads, admins create and move them.
-export type CampaignAudience =
-  | { kind: "all" }
-  | { kind: "plan"; plan_id: string }
-  | { kind: "category"; category_id: string }
-  | { kind: "expiring"; within_days: number };
-
-export interface Campaign {
-  id: string;
-  title: string;
-  body: string;
-  audience: CampaignAudience;
-  status: "draft" | "running" | "paused" | "cancelled" | "completed";
-  total: number | null;
-  sent: number;
-  skipped: number;
-  batches: number;
-  created_at: string;
-  started_at: string | null;
-  percent?: number;
-  workflow_id?: string;
-  workflow_url?: string | null;
-}

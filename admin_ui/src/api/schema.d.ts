@@ -3596,15 +3596,20 @@ export interface components {
             /** Completed At */
             completed_at: string | null;
             /**
-             * Workflow Id
-             * @description Its CampaignWorkflow in the Temporal Web UI
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
              */
-            workflow_id: string;
+            workflow_url?: string | null;
             /**
              * Percent
              * @description Share of the frozen audience sent so far (0 before)
              */
             percent: number;
+            /**
+             * Workflow Id
+             * @description Its CampaignWorkflow in the Temporal Web UI
+             */
+            readonly workflow_id: string;
         };
         /**
          * CampaignIn
@@ -3681,6 +3686,16 @@ export interface components {
             cancelled_at: string | null;
             /** Completed At */
             completed_at: string | null;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
+            /**
+             * Workflow Id
+             * @description Its CampaignWorkflow in the Temporal Web UI
+             */
+            readonly workflow_id: string;
         };
         /** CampaignProgress */
         CampaignProgress: {

@@ -6,9 +6,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Controller, useForm } from "react-hook-form";
 import { z } from "zod";
-import { api, unwrap } from "../api/client";
-import type { Campaign, CampaignAudience, PageOf } from "../api/contract";
-import { getJson, postJson, type Problem } from "../api/session";
+import { api, unwrap, type Schemas } from "../api/client";
+import type { Problem } from "../api/session";
 import { isAdmin, useAuth } from "../auth/AuthProvider";
 import { PageHeader, StatusBadge, WorkflowLink } from "../components/bits";
 import { applyFieldErrors } from "../components/fieldErrors";
@@ -24,7 +23,9 @@ const schema = z.object({
 });
 type Form = z.infer<typeof schema>;
 
-function audienceOf(f: Form): CampaignAudience {
+type Audience = Schemas["CampaignIn"]["audience"];
+
+function audienceOf(f: Form): Audience {
   if (f.kind === "plan") return { kind: "plan", plan_id: f.target };
   if (f.kind === "category") return { kind: "category", category_id: f.target };
   if (f.kind === "expiring") return { kind: "expiring", within_days: f.within_days };
@@ -38,9 +39,9 @@ function NewCampaign({ done }: { done: () => void }) {
   const kind = form.watch("kind");
   const plans = useQuery({ queryKey: ["plans", "list", "active"], enabled: kind === "plan", queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/plans", { params: { query: { status: "active", limit: 100 } } })) });
   const categories = useQuery({ queryKey: ["categories"], enabled: kind === "category", queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
-  const preview = useMutation({ mutationFn: (f: Form) => postJson<{ size: number }>("/admin/campaigns/preview", { audience: audienceOf(f) }), onSuccess: (r) => setSize(r.size) });
+  const preview = useMutation({ mutationFn: (f: Form) => unwrap(api.POST("/api/v1/admin/campaigns/preview", { body: { audience: audienceOf(f) } })), onSuccess: (r) => setSize(r.size) });
   const create = useMutation({
-    mutationFn: (f: Form) => postJson<Campaign>("/admin/campaigns", { title: f.title, body: f.body, audience: audienceOf(f) }),
+    mutationFn: (f: Form) => unwrap(api.POST("/api/v1/admin/campaigns", { body: { title: f.title, body: f.body, audience: audienceOf(f) } })),
     onSuccess: () => { form.reset(); setSize(null); setProblems([]); done(); },
     onError: (e: Problem) => setProblems(applyFieldErrors(e, form.setError, ["title", "body"], (f) => f.replace(/^audience\..*$/, "target"))),
   });
@@ -83,12 +84,12 @@ export function CampaignsPage() {
   const queries = useQueryClient();
   const list = useQuery({
     queryKey: ["campaigns"],
-    queryFn: () => getJson<PageOf<Campaign>>("/admin/campaigns", { limit: 50 }),
+    queryFn: () => unwrap(api.GET("/api/v1/admin/campaigns", { params: { query: { limit: 50 } } })),
     // Running ones move: follow them while any is running.
     refetchInterval: (q) => (q.state.data?.items.some((c) => c.status === "running") ? 2000 : false),
   });
   const refresh = () => queries.invalidateQueries({ queryKey: ["campaigns"] });
-  const move = useMutation({ mutationFn: ({ id, to }: { id: string; to: "start" | "pause" | "resume" | "cancel" }) => postJson<Campaign>(`/admin/campaigns/${id}/${to}`), onSuccess: refresh });
+  const move = useMutation({ mutationFn: ({ id, to }: { id: string; to: "start" | "pause" | "resume" | "cancel" }) => unwrap(api.POST(`/api/v1/admin/campaigns/{campaign_id}/${to}`, { params: { path: { campaign_id: id } } })), onSuccess: refresh });
   return (
     <Stack>
       <PageHeader title="Campaigns" />
