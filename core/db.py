@@ -44,6 +44,17 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
+# The escape character of every LIKE made from what someone typed (`contains(...)`).
+LIKE_ESCAPE = "\\"
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally: use
+    with `escape=LIKE_ESCAPE`. A search for "50%" finds "50%", not every row with "50"."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,

@@ -167,6 +167,22 @@ async def test_admin_routes_refuse_customers_and_strangers(
     assert "admin" in response.json()["detail"]
 
 
+async def test_an_admin_search_takes_percent_and_underscore_literally(
+    api: httpx.AsyncClient, db: AsyncSession, alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    await _make_admin(db, "alice@example.com")
+
+    async def found(q: str) -> int:
+        answer = await api.get("/admin/users", headers=alice, params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["total"])
+
+    assert await found("bob") == 1
+    assert await found("%") == 0  # not everyone
+    assert await found("b_b") == 0  # "_" is not any character
+    assert await found("\\") == 0
+
+
 async def test_admin_changes_a_role_and_it_is_audited(
     api: httpx.AsyncClient, db: AsyncSession, alice: dict[str, str], bob: dict[str, str]
 ) -> None:

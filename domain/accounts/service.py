@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
+from core.db import LIKE_ESCAPE, contains, utcnow
 from core.errors import Conflict, NotFound, Unauthorized
 from core.security import hash_token, new_refresh_token
 from domain.accounts.models import (
@@ -176,9 +176,11 @@ async def list_users(
     if role is not None:
         stmt = stmt.where(User.role == role.value)
     if query:
-        like = f"%{query.lower()}%"
+        like = contains(query.lower())
         stmt = stmt.where(
-            func.lower(User.name).like(like) | User.email.like(like) | User.phone.like(like)
+            func.lower(User.name).like(like, escape=LIKE_ESCAPE)
+            | User.email.like(like, escape=LIKE_ESCAPE)
+            | User.phone.like(like, escape=LIKE_ESCAPE)
         )
     total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = (

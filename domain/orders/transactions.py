@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import LIKE_ESCAPE, contains
 from domain.accounts.models import User
 from domain.money import minor_units
 from domain.orders.models import LedgerEntry, LedgerKind, Order, OrderStatus, Refund, RefundStatus
@@ -107,22 +108,17 @@ _status_of_order = case(
 )
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _search(q: str) -> ColumnElement[bool]:
     """An order or customer id; a customer's name, email or phone (part of it); the provider's
     session or payment id (exact)."""
     try:
         as_id = uuid.UUID(q)
     except ValueError:
-        like = _like(q.lower())
+        like = contains(q.lower())
         return or_(
-            func.lower(User.name).like(like, escape="\\"),
-            User.email.like(like, escape="\\"),
-            User.phone.like(_like(q), escape="\\"),
+            func.lower(User.name).like(like, escape=LIKE_ESCAPE),
+            User.email.like(like, escape=LIKE_ESCAPE),
+            User.phone.like(contains(q), escape=LIKE_ESCAPE),
             Order.provider_ref == q,
             Order.provider_payment_id == q,
         )

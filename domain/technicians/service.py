@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.db import utcnow
+from core.db import LIKE_ESCAPE, contains, utcnow
 from core.errors import Conflict, InvalidField, NotFound
 from domain.accounts import service as accounts
 from domain.accounts.models import Role, User
@@ -207,12 +207,12 @@ async def list_technicians(
     if zone:
         stmt = stmt.where(Technician.zones.contains([normalize_postal_code(zone)]))
     if q:
-        like = f"%{q.strip().lower()}%"
+        like = contains(q.strip().lower())
         stmt = stmt.where(
             or_(
-                func.lower(Technician.name).like(like),
-                Technician.phone.like(like),
-                User.email.like(like),
+                func.lower(Technician.name).like(like, escape=LIKE_ESCAPE),
+                Technician.phone.like(like, escape=LIKE_ESCAPE),
+                User.email.like(like, escape=LIKE_ESCAPE),
             )
         )
     total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
