@@ -32,12 +32,12 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import listener
 from domain.catalog.service import read_revision
 
 # Lists and details alike: a minute fresh, then served stale for ten while revalidating, which
@@ -163,9 +163,6 @@ def none_match(header: str | None, etag: str) -> bool:
 
 
 CATALOG_CHANNEL = "catalog_changed"  # notified by the trigger on catalog_state (migration)
-PING_S = 10.0  # how often an idle listener checks its connection is alive
-PING_TIMEOUT_S = 5.0
-RETRY_MAX_S = 30.0
 LISTENER_NAME = "homeplans-api catalog listener"  # in pg_stat_activity
 
 
@@ -224,36 +221,18 @@ class CatalogCache:
     async def listen(self, conninfo: str) -> None:
         """LISTEN for catalog changes until cancelled, reconnecting with backoff. Each notification
         invalidates; so does every (re)connection, since changes may have been missed meanwhile."""
-        delay = 0.5
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True, connect_timeout=10, application_name=LISTENER_NAME
-                ) as conn:
-                    await conn.execute(f"LISTEN {CATALOG_CHANNEL}")
-                    self.listening = True
-                    self.invalidate()
-                    delay = 0.5
-                    while True:
-                        async for _ in conn.notifies(timeout=PING_S):
-                            self.invalidate()
-                        # Quiet for a while: make sure the connection is still there (a dead one
-                        # would otherwise keep the process trusting an old revision).
-                        await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT_S)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # any failure: fall back to reads, then reconnect
-                log.warning(
-                    "catalog change listener: %s; checking the revision on every request "
-                    "until it reconnects (in %.1f s)",
-                    exc,
-                    delay,
-                )
-            finally:
-                self.listening = False
-                self.invalidate()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+        await listener.listen(
+            conninfo,
+            channel=CATALOG_CHANNEL,
+            application_name=LISTENER_NAME,
+            on_notify=lambda _payload: self.invalidate(),
+            on_state=self._listening,
+            meanwhile="checking the revision on every request",
+        )
+
+    def _listening(self, up: bool) -> None:
+        self.listening = up
+        self.invalidate()
 
     async def answer(
         self,

@@ -24,9 +24,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api import listener
 from core.db import utcnow
 from core.errors import TooManyRequests, Unavailable
 from domain.reports import dashboard
@@ -38,9 +38,6 @@ CHANNEL = "dashboard_changed"  # notified by the triggers on the rollups (migrat
 COALESCE_S = 0.25  # at most one computation this often, per API process
 POLL_S = 1.0  # how often the figures are computed while the listener is down
 REFRESH_S = 30.0  # and at least this often while any stream is open
-PING_S = 10.0
-PING_TIMEOUT_S = 5.0
-RETRY_MAX_S = 30.0
 LISTENER_NAME = "homeplans-api dashboard listener"  # in pg_stat_activity
 LIMIT_RETRY_AFTER_S = 30
 
@@ -214,32 +211,15 @@ class DashboardHub:
     async def listen(self, conninfo: str) -> None:
         """LISTEN until cancelled, reconnecting with backoff. Each (re)connection marks the
         figures stale, since changes may have gone unannounced meanwhile."""
-        delay = 0.5
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True, connect_timeout=10, application_name=LISTENER_NAME
-                ) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    self.listening = True
-                    self.changed()
-                    delay = 0.5
-                    while True:
-                        async for _ in conn.notifies(timeout=PING_S):
-                            self.changed()
-                        await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT_S)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "dashboard listener: %s; computing the figures every %.0f s until it "
-                    "reconnects (in %.1f s)",
-                    exc,
-                    POLL_S,
-                    delay,
-                )
-            finally:
-                self.listening = False
-                self.changed()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+        await listener.listen(
+            conninfo,
+            channel=CHANNEL,
+            application_name=LISTENER_NAME,
+            on_notify=lambda _payload: self.changed(),
+            on_state=self._listening,
+            meanwhile=f"computing the figures every {POLL_S:.0f} s",
+        )
+
+    def _listening(self, up: bool) -> None:
+        self.listening = up
+        self.changed()

@@ -33,10 +33,10 @@ from types import FrameType
 from typing import Any
 
 import anyio
-import psycopg
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from api import listener
 from core.errors import TooManyRequests, Unavailable
 
 log = logging.getLogger("homeplans.api.streams")
@@ -44,9 +44,6 @@ log = logging.getLogger("homeplans.api.streams")
 CHANNEL = "service_request_events"  # notified by the trigger on service_request_events
 QUEUE_SIZE = 32  # announcements a stream may have pending; beyond, it reads by position anyway
 POLL_S = 1.0  # how often streams read the table while the listener is down
-PING_S = 10.0  # how often an idle listener checks its connection is alive
-PING_TIMEOUT_S = 5.0
-RETRY_MAX_S = 30.0
 LISTENER_NAME = "homeplans-api request events listener"  # in pg_stat_activity
 # Retry-After for a user at their limit: streams last long, so none is likely to end much sooner.
 LIMIT_RETRY_AFTER_S = 30
@@ -190,37 +187,18 @@ class RequestEventHub:
 
     async def listen(self, conninfo: str) -> None:
         """LISTEN until cancelled, reconnecting with backoff."""
-        delay = 0.5
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True, connect_timeout=10, application_name=LISTENER_NAME
-                ) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    self.listening = True
-                    self._wake_all()
-                    delay = 0.5
-                    while True:
-                        async for notify in conn.notifies(timeout=PING_S):
-                            self._dispatch(notify.payload)
-                        # Quiet for a while: make sure the connection is still there (a dead one
-                        # would otherwise leave every stream waiting for nothing).
-                        await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT_S)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # any failure: streams read the table, then reconnect
-                log.warning(
-                    "request event listener: %s; live streams read the table every %.0f s "
-                    "until it reconnects (in %.1f s)",
-                    exc,
-                    POLL_S,
-                    delay,
-                )
-            finally:
-                self.listening = False
-                self._wake_all()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+        await listener.listen(
+            conninfo,
+            channel=CHANNEL,
+            application_name=LISTENER_NAME,
+            on_notify=self._dispatch,
+            on_state=self._listening,
+            meanwhile=f"live streams read the table every {POLL_S:.0f} s",
+        )
+
+    def _listening(self, up: bool) -> None:
+        self.listening = up
+        self._wake_all()
 
     def _dispatch(self, payload: str) -> None:
         try:
