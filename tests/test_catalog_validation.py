@@ -51,7 +51,7 @@ CREATE_CASES = [
     pytest.param({"categories": []}, "categories", "at least 1", id="no-categories"),
     pytest.param({"categories": ["plumbing", "plumbing"]}, "categories", "twice", id="dup-cat"),
     pytest.param({"categories": ["plumbing", "roofing"]}, "categories.1", "roofing", id="unknown"),
-    pytest.param({"slug": "Not a slug!"}, "slug", "pattern", id="slug"),
+    pytest.param({"slug": "Not a slug!"}, "slug", "lowercase letters and digits", id="slug"),
     pytest.param({"colour": "blue"}, "colour", "not permitted", id="extra"),
     pytest.param(
         {"price": _with_price(discount_minor=100)}, "price.discount_minor", "not permitted", id="x2"

@@ -8,6 +8,7 @@ service and raise `InvalidField`, which the API reports in the same shape as the
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -20,8 +21,10 @@ from pydantic import (
     RootModel,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from domain.catalog.models import Plan, PlanInclusion, PlanStatus, PlanVersion, ServiceCategory
 
@@ -33,15 +36,26 @@ MAX_PRICE_MINOR = 10**12
 MAX_VALIDITY_DAYS = 3650
 
 
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def _slug(value: str) -> str:
+    """A slug, or an error a person can act on (not the regular expression)."""
+    if not _SLUG.match(value):
+        raise PydanticCustomError(
+            "slug",
+            "use lowercase letters and digits, words joined by single hyphens (as in "
+            "'deep-cleaning'): no spaces, other signs, or hyphen at either end",
+        )
+    return value
+
+
 Slug = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        min_length=2,
-        max_length=80,
-        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-    ),
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=2, max_length=80),
+    AfterValidator(_slug),
+    WithJsonSchema({"type": "string", "minLength": 2, "maxLength": 80, "pattern": SLUG_PATTERN}),
 ]
 CurrencyCode = Annotated[
     str, StringConstraints(min_length=3, max_length=3), AfterValidator(iso4217_code)
