@@ -32,7 +32,7 @@ from core.temporal import connect
 from domain.notifications.service import Notifier
 from providers.notifications import notification_providers
 from providers.payments import payment_provider
-from workflows.registry import RUNNER, WORKFLOWS
+from workflows.registry import WORKFLOWS, runner
 
 log = logging.getLogger("homeplans.worker")
 
@@ -82,7 +82,7 @@ def build_worker(
         # A year-long subscription waits between its few tasks: the worker keeps only the
         # recently active ones in memory, however many are alive.
         max_cached_workflows=settings.worker_max_cached_workflows,
-        workflow_runner=RUNNER,
+        workflow_runner=runner(settings.worker_sandbox),
     )
 
 

@@ -160,6 +160,8 @@ def make_settings(**overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "otp_secret": TEST_OTP_SECRET,
         "temporal_task_queue": f"test-{uuid.uuid4().hex[:12]}",
+        # The sandbox's guards on: a workflow calling the clock or randomness fails its test.
+        "worker_sandbox": "strict",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.registry import RUNNER, WORKFLOWS
+from workflows.registry import STRICT, WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -33,7 +33,7 @@ async def test_recorded_histories_replay_on_todays_code(history_file: Path) -> N
     )
 
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=RUNNER
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=STRICT
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

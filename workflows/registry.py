@@ -3,6 +3,8 @@ sandbox they run in."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.account_verification import AccountVerificationWorkflow
@@ -25,14 +27,19 @@ WORKFLOWS = [
     SubscriptionWorkflow,
 ]
 
-# The sandbox still refuses what would make a workflow non-deterministic (the clock, randomness,
-# I/O, threads) when workflow code calls it. What it no longer does is import modules afresh for
-# every run it brings into the cache: every module is passed through (imported once, shared).
-# Workflow modules and what they import hold no state of their own (classes and constants only;
-# keep it so), and the re-import was most of the cost of waking a workflow that had left the
-# cache, which a reminder on a year-long subscription always has. All of them, not only this
-# package: a model whose annotations are resolved on first use (pydantic) looks its module up in
-# the sandbox's `sys.modules`, which must then hold it.
-RUNNER = SandboxedWorkflowRunner(
+# STRICT is the SDK's own sandbox: it imports a workflow's modules afresh for every run it brings
+# into the cache and hands them guarded stand-ins of what is non-deterministic (the clock,
+# randomness, I/O), so a workflow that calls one fails. SHARED passes every module through: imported
+# once, shared by every run, the workflow modules' own guards gone (their imports are the real
+# modules); the re-import was most of the cost of waking a workflow that had left the cache, which
+# a reminder on a year-long subscription always has. Workflow modules hold no state of their own
+# (classes and constants only; keep it so). The worker runs SHARED unless WORKER_SANDBOX=strict;
+# the tests and the replay test run STRICT, so a non-deterministic call still fails a test.
+STRICT = SandboxedWorkflowRunner()
+SHARED = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
 )
+
+
+def runner(mode: Literal["shared", "strict"]) -> SandboxedWorkflowRunner:
+    return SHARED if mode == "shared" else STRICT
