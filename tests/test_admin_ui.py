@@ -101,7 +101,7 @@ async def create_plan_in_ui(page: Page, name: str, slug: str) -> str:
     # The API's 422 names the field; the form shows its message under the slug.
     slug_input = page.get_by_label("Slug")
     await expect(slug_input).to_have_attribute("aria-invalid", "true")
-    await expect(page.get_by_text(re.compile("should match pattern"))).to_be_visible()
+    await expect(page.get_by_text(re.compile("lowercase letters and digits"))).to_be_visible()
     await page.screenshot(path=screenshot_path("plan-form-field-error"), full_page=True)
     await slug_input.fill(slug)
     await page.get_by_role("button", name="Create plan").click()
