@@ -61,8 +61,8 @@ OUT = Path(__file__).parent / "histories"
 CHECKOUT_GENERATION = "announcing_subscriptions"
 # The service request's newest patch (MESSAGES in workflows/service_request.py).
 MESSAGES_GENERATION = "messages_through_notifications"
-# The subscription's newest patch (SCHEDULE_WITH_CHANGE in workflows/subscription.py).
-SUBSCRIPTION_GENERATION = "schedule_with_change"
+# The subscription's newest patch (IN_ORDER in workflows/subscription.py).
+SUBSCRIPTION_GENERATION = "writes_in_order"
 DAY = timedelta(days=1)
 
 

@@ -4,6 +4,9 @@ The worker runs as a process of its own (`python worker.py`) on the time-skippin
 is SIGKILLed after the 30-day reminder. The subscription's clock is then fast-forwarded while no
 worker is alive (its 7-day timer fires with nobody to run it), and a new worker picks it up from
 its history: the 7-day and 1-day reminders, grace and expiry follow, and no message is sent twice.
+
+The same gap stages a race: a reminder's timer fires with no worker alive and a cancellation
+arrives before one is back, so the next worker gets both in one workflow task.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.settings import Settings
+from domain.subscriptions.contracts import CancelRequest, RefundChoice, SubscriptionStatus
 from tests.subscription_helpers import buy_plan, kinds, messages, running, timeline
 from tests.worker_process import WorkerProcess, survivors, worker_environment
+from workflows.subscription import SubscriptionWorkflow
 
 DAY = timedelta(days=1)
 WAIT_S = 60.0  # a bound for slow machines, never an expectation
@@ -117,3 +122,74 @@ async def test_a_worker_killed_mid_year_loses_and_repeats_no_reminder(
         if e.HasField("workflow_task_completed_event_attributes")
     }
     assert len(identities) == 2, identities
+
+
+async def _until_timer_fired(handle: Any) -> None:
+    """Until the subscription's history holds a timer fired that no workflow task has run yet."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while True:
+        events = (await handle.fetch_history()).events
+        fired = [i for i, e in enumerate(events) if e.HasField("timer_fired_event_attributes")]
+        done = [
+            i
+            for i, e in enumerate(events)
+            if e.HasField("workflow_task_completed_event_attributes")
+        ]
+        if fired and (not done or fired[-1] > done[-1]):
+            return
+        assert loop.time() < deadline, "the reminder's timer never fired"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_cancellation_arriving_as_a_reminder_falls_due_sends_no_reminder(
+    skipping_app_alone: httpx.AsyncClient,
+    db: AsyncSession,
+    time_skipping_env: WorkflowEnvironment,
+    workers: Any,
+) -> None:
+    """The reminder's timer fires while no worker runs, and an admin cancels before one comes
+    back: the next worker runs both in one workflow task. The customer, who has cancelled, gets
+    the cancellation, not "your plan ends in 30 days"."""
+    env, api = time_skipping_env, skipping_app_alone
+    first = workers()
+    with env.with_time_skipping_disabled():
+        bought = await buy_plan(api, db)
+        handle = await running(env.client, bought.subscription_id)
+    sid = bought.subscription_id
+    await env.fast_forward(handle, 334 * DAY)  # a day before the 30-day reminder
+    assert first.kill() == -9
+
+    moved = asyncio.create_task(env.fast_forward(handle, 2 * DAY))
+    await _until_timer_fired(handle)
+    cancel = asyncio.create_task(
+        handle.execute_update(
+            SubscriptionWorkflow.cancel,
+            CancelRequest(
+                actor="admin", actor_id=None, reason="moved away", refund=RefundChoice.none
+            ),
+        )
+    )
+    await asyncio.sleep(1.0)  # the update reaches the server before a worker is there
+    second = workers()
+    outcome = await asyncio.wait_for(cancel, timeout=WAIT_S)
+    assert outcome.status == SubscriptionStatus.cancelled, second.output()
+    await asyncio.wait_for(moved, timeout=WAIT_S)
+    assert (await asyncio.wait_for(handle.result(), timeout=WAIT_S)).status == "cancelled"
+
+    # The race was staged: the fired timer and the update were in one workflow task.
+    events = (await handle.fetch_history()).events
+    fired = next(i for i, e in enumerate(events) if e.HasField("timer_fired_event_attributes"))
+    accepted = next(
+        i
+        for i, e in enumerate(events)
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    )
+    tasks_between = [
+        e for e in events[fired:accepted] if e.HasField("workflow_task_completed_event_attributes")
+    ]
+    assert len(tasks_between) == 1, "the update came in a task of its own: not the race"
+
+    sent = [m.idempotency_key.split(":", 2)[2] for m in await messages(db, sid)]
+    assert sent == ["period:1:cancelled"], second.output()
+    assert kinds(await timeline(db, sid)) == ["period:1:activated", "cancelled"]

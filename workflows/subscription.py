@@ -7,11 +7,13 @@
     any live state --(cancel, with the refund quoted first)--> cancelled
 
 The workflow owns the lifecycle and the visit ledger; the database is its read model, written by
-its activities (every change with its time and actor) and read by the API. It waits for the
-earliest thing due (a reminder, a charge, a retry, the end of the period or of grace) on one
-durable timer, and wakes early when a message changes what is due. Every message it sends is
-keyed by subscription, period and kind (`sub:{id}:period:{n}:{kind}`), so a retried activity or
-a replayed history never sends one twice.
+its activities (every change with its time and actor, one write at a time in the order the
+workflow decided them, though handlers and the main loop run side by side) and read by the API.
+It waits for the earliest thing due (a reminder, a charge, a retry, the end of the period or of
+grace) on one durable timer, and wakes early when a message changes what is due; a due whose
+timer fires in the same task as such a message is looked at again, not acted on. Every message
+it sends is keyed by subscription, period and kind (`sub:{id}:period:{n}:{kind}`), so a retried
+activity or a replayed history never sends one twice.
 
 Messages: `renewal_paid` (signal, from the settlement of a renewal order: the customer's manual
 renewal); updates `reserve_visit` / `consume_visit` / `release_visit` (the service requests),
@@ -23,7 +25,10 @@ paid ahead, the orders already applied), so the history stays small however long
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,6 +91,12 @@ MESSAGES = "messages-through-notifications"
 # The schedule (what is due next) written with the change that moved it, in the same local
 # activity (before: a second local activity after it, one more transaction per reminder).
 SCHEDULE_WITH_CHANGE = "schedule-with-change"
+# The read model written one local activity at a time, each input made when its turn comes, and
+# a handler's change seen by the main loop at once: a due it had been waiting for is acted on only
+# if no message changed what is due (before: a handler's write could run beside the main loop's
+# and land after a newer one, and a reminder whose timer fired in the task of a cancellation was
+# still sent).
+IN_ORDER = "writes-in-order"
 DUE_SOON = timedelta(seconds=1)
 STEP_TIMEOUT = timedelta(seconds=30)
 # How often a renewal charge the provider has not settled yet is asked about again.
@@ -118,6 +129,7 @@ class SubscriptionWorkflow:
         self._published: Schedule | None = None
         # Bumped by every message that changes what is due: the wait below wakes on it.
         self._changes = 0
+        self._writes = asyncio.Lock()
         self._outgoing = Outgoing()
 
     @workflow.run
@@ -125,16 +137,17 @@ class SubscriptionWorkflow:
         self._sync_search_attributes()
         if inp.period.number > 1:
             # A run that begins a renewed period (continued-as-new): the read model moves to it.
-            await workflow.execute_local_activity_method(
-                SubscriptionActivities.begin_period,
-                PeriodStart(
-                    subscription_id=inp.subscription_id,
-                    number=inp.period.number,
-                    at=workflow.now(),
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
+            async with self._turn():
+                await workflow.execute_local_activity_method(
+                    SubscriptionActivities.begin_period,
+                    PeriodStart(
+                        subscription_id=inp.subscription_id,
+                        number=inp.period.number,
+                        at=workflow.now(),
+                    ),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
         while True:
             await self._apply_renewals()
             now = workflow.now()
@@ -161,6 +174,8 @@ class SubscriptionWorkflow:
                     timeout_summary=due.kind,
                 )
             except TimeoutError:
+                if workflow.patched(IN_ORDER) and (self._changes != seen or self._status in FINAL):
+                    continue  # a message in this very task changed what is due: look again
                 await self._act(due)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._outgoing.drain()
@@ -289,45 +304,51 @@ class SubscriptionWorkflow:
             if paid.order_id in self._applied:
                 continue
             self._applied = [*self._applied, paid.order_id][-APPLIED_KEPT:]
-            if self._status == SubscriptionStatus.cancelled:
-                await self._refund_late(paid)  # paid while cancelling: it buys nothing
-                continue
-            last = self._upcoming[-1] if self._upcoming else self._period
-            # Continuity: from the end of the last period bought, even in grace; after expiry
-            # a new period starts now.
-            starts = last.ends_at if self._status != SubscriptionStatus.expired else workflow.now()
-            terms = PeriodTerms(
-                number=last.number + 1,
-                kind=paid.kind,
-                starts_at=starts,
-                ends_at=starts + timedelta(days=paid.validity_days),
-                plan_version_id=paid.plan_version_id,
-                order_id=paid.order_id,
-                paid_minor=paid.paid_minor,
-                currency=paid.currency,
-                allowance=paid.allowance,
-            )
-            recorded = await workflow.execute_local_activity_method(
-                SubscriptionActivities.record_period,
-                NewPeriod(
-                    subscription_id=self._inp.subscription_id,
-                    terms=terms,
-                    at=workflow.now(),
-                    actor=WORKFLOW if paid.kind == PeriodKind.auto_renewal else "customer",
-                    from_status=self._status,
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            if not recorded.recorded:
-                continue  # an earlier run of this subscription applied this order already
-            # Renewed: no more charges or retries for it. A period that has begun already
-            # (renewed in grace, or after expiry) rolls over at once, in the loop.
-            self._attempt, self._first_failure, self._processing = 0, None, None
-            self._upcoming.append(terms)
-            if self._status == SubscriptionStatus.past_due:
-                self._status = SubscriptionStatus.active
-                self._sync_search_attributes()
+            async with self._turn():
+                await self._apply(paid)
+
+    async def _apply(self, paid: RenewalPaid) -> None:
+        """One renewal paid: a period added, or refunded when the subscription was cancelled
+        meanwhile (in its turn to write: the status it sees is the last one written)."""
+        if self._status == SubscriptionStatus.cancelled:
+            await self._refund_late(paid)  # paid while cancelling: it buys nothing
+            return
+        last = self._upcoming[-1] if self._upcoming else self._period
+        # Continuity: from the end of the last period bought, even in grace; after expiry
+        # a new period starts now.
+        starts = last.ends_at if self._status != SubscriptionStatus.expired else workflow.now()
+        terms = PeriodTerms(
+            number=last.number + 1,
+            kind=paid.kind,
+            starts_at=starts,
+            ends_at=starts + timedelta(days=paid.validity_days),
+            plan_version_id=paid.plan_version_id,
+            order_id=paid.order_id,
+            paid_minor=paid.paid_minor,
+            currency=paid.currency,
+            allowance=paid.allowance,
+        )
+        recorded = await workflow.execute_local_activity_method(
+            SubscriptionActivities.record_period,
+            NewPeriod(
+                subscription_id=self._inp.subscription_id,
+                terms=terms,
+                at=workflow.now(),
+                actor=WORKFLOW if paid.kind == PeriodKind.auto_renewal else "customer",
+                from_status=self._status,
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if not recorded.recorded:
+            return  # an earlier run of this subscription applied this order already
+        # Renewed: no more charges or retries for it. A period that has begun already
+        # (renewed in grace, or after expiry) rolls over at once, in the loop.
+        self._attempt, self._first_failure, self._processing = 0, None, None
+        self._upcoming.append(terms)
+        if self._status == SubscriptionStatus.past_due:
+            self._status = SubscriptionStatus.active
+            self._sync_search_attributes()
 
     async def _refund_late(self, paid: RenewalPaid) -> None:
         made = await workflow.execute_local_activity_method(
@@ -476,16 +497,17 @@ class SubscriptionWorkflow:
         return closed
 
     async def _record_reservation(self, reservation: Reservation) -> None:
-        await workflow.execute_local_activity_method(
-            SubscriptionActivities.record_reservation,
-            ReservationChange(
-                subscription_id=self._inp.subscription_id,
-                reservation=reservation,
-                at=workflow.now(),
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        async with self._turn():
+            await workflow.execute_local_activity_method(
+                SubscriptionActivities.record_reservation,
+                ReservationChange(
+                    subscription_id=self._inp.subscription_id,
+                    reservation=reservation,
+                    at=workflow.now(),
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
 
     # --- auto-renewal on and off ---------------------------------------------------------------
 
@@ -493,12 +515,14 @@ class SubscriptionWorkflow:
     async def set_auto_renew(self, change: AutoRenewChange) -> SubscriptionState:
         self._auto_renew = change.enabled
         self._method = change.payment_method_id if change.enabled else self._method
+        woken = self._wake()
         await self._record(
             "auto_renew_on" if change.enabled else "auto_renew_off",
             actor=change.actor,
             notify=False,
         )
-        self._changes += 1
+        if not woken:
+            self._changes += 1
         return self.state()
 
     @set_auto_renew.validator
@@ -565,26 +589,29 @@ class SubscriptionWorkflow:
             )
         was = self._status
         self._status = SubscriptionStatus.cancelled  # before any await: other updates see it
-        recorded = await workflow.execute_local_activity_method(
-            SubscriptionActivities.record_cancellation,
-            CancellationRecord(
-                subscription_id=self._inp.subscription_id,
-                period=self._period.number,
-                at=workflow.now(),
-                actor=request.actor,
-                actor_id=request.actor_id,
-                reason=request.reason,
-                from_status=was,
-                refunds=quote.refunds,
-                why=quote.why,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        woken = self._wake()
+        async with self._turn():
+            recorded = await workflow.execute_local_activity_method(
+                SubscriptionActivities.record_cancellation,
+                CancellationRecord(
+                    subscription_id=self._inp.subscription_id,
+                    period=self._period.number,
+                    at=workflow.now(),
+                    actor=request.actor,
+                    actor_id=request.actor_id,
+                    reason=request.reason,
+                    from_status=was,
+                    refunds=quote.refunds,
+                    why=quote.why,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
         for refund in recorded.refunds:
             await self._start_refund(refund)
         self._sync_search_attributes()
-        self._changes += 1
+        if not woken:
+            self._changes += 1
         return CancelOutcome(
             status=self._status,
             refunds=recorded.refunds,
@@ -615,6 +642,7 @@ class SubscriptionWorkflow:
         ]
         if self._status == SubscriptionStatus.grace and self._period.ends_at > workflow.now():
             self._status = SubscriptionStatus.active
+        woken = self._wake()
         # Reminders already sent are not sent again for the new end (their keys are taken).
         await self._record(
             "extended",
@@ -622,7 +650,8 @@ class SubscriptionWorkflow:
             detail=f"extended by {request.days} days: {request.reason}",
         )
         self._sync_search_attributes()
-        self._changes += 1
+        if not woken:
+            self._changes += 1
         return self.state()
 
     @extend.validator
@@ -679,30 +708,31 @@ class SubscriptionWorkflow:
         # Runs from before the patch announce inside record_change; later ones send the message
         # through the notifications activity.
         through_notifications = workflow.patched(MESSAGES)
-        schedule = self._schedule() if workflow.patched(SCHEDULE_WITH_CHANGE) else None
-        await workflow.execute_local_activity_method(
-            SubscriptionActivities.record_change,
-            StatusChange(
-                subscription_id=self._inp.subscription_id,
-                period=self._period.number,
-                kind=kind,
-                at=workflow.now(),
-                actor=actor,
-                from_status=from_status,
-                to_status=self._status,
-                detail=detail,
-                ends_at=self._period.ends_at,
-                grace_ends_at=policy.grace_end(self._period, self._policy),
-                auto_renew=self._auto_renew,
-                payment_method_id=self._method,
-                notify=notify and not through_notifications,
-                schedule=schedule if schedule != self._published else None,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        if schedule is not None:
-            self._published = schedule
+        async with self._turn():
+            schedule = self._schedule() if workflow.patched(SCHEDULE_WITH_CHANGE) else None
+            await workflow.execute_local_activity_method(
+                SubscriptionActivities.record_change,
+                StatusChange(
+                    subscription_id=self._inp.subscription_id,
+                    period=self._period.number,
+                    kind=kind,
+                    at=workflow.now(),
+                    actor=actor,
+                    from_status=from_status,
+                    to_status=self._status,
+                    detail=detail,
+                    ends_at=self._period.ends_at,
+                    grace_ends_at=policy.grace_end(self._period, self._policy),
+                    auto_renew=self._auto_renew,
+                    payment_method_id=self._method,
+                    notify=notify and not through_notifications,
+                    schedule=schedule if schedule != self._published else None,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            if schedule is not None:
+                self._published = schedule
         if through_notifications and notify and notices.announced(kind):
             self._announce(kind, detail)
 
@@ -757,16 +787,38 @@ class SubscriptionWorkflow:
         )
 
     async def _publish_schedule(self) -> None:
-        schedule = self._schedule()
-        if schedule == self._published:
+        async with self._turn():
+            schedule = self._schedule()
+            if schedule == self._published:
+                return
+            await workflow.execute_local_activity_method(
+                SubscriptionActivities.publish_schedule,
+                schedule,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            self._published = schedule
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """A write to the read model, in its turn: one at a time, in the order they were asked
+        for, each input made once its turn has come, so the last written is the newest (patch
+        IN_ORDER; the runs from before it wrote at once, beside each other)."""
+        if not workflow.patched(IN_ORDER):
+            yield
             return
-        await workflow.execute_local_activity_method(
-            SubscriptionActivities.publish_schedule,
-            schedule,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        self._published = schedule
+        async with self._writes:
+            yield
+
+    def _wake(self) -> bool:
+        """A handler has changed what is due: wake the main loop now (patch IN_ORDER), so a
+        timer that fires in this same task is not acted on (its write waits its turn behind the
+        handler's). False in the runs from before it, whose handlers wake the loop after their
+        write."""
+        if not workflow.patched(IN_ORDER):
+            return False
+        self._changes += 1
+        return True
 
     def _sync_search_attributes(self) -> None:
         """FlowStatus and SubscriptionEndsAt as they are now; an upsert only when they differ
