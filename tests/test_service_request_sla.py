@@ -5,10 +5,12 @@ admins' inboxes."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
@@ -74,3 +76,86 @@ async def test_unassigned_after_four_hours_it_is_escalated_and_late_it_is_overdu
         ]
     ]
     assert kinds == ["created", "escalated", "assigned", "overdue"]
+
+
+# A fault injected in PostgreSQL: the escalation's timeline entry is refused while a row of
+# escalation_writes_fail exists; each refusal counts in a sequence (not rolled back with it).
+FAULT = (
+    "CREATE SEQUENCE escalation_write_failures",
+    "CREATE TABLE escalation_writes_fail (since timestamptz DEFAULT now())",
+    "INSERT INTO escalation_writes_fail DEFAULT VALUES",
+    """CREATE FUNCTION escalation_write_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.kind = 'escalated' AND EXISTS (SELECT 1 FROM escalation_writes_fail) THEN
+        PERFORM nextval('escalation_write_failures');
+        RAISE EXCEPTION 'injected: the escalation write fails';
+      END IF;
+      RETURN NEW;
+    END $$""",
+    """CREATE TRIGGER escalation_write_fails BEFORE INSERT ON service_request_events
+    FOR EACH ROW EXECUTE FUNCTION escalation_write_fails()""",
+)
+NO_FAULT = (
+    "DROP TRIGGER IF EXISTS escalation_write_fails ON service_request_events",
+    "DROP FUNCTION IF EXISTS escalation_write_fails()",
+    "DROP TABLE IF EXISTS escalation_writes_fail",
+    "DROP SEQUENCE IF EXISTS escalation_write_failures",
+)
+
+
+async def test_an_escalation_written_after_the_assignment_does_not_undo_it(
+    skipping_api: httpx.AsyncClient, db: AsyncSession, time_skipping_env: WorkflowEnvironment
+) -> None:
+    """The escalation's write fails (PostgreSQL refuses it, a fault injected by the test) and is
+    retried; meanwhile an admin assigns the request. When the escalation's write goes through, the
+    admins still see the request assigned, and escalated."""
+    env, api = time_skipping_env, skipping_api
+    with env.with_time_skipping_disabled():
+        s = await shop(api, db)
+        plumber = await technician(api, s.admin, "Plumber", "+919812300202")
+        request = await asked(api, s)
+    rid = request["id"]
+    handle = env.client.get_workflow_handle(
+        service_request_workflow_id(uuid.UUID(rid)), result_type=RequestState
+    )
+    for statement in FAULT:
+        await db.execute(text(statement))
+    await db.commit()
+    try:
+        # Past the 4 hours: the escalation is due (the move completes once its task has).
+        moved = asyncio.create_task(env.fast_forward(handle, 5 * HOUR))
+        for _ in range(1200):
+            failures = await db.scalar(text("SELECT is_called FROM escalation_write_failures"))
+            await db.commit()
+            if failures:
+                break
+            await asyncio.sleep(0.05)
+        assert failures, "the escalation was never written"
+
+        assigned = await api.post(
+            f"/admin/service-requests/{rid}/assign",
+            json={"technician_id": plumber["id"]},
+            headers=s.admin,
+        )
+        assert assigned.status_code == 200, assigned.text
+        await db.execute(text("DELETE FROM escalation_writes_fail"))
+        await db.commit()
+        await asyncio.wait_for(moved, timeout=60)
+        detail = await until(
+            api,
+            f"/admin/service-requests/{rid}",
+            s.admin,
+            lambda body: "escalated" in [e["kind"] for e in body["timeline"]],
+            attempts=1200,  # the write's next retry: up to 30 s after the fault is lifted
+        )
+    finally:
+        await db.rollback()
+        for statement in NO_FAULT:
+            await db.execute(text(statement))
+        await db.commit()
+    assert detail["status"] == "assigned"
+    assert detail["escalated"] is True
+    listed = (
+        await api.get("/admin/service-requests", params={"status": "assigned"}, headers=s.admin)
+    ).json()
+    assert [r["id"] for r in listed["items"]] == [rid]

@@ -469,7 +469,10 @@ class ServiceRequestWorkflow:
         if counted:
             self._count += 1
         changed = dict(fields or {})
-        if to is not None:
+        if to is not None and to != was:
+            # Only a move writes the status: a flag or a rating that leaves it as it was must not
+            # write it back, or an escalation whose write is retried (the timer fired while an
+            # assignment was booking) could land after the assignment's and undo it.
             changed["status"] = to.value
         await workflow.execute_local_activity_method(
             ServiceRequestActivities.record_change,
