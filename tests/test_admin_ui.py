@@ -194,6 +194,24 @@ async def test_admin_sells_a_plan_and_runs_the_visit_through_the_panel(
         mine = (await api.get(f"/service-requests/{request_id}", headers=buyer.headers)).json()
         assert mine["status"] == "completed"
 
+        # The payment, in the payments list and the revenue report, in rupees with its paise.
+        await go(page, "Payments")
+        await page.get_by_label("Customer or order").fill(order_id)
+        payment = page.get_by_test_id("payment-row")
+        await expect(payment).to_have_count(1)
+        await expect(payment).to_contain_text("₹2,999.00")
+        await expect(payment).to_contain_text("Succeeded")
+        await payment.get_by_role("button", name="Refund").click()
+        await expect(page.get_by_role("dialog")).to_contain_text("refundable ₹2,999.00")
+        await page.get_by_role("button", name="Keep it").click()
+        await go(page, "Reports")
+        await page.get_by_test_id("revenue-report").get_by_text("Plan", exact=True).click()
+        sold = (
+            page.get_by_test_id("revenue-report").get_by_role("row").filter(has_text="Kitchen Care")
+        )
+        await expect(sold).to_contain_text("₹2,999.00")
+        await page.screenshot(path=screenshot_path("reports-with-a-sale"), full_page=True)
+
 
 async def test_support_cannot_reach_an_admin_only_screen_or_route(page: Page, live: Live) -> None:
     email = unique("support")

@@ -24,3 +24,10 @@ export async function unwrap<T>(
   }
   return data as T;
 }
+
+/** The JSON answer of a route that can also answer a CSV file (`format=csv`, which the screens
+ * download instead): its schema types the data as either. */
+export function json<T extends object>(data: T | string): T {
+  if (typeof data === "string") throw new Error("expected JSON, got text: ask without format=csv");
+  return data;
+}

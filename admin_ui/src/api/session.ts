@@ -142,14 +142,6 @@ export async function authedFetch(input: Request): Promise<Response> {
   return second;
 }
 
-/** An authorised GET of JSON (for the few routes the generated schema may not have yet). */
-export async function getJson<T>(path: string, params?: Record<string, unknown>): Promise<T> {
-  const query = params ? toQuery(params) : "";
-  const response = await authedFetch(new Request(`${API}${path}${query}`));
-  if (!response.ok) throw await problemOf(response);
-  return (await response.json()) as T;
-}
-
 export function toQuery(params: Record<string, unknown>): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
@@ -158,17 +150,4 @@ export function toQuery(params: Record<string, unknown>): string {
   }
   const text = search.toString();
   return text ? `?${text}` : "";
-}
-
-/** An authorised POST of JSON; the answer's JSON, or throw its problem. */
-export async function postJson<T>(path: string, body?: unknown): Promise<T> {
-  const response = await authedFetch(
-    new Request(`${API}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-  );
-  if (!response.ok) throw await problemOf(response);
-  return (await response.json()) as T;
 }

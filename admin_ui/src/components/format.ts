@@ -1,45 +1,40 @@
 // Formatting of money (integer minor units + ISO 4217 code, as the API sends it) and times.
+import type { Schemas } from "../api/client";
+
+type Money = Schemas["Money"];
 
 const DIGITS: Record<string, number> = { JPY: 0, KRW: 0, BHD: 3, KWD: 3, OMR: 3 };
 
-export function money(amountMinor: number | null | undefined, currency = "INR"): string {
+/** Minor units as money; `digits` as the API gives them (`minor_units`), else ISO 4217's. */
+export function money(amountMinor: number | null | undefined, currency = "INR", digits?: number): string {
   if (amountMinor === null || amountMinor === undefined) return "—";
-  const digits = DIGITS[currency] ?? 2;
-  const major = amountMinor / 10 ** digits;
+  digits ??= DIGITS[currency] ?? 2;
+  const units = amountMinor / 10 ** digits;
   try {
     return new Intl.NumberFormat("en-IN", {
       style: "currency",
       currency,
       minimumFractionDigits: digits,
       maximumFractionDigits: digits,
-    }).format(major);
+    }).format(units);
   } catch {
-    return `${major.toFixed(digits)} ${currency}`;
+    return `${units.toFixed(digits)} ${currency}`;
   }
 }
 
-/** An amount in whatever shape an aggregate carries it: minor units, {amount_minor, currency},
- * or a list of them (one per currency). */
-export function anyMoney(value: unknown, currency = "INR"): string {
-  if (typeof value === "number") return money(value, currency);
-  if (Array.isArray(value)) return value.length ? value.map((v) => anyMoney(v, currency)).join(" + ") : money(0, currency);
-  if (value && typeof value === "object") {
-    const v = value as Record<string, unknown>;
-    const minor = (v.amount_minor ?? v.minor ?? v.amount) as number | undefined;
-    return money(minor ?? 0, (v.currency as string) ?? currency);
-  }
-  return "—";
+/** An amount as the API sends it (`Money`: minor units, ISO 4217 code, and its digits). */
+export function amount(m: Money): string {
+  return money(m.amount_minor, m.currency, m.minor_units);
 }
 
-/** The amount in minor units of the same shapes (for charts). */
-export function minorOf(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + minorOf(v), 0);
-  if (value && typeof value === "object") {
-    const v = value as Record<string, unknown>;
-    return Number(v.amount_minor ?? v.minor ?? v.amount ?? 0);
-  }
-  return 0;
+/** Several amounts, one per currency ("₹1,000.00 + $20.00"); zero in `currency` when none. */
+export function amounts(list: Money[], currency = "INR"): string {
+  return list.length ? list.map(amount).join(" + ") : money(0, currency);
+}
+
+/** The amount in major units (rupees, dollars), for charts. */
+export function major(m: Money): number {
+  return m.amount_minor / 10 ** m.minor_units;
 }
 
 export function when(iso: string | null | undefined): string {

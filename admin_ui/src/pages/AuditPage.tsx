@@ -4,8 +4,7 @@ import { DatePickerInput } from "@mantine/dates";
 import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { AuditEntry, PageOf } from "../api/contract";
-import { getJson } from "../api/session";
+import { api, unwrap } from "../api/client";
 import { PageHeader } from "../components/bits";
 import { when } from "../components/format";
 import { Empty, ErrorState, Loading } from "../components/States";
@@ -30,15 +29,19 @@ export function AuditPage() {
   const list = useQuery({
     queryKey: ["audit", filters, range, page],
     queryFn: () =>
-      getJson<PageOf<AuditEntry>>("/admin/audit", {
-        action: filters.action.trim() || undefined,
-        entity_type: filters.entityType.trim() || undefined,
-        entity_id: filters.entityId.trim() || undefined,
-        since: isoDay(range[0]),
-        until: isoDay(range[1], true),
-        limit: LIMIT,
-        offset: (page - 1) * LIMIT,
-      }),
+      unwrap(api.GET("/api/v1/admin/audit", {
+        params: {
+          query: {
+            action: filters.action.trim() || undefined,
+            entity_type: filters.entityType.trim() || undefined,
+            entity_id: filters.entityId.trim() || undefined,
+            since: isoDay(range[0]),
+            until: isoDay(range[1], true),
+            limit: LIMIT,
+            offset: (page - 1) * LIMIT,
+          },
+        },
+      })),
     placeholderData: keepPreviousData,
   });
   return (
@@ -58,14 +61,14 @@ export function AuditPage() {
                 <Table.Thead><Table.Tr><Table.Th>When</Table.Th><Table.Th>Who</Table.Th><Table.Th>Action</Table.Th><Table.Th>Entity</Table.Th><Table.Th>Reason / detail</Table.Th></Table.Tr></Table.Thead>
                 <Table.Tbody>
                   {list.data.items.map((e) => (
-                    <Table.Tr key={String(e.id)}>
+                    <Table.Tr key={e.id}>
                       <Table.Td>{when(e.at)}</Table.Td>
                       <Table.Td>{e.actor_name ?? e.actor_id?.slice(0, 8) ?? "system"}</Table.Td>
                       <Table.Td><Code>{e.action}</Code></Table.Td>
-                      <Table.Td>{e.entity_type} {e.entity_id ? <Text span size="xs" c="dimmed">{String(e.entity_id).slice(0, 8)}</Text> : null}</Table.Td>
+                      <Table.Td>{e.entity_type} <Text span size="xs" c="dimmed">{e.entity_id.slice(0, 8)}</Text></Table.Td>
                       <Table.Td maw={360}>
                         {e.reason && <Text size="sm">{e.reason}</Text>}
-                        {e.detail != null && <Text size="xs" c="dimmed" lineClamp={2}>{typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail)}</Text>}
+                        {Object.keys(e.detail).length > 0 && <Text size="xs" c="dimmed" lineClamp={2}>{JSON.stringify(e.detail)}</Text>}
                       </Table.Td>
                     </Table.Tr>
                   ))}

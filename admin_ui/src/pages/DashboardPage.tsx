@@ -5,15 +5,24 @@ import { Badge, Card, Group, SimpleGrid, Stack, Text, Title, Tooltip } from "@ma
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
-import type { Dashboard } from "../api/contract";
-import { getJson } from "../api/session";
+import { api, unwrap, type Schemas } from "../api/client";
 import { follow, type LiveState } from "../api/sse";
 import { PageHeader } from "../components/bits";
-import { anyMoney, minorOf, when } from "../components/format";
+import { amount, major, when } from "../components/format";
 import { Empty, ErrorState, Loading } from "../components/States";
+
+type Dashboard = Schemas["Dashboard"];
+type Sales = Schemas["Sales"];
 
 const KEY = ["dashboard"];
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+/** "3 orders", and what was sold in other currencies than the dashboard's. */
+function salesHint(sales: Sales, currency: string): string {
+  const others = sales.by_currency.filter((c) => c.amount.currency !== currency && c.count > 0);
+  const also = others.map((c) => `${amount(c.amount)} (${plural(c.count, "order")})`).join(", ");
+  return plural(sales.count, "order") + (also ? ` · also ${also}` : "");
+}
 
 function useLiveDashboard(enabled: boolean): LiveState {
   const queries = useQueryClient();
@@ -57,7 +66,7 @@ function Stat({ label, value, hint, testid }: { label: string; value: string | n
 const LIVE_COLOR: Record<LiveState, string> = { live: "green", connecting: "gray", reconnecting: "orange", stopped: "gray" };
 
 export function DashboardPage() {
-  const query = useQuery({ queryKey: KEY, queryFn: () => getJson<Dashboard>("/admin/dashboard") });
+  const query = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/v1/admin/dashboard")) });
   const live = useLiveDashboard(query.isSuccess);
 
   const header = (
@@ -75,7 +84,7 @@ export function DashboardPage() {
   const series = d.series.map((p) => ({
     day: p.day.slice(5),
     Sales: p.sales_count,
-    Revenue: minorOf(p.sales_amount) / 100,
+    Revenue: major(p.sales_amount),
     "New users": p.new_users,
     Requests: p.requests_created,
   }));
@@ -88,8 +97,8 @@ export function DashboardPage() {
         As of {when(d.as_of)} ({d.time_zone})
       </Text>
       <SimpleGrid cols={{ base: 2, sm: 3, lg: 4 }}>
-        <Stat testid="sales-today" label="Sales today" value={anyMoney(d.sales.today.amount)} hint={plural(d.sales.today.count, "order")} />
-        <Stat testid="sales-month" label="Sales this month" value={anyMoney(d.sales.month.amount)} hint={plural(d.sales.month.count, "order")} />
+        <Stat testid="sales-today" label="Sales today" value={amount(d.sales.today.amount)} hint={salesHint(d.sales.today, d.currency)} />
+        <Stat testid="sales-month" label="Sales this month" value={amount(d.sales.month.amount)} hint={salesHint(d.sales.month, d.currency)} />
         <Stat testid="active-subscriptions" label="Active subscriptions" value={d.active_subscriptions} />
         <Stat testid="new-users" label="New users today" value={d.new_users.today} hint={`${d.new_users.month} this month`} />
         <Stat testid="requests-open" label="Open requests" value={d.requests.open} />

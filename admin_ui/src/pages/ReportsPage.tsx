@@ -5,14 +5,13 @@ import { Button, Card, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, 
 import { DatePickerInput } from "@mantine/dates";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Activity, DailyReport, RevenueRow } from "../api/contract";
+import { api, json, unwrap, type Schemas } from "../api/client";
 import { download } from "../api/download";
-import { getJson } from "../api/session";
 import { PageHeader } from "../components/bits";
-import { anyMoney, label, minorOf } from "../components/format";
+import { amount, label, major } from "../components/format";
 import { Empty, ErrorState, Loading, Refused } from "../components/States";
 
-type GroupBy = "day" | "plan" | "category" | "method";
+type GroupBy = Schemas["GroupBy"];
 
 function isoDate(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
@@ -25,12 +24,6 @@ function lastDays(n: number): [string, string] {
   return [isoDate(since), isoDate(until)];
 }
 
-function pairs(value: Record<string, number> | { [k: string]: unknown }[] | undefined, key: string): [string, number][] {
-  if (!value) return [];
-  if (Array.isArray(value)) return value.map((v) => [String(v[key] ?? v.day ?? v.status), Number(v.count ?? 0)]);
-  return Object.entries(value).map(([k, v]) => [k, Number(v)]);
-}
-
 function minutes(m: number | null | undefined): string {
   if (m === null || m === undefined) return "—";
   return m >= 120 ? `${(m / 60).toFixed(1)} h` : `${Math.round(m)} min`;
@@ -39,9 +32,13 @@ function minutes(m: number | null | undefined): string {
 function Revenue({ since, until }: { since: string; until: string }) {
   const [groupBy, setGroupBy] = useState<GroupBy>("day");
   const params = { since, until, group_by: groupBy };
-  const rows = useQuery({ queryKey: ["reports", "revenue", params], queryFn: () => getJson<{ rows: RevenueRow[] } | RevenueRow[]>("/admin/reports/revenue", params) });
+  const rows = useQuery({
+    queryKey: ["reports", "revenue", params],
+    queryFn: () => unwrap(api.GET("/api/v1/admin/reports/revenue", { params: { query: params } })).then(json),
+  });
   const csv = useMutation({ mutationFn: () => download("/admin/reports/revenue", { ...params, format: "csv" }, `revenue-${groupBy}-${since}-${until}.csv`) });
-  const list = rows.data ? (Array.isArray(rows.data) ? rows.data : rows.data.rows) : [];
+  const list = rows.data?.rows ?? [];
+  const totals = rows.data?.totals ?? [];
   return (
     <Card withBorder data-testid="revenue-report">
       <Group justify="space-between" mb="sm" wrap="wrap">
@@ -55,15 +52,20 @@ function Revenue({ since, until }: { since: string; until: string }) {
       {rows.isPending ? <Loading what="revenue" /> : rows.isError ? <ErrorState what="revenue" error={rows.error} retry={() => rows.refetch()} /> :
         list.length === 0 ? <Empty title="No revenue in this period" hint="Pick a longer period, or wait for the first sales." /> : (
           <Stack>
-            <BarChart h={220} data={list.map((r) => ({ label: r.label || r.key, Net: minorOf(r.net) / 100, Refunds: minorOf(r.refunds) / 100 }))} dataKey="label" series={[{ name: "Net", color: "teal.6" }, { name: "Refunds", color: "red.5" }]} />
+            <BarChart h={220} data={list.map((r) => ({ label: r.label || r.key, Net: major(r.net), Refunds: major(r.refunds) }))} dataKey="label" series={[{ name: "Net", color: "teal.6" }, { name: "Refunds", color: "red.5" }]} />
             <Table.ScrollContainer minWidth={560}>
               <Table striped>
                 <Table.Thead><Table.Tr><Table.Th>{label(groupBy)}</Table.Th><Table.Th>Orders</Table.Th><Table.Th>Amount</Table.Th><Table.Th>Refunds</Table.Th><Table.Th>Net</Table.Th></Table.Tr></Table.Thead>
                 <Table.Tbody>
                   {list.map((r) => (
-                    <Table.Tr key={r.key}><Table.Td>{r.label || r.key}</Table.Td><Table.Td>{r.orders}</Table.Td><Table.Td>{anyMoney(r.amount)}</Table.Td><Table.Td>{anyMoney(r.refunds)}</Table.Td><Table.Td>{anyMoney(r.net)}</Table.Td></Table.Tr>
+                    <Table.Tr key={`${r.key}-${r.currency}`}><Table.Td>{r.label || r.key}</Table.Td><Table.Td>{r.orders}</Table.Td><Table.Td>{amount(r.amount)}</Table.Td><Table.Td>{amount(r.refunds)}</Table.Td><Table.Td>{amount(r.net)}</Table.Td></Table.Tr>
                   ))}
                 </Table.Tbody>
+                <Table.Tfoot>
+                  {totals.map((t) => (
+                    <Table.Tr key={`total-${t.currency}`} fw={600} data-testid="revenue-total"><Table.Td>Total{totals.length > 1 ? ` (${t.currency})` : ""}</Table.Td><Table.Td>{t.orders}</Table.Td><Table.Td>{amount(t.amount)}</Table.Td><Table.Td>{amount(t.refunds)}</Table.Td><Table.Td>{amount(t.net)}</Table.Td></Table.Tr>
+                  ))}
+                </Table.Tfoot>
               </Table>
             </Table.ScrollContainer>
           </Stack>
@@ -74,7 +76,10 @@ function Revenue({ since, until }: { since: string; until: string }) {
 
 function ActivityCard({ since, until }: { since: string; until: string }) {
   const params = { since, until };
-  const activity = useQuery({ queryKey: ["reports", "activity", params], queryFn: () => getJson<Activity>("/admin/reports/activity", params) });
+  const activity = useQuery({
+    queryKey: ["reports", "activity", params],
+    queryFn: () => unwrap(api.GET("/api/v1/admin/reports/activity", { params: { query: params } })).then(json),
+  });
   const csv = useMutation({ mutationFn: () => download("/admin/reports/activity", { ...params, format: "csv" }, `activity-${since}-${until}.csv`) });
   return (
     <Card withBorder data-testid="activity-report">
@@ -87,12 +92,13 @@ function ActivityCard({ since, until }: { since: string; until: string }) {
         <SimpleGrid cols={{ base: 1, md: 3 }}>
           <div>
             <Text fw={600} size="sm">New users by day</Text>
-            {pairs(activity.data.new_users_by_day as never, "day").length === 0 ? <Text size="sm" c="dimmed">None in this period.</Text> :
-              <BarChart h={160} data={pairs(activity.data.new_users_by_day as never, "day").map(([d, n]) => ({ day: d.slice(5), Users: n }))} dataKey="day" series={[{ name: "Users", color: "blue.6" }]} />}
+            {activity.data.new_users_by_day.every((d) => d.count === 0) ? <Text size="sm" c="dimmed">None in this period.</Text> :
+              <BarChart h={160} data={activity.data.new_users_by_day.map((d) => ({ day: d.day.slice(5), Users: d.count }))} dataKey="day" series={[{ name: "Users", color: "blue.6" }]} />}
           </div>
           <div>
             <Text fw={600} size="sm">Requests by status</Text>
-            {pairs(activity.data.requests_by_status as never, "status").map(([s, n]) => <Text key={s} size="sm">{label(s)}: {n}</Text>)}
+            {Object.keys(activity.data.requests_by_status).length === 0 ? <Text size="sm" c="dimmed">None asked for in this period.</Text> :
+              Object.entries(activity.data.requests_by_status).map(([s, n]) => <Text key={s} size="sm">{label(s)}: {n}</Text>)}
           </div>
           <div>
             <Text fw={600} size="sm">Time to assign</Text>
@@ -107,9 +113,9 @@ function ActivityCard({ since, until }: { since: string; until: string }) {
 }
 
 function Daily() {
-  const list = useQuery({ queryKey: ["reports", "daily"], queryFn: () => getJson<{ items: DailyReport[] } | DailyReport[]>("/admin/reports/daily") });
+  const list = useQuery({ queryKey: ["reports", "daily"], queryFn: () => unwrap(api.GET("/api/v1/admin/reports/daily")) });
   const csv = useMutation({ mutationFn: (d: string) => download(`/admin/reports/daily/${d}`, { format: "csv" }, `daily-${d}.csv`) });
-  const items = list.data ? (Array.isArray(list.data) ? list.data : list.data.items) : [];
+  const items = list.data?.items ?? [];
   return (
     <Card withBorder data-testid="daily-reports">
       <Title order={4} mb="sm">Daily reports</Title>
