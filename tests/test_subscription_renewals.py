@@ -5,16 +5,18 @@ its dunning retries (1, 3 and 5 days) to expiry, and a manual renewal after expi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from domain.subscriptions.contracts import subscription_workflow_id
+from domain.catalog.models import PlanVersion
+from domain.subscriptions.contracts import CancelRequest, RefundChoice, subscription_workflow_id
 from providers.payments.sandbox_models import SandboxPayment
 from tests.subscription_helpers import (
     Bought,
@@ -27,6 +29,7 @@ from tests.subscription_helpers import (
     subscription_until,
     timeline,
 )
+from workflows.subscription import SubscriptionWorkflow
 
 DAY = timedelta(days=1)
 SLACK = timedelta(minutes=1)
@@ -222,3 +225,67 @@ async def test_a_charge_the_provider_refuses_outright_is_a_declined_renewal_not_
     await env.fast_forward(handle, 30 * DAY)
     assert (await handle.result()).status == "expired"
     assert mine["auto_renew"] is True
+
+
+async def test_a_renewal_declined_after_the_customer_cancelled_announces_no_retry(
+    skipping_api: httpx.AsyncClient,
+    db: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    time_skipping_env: WorkflowEnvironment,
+    bought: Bought,
+) -> None:
+    """The automatic renewal's charge is out (held by a lock the test takes on the plan's
+    version, which the renewal order's insert must wait for) when the subscription is cancelled;
+    the bank then declines. The customer was told of the cancellation, and is not told "we will
+    try again": nothing is tried again."""
+    env, sid, who = time_skipping_env, bought.subscription_id, bought.buyer
+    card = await skipping_api.post(
+        "/me/payment-methods",
+        json={"provider": "sandbox", "provider_method_id": "sbx_pm_decline_always", "kind": "card"},
+        headers=who.headers,
+    )
+    assert card.status_code == 201, card.text
+    on = await skipping_api.put(
+        f"/subscriptions/{sid}/auto-renew",
+        json={"enabled": True, "payment_method_id": card.json()["id"]},
+        headers=who.headers,
+    )
+    assert on.status_code == 200, on.text
+    handle = await running(env.client, sid)
+
+    # The renewal order's item refers to the plan version it renews: its insert waits for this.
+    await db.execute(select(PlanVersion.id).with_for_update())
+    try:
+        moved = asyncio.create_task(env.fast_forward(handle, 363 * DAY))  # past the charge
+        await _until_a_session_waits_on_a_lock(sessions)
+        cancel = handle.execute_update(
+            SubscriptionWorkflow.cancel,
+            CancelRequest(actor="admin", actor_id=None, reason="moving", refund=RefundChoice.none),
+        )
+        outcome = await asyncio.wait_for(cancel, timeout=60)
+        assert outcome.status == "cancelled"
+    finally:
+        await db.commit()  # the charge goes on: declined
+    await asyncio.wait_for(moved, timeout=60)
+    assert (await asyncio.wait_for(handle.result(), timeout=60)).status == "cancelled"
+
+    (order,) = await renewal_orders(db, sid)
+    assert order.status == "failed"
+    sent = [m.idempotency_key.split(":", 2)[2] for m in await messages(db, sid)]
+    assert sent == ["period:1:reminder:30", "period:1:reminder:7", "period:1:cancelled"]
+    assert "period:1:renewal_failed:1" not in kinds(await timeline(db, sid))
+
+
+async def _until_a_session_waits_on_a_lock(sessions: async_sessionmaker[AsyncSession]) -> None:
+    for _ in range(1200):  # 60 s: a bound for slow machines
+        async with sessions() as other:
+            waiting = await other.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the renewal charge never started")

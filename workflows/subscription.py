@@ -279,6 +279,8 @@ class SubscriptionWorkflow:
         if state == "processing":
             self._processing = order_id
             return
+        if self._status in FINAL and workflow.patched(IN_ORDER):
+            return  # cancelled while the charge was out: no retry to announce, nothing to renew
         if self._first_failure is None:
             self._first_failure = workflow.now()
         retry = policy.retry_at(self._first_failure, self._attempt, self._policy)
