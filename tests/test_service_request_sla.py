@@ -11,12 +11,17 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from api.main import create_app
+from core.settings import Settings
 from domain.contracts import REQUEST_ESCALATED, REQUEST_OVERDUE
-from domain.service_requests.contracts import RequestState, service_request_workflow_id
+from domain.service_requests.contracts import Cancel, RequestState, service_request_workflow_id
 from tests.request_helpers import asked, sent_to, shop, technician, until
+from tests.worker_process import until_timer_fired
+from worker import build_worker
+from workflows.service_request import ServiceRequestWorkflow
 
 HOUR = timedelta(hours=1)
 
@@ -159,3 +164,68 @@ async def test_an_escalation_written_after_the_assignment_does_not_undo_it(
         await api.get("/admin/service-requests", params={"status": "assigned"}, headers=s.admin)
     ).json()
     assert [r["id"] for r in listed["items"]] == [rid]
+
+
+async def test_a_request_cancelled_as_its_escalation_falls_due_is_not_escalated(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+) -> None:
+    """The escalation's timer fires while no worker runs, and the customer cancels before one is
+    back: the next worker runs both in one workflow task. The admins are not told that the
+    request they can no longer do anything about was escalated."""
+    env = time_skipping_env
+    application = create_app(settings, temporal=env.client)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://test/api/v1"
+        ) as api,
+    ):
+        async with build_worker(env.client, settings, sessions=sessions):
+            with env.with_time_skipping_disabled():
+                s = await shop(api, db)
+                request = await asked(api, s)
+            rid = request["id"]
+            handle = env.client.get_workflow_handle(
+                service_request_workflow_id(uuid.UUID(rid)), result_type=RequestState
+            )
+            # Its "received" message sent (time does not skip while an activity is out).
+            for _ in range(1200):
+                if not (await handle.describe()).raw_description.pending_activities:
+                    break
+                await asyncio.sleep(0.05)
+        # No worker from here: the 4-hour timer fires and waits.
+        moved = asyncio.create_task(env.fast_forward(handle, 5 * HOUR))
+        await until_timer_fired(handle)
+        cancel = asyncio.create_task(
+            handle.execute_update(
+                ServiceRequestWorkflow.cancel, Cancel(actor="customer", reason="fixed it myself")
+            )
+        )
+        await asyncio.sleep(1.0)  # the update reaches the server before a worker is there
+        async with build_worker(env.client, settings, sessions=sessions):
+            assert (await asyncio.wait_for(cancel, timeout=60)).status == "cancelled"
+            await asyncio.wait_for(moved, timeout=60)
+            await asyncio.wait_for(handle.result(), timeout=60)
+
+        # The race was staged: the fired timer and the update were in one workflow task.
+        events = (await handle.fetch_history()).events
+        fired = next(i for i, e in enumerate(events) if e.HasField("timer_fired_event_attributes"))
+        accepted = max(  # the cancellation's (the request's opening was an update too)
+            i
+            for i, e in enumerate(events)
+            if e.HasField("workflow_execution_update_accepted_event_attributes")
+        )
+        tasks = [
+            e
+            for e in events[fired:accepted]
+            if e.HasField("workflow_task_completed_event_attributes")
+        ]
+        assert len(tasks) == 1, "the update came in a task of its own: not the race"
+
+        detail = (await api.get(f"/admin/service-requests/{rid}", headers=s.admin)).json()
+    assert [e["kind"] for e in detail["timeline"]] == ["created", "cancelled"]
+    assert detail["status"] == "cancelled" and detail["escalated"] is False
+    assert "escalated" not in await sent_to(db, "admin@example.com", rid)

@@ -4,6 +4,7 @@ Temporal), and nothing of it may outlive the test."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -11,15 +12,17 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psutil
 from pydantic import SecretStr
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from core.settings import Settings
 from tests.conftest import ROOT
 
 PROCESS_EXIT_S = 10.0
+WAIT_S = 60.0  # a bound for slow machines, never an expectation
 
 
 def worker_environment(settings: Settings, temporal: Client) -> dict[str, str]:
@@ -94,3 +97,22 @@ def survivors(workers: list[WorkerProcess], task_queue: str) -> list[str]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return left
+
+
+async def until_timer_fired(handle: WorkflowHandle[Any, Any]) -> None:
+    """Until the workflow's history holds a timer fired that no workflow task has run yet (no
+    worker is alive to run it: the tests that stage a race with it start one afterwards)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while True:
+        events = (await handle.fetch_history()).events
+        fired = [i for i, e in enumerate(events) if e.HasField("timer_fired_event_attributes")]
+        done = [
+            i
+            for i, e in enumerate(events)
+            if e.HasField("workflow_task_completed_event_attributes")
+        ]
+        if fired and (not done or fired[-1] > done[-1]):
+            return
+        assert loop.time() < deadline, "the timer never fired"
+        await asyncio.sleep(0.05)

@@ -69,6 +69,10 @@ STEP_TIMEOUT = timedelta(seconds=30)
 WORKFLOW = "workflow"
 # Messages go through the notifications activity, not awaited (before: the notify activity).
 MESSAGES = "messages-through-notifications"
+# A flag (escalated, overdue) whose timer fires once a move has ended the request (a cancellation
+# or a completion, in the same task or still recording) is not raised (before: the admins were
+# told that a request cancelled or completed that moment was escalated or overdue).
+ENDED_FIRST = "ended-before-flags"
 
 
 def _reason(exc: BaseException) -> str:
@@ -134,6 +138,8 @@ class ServiceRequestWorkflow:
                 )
             except TimeoutError:
                 assert due is not None
+                if self._status in FINAL and workflow.patched(ENDED_FIRST):
+                    continue  # ended by a message meanwhile: nothing to flag
                 await self._flag(due[1])
         if self._status == RequestStatus.completed:
             with contextlib.suppress(TimeoutError):  # not rated: the request stays completed
