@@ -27,11 +27,6 @@ export function amount(m: Money): string {
   return money(m.amount_minor, m.currency, m.minor_units);
 }
 
-/** Several amounts, one per currency ("₹1,000.00 + $20.00"); zero in `currency` when none. */
-export function amounts(list: Money[], currency = "INR"): string {
-  return list.length ? list.map(amount).join(" + ") : money(0, currency);
-}
-
 /** The amount in major units (rupees, dollars), for charts. */
 export function major(m: Money): number {
   return m.amount_minor / 10 ** m.minor_units;
