@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,27 @@ async def bought(
         purchase = await buy_plan(skipping_api, db)
         await running(time_skipping_env.client, purchase.subscription_id)
     return purchase
+
+
+async def _auto_renew_with(
+    api: httpx.AsyncClient, bought: Bought, provider_method_id: str
+) -> dict[str, Any]:
+    """The buyer saves a sandbox card (`provider_method_id` says how its charges go) and turns
+    automatic renewal on with it: the subscription as the answer gives it."""
+    who, sid = bought.buyer, bought.subscription_id
+    card = await api.post(
+        "/me/payment-methods",
+        json={"provider": "sandbox", "provider_method_id": provider_method_id, "kind": "card"},
+        headers=who.headers,
+    )
+    assert card.status_code == 201, card.text
+    on = await api.put(
+        f"/subscriptions/{sid}/auto-renew",
+        json={"enabled": True, "payment_method_id": card.json()["id"]},
+        headers=who.headers,
+    )
+    assert on.status_code == 200, on.text
+    return dict(on.json())
 
 
 async def _runs(env: WorkflowEnvironment, subscription_id: uuid.UUID) -> int:
@@ -117,19 +139,8 @@ async def test_a_declined_renewal_is_retried_on_the_dunning_days_then_the_plan_e
     bought: Bought,
 ) -> None:
     env, sid, who = time_skipping_env, bought.subscription_id, bought.buyer
-    card = await skipping_api.post(
-        "/me/payment-methods",
-        json={"provider": "sandbox", "provider_method_id": "sbx_pm_decline_always", "kind": "card"},
-        headers=who.headers,
-    )
-    assert card.status_code == 201, card.text
-    on = await skipping_api.put(
-        f"/subscriptions/{sid}/auto-renew",
-        json={"enabled": True, "payment_method_id": card.json()["id"]},
-        headers=who.headers,
-    )
-    assert on.status_code == 200, on.text
-    end = datetime.fromisoformat(on.json()["ends_at"])
+    on = await _auto_renew_with(skipping_api, bought, "sbx_pm_decline_always")
+    end = datetime.fromisoformat(on["ends_at"])
 
     handle = await running(env.client, sid)
     await env.fast_forward(handle, 363 * DAY)  # a day after the first charge
@@ -206,17 +217,7 @@ async def test_a_charge_the_provider_refuses_outright_is_a_declined_renewal_not_
     """A saved method the provider does not know any more: the renewal is declined with the
     provider's reason and goes through dunning; the subscription's workflow does not fail."""
     env, sid, who = time_skipping_env, bought.subscription_id, bought.buyer
-    card = await skipping_api.post(
-        "/me/payment-methods",
-        json={"provider": "sandbox", "provider_method_id": "tok_from_elsewhere", "kind": "card"},
-        headers=who.headers,
-    )
-    on = await skipping_api.put(
-        f"/subscriptions/{sid}/auto-renew",
-        json={"enabled": True, "payment_method_id": card.json()["id"]},
-        headers=who.headers,
-    )
-    assert on.status_code == 200, on.text
+    await _auto_renew_with(skipping_api, bought, "tok_from_elsewhere")
     handle = await running(env.client, sid)
     await env.fast_forward(handle, 363 * DAY)
     mine = await subscription_until(skipping_api, who, sid, lambda s: s["status"] == "past_due")
@@ -238,19 +239,8 @@ async def test_a_renewal_declined_after_the_customer_cancelled_announces_no_retr
     version, which the renewal order's insert must wait for) when the subscription is cancelled;
     the bank then declines. The customer was told of the cancellation, and is not told "we will
     try again": nothing is tried again."""
-    env, sid, who = time_skipping_env, bought.subscription_id, bought.buyer
-    card = await skipping_api.post(
-        "/me/payment-methods",
-        json={"provider": "sandbox", "provider_method_id": "sbx_pm_decline_always", "kind": "card"},
-        headers=who.headers,
-    )
-    assert card.status_code == 201, card.text
-    on = await skipping_api.put(
-        f"/subscriptions/{sid}/auto-renew",
-        json={"enabled": True, "payment_method_id": card.json()["id"]},
-        headers=who.headers,
-    )
-    assert on.status_code == 200, on.text
+    env, sid = time_skipping_env, bought.subscription_id
+    await _auto_renew_with(skipping_api, bought, "sbx_pm_decline_always")
     handle = await running(env.client, sid)
 
     # The renewal order's item refers to the plan version it renews: its insert waits for this.
