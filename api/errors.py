@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.errors import DomainError, InvalidField
+from core.errors import DomainError, FieldProblem, InvalidField
 
 PROBLEM_JSON = "application/problem+json"
 # What FastAPI raises (as a 400) for a body it cannot decode at all.
@@ -46,18 +47,39 @@ def problem(
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ())]
+        loc = [str(part) for part in (*err.get("loc", ()), *_problem_loc(err))]
         errors.append(
             {
                 "field": ".".join(loc[1:])
                 if loc and loc[0] in ("body", "query", "path", "header")
                 else ".".join(loc),
                 "in": loc[0] if loc else None,
-                "message": err.get("msg", "invalid"),
+                "message": _message(err),
                 "type": err.get("type"),
             }
         )
     return errors
+
+
+def _raised(err: Mapping[str, Any]) -> Exception | None:
+    """The exception a validator raised, which pydantic keeps in the error's context."""
+    error = (err.get("ctx") or {}).get("error")
+    return error if isinstance(error, Exception) else None
+
+
+def _problem_loc(err: Mapping[str, Any]) -> tuple[str | int, ...]:
+    """Where within the model a cross-field validator's problem is (see `FieldProblem`)."""
+    error = _raised(err)
+    return error.loc if isinstance(error, FieldProblem) else ()
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    """The validator's own words: pydantic prefixes them with "Value error, " (or "Assertion
+    failed, "), which a person should not read."""
+    error = _raised(err)
+    if err.get("type") in ("value_error", "assertion_error") and error is not None and str(error):
+        return str(error)
+    return str(err.get("msg", "invalid"))
 
 
 def install(app: FastAPI) -> None:

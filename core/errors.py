@@ -30,6 +30,19 @@ class InvalidField(DomainError):
         self.message = message
 
 
+class FieldProblem(ValueError):
+    """Raised by a model-level (cross-field) validator: the message and the field it is about, a
+    path within the model (`"preferred_to"`, `("items", 0, "quantity")`). Pydantic records it like
+    any ValueError; the API's error mapping (`api.errors`) appends the path to the error's location,
+    so the client can put the message next to that input. A bare ValueError from a model
+    validator would name no field: the test over every input model's validators refuses it."""
+
+    def __init__(self, field: str | tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc: tuple[str | int, ...] = (field,) if isinstance(field, str) else field
+        self.message = message
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"

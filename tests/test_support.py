@@ -286,8 +286,8 @@ async def test_without_a_phone_on_the_account_the_number_must_be_given(
 @pytest.mark.parametrize(
     ("window", "field"),
     [
-        ({"preferred_from": "+1h"}, ""),  # one end only
-        ({"preferred_from": "+3h", "preferred_to": "+2h"}, ""),  # backwards
+        ({"preferred_from": "+1h"}, "preferred_to"),  # one end only: the missing one
+        ({"preferred_from": "+3h", "preferred_to": "+2h"}, "preferred_to"),  # backwards
         ({"preferred_from": "-3h", "preferred_to": "-1h"}, "preferred_to"),  # over already
         ({"preferred_from": "+400h", "preferred_to": "+402h"}, "preferred_from"),  # > 14 days
     ],

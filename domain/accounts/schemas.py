@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.errors import FieldProblem
 from domain.accounts.models import Role, User
 from domain.contracts import Channel, VerificationStatus
 from domain.types import Email, Name, Password, Phone, ShortText
@@ -41,7 +42,7 @@ class RegisterIn(In):
     @model_validator(mode="after")
     def _one_contact(self) -> RegisterIn:
         if self.email is None and self.phone is None:
-            raise ValueError("give an email or a phone number")
+            raise FieldProblem("email", "give an email or a phone number")
         return self
 
     model_config = ConfigDict(
@@ -231,10 +232,12 @@ class PaymentMethodIn(In):
 
     @model_validator(mode="after")
     def _not_a_card_number(self) -> PaymentMethodIn:
-        for value in (self.provider_method_id, self.provider_customer_id or ""):
-            digits = value.replace("-", "").replace("_", "")
+        for name in ("provider_method_id", "provider_customer_id"):
+            digits = (getattr(self, name) or "").replace("-", "").replace("_", "")
             if digits.isdigit() and 12 <= len(digits) <= 19:
-                raise ValueError("that looks like a card number; send the provider's token instead")
+                raise FieldProblem(
+                    name, "that looks like a card number; send the provider's token instead"
+                )
         return self
 
 

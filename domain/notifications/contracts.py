@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from core.errors import FieldProblem
 from domain.contracts import Contract
 
 # Ids and small values only: the activity reads everything else (names, times, amounts) itself,
@@ -25,7 +26,7 @@ class To(Contract):
     @model_validator(mode="after")
     def _one(self) -> To:
         if sum(x is not None for x in (self.user_id, self.technician_id, self.role)) != 1:
-            raise ValueError("To names exactly one of user_id, technician_id, role")
+            raise FieldProblem("user_id", "To names exactly one of user_id, technician_id, role")
         return self
 
 

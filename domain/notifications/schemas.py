@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from core.errors import FieldProblem
 from domain.notifications.kinds import TOPICS, Topic
 from domain.notifications.preferences import Choices
 
@@ -72,9 +73,12 @@ class QuietHoursIO(BaseModel):
     @model_validator(mode="after")
     def _differ(self) -> QuietHoursIO:
         if self.starts == self.ends:
-            raise ValueError("starts and ends must differ (send null for no quiet hours)")
-        if self.starts.tzinfo is not None or self.ends.tzinfo is not None:
-            raise ValueError("quiet hours are local times, without an offset: set time_zone")
+            raise FieldProblem("ends", "starts and ends must differ (send null for no quiet hours)")
+        for name in ("starts", "ends"):
+            if getattr(self, name).tzinfo is not None:
+                raise FieldProblem(
+                    name, "quiet hours are local times, without an offset: set time_zone"
+                )
         return self
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from core.errors import FieldProblem
 from domain.orders.models import LedgerKind, OrderStatus, RefundStatus
 
 
@@ -55,7 +56,7 @@ class CartItemUpdate(In):
     @model_validator(mode="after")
     def _something(self) -> CartItemUpdate:
         if self.address_id is None and not self.refresh:
-            raise ValueError("give address_id, or refresh: true")
+            raise FieldProblem("address_id", "give address_id, or refresh: true")
         return self
 
 
@@ -72,7 +73,7 @@ class CheckoutIn(In):
     @model_validator(mode="after")
     def _unique(self) -> CheckoutIn:
         if self.item_ids is not None and len(set(self.item_ids)) != len(self.item_ids):
-            raise ValueError("an item id is listed twice")
+            raise FieldProblem("item_ids", "an item id is listed twice")
         return self
 
 

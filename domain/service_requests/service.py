@@ -60,6 +60,10 @@ def check_window(start: datetime, end: datetime, *, now: datetime, settings: Set
             ("window_start",), f"must be within {settings.request_max_days_ahead} days"
         )
     length = end - start
+    if length <= timedelta(0):
+        raise InvalidField(
+            ("window_end",), "the window is reversed: window_end must be after window_start"
+        )
     if length < timedelta(minutes=settings.request_window_min_minutes):
         raise InvalidField(
             ("window_end",),

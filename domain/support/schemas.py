@@ -14,6 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from core.errors import FieldProblem
 from domain.support.models import (
     CallbackOutcome,
     CallbackReason,
@@ -95,9 +96,13 @@ class CallbackIn(In):
     @model_validator(mode="after")
     def _window(self) -> Self:
         if (self.preferred_from is None) != (self.preferred_to is None):
-            raise ValueError("give both preferred_from and preferred_to, or neither")
+            missing = "preferred_to" if self.preferred_to is None else "preferred_from"
+            raise FieldProblem(missing, "give both preferred_from and preferred_to, or neither")
         if self.preferred_from and self.preferred_to and self.preferred_to <= self.preferred_from:
-            raise ValueError("preferred_to must be after preferred_from")
+            raise FieldProblem(
+                "preferred_to",
+                "the window is reversed: preferred_to must be after preferred_from",
+            )
         return self
 
 
