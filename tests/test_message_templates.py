@@ -33,6 +33,7 @@ FAMILY_FACTS: dict[str, dict[str, Any]] = {
         "currency": "INR",
         "days": 7,
         "detail": "the card was declined",
+        "retry_at": AT,
     },
     "request": {
         "request_id": "r",

@@ -344,7 +344,7 @@ async def test_the_customer_gets_the_state_then_every_change_until_it_is_complet
             "from_status": "pending",
             "to_status": "assigned",
             "note": "Ravi is nearby",
-            "actor": "staff",  # never the admin's user id
+            "actor": {"role": "staff", "name": "Support team"},  # never the admin's user id
         }
 
         started = await record(
@@ -354,8 +354,8 @@ async def test_the_customer_gets_the_state_then_every_change_until_it_is_complet
         await record(db, request_id, "rated", note="5 stars")  # after the end: not streamed
         rest = [await stream.next_event() for _ in range(2)]
         assert [(e.id, e.data["to_status"], e.data["actor"]) for e in rest if e] == [
-            (str(started), "in_progress", "technician"),
-            (str(completed), "completed", "workflow"),
+            (str(started), "in_progress", {"role": "technician", "name": "Ravi"}),
+            (str(completed), "completed", {"role": "system", "name": "System"}),
         ]
         assert await stream.next() is None  # the server ended the stream
 

@@ -10,13 +10,14 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.subscriptions import SubscriptionActivities
 from core.settings import Settings
+from domain.accounts.models import User
 from domain.service_requests.models import DispatchDecision
 from domain.subscriptions.models import VisitReservation
 from providers.payments import payment_provider
@@ -47,6 +48,9 @@ async def _reservation(db: AsyncSession, request_id: str) -> str | None:
 
 async def test_a_visit_from_request_to_rating(api: httpx.AsyncClient, db: AsyncSession) -> None:
     s = await shop(api, db)
+    for email, name in (("admin@example.com", "Meera Nair"), ("asker@example.com", "Asha Rao")):
+        await db.execute(update(User).where(User.email == email).values(name=name))
+    await db.commit()
     ravi = await technician(api, s.admin, "Ravi Kumar", PHONE_A)
     request = await asked(api, s)
     rid = request["id"]
@@ -101,10 +105,12 @@ async def test_a_visit_from_request_to_rating(api: httpx.AsyncClient, db: AsyncS
     again = await api.post(f"/service-requests/{rid}/rating", json={"stars": 1}, headers=s.customer)
     assert again.status_code == 409 and "rated already" in again.json()["detail"]
 
-    # The customer and the admin see one timeline, in order, with who did what.
+    # The customer and the admin see one timeline, in order, with who did what: each named as
+    # its reader knows them, never by an internal id.
     mine = (await api.get(f"/service-requests/{rid}", headers=s.customer)).json()
     staff = (await api.get(f"/admin/service-requests/{rid}", headers=s.admin)).json()
-    assert mine["timeline"] == staff["timeline"]
+    unnamed = [{k: v for k, v in e.items() if k != "actor"} for e in mine["timeline"]]
+    assert unnamed == [{k: v for k, v in e.items() if k != "actor"} for e in staff["timeline"]]
     # The staff list (one joined query) says what the detail (looked up per table) says.
     (listed,) = (await api.get("/admin/service-requests", headers=s.admin)).json()["items"]
     assert listed["technician"]["name"] == "Ravi Kumar" and listed["rating"] == 5
@@ -116,13 +122,23 @@ async def test_a_visit_from_request_to_rating(api: httpx.AsyncClient, db: AsyncS
         "completed",
         "rated",
     ]
-    assert [e["actor"].split(":")[0] for e in mine["timeline"]] == [
-        "customer",
-        "admin",
-        "technician",
-        "technician",
-        "customer",
+    assert [e["actor"] for e in mine["timeline"]] == [
+        {"role": "customer", "name": "You"},
+        {"role": "staff", "name": "Support team"},
+        {"role": "technician", "name": "Ravi Kumar"},
+        {"role": "technician", "name": "Ravi Kumar"},
+        {"role": "customer", "name": "You"},
     ]
+    assert [e["actor"]["name"] for e in staff["timeline"]] == [
+        "Asha Rao",
+        "Meera Nair",
+        "Ravi Kumar",
+        "Ravi Kumar",
+        "Asha Rao",
+    ]
+    assert staff["dispatch_log"][0]["actor"] == {"role": "staff", "name": "Meera Nair"}
+    for body in (mine, staff):
+        assert "admin:" not in str(body) and "technician:" not in str(body)
     # Told at each step: the customer of every change, Ravi of his new job.
     assert await sent_to(db, "asker@example.com", rid) == [
         "received",

@@ -190,6 +190,11 @@ async def test_staff_cancel_without_a_refund_or_extend_with_a_reason_both_audite
     )
     assert moved == 30 * DAY
     assert "a missed visit" in extended.json()["history"][-1]["detail"]
+    # Who extended it: named for staff; the customer is told it was the support team.
+    assert extended.json()["history"][-1]["actor"] == {"role": "staff", "name": "Test User"}
+    mine = (await skipping_api.get(f"/subscriptions/{sid}", headers=bought.buyer.headers)).json()
+    assert mine["history"][-1]["kind"] == "extended"
+    assert mine["history"][-1]["actor"] == {"role": "staff", "name": "Support team"}
 
     cancelled = await skipping_api.post(
         f"/admin/subscriptions/{sid}/cancel",

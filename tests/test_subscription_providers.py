@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from domain import timefmt
 from domain.orders.models import LedgerEntry
 from tests.conftest import make_settings, skipping_client
 from tests.fakes import Recorded
@@ -263,7 +264,7 @@ async def test_stripe_declined_renewal_is_past_due_then_retried_under_its_own_ke
     assert (declined.status, declined.failure_reason) == ("failed", "Your card was declined.")
     (notice,) = await _sent(db, sid, "period:1:renewal_failed:1")
     assert "Your card was declined." in notice
-    assert f"we will try again on {end - 2 * DAY:%d %b %Y}" in notice
+    assert f"We will try again on {timefmt.day(end - 2 * DAY)}." in notice
 
     await env.fast_forward(handle, 30 * DAY)
     assert (await handle.result()).status == "expired"
@@ -289,7 +290,7 @@ async def test_stripe_declined_renewal_is_past_due_then_retried_under_its_own_ke
         (body,) = await _sent(db, sid, f"period:1:renewal_failed:{n}")
         assert "Your card was declined." in body
     (last,) = await _sent(db, sid, "period:1:renewal_failed:4")
-    assert "we will not try again" in last
+    assert "We will not try again." in last
     mine = await subscription_until(stripe_api, who, sid, lambda s: s["status"] == "expired")
     assert mine["period"] == 1
 

@@ -177,9 +177,9 @@ async def test_a_declined_renewal_is_retried_on_the_dunning_days_then_the_plan_e
     for n in (1, 2, 3, 4):
         assert sent.count(f"period:1:renewal_failed:{n}") == 1
     notice = next(m for m in await messages(db, sid) if m.idempotency_key.endswith("failed:1"))
-    assert "Declined by the sandbox bank" in notice.body and "try again on" in notice.body
+    assert "Declined by the sandbox bank" in notice.body and "We will try again on" in notice.body
     last = next(m for m in await messages(db, sid) if m.idempotency_key.endswith("failed:4"))
-    assert "we will not try again" in last.body
+    assert "We will not try again." in last.body
 
 
 async def test_a_renewal_after_expiry_starts_a_new_period_now(

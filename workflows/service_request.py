@@ -362,7 +362,9 @@ class ServiceRequestWorkflow:
         was, technician = self._status, self._technician
         self._window = (request.window_start, request.window_end)
         self._overdue = False
-        note = f"moved to {request.window_start:%d %b %H:%M} to {request.window_end:%H:%M} UTC"
+        # The timeline says "moved to <window>" in the business's zone (the activity writes the
+        # words: no time is formatted in a workflow); the note adds only what else happened.
+        note: str | None = None
         if technician is not None:
             moved = await workflow.execute_local_activity_method(
                 ServiceRequestActivities.move_booking,
@@ -379,7 +381,7 @@ class ServiceRequestWorkflow:
                 await self._release_booking()
                 self._status, self._technician = RequestStatus.pending, None
                 self._asked_at = workflow.now()  # the escalation clock starts again
-                note += f"; the technician cannot come then ({moved.problem}): to be reassigned"
+                note = f"the technician cannot come then ({moved.problem}): to be reassigned"
         self._sync_search_attributes()
         await self._record(
             "rescheduled",

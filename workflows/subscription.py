@@ -286,17 +286,18 @@ class SubscriptionWorkflow:
         retry = policy.retry_at(self._first_failure, self._attempt, self._policy)
         last = retry is None or retry >= policy.grace_end(self._period, self._policy)
         detail = reason or "the payment was declined"
-        detail += (
-            "; we will not try again: renew in the app to keep your plan"
-            if last
-            else f"; we will try again on {retry:%d %b %Y}; you can also renew in the app"
-        )
+        # When it is tried again is a time: the words for it are written where times are shown
+        # (the timeline's entry and the message), in the reader's zone, not here.
+        retry_at = None if last else retry
         if self._status == SubscriptionStatus.active:
             await self._change(
-                SubscriptionStatus.past_due, f"renewal_failed:{self._attempt}", detail=detail
+                SubscriptionStatus.past_due,
+                f"renewal_failed:{self._attempt}",
+                detail=detail,
+                retry_at=retry_at,
             )
         else:
-            await self._notify(f"renewal_failed:{self._attempt}", detail=detail)
+            await self._notify(f"renewal_failed:{self._attempt}", detail=detail, retry_at=retry_at)
 
     # --- renewals ------------------------------------------------------------------------------
 
@@ -691,11 +692,16 @@ class SubscriptionWorkflow:
             raise ValueError(f"this subscription is {self._status.value}")
 
     async def _change(
-        self, to: SubscriptionStatus, kind: str, *, detail: str | None = None
+        self,
+        to: SubscriptionStatus,
+        kind: str,
+        *,
+        detail: str | None = None,
+        retry_at: datetime | None = None,
     ) -> None:
         was, self._status = self._status, to
         self._sync_search_attributes()
-        await self._record(kind, actor=WORKFLOW, detail=detail, from_status=was)
+        await self._record(kind, actor=WORKFLOW, detail=detail, from_status=was, retry_at=retry_at)
 
     async def _record(
         self,
@@ -705,6 +711,7 @@ class SubscriptionWorkflow:
         detail: str | None = None,
         from_status: SubscriptionStatus | None = None,
         notify: bool = True,
+        retry_at: datetime | None = None,
     ) -> None:
         """Write a change to the read model (and announce it), once per period and kind."""
         # Runs from before the patch announce inside record_change; later ones send the message
@@ -723,6 +730,7 @@ class SubscriptionWorkflow:
                     from_status=from_status,
                     to_status=self._status,
                     detail=detail,
+                    retry_at=retry_at,
                     ends_at=self._period.ends_at,
                     grace_ends_at=policy.grace_end(self._period, self._policy),
                     auto_renew=self._auto_renew,
@@ -736,13 +744,15 @@ class SubscriptionWorkflow:
             if schedule is not None:
                 self._published = schedule
         if through_notifications and notify and notices.announced(kind):
-            self._announce(kind, detail)
+            self._announce(kind, detail, retry_at)
 
-    async def _notify(self, kind: str, *, detail: str | None = None) -> None:
+    async def _notify(
+        self, kind: str, *, detail: str | None = None, retry_at: datetime | None = None
+    ) -> None:
         """A reminder or notice: in the timeline, and to the customer."""
         if workflow.patched(MESSAGES):
-            await self._record(kind, actor=WORKFLOW, detail=detail, notify=False)
-            self._announce(kind, detail)
+            await self._record(kind, actor=WORKFLOW, detail=detail, notify=False, retry_at=retry_at)
+            self._announce(kind, detail, retry_at)
             return
         await workflow.execute_activity_method(
             SubscriptionActivities.notify,
@@ -758,8 +768,10 @@ class SubscriptionWorkflow:
             retry_policy=DB_RETRY,
         )
 
-    def _announce(self, kind: str, detail: str | None) -> None:
+    def _announce(self, kind: str, detail: str | None, retry_at: datetime | None = None) -> None:
         message, refs = notices.message(kind)
+        if retry_at is not None:
+            refs["retry_at"] = retry_at.isoformat()
         self._outgoing.send(
             message,
             f"sub:{self._inp.subscription_id}:period:{self._period.number}:{kind}",

@@ -17,6 +17,7 @@ from api.deps import AdminUser, SessionDep, StaffUser, TemporalDep
 from api.pagination import StaffPage
 from api.problems import problems
 from api.workflow_links import LinksDep, WorkflowLinks
+from domain import actors
 from domain.service_requests import queries
 from domain.service_requests.contracts import Assign, Cancel, Complete, PartUsed, Start, Suggested
 from domain.service_requests.models import RequestStatus, ServiceRequest
@@ -34,10 +35,6 @@ from domain.types import Page
 router = APIRouter(prefix="/admin/service-requests", tags=["admin: service requests"])
 
 SUGGESTED = 10
-
-
-def _actor(user_id: uuid.UUID) -> str:
-    return f"admin:{user_id}"
 
 
 def facts_of(request: ServiceRequest) -> dispatch.RequestFacts:
@@ -141,7 +138,7 @@ async def _assign(
         request.id,
         Assign(
             technician_id=body.technician_id,
-            actor=_actor(admin.id),
+            actor=actors.staff(admin.id),
             reassign=reassign,
             reason=body.reason,
             fit=suggested(fit),
@@ -189,7 +186,7 @@ async def start(
 ) -> AdminRequestDetail:
     """Record that work has started (the technician usually does this from their app)."""
     request = await queries.get_request(db, request_id=request_id)
-    await lifecycle.start(temporal, request.id, Start(actor=_actor(admin.id)))
+    await lifecycle.start(temporal, request.id, Start(actor=actors.staff(admin.id)))
     return await _detail(db, request.id, links)
 
 
@@ -210,7 +207,7 @@ async def complete(
         temporal,
         request.id,
         Complete(
-            actor=_actor(admin.id),
+            actor=actors.staff(admin.id),
             notes=body.notes,
             parts_used=[PartUsed.model_validate(p.model_dump()) for p in body.parts_used],
         ),
@@ -231,5 +228,7 @@ async def cancel(
 ) -> AdminRequestDetail:
     """Cancel before work starts, with a reason: the visit goes back to the customer's plan."""
     request = await queries.get_request(db, request_id=request_id)
-    await lifecycle.cancel(temporal, request.id, Cancel(actor=_actor(admin.id), reason=body.reason))
+    await lifecycle.cancel(
+        temporal, request.id, Cancel(actor=actors.staff(admin.id), reason=body.reason)
+    )
     return await _detail(db, request.id, links)

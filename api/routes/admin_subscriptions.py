@@ -15,6 +15,7 @@ from api.pagination import StaffPage
 from api.problems import problems
 from api.routes.subscriptions import cancel_out
 from api.workflow_links import LinksDep
+from domain import actors
 from domain.audit import service as audit
 from domain.subscriptions import queries
 from domain.subscriptions.contracts import (
@@ -33,10 +34,6 @@ from domain.subscriptions.schemas import (
 from domain.types import Page
 
 router = APIRouter(prefix="/admin/subscriptions", tags=["admin: subscriptions"])
-
-
-def _actor(user_id: uuid.UUID) -> str:
-    return f"admin:{user_id}"
 
 
 @router.get("", response_model=Page[AdminSubscriptionOut])
@@ -99,7 +96,7 @@ async def extend(
     state = await lifecycle.extend(
         temporal,
         subscription.id,
-        ExtendRequest(days=body.days, reason=body.reason, actor=_actor(admin.id)),
+        ExtendRequest(days=body.days, reason=body.reason, actor=actors.staff(admin.id)),
     )
     audit.record(
         db,
@@ -135,7 +132,7 @@ async def cancel(
         temporal,
         subscription.id,
         CancelRequest(
-            actor=_actor(admin.id),
+            actor=actors.staff(admin.id),
             actor_id=admin.id,
             reason=body.reason,
             refund=RefundChoice(body.refund),

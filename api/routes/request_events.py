@@ -7,7 +7,7 @@ The stream, in order:
 - `event: state` with `id:` the newest timeline id of the request (0 if none) and `data:` the
   request as it is now (`LiveState`: status, technician, window, escalated, overdue, updated_at);
 - `event: change` for every new timeline entry, in id order, `id:` its id and `data:` the entry
-  (`LiveChange`: at, kind, from_status, to_status, note, and the kind of actor, never staff's ids);
+  (`LiveChange`: at, kind, from_status, to_status, note, and who acted, named for the viewer);
 - `: keep-alive` comments every 15 s while nothing happens (proxies close quiet connections);
 - the end: the server closes the stream after the change into completed or cancelled (a request
   already ended: after its state), or after `event: reauth` when the access token expires or its
@@ -80,7 +80,8 @@ STREAM_EXAMPLE = (
     ": keep-alive\n\n"
     "event: change\nid: 57\n"
     'data: {"id": 57, "at": "…", "kind": "started", "from_status": "assigned", '
-    '"to_status": "in_progress", "note": null, "actor": "technician"}\n\n'
+    '"to_status": "in_progress", "note": null, '
+    '"actor": {"role": "technician", "name": "Ravi Kumar"}}\n\n'
 )
 
 
@@ -179,6 +180,7 @@ async def stream_events(
     # Only a technician's access changes while they watch (a reassignment): theirs is checked
     # again with every change, before it is sent.
     recheck = role not in live.STAFF_ROLES and user_id != followed.customer_id
+    viewer = live.audience(role, user_id, followed.customer_id)
     expires = loop.time() + (principal.expires_at - datetime.now(UTC)).total_seconds()
 
     yield f"retry: {RETRY_MS}\n\n".encode()
@@ -198,7 +200,12 @@ async def stream_events(
             if news:
                 async with sessions() as db:
                     changes = await live.changes_after(
-                        db, request_id=request_id, after=position, limit=READ_BATCH
+                        db,
+                        request_id=request_id,
+                        after=position,
+                        viewer=viewer,
+                        customer_id=followed.customer_id,
+                        limit=READ_BATCH,
                     )
                     allowed = not (changes and recheck) or await live.may_follow(
                         db, request_id=request_id, user_id=user_id, role=role

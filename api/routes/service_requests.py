@@ -19,6 +19,7 @@ from api.pagination import CustomerPage
 from api.problems import problems
 from core.db import utcnow
 from core.errors import Conflict, InvalidField
+from domain import actors
 from domain.accounts.models import Address
 from domain.catalog.models import ServiceCategory
 from domain.orders.cart import address_snapshot
@@ -41,7 +42,6 @@ from domain.types import Page
 
 router = APIRouter(prefix="/service-requests", tags=["service requests"])
 
-CUSTOMER = "customer"
 # Request ids made from the customer and their Idempotency-Key: the same POST again is the
 # same request (and the same workflow).
 REQUEST_IDS = uuid.UUID("3d6f9a52-1c4e-4b9b-8f0e-5a7d2c1b9e63")
@@ -186,7 +186,9 @@ async def reschedule(
     await lifecycle.reschedule(
         temporal,
         request.id,
-        Reschedule(actor=CUSTOMER, window_start=body.window_start, window_end=body.window_end),
+        Reschedule(
+            actor=actors.CUSTOMER, window_start=body.window_start, window_end=body.window_end
+        ),
     )
     return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))
 
@@ -200,7 +202,7 @@ async def cancel(
     await lifecycle.cancel(
         temporal,
         request.id,
-        Cancel(actor=CUSTOMER, reason=body.reason or "cancelled by the customer"),
+        Cancel(actor=actors.CUSTOMER, reason=body.reason or "cancelled by the customer"),
     )
     return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))
 
@@ -214,6 +216,6 @@ async def rate(
     if request.rating is not None:  # its workflow has ended once rated: say why here
         raise Conflict("this visit has been rated already")
     await lifecycle.rate(
-        temporal, request.id, Rate(actor=CUSTOMER, stars=body.stars, comment=body.comment)
+        temporal, request.id, Rate(actor=actors.CUSTOMER, stars=body.stars, comment=body.comment)
     )
     return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))

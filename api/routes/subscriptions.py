@@ -19,6 +19,7 @@ from api.pagination import CustomerPage
 from api.problems import problems
 from api.routes.checkout import ORDER_COLUMNS, CheckoutOut, IdempotencyKey
 from core.errors import Conflict
+from domain import actors, timefmt
 from domain.accounts.models import PaymentMethod, User
 from domain.orders import renewals, settlement
 from domain.orders.schemas import OrderOut
@@ -43,8 +44,6 @@ from domain.subscriptions.schemas import (
 from domain.types import Page
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
-
-CUSTOMER = "customer"
 
 
 @router.get("", response_model=Page[SubscriptionOut])
@@ -103,7 +102,7 @@ async def renew(
     )
     if created and ahead is not None:
         await db.rollback()
-        raise Conflict(f"this plan is already renewed until {ahead:%d %b %Y}")
+        raise Conflict(f"this plan is already renewed until {timefmt.day(ahead)}")
     await db.commit()
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -136,7 +135,7 @@ async def set_auto_renew(
     await lifecycle.set_auto_renew(
         temporal,
         subscription.id,
-        AutoRenewChange(enabled=body.enabled, payment_method_id=method_id, actor=CUSTOMER),
+        AutoRenewChange(enabled=body.enabled, payment_method_id=method_id, actor=actors.CUSTOMER),
     )
     await db.refresh(subscription)
     (view,) = await queries.subscription_outs(db, [subscription])
@@ -182,7 +181,7 @@ async def quote_cancellation(
     subscription = await queries.get_subscription(
         db, subscription_id=subscription_id, user_id=user.id
     )
-    quote = await lifecycle.quote(temporal, subscription.id, QuoteRequest(actor=CUSTOMER))
+    quote = await lifecycle.quote(temporal, subscription.id, QuoteRequest(actor=actors.CUSTOMER))
     return QuoteOut.model_validate(quote.model_dump())
 
 
@@ -202,7 +201,7 @@ async def cancel(
         temporal,
         subscription.id,
         CancelRequest(
-            actor=CUSTOMER,
+            actor=actors.CUSTOMER,
             actor_id=user.id,
             reason=body.reason or "cancelled by the customer",
             refund=RefundChoice.quoted,

@@ -13,6 +13,7 @@ from api.deps import SessionDep, TemporalDep, require_roles
 from api.pagination import CustomerPage
 from api.problems import answers, problems
 from core.errors import Forbidden
+from domain import actors
 from domain.accounts.models import Role, User
 from domain.service_requests import queries
 from domain.service_requests.contracts import Complete, PartUsed, Start
@@ -38,10 +39,6 @@ async def current_technician(
 TechnicianDep = Annotated[Technician, Depends(current_technician)]
 
 
-def _actor(technician: Technician) -> str:
-    return f"technician:{technician.id}"
-
-
 @router.get("", response_model=Page[RequestOut])
 async def my_jobs(
     technician: TechnicianDep,
@@ -65,7 +62,7 @@ async def my_jobs(
 async def my_job(request_id: uuid.UUID, technician: TechnicianDep, db: SessionDep) -> RequestDetail:
     """One of your visits, with its timeline."""
     request = await queries.get_request(db, request_id=request_id, technician_id=technician.id)
-    return await queries.detail(db, request=request)
+    return await queries.detail(db, request=request, audience="technician")
 
 
 @router.post("/{request_id}/start", response_model=RequestDetail, responses=problems(404, 409))
@@ -75,9 +72,13 @@ async def start(
     """You have arrived and work starts."""
     request = await queries.get_request(db, request_id=request_id, technician_id=technician.id)
     await lifecycle.start(
-        temporal, request.id, Start(actor=_actor(technician), technician_id=technician.id)
+        temporal,
+        request.id,
+        Start(actor=actors.technician(technician.id), technician_id=technician.id),
     )
-    return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))
+    return await queries.detail(
+        db, request=await queries.get_request(db, request_id=request.id), audience="technician"
+    )
 
 
 @router.post("/{request_id}/complete", response_model=RequestDetail, responses=problems(404, 409))
@@ -94,10 +95,12 @@ async def complete(
         temporal,
         request.id,
         Complete(
-            actor=_actor(technician),
+            actor=actors.technician(technician.id),
             technician_id=technician.id,
             notes=body.notes,
             parts_used=[PartUsed.model_validate(p.model_dump()) for p in body.parts_used],
         ),
     )
-    return await queries.detail(db, request=await queries.get_request(db, request_id=request.id))
+    return await queries.detail(
+        db, request=await queries.get_request(db, request_id=request.id), audience="technician"
+    )

@@ -37,6 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute, contains_eager, selectinload
 from sqlalchemy.sql import ColumnElement, Select
 
 from core.errors import Conflict, InvalidField, NotFound
+from domain import timefmt
 from domain.audit import service as audit
 from domain.catalog.models import (
     CatalogState,
@@ -676,7 +677,7 @@ async def delete_plan(db: AsyncSession, *, plan_id: uuid.UUID, actor_id: uuid.UU
         assert first.sold_at is not None
         raise Conflict(
             f"plan {plan.slug!r} cannot be deleted: version {first.number} was sold on "
-            f"{first.sold_at.date().isoformat()} and customers hold its terms; archive it instead"
+            f"{timefmt.day(first.sold_at)} and customers hold its terms; archive it instead"
         )
     audit.record(
         db,

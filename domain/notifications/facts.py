@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
+from domain import timefmt
 from domain.catalog.models import PlanVersion, ServiceCategory
 from domain.notifications.contracts import Ref
 from domain.orders.cart import address_line
@@ -78,6 +79,7 @@ async def _subscription(db: AsyncSession, refs: Mapping[str, Ref], base_url: str
         "currency": version.currency,
         "days": days if isinstance(days, int) else 0,
         "detail": refs.get("detail"),
+        "retry_at": _at(refs, "retry_at"),  # a declined renewal's next try, if there is one
     }
 
 
@@ -112,7 +114,7 @@ async def _report(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> F
     totals = report.revenue.totals
     activity = report.activity
     return {
-        "day": report.day.strftime("%a %d %b %Y"),
+        "day": timefmt.day(report.day),
         "report_day": day,
         "time_zone": report.time_zone,
         "orders": sum(t.orders for t in totals),

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, pass_c
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from domain import timefmt
 from domain.money import format_money
 
 PUSH_BODY_MAX = 240
@@ -38,25 +39,34 @@ class Rendered:
 
 def _tz(ctx: Context) -> ZoneInfo:
     tz = ctx.get("tz")
-    return tz if isinstance(tz, ZoneInfo) else ZoneInfo("UTC")
+    return tz if isinstance(tz, ZoneInfo) else timefmt.zone("UTC")
+
+
+# Every time in a message is written by `domain.timefmt`, in the recipient's zone, labelled.
 
 
 @pass_context
 def _when(ctx: Context, at: datetime) -> str:
-    """`Tue 08 Dec, 10:00` in the recipient's zone."""
-    return at.astimezone(_tz(ctx)).strftime("%a %d %b, %H:%M")
+    """`Tue 8 Dec, 10:00 IST`."""
+    return timefmt.when(at, _tz(ctx))
 
 
 @pass_context
 def _clock(ctx: Context, at: datetime) -> str:
     """`10:00 IST`."""
-    return at.astimezone(_tz(ctx)).strftime("%H:%M %Z")
+    return timefmt.clock(at, _tz(ctx))
 
 
 @pass_context
 def _day(ctx: Context, at: datetime | None) -> str:
-    """`08 Dec 2026`, or `soon` when there is no date."""
-    return at.astimezone(_tz(ctx)).strftime("%d %b %Y") if at is not None else "soon"
+    """`Tue 8 Dec 2026`, or `soon` when there is no date."""
+    return timefmt.day(at, _tz(ctx)) if at is not None else "soon"
+
+
+@pass_context
+def _window(ctx: Context, start: datetime, end: datetime) -> str:
+    """`Tue 8 Dec, 10:00-13:00 IST` (an en dash)."""
+    return timefmt.window(start, end, _tz(ctx))
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -72,7 +82,7 @@ def _environment(*, html: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, clock=_clock, day=_day, money=_money)
+    env.filters.update(when=_when, clock=_clock, day=_day, window=_window, money=_money)
     return env
 
 

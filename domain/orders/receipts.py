@@ -7,7 +7,6 @@ template itself holds no user text. Amounts are formatted from integer minor uni
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
 from html import escape
 from string import Template
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
+from domain import timefmt
 from domain.money import format_money
 from domain.notifications.contracts import Send, To
 from domain.notifications.service import Notifier
@@ -113,11 +113,11 @@ def render_receipt(order: Order, receipt: Receipt) -> str:
     billed_to = "<br>".join(
         _e(billed[key]) for key in ("name", "email", "phone") if billed.get(key)
     )
-    issued = receipt.issued_at.astimezone(UTC)
+    issued = timefmt.local(receipt.issued_at)  # the business's zone, as the receipt says
     return _PAGE.substitute(
         number=_e(receipt.number),
         issued_iso=_e(issued.isoformat()),
-        issued=_e(issued.strftime("%d %b %Y %H:%M UTC")),
+        issued=_e(timefmt.moment(receipt.issued_at)),
         order_id=_e(order.id),
         provider=_e(order.provider),
         payment_id=f" ({_e(order.provider_payment_id)})" if order.provider_payment_id else "",

@@ -18,11 +18,12 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, InvalidField
 from domain.accounts.models import Address
+from domain.actors import CUSTOMER
 from domain.catalog.models import Plan, PlanStatus
 from domain.catalog.service import price_breakdown
 from domain.orders.cart import address_snapshot
 from domain.orders.models import PROVIDERS, Order, OrderItem, OrderStatus, OrderStatusHistory
-from domain.orders.service import CUSTOMER, get_order
+from domain.orders.service import get_order
 from domain.subscriptions.models import Subscription
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from core.errors import FieldProblem
+from domain.actors import Actor
 from domain.orders.models import LedgerKind, OrderStatus, RefundStatus
 
 
@@ -170,11 +171,11 @@ class AdminOrderOut(OrderOut):
     )
 
 
-class StatusChangeOut(Out):
+class StatusChangeOut(BaseModel):
     from_status: OrderStatus | None
     to_status: OrderStatus
     at: datetime
-    actor: str
+    actor: Actor = Field(description="Who moved it, by name")
     reason: str | None
 
 

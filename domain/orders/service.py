@@ -28,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, InvalidField, NotFound
+from domain import actors
 from domain.accounts.models import User
+from domain.actors import CUSTOMER
 from domain.orders.cart import address_snapshot, cart_problems, load_cart
 from domain.orders.models import (
     PROVIDERS,
@@ -48,9 +50,6 @@ from domain.orders.schemas import (
 )
 from domain.subscriptions.models import Subscription
 
-WORKFLOW = "workflow"
-CUSTOMER = "customer"
-
 
 class CartNotReady(Conflict):
     """The cart cannot become an order; `reasons` lists every problem (also in the detail)."""
@@ -58,11 +57,6 @@ class CartNotReady(Conflict):
     def __init__(self, reasons: list[str]) -> None:
         super().__init__("the cart cannot be ordered: " + "; ".join(reasons))
         self.reasons = reasons
-
-
-def admin_actor(user_id: uuid.UUID) -> str:
-    """The actor recorded in an order's history for a staff member's action."""
-    return f"admin:{user_id}"
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -278,12 +272,19 @@ async def admin_order_detail(db: AsyncSession, *, order_id: uuid.UUID) -> AdminO
     """One order for staff: items, status history, ledger, refunds and its subscriptions."""
     order = await get_order(db, order_id=order_id, user_id=None)
     history = (
-        await db.execute(
-            select(OrderStatusHistory)
-            .where(OrderStatusHistory.order_id == order.id)
-            .order_by(OrderStatusHistory.id)
+        (
+            await db.execute(
+                select(OrderStatusHistory)
+                .where(OrderStatusHistory.order_id == order.id)
+                .order_by(OrderStatusHistory.id)
+            )
         )
-    ).scalars()
+        .scalars()
+        .all()
+    )
+    named = await actors.name_all(
+        db, (h.actor for h in history), audience="staff", customer_id=order.user_id
+    )
     ledger = (
         await db.execute(
             select(LedgerEntry)
@@ -298,7 +299,16 @@ async def admin_order_detail(db: AsyncSession, *, order_id: uuid.UUID) -> AdminO
     ).scalars()
     return AdminOrderDetailOut(
         **AdminOrderOut.model_validate(order).model_dump(),
-        history=[StatusChangeOut.model_validate(h) for h in history],
+        history=[
+            StatusChangeOut(
+                from_status=h.from_status,
+                to_status=h.to_status,
+                at=h.at,
+                actor=named[h.actor],
+                reason=h.reason,
+            )
+            for h in history
+        ],
         ledger=[LedgerEntryOut.model_validate(e) for e in ledger],
         refunds=[RefundOut.model_validate(r) for r in refunds],
         subscription_ids=await subscription_ids(db, order_id=order.id),

@@ -21,6 +21,7 @@ from core.db import utcnow
 from core.errors import Conflict
 from domain.accounts import service as accounts
 from domain.accounts.models import User
+from domain.actors import WORKFLOW
 from domain.catalog import service as catalog
 from domain.contracts import CheckoutState, CheckoutStatus
 from domain.money import format_money
@@ -36,7 +37,7 @@ from domain.orders.models import (
     ReceiptCounter,
 )
 from domain.orders.schemas import SettleResult
-from domain.orders.service import WORKFLOW, lock_order, transition
+from domain.orders.service import lock_order, transition
 from domain.payments import PaymentState, PaymentStatus
 from domain.reports import rollups
 from domain.subscriptions import service as subscriptions

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidField
+from domain import timefmt
 from domain.catalog.models import Plan, PlanVersion, ServiceCategory
 from domain.reports.models import DailyRevenue, DailyStats
 from domain.reports.schemas import (
@@ -127,7 +128,7 @@ async def revenue(
         for day in days_of(since, until):
             found.setdefault((day.isoformat(), currency), [0, 0, 0, 0])
         ordered = sorted(found.items())
-        labels = {k: date.fromisoformat(k).strftime("%a %d %b %Y") for k, _ in found}
+        labels = {k: timefmt.day(date.fromisoformat(k)) for k, _ in found}
     else:
         ordered = sorted(found.items(), key=lambda item: (-item[1][1], item[0]))
         labels = await _labels(db, group_by, {k for k, _ in found})

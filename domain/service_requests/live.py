@@ -22,16 +22,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import actors
 from domain.accounts.models import Role, User
+from domain.actors import Actor
 from domain.service_requests.models import RequestEvent, RequestStatus, ServiceRequest
 from domain.technicians.models import Technician
 
 # A stream ends with the change into one of these.
 TERMINAL = frozenset({RequestStatus.completed.value, RequestStatus.cancelled.value})
 STAFF_ROLES = frozenset({Role.support.value, Role.admin.value})
-# Actors are "customer", "admin:<user id>", "technician:<id>", "workflow": a viewer is told which
-# kind acted, never staff's internal ids.
-_ACTOR_KINDS = {Role.admin.value: "staff", Role.support.value: "staff"}
 
 
 class TechnicianRef(BaseModel):
@@ -65,16 +64,11 @@ class LiveChange(BaseModel):
     from_status: str | None
     to_status: str | None
     note: str | None
-    actor: str = Field(description="Who acted: customer, technician, staff or workflow")
+    actor: Actor = Field(description="Who acted, named for the viewer (never an internal id)")
 
     @property
     def ends(self) -> bool:
         return self.to_status in TERMINAL
-
-
-def actor_kind(actor: str) -> str:
-    kind = actor.split(":", 1)[0]
-    return _ACTOR_KINDS.get(kind, kind)
 
 
 def followable_by(user_id: uuid.UUID, role: str) -> ColumnElement[bool]:
@@ -151,10 +145,24 @@ async def follow(db: AsyncSession, *, request_id: uuid.UUID, user: User) -> Foll
     )
 
 
+def audience(role: str, user_id: uuid.UUID, customer_id: uuid.UUID) -> actors.Audience:
+    """Who is watching, for naming the actors: staff, the request's customer, or its technician."""
+    if role in STAFF_ROLES:
+        return "staff"
+    return "customer" if user_id == customer_id else "technician"
+
+
 async def changes_after(
-    db: AsyncSession, *, request_id: uuid.UUID, after: int, limit: int = 200
+    db: AsyncSession,
+    *,
+    request_id: uuid.UUID,
+    after: int,
+    viewer: actors.Audience,
+    customer_id: uuid.UUID,
+    limit: int = 200,
 ) -> list[LiveChange]:
-    """The request's timeline entries after position `after`, in id order, at most `limit`."""
+    """The request's timeline entries after position `after`, in id order, at most `limit`,
+    their actors named for `viewer`."""
     stmt = (
         select(
             RequestEvent.id,
@@ -169,6 +177,10 @@ async def changes_after(
         .order_by(RequestEvent.id)
         .limit(limit)
     )
+    rows = (await db.execute(stmt)).all()
+    named = await actors.name_all(
+        db, (row.actor for row in rows), audience=viewer, customer_id=customer_id
+    )
     return [
         LiveChange(
             id=id_,
@@ -177,9 +189,9 @@ async def changes_after(
             from_status=from_status,
             to_status=to_status,
             note=note,
-            actor=actor_kind(actor),
+            actor=named[actor],
         )
-        for id_, at, kind, from_status, to_status, note, actor in (await db.execute(stmt)).all()
+        for id_, at, kind, from_status, to_status, note, actor in rows
     ]
 
 

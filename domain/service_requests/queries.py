@@ -17,6 +17,7 @@ from sqlalchemy import ColumnExpressionArgument, Select, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
+from domain import actors
 from domain.accounts.models import User
 from domain.catalog.models import ServiceCategory
 from domain.orders.cart import address_line
@@ -327,37 +328,77 @@ async def admin_outs(db: AsyncSession, rows: Sequence[ServiceRequest]) -> list[A
     ]
 
 
-async def timeline(db: AsyncSession, *, request_id: uuid.UUID) -> list[EventOut]:
+async def timeline(
+    db: AsyncSession, *, request: ServiceRequest, audience: actors.Audience
+) -> list[EventOut]:
+    """The request's timeline as `audience` reads it (actors named for them)."""
     events = (
-        await db.execute(
-            select(RequestEvent)
-            .where(RequestEvent.request_id == request_id)
-            .order_by(RequestEvent.id)
+        (
+            await db.execute(
+                select(RequestEvent)
+                .where(RequestEvent.request_id == request.id)
+                .order_by(RequestEvent.id)
+            )
         )
-    ).scalars()
-    return [EventOut.model_validate(e) for e in events]
+        .scalars()
+        .all()
+    )
+    named = await actors.name_all(
+        db, (e.actor for e in events), audience=audience, customer_id=request.user_id
+    )
+    return [
+        EventOut(
+            id=e.id,
+            at=e.at,
+            actor=named[e.actor],
+            kind=e.kind,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            note=e.note,
+        )
+        for e in events
+    ]
 
 
-async def detail(db: AsyncSession, *, request: ServiceRequest) -> RequestDetail:
+async def detail(
+    db: AsyncSession, *, request: ServiceRequest, audience: actors.Audience = "customer"
+) -> RequestDetail:
+    """One request for its customer, or for the technician it is assigned to."""
     (view,) = await request_outs(db, [request])
-    return RequestDetail(**view.model_dump(), timeline=await timeline(db, request_id=request.id))
+    return RequestDetail(
+        **view.model_dump(), timeline=await timeline(db, request=request, audience=audience)
+    )
 
 
 async def admin_detail(db: AsyncSession, *, request: ServiceRequest) -> AdminRequestDetail:
     (view,) = await admin_outs(db, [request])
     log = (
-        await db.execute(
-            select(DispatchDecision)
-            .where(DispatchDecision.request_id == request.id)
-            .order_by(DispatchDecision.id)
+        (
+            await db.execute(
+                select(DispatchDecision)
+                .where(DispatchDecision.request_id == request.id)
+                .order_by(DispatchDecision.id)
+            )
         )
-    ).scalars()
+        .scalars()
+        .all()
+    )
+    named = await actors.name_all(db, (d.actor for d in log), audience="staff")
     subscription = await db.get(Subscription, request.subscription_id)
     assert subscription is not None
     return AdminRequestDetail(
         **view.model_dump(),
-        timeline=await timeline(db, request_id=request.id),
-        dispatch_log=[DispatchOut.model_validate(d) for d in log],
+        timeline=await timeline(db, request=request, audience="staff"),
+        dispatch_log=[
+            DispatchOut(
+                at=d.at,
+                actor=named[d.actor],
+                technician_id=d.technician_id,
+                reason=d.reason,
+                suggested=d.suggested,
+            )
+            for d in log
+        ],
         subscription_status=subscription.status,
         subscription_ends_at=subscription.ends_at,
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.actors import Actor
 from domain.service_requests.models import RequestStatus
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -95,11 +96,9 @@ class TechnicianRef(BaseModel):
 
 
 class EventOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     at: datetime
-    actor: str
+    actor: Actor = Field(description="Who did it, named for the reader (never an internal id)")
     kind: str
     from_status: str | None
     to_status: str | None
@@ -139,10 +138,8 @@ class CustomerRef(BaseModel):
 
 
 class DispatchOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     at: datetime
-    actor: str
+    actor: Actor = Field(description="The staff member who chose")
     technician_id: uuid.UUID
     reason: str | None
     suggested: list[dict[str, Any]]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidField, NotFound
 from core.settings import Settings
+from domain import timefmt
 from domain.reports import rollups
 from domain.service_requests.contracts import Change, RequestInput, Suggested
 from domain.service_requests.models import (
@@ -26,7 +27,6 @@ from domain.service_requests.models import (
     ServiceRequest,
 )
 
-WORKFLOW = "workflow"
 # Change fields whose value "now" means the change's own time.
 TIMES = ("assigned_at", "started_at", "completed_at", "cancelled_at", "rated_at")
 FIELDS = {
@@ -125,7 +125,7 @@ async def record_change(db: AsyncSession, *, change: Change) -> bool:
         kind=change.kind,
         from_status=change.from_status.value if change.from_status else None,
         to_status=change.to_status.value if change.to_status else None,
-        note=change.note,
+        note=_note(change),
         data=change.data,
     )
     if not written:
@@ -151,6 +151,16 @@ async def record_change(db: AsyncSession, *, change: Change) -> bool:
     )
     await db.flush()
     return True
+
+
+def _note(change: Change) -> str | None:
+    """The timeline's words for a change; a move of the window says where to, in the business's
+    zone (the workflow passes the window, never words for a time)."""
+    start, end = change.fields.get("window_start"), change.fields.get("window_end")
+    if change.kind != "rescheduled" or not isinstance(start, str) or not isinstance(end, str):
+        return change.note
+    moved = f"moved to {timefmt.window(datetime.fromisoformat(start), datetime.fromisoformat(end))}"
+    return f"{moved}; {change.note}" if change.note else moved
 
 
 async def log_dispatch(

@@ -234,6 +234,8 @@ class StatusChange(Contract):
     from_status: SubscriptionStatus | None
     to_status: SubscriptionStatus | None
     detail: str | None = None
+    # A declined renewal: when it is tried again (None: it is not); the timeline says it in words.
+    retry_at: datetime | None = None
     ends_at: datetime | None = None
     grace_ends_at: datetime | None = None
     auto_renew: bool | None = None

@@ -6,6 +6,9 @@ The words are the notifications domain's templates (`subscription.*`); a workflo
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from domain import timefmt
 from domain.notifications.contracts import Ref
 
 # Status changes the customer hears about (reminders and pre-debit notices always are).
@@ -25,3 +28,11 @@ def message(kind: str) -> tuple[str, dict[str, Ref]]:
     elif base == "renewal_failed":
         refs["attempt"] = int(number) if number.isdigit() else 1
     return f"subscription.{base}", refs
+
+
+def renewal_failure(reason: str, retry_at: datetime | None) -> str:
+    """A declined renewal in the timeline: why, and whether and when it is tried again (the
+    customer's message says the same in its template, in their own zone)."""
+    if retry_at is None:
+        return f"{reason}; we will not try again: renew in the app to keep your plan"
+    return f"{reason}; we will try again on {timefmt.day(retry_at)}; you can also renew in the app"

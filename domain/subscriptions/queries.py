@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from core.db import utcnow
 from core.errors import NotFound
+from domain import actors
 from domain.accounts.models import Address, PaymentMethod
 from domain.catalog.models import PlanVersion
 from domain.orders.cart import address_line, address_snapshot
@@ -244,16 +245,37 @@ async def detail(
         )
     ).scalars()
     events = (
-        await db.execute(
-            select(SubscriptionEvent)
-            .where(SubscriptionEvent.subscription_id == subscription.id)
-            .order_by(SubscriptionEvent.at, SubscriptionEvent.id)
+        (
+            await db.execute(
+                select(SubscriptionEvent)
+                .where(SubscriptionEvent.subscription_id == subscription.id)
+                .order_by(SubscriptionEvent.at, SubscriptionEvent.id)
+            )
         )
-    ).scalars()
+        .scalars()
+        .all()
+    )
+    named = await actors.name_all(
+        db,
+        (e.actor for e in events),
+        audience="customer" if user_id is not None else "staff",
+        customer_id=subscription.user_id,
+    )
     fields = {
         **view.model_dump(),
         "periods": [PeriodOut.model_validate(p) for p in periods],
-        "history": [EventOut.model_validate(e) for e in events],
+        "history": [
+            EventOut(
+                at=e.at,
+                actor=named[e.actor],
+                kind=e.kind,
+                period=e.period,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                detail=e.detail,
+            )
+            for e in events
+        ],
     }
     if user_id is None:
         return AdminSubscriptionDetail(**fields, **_staff_fields(subscription))

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.actors import Actor
 from domain.subscriptions.contracts import PeriodKind, SubscriptionStatus
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
@@ -82,9 +83,9 @@ class SubscriptionOut(BaseModel):
     created_at: datetime
 
 
-class EventOut(Out):
+class EventOut(BaseModel):
     at: datetime
-    actor: str
+    actor: Actor = Field(description="Who did it, named for the reader (never an internal id)")
     kind: str
     period: int
     from_status: str | None

@@ -18,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.errors import NotFound
+from domain import timefmt
+from domain.actors import WORKFLOW
 from domain.catalog.models import PlanVersion
 from domain.orders import refunds
 from domain.orders.models import Order, OrderItem, Refund
+from domain.subscriptions import notices
 from domain.subscriptions.contracts import (
     LIVE,
     Allowance,
@@ -50,7 +53,6 @@ from domain.subscriptions.models import (
     VisitReservation,
 )
 
-WORKFLOW = "workflow"
 # Refund ids of cancellations, made from the subscription and the order refunded.
 CANCEL_REFUNDS = uuid.UUID("0b5f3a0e-8f1f-4c0a-9f37-6a2b9d6c1e24")
 
@@ -357,7 +359,7 @@ async def record_period(db: AsyncSession, *, change: NewPeriod) -> PeriodRecorde
         period=terms.number,
         from_status=was,
         to_status=subscription.status,
-        detail=f"renewed from {terms.starts_at:%d %b %Y} to {terms.ends_at:%d %b %Y}",
+        detail=f"renewed from {timefmt.day(terms.starts_at)} to {timefmt.day(terms.ends_at)}",
         data={"order_id": str(terms.order_id) if terms.order_id else None},
     )
     await db.flush()
@@ -396,7 +398,7 @@ async def begin_period(db: AsyncSession, *, start: PeriodStart) -> bool:
         period=start.number,
         from_status=was,
         to_status=subscription.status,
-        detail=f"until {period.ends_at:%d %b %Y}",
+        detail=f"until {timefmt.day(period.ends_at)}",
     )
     await db.flush()
     return True
@@ -406,6 +408,9 @@ async def record_change(db: AsyncSession, *, change: StatusChange) -> bool:
     """A status change (grace, expired, past due), an extension or auto-renewal switched, on the
     subscription and in its timeline, once per period and kind; True if new."""
     subscription = await _locked(db, change.subscription_id)
+    detail = change.detail
+    if change.kind.startswith("renewal_failed:") and detail is not None:
+        detail = notices.renewal_failure(detail, change.retry_at)
     written = await record_event(
         db,
         subscription_id=subscription.id,
@@ -416,7 +421,7 @@ async def record_change(db: AsyncSession, *, change: StatusChange) -> bool:
         period=change.period,
         from_status=change.from_status.value if change.from_status else subscription.status,
         to_status=change.to_status.value if change.to_status else None,
-        detail=change.detail,
+        detail=detail,
     )
     if change.to_status is not None:
         subscription.status = change.to_status.value

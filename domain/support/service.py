@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidField, NotFound
 from core.settings import WEEKDAYS, Settings
+from domain import timefmt
 from domain.accounts import throttle
 from domain.accounts.models import Role, User
 from domain.audit import service as audit
@@ -226,7 +227,7 @@ async def _refusal(db: AsyncSession, callback: SupportCallback) -> Conflict:
     """Why a staff member cannot move `callback` on from where it is."""
     if callback.status == CallbackStatus.taken.value:
         who = await _name(db, callback.taken_by_id)
-        when = callback.taken_at.isoformat() if callback.taken_at else "earlier"
+        when = timefmt.moment(callback.taken_at) if callback.taken_at else "earlier"
         return Conflict(f"{who} took this callback at {when}; it is theirs to call")
     if callback.status == CallbackStatus.closed.value:
         return Conflict(f"this callback is closed ({callback.outcome})")

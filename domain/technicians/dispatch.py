@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, NotFound
+from domain import timefmt
 from domain.catalog.models import ServiceCategory
 from domain.technicians.models import Technician, TechnicianBooking
 from domain.technicians.schemas import DASH, DAYS, minutes, normalize_postal_code
@@ -117,23 +118,14 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _date(moment: datetime) -> str:
-    return f"{moment:%a} {moment.day} {moment:%b}"
-
-
 def _end_of_day(start: datetime, end: datetime) -> bool:
     """`end` is the midnight that ends `start`'s day (shown as 24:00)."""
     return end.date() == start.date() + timedelta(days=1) and end.time() == datetime.min.time()
 
 
 def _span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
-    """A span in the technician's time zone: "10:00-12:00 on Sat 5 Dec (IST)", with an en dash."""
-    a, b = start.astimezone(tz), end.astimezone(tz)
-    zone = a.tzname()
-    if a.date() == b.date() or _end_of_day(a, b):
-        until = "24:00" if _end_of_day(a, b) else f"{b:%H:%M}"
-        return f"{a:%H:%M}{DASH}{until} on {_date(a)} ({zone})"
-    return f"{_date(a)} {a:%H:%M}{DASH}{_date(b)} {b:%H:%M} ({zone})"
+    """A span in the technician's time zone: "Sat 5 Dec, 10:00-12:00 IST" (an en dash)."""
+    return timefmt.window(start, end, tz)
 
 
 def _merged(intervals: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
