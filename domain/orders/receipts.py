@@ -1,13 +1,16 @@
 """The receipt document: a self-contained HTML page (no template engine, no external assets).
 
 Every value that came from a person (plan names, addresses, the customer's name) is escaped; the
-template itself holds no user text. Amounts are formatted from integer minor units.
+template itself holds no user text. Amounts are formatted from integer minor units. The order's
+refunds (with their status, as a customer reads it) follow the totals, so a receipt printed after
+a refund shows it.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from html import escape
 from string import Template
 
@@ -18,8 +21,10 @@ from core.errors import NotFound
 from domain.money import format_money
 from domain.notifications.contracts import Send, To
 from domain.notifications.service import Notifier
+from domain.orders import refund_views
 from domain.orders.cart import address_line
-from domain.orders.models import Order, Receipt
+from domain.orders.models import Order, Receipt, RefundStatus
+from domain.orders.schemas import OrderRefundOut
 from domain.orders.service import get_order
 
 
@@ -76,13 +81,72 @@ $breakdown
 <tr class="total"><td>Total paid</td><td class="num">$total</td></tr>
 </tbody>
 </table>
-</body>
+$refunds</body>
 </html>
 """)
 
 
-def render_receipt(order: Order, receipt: Receipt) -> str:
-    """The receipt of a paid order as an HTML page."""
+_REFUNDS = Template("""<h2>Refunds</h2>
+<table>
+<thead><tr><th>Asked for</th><th>Reason</th><th>Status</th><th>Settled</th>
+<th class="num">Amount</th></tr></thead>
+<tbody>
+$rows
+</tbody>
+</table>
+<table>
+<tbody>
+<tr><td>Refunded</td><td class="num">$refunded</td></tr>
+<tr class="total"><td>Paid less refunds</td><td class="num">$net</td></tr>
+</tbody>
+</table>
+""")
+
+# What a refund's status means to the person holding the receipt.
+REFUND_STATUS_WORDS = {
+    RefundStatus.pending: "In progress",
+    RefundStatus.succeeded: "Refunded",
+    RefundStatus.failed: "Refused by the payment provider",
+}
+
+
+def _shown_time(at: datetime) -> str:
+    # timefmt: written as `issued` is today; switch to the shared formatter of domain/timefmt.py
+    # (the business's zone, with its label) when it lands.
+    return at.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+
+
+def _time(at: datetime | None) -> str:
+    if at is None:
+        return "&mdash;"
+    return f'<time datetime="{_e(at.astimezone(UTC).isoformat())}">{_e(_shown_time(at))}</time>'
+
+
+def _refunds_section(refunds: Sequence[OrderRefundOut], total_minor: int, currency: str) -> str:
+    """The refunds of the order, and what stays paid once the successful ones are taken off;
+    nothing when it has none."""
+    if not refunds:
+        return ""
+    rows = "\n".join(
+        "<tr>"
+        f"<td>{_time(r.requested_at)}</td>"
+        f"<td>{_e(r.reason)}</td>"
+        f"<td>{_e(REFUND_STATUS_WORDS[r.status])}</td>"
+        f"<td>{_time(r.settled_at)}</td>"
+        f'<td class="num">{_e(format_money(r.amount_minor, r.currency))}</td>'
+        "</tr>"
+        for r in refunds
+    )
+    refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.succeeded)
+    return _REFUNDS.substitute(
+        rows=rows,
+        refunded=_e(format_money(refunded, currency)),
+        net=_e(format_money(total_minor - refunded, currency)),
+    )
+
+
+def render_receipt(order: Order, receipt: Receipt, refunds: Sequence[OrderRefundOut] = ()) -> str:
+    """The receipt of a paid order as an HTML page, with its refunds."""
     currency = receipt.currency
 
     def money(amount: int) -> str:
@@ -127,6 +191,7 @@ def render_receipt(order: Order, receipt: Receipt) -> str:
         subtotal=money(receipt.subtotal_minor),
         tax=money(receipt.tax_minor),
         total=money(receipt.total_minor),
+        refunds=_refunds_section(refunds, receipt.total_minor, currency),
     )
 
 
@@ -141,7 +206,10 @@ async def receipt_document(
     ).scalar_one_or_none()
     if receipt is None:
         raise NotFound("this order has no receipt: it has not been paid")
-    return render_receipt(order, receipt)
+    refunds = (await refund_views.refunds_of(db, orders=[order]))[order.id]
+    return render_receipt(
+        order, receipt, [refund_views.customer_refund(r, reason) for r, reason in refunds]
+    )
 
 
 async def send_receipt(notifier: Notifier, *, order: Order, attempt: int = 1) -> None:
