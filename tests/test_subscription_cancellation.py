@@ -254,6 +254,12 @@ async def test_a_renewal_paid_after_cancelling_is_refunded_in_full(
         await wait_for_order(skipping_api, who, str(order_id), {"completed"})
         refund = await _until_refunded(db, order_id)
     assert (refund.amount_minor, refund.status) == (renewal["order"]["total_minor"], "succeeded")
+    # The renewal order tells its customer why the money came back.
+    paid_late = (await skipping_api.get(f"/orders/{order_id}", headers=who.headers)).json()
+    assert [(r["reason"], r["status"]) for r in paid_late["refunds"]] == [
+        ("Home Care cancelled", "succeeded")
+    ]
+    assert paid_late["net_paid_minor"] == 0
     mine = (await skipping_api.get(f"/subscriptions/{sid}", headers=who.headers)).json()
     assert mine["status"] == "cancelled"
     assert [p["number"] for p in mine["periods"]] == [1]

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse
 from api.deps import CurrentUser, SessionDep
 from api.pagination import CustomerPage
 from api.problems import problems
-from domain.orders import receipts
+from domain.orders import receipts, refund_views
 from domain.orders import service as orders
-from domain.orders.schemas import OrderOut
+from domain.orders.schemas import CustomerOrderOut
 from domain.types import Page
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -30,28 +30,30 @@ def receipt_response(document: str) -> HTMLResponse:
     return HTMLResponse(document, headers=RECEIPT_HEADERS)
 
 
-@router.get("", response_model=Page[OrderOut])
+@router.get("", response_model=Page[CustomerOrderOut])
 async def list_orders(
     user: CurrentUser,
     db: SessionDep,
     page: CustomerPage,
-) -> Page[OrderOut]:
-    """Your orders, newest first."""
+) -> Page[CustomerOrderOut]:
+    """Your orders, newest first, with their refunds."""
     rows, total = await orders.list_orders(
         db, user_id=user.id, limit=page.limit, offset=page.offset
     )
-    return Page[OrderOut](
-        items=[OrderOut.model_validate(r) for r in rows],
+    return Page[CustomerOrderOut](
+        items=await refund_views.customer_orders(db, orders=rows),
         total=total,
         limit=page.limit,
         offset=page.offset,
     )
 
 
-@router.get("/{order_id}", response_model=OrderOut, responses=problems(404))
-async def read_order(order_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> OrderOut:
-    """One of your orders with its items."""
-    return OrderOut.model_validate(await orders.get_order(db, order_id=order_id, user_id=user.id))
+@router.get("/{order_id}", response_model=CustomerOrderOut, responses=problems(404))
+async def read_order(order_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> CustomerOrderOut:
+    """One of your orders with its items and refunds."""
+    order = await orders.get_order(db, order_id=order_id, user_id=user.id)
+    (out,) = await refund_views.customer_orders(db, orders=[order])
+    return out
 
 
 @router.get(

@@ -1,12 +1,16 @@
 """The receipt document: a self-contained HTML page (no template engine, no external assets).
 
 Every value that came from a person (plan names, addresses, the customer's name) is escaped; the
-template itself holds no user text. Amounts are formatted from integer minor units.
+template itself holds no user text. Amounts are formatted from integer minor units. The order's
+refunds (with their status, as a customer reads it) follow the totals, so a receipt printed after
+a refund shows it.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 from string import Template
 
@@ -18,8 +22,10 @@ from domain import timefmt
 from domain.money import format_money
 from domain.notifications.contracts import Send, To
 from domain.notifications.service import Notifier
+from domain.orders import refund_views
 from domain.orders.cart import address_line
-from domain.orders.models import Order, Receipt
+from domain.orders.models import Order, Receipt, RefundStatus
+from domain.orders.schemas import OrderRefundOut
 from domain.orders.service import get_order
 
 
@@ -48,7 +54,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 </head>
 <body>
 <h1>Receipt $number</h1>
-<p>Issued: <time datetime="$issued_iso">$issued</time><br>
+<p>Issued: $issued<br>
 Order: $order_id<br>
 Paid with: $provider$payment_id</p>
 <h2>Billed to</h2>
@@ -76,13 +82,67 @@ $breakdown
 <tr class="total"><td>Total paid</td><td class="num">$total</td></tr>
 </tbody>
 </table>
-</body>
+$refunds</body>
 </html>
 """)
 
 
-def render_receipt(order: Order, receipt: Receipt) -> str:
-    """The receipt of a paid order as an HTML page."""
+_REFUNDS = Template("""<h2>Refunds</h2>
+<table>
+<thead><tr><th>Asked for</th><th>Reason</th><th>Status</th><th>Settled</th>
+<th class="num">Amount</th></tr></thead>
+<tbody>
+$rows
+</tbody>
+</table>
+<table>
+<tbody>
+<tr><td>Refunded</td><td class="num">$refunded</td></tr>
+<tr class="total"><td>Paid less refunds</td><td class="num">$net</td></tr>
+</tbody>
+</table>
+""")
+
+# What a refund's status means to the person holding the receipt.
+REFUND_STATUS_WORDS = {
+    RefundStatus.pending: "In progress",
+    RefundStatus.succeeded: "Refunded",
+    RefundStatus.failed: "Refused by the payment provider",
+}
+
+
+def _time(at: datetime | None) -> str:
+    """A time on the receipt: in the business's zone with its label, machine-readable beside."""
+    if at is None:
+        return "&mdash;"
+    return f'<time datetime="{_e(timefmt.local(at).isoformat())}">{_e(timefmt.moment(at))}</time>'
+
+
+def _refunds_section(refunds: Sequence[OrderRefundOut], total_minor: int, currency: str) -> str:
+    """The refunds of the order, and what stays paid once the successful ones are taken off;
+    nothing when it has none."""
+    if not refunds:
+        return ""
+    rows = "\n".join(
+        "<tr>"
+        f"<td>{_time(r.requested_at)}</td>"
+        f"<td>{_e(r.reason)}</td>"
+        f"<td>{_e(REFUND_STATUS_WORDS[r.status])}</td>"
+        f"<td>{_time(r.settled_at)}</td>"
+        f'<td class="num">{_e(format_money(r.amount_minor, r.currency))}</td>'
+        "</tr>"
+        for r in refunds
+    )
+    refunded = sum(r.amount_minor for r in refunds if r.status == RefundStatus.succeeded)
+    return _REFUNDS.substitute(
+        rows=rows,
+        refunded=_e(format_money(refunded, currency)),
+        net=_e(format_money(total_minor - refunded, currency)),
+    )
+
+
+def render_receipt(order: Order, receipt: Receipt, refunds: Sequence[OrderRefundOut] = ()) -> str:
+    """The receipt of a paid order as an HTML page, with its refunds."""
     currency = receipt.currency
 
     def money(amount: int) -> str:
@@ -113,11 +173,9 @@ def render_receipt(order: Order, receipt: Receipt) -> str:
     billed_to = "<br>".join(
         _e(billed[key]) for key in ("name", "email", "phone") if billed.get(key)
     )
-    issued = timefmt.local(receipt.issued_at)  # the business's zone, as the receipt says
     return _PAGE.substitute(
         number=_e(receipt.number),
-        issued_iso=_e(issued.isoformat()),
-        issued=_e(timefmt.moment(receipt.issued_at)),
+        issued=_time(receipt.issued_at),
         order_id=_e(order.id),
         provider=_e(order.provider),
         payment_id=f" ({_e(order.provider_payment_id)})" if order.provider_payment_id else "",
@@ -127,6 +185,7 @@ def render_receipt(order: Order, receipt: Receipt) -> str:
         subtotal=money(receipt.subtotal_minor),
         tax=money(receipt.tax_minor),
         total=money(receipt.total_minor),
+        refunds=_refunds_section(refunds, receipt.total_minor, currency),
     )
 
 
@@ -141,7 +200,10 @@ async def receipt_document(
     ).scalar_one_or_none()
     if receipt is None:
         raise NotFound("this order has no receipt: it has not been paid")
-    return render_receipt(order, receipt)
+    refunds = (await refund_views.refunds_of(db, orders=[order]))[order.id]
+    return render_receipt(
+        order, receipt, [refund_views.customer_refund(r, reason) for r, reason in refunds]
+    )
 
 
 async def send_receipt(notifier: Notifier, *, order: Order, attempt: int = 1) -> None:

@@ -158,6 +158,41 @@ class OrderOut(Out):
     items: list[OrderItemOut]
 
 
+class OrderRefundOut(BaseModel):
+    """A refund of an order as its customer is shown it."""
+
+    id: uuid.UUID
+    amount_minor: int = Field(description="In the order's currency's minor units")
+    currency: str
+    status: RefundStatus = Field(
+        description="pending: asked of the payment provider, not back yet; succeeded: paid back "
+        "to how the order was paid; failed: the payment provider did not pay it back"
+    )
+    reason: str = Field(
+        description="Why it was made, in words for the customer: the plan cancelled, or a "
+        "refund from the support team (staff notes are never shown)"
+    )
+    requested_at: datetime = Field(description="When the refund was asked for")
+    settled_at: datetime | None = Field(
+        description="When the payment provider paid it back or refused it; null while pending"
+    )
+
+
+class RefundTotals(BaseModel):
+    refunded_minor: int = Field(description="The refunds that succeeded, added up")
+    net_paid_minor: int | None = Field(
+        description="What was paid less the refunds that succeeded; null until the order is paid"
+    )
+
+
+class CustomerOrderOut(RefundTotals, OrderOut):
+    """One of the customer's orders with its refunds."""
+
+    refunds: list[OrderRefundOut] = Field(
+        description="Every refund asked for, oldest first, whatever its status"
+    )
+
+
 class AdminOrderOut(OrderOut):
     user_id: uuid.UUID
     provider_ref: str | None
@@ -234,10 +269,16 @@ class RefundOut(Out):
     completed_at: datetime | None
 
 
-class AdminOrderDetailOut(AdminOrderOut):
+class AdminRefundOut(RefundOut):
+    customer_reason: str = Field(description="The reason the customer is shown for it")
+
+
+class AdminOrderDetailOut(RefundTotals, AdminOrderOut):
     history: list[StatusChangeOut]
     ledger: list[LedgerEntryOut]
-    refunds: list[RefundOut]
+    refunds: list[AdminRefundOut] = Field(
+        description="Every refund asked for, oldest first: an admin's and a cancellation's"
+    )
     subscription_ids: list[uuid.UUID]
 
 

@@ -31,6 +31,7 @@ from core.errors import Conflict, InvalidField, NotFound
 from domain import actors
 from domain.accounts.models import User
 from domain.actors import CUSTOMER
+from domain.orders import refund_views
 from domain.orders.cart import address_snapshot, cart_problems, load_cart
 from domain.orders.models import (
     PROVIDERS,
@@ -39,13 +40,11 @@ from domain.orders.models import (
     OrderItem,
     OrderStatus,
     OrderStatusHistory,
-    Refund,
 )
 from domain.orders.schemas import (
     AdminOrderDetailOut,
     AdminOrderOut,
     LedgerEntryOut,
-    RefundOut,
     StatusChangeOut,
 )
 from domain.subscriptions.models import Subscription
@@ -292,13 +291,10 @@ async def admin_order_detail(db: AsyncSession, *, order_id: uuid.UUID) -> AdminO
             .order_by(LedgerEntry.occurred_at, LedgerEntry.id)
         )
     ).scalars()
-    refunds = (
-        await db.execute(
-            select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at)
-        )
-    ).scalars()
+    refunds = (await refund_views.refunds_of(db, orders=[order]))[order.id]
     return AdminOrderDetailOut(
         **AdminOrderOut.model_validate(order).model_dump(),
+        **refund_views.totals(order, refunds).model_dump(),
         history=[
             StatusChangeOut(
                 from_status=h.from_status,
@@ -310,7 +306,7 @@ async def admin_order_detail(db: AsyncSession, *, order_id: uuid.UUID) -> AdminO
             for h in history
         ],
         ledger=[LedgerEntryOut.model_validate(e) for e in ledger],
-        refunds=[RefundOut.model_validate(r) for r in refunds],
+        refunds=[refund_views.staff_refund(r, reason) for r, reason in refunds],
         subscription_ids=await subscription_ids(db, order_id=order.id),
     )
 

@@ -46,6 +46,17 @@ def subscription_workflow_id(subscription_id: uuid.UUID) -> str:
     return f"subscription:{subscription_id}"
 
 
+# Refund ids of cancellations, made from the subscription and the order refunded.
+CANCEL_REFUNDS = uuid.UUID("0b5f3a0e-8f1f-4c0a-9f37-6a2b9d6c1e24")
+
+
+def cancellation_refund_id(subscription_id: uuid.UUID, order_id: uuid.UUID) -> uuid.UUID:
+    """The refund of `order_id` that cancelling the subscription makes (or that a renewal paid
+    after cancelling makes): one per pair, so a retry finds it, and the order's refunds can say
+    which came from a cancellation."""
+    return uuid.uuid5(CANCEL_REFUNDS, f"{subscription_id}:{order_id}")
+
+
 # By name, for the activity that starts the workflow (activities never import workflows/);
 # tests/test_subscription_workflow.py checks they are the workflow's own.
 SUBSCRIPTION_WORKFLOW = "SubscriptionWorkflow"

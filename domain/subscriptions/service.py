@@ -45,6 +45,7 @@ from domain.subscriptions.contracts import (
     StatusChange,
     SubscriptionInput,
     SubscriptionStatus,
+    cancellation_refund_id,
 )
 from domain.subscriptions.models import (
     Subscription,
@@ -52,9 +53,6 @@ from domain.subscriptions.models import (
     SubscriptionPeriod,
     VisitReservation,
 )
-
-# Refund ids of cancellations, made from the subscription and the order refunded.
-CANCEL_REFUNDS = uuid.UUID("0b5f3a0e-8f1f-4c0a-9f37-6a2b9d6c1e24")
 
 
 async def create_for_order(
@@ -524,7 +522,7 @@ async def refund_late_renewal(db: AsyncSession, *, late: LateRenewal) -> RefundM
     """A renewal paid after its subscription was cancelled buys nothing: refunded in full (once:
     its id is the cancellation refund's of that order), in the timeline. The caller starts its
     RefundWorkflow. None when nothing of the order is left to refund."""
-    refund_id = uuid.uuid5(CANCEL_REFUNDS, f"{late.subscription_id}:{late.order_id}")
+    refund_id = cancellation_refund_id(late.subscription_id, late.order_id)
     existing = await db.get(Refund, refund_id)
     amount = (
         existing.amount_minor
@@ -569,7 +567,7 @@ async def record_cancellation(
     subscription.next_reminder_at = subscription.next_charge_at = None
     made: list[RefundMade] = []
     for line in record.refunds:
-        refund_id = uuid.uuid5(CANCEL_REFUNDS, f"{subscription.id}:{line.order_id}")
+        refund_id = cancellation_refund_id(subscription.id, line.order_id)
         amount = min(line.amount_minor, await refunds.refundable_amount(db, order_id=line.order_id))
         existing = await db.get(Refund, refund_id)
         if existing is None and amount <= 0:
