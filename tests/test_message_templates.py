@@ -14,6 +14,16 @@ from domain.notifications.kinds import KINDS
 from domain.notifications.render import render
 
 AT = datetime(2026, 12, 5, 4, 30, tzinfo=UTC)  # 10:00 in Bengaluru
+VISIT: dict[str, Any] = {
+    "request_id": "r",
+    "category": "Plumbing",
+    "window_start": AT,
+    "window_end": AT.replace(hour=6, minute=30),
+    "address": "12 MG Road, Bengaluru",
+    "technician": "Ravi",
+    "note": "moved by the customer",
+}
+ASHA = {"name": "Asha Rao", "phone": "+919812300299"}
 FAMILY_FACTS: dict[str, dict[str, Any]] = {
     "account": {"code": "123456", "minutes": 10},
     "order": {
@@ -35,15 +45,8 @@ FAMILY_FACTS: dict[str, dict[str, Any]] = {
         "detail": "the card was declined",
         "retry_at": AT,
     },
-    "request": {
-        "request_id": "r",
-        "category": "Plumbing",
-        "window_start": AT,
-        "window_end": AT.replace(hour=6, minute=30),
-        "address": "12 MG Road, Bengaluru",
-        "technician": "Ravi",
-        "note": "moved by the customer",
-    },
+    "request": VISIT,
+    "job": {**VISIT, "customer": ASHA},
     "campaign": {"campaign_id": "c", "title": "20% off", "body": "This week.\n\nOnly."},
     "report": {
         "day": "Fri 04 Dec 2026",
@@ -69,9 +72,41 @@ def test_every_kind_renders_its_words_in_the_recipients_zone(name: str) -> None:
     for part in (message.subject, message.text, message.push_title, message.push_body):
         assert part and "None" not in part and "{{" not in part, (name, part)
     assert message.html is not None and message.subject in message.html
-    if KINDS[name].family == "request":  # 04:30 UTC is never shown: 10:00 in her zone is
+    if KINDS[name].family in ("request", "job"):  # 04:30 UTC is never shown: 10:00 in her zone is
         words = message.subject + message.text
         assert "04:30" not in words and ("10:00" in words or not re.search(r"\d:\d", words))
+
+
+def _job(customer: dict[str, Any] | None) -> dict[str, Any]:
+    return {**FAMILY_FACTS["job"], "customer": customer, "tz": ZoneInfo("Asia/Kolkata")}
+
+
+def test_a_new_job_tells_the_technician_whom_to_call_but_not_on_the_locked_screen() -> None:
+    message = render("job.assigned", _job(ASHA), email=True)
+    assert message.text.endswith("\n\nCustomer: Asha Rao, +919812300299."), message.text
+    assert message.html is not None and "Asha Rao, +919812300299" in message.html
+    # The push shows the first paragraph: where and when, not the customer's number.
+    assert "+919812300299" not in message.push_body and "Asha" not in message.push_body
+    assert "12 MG Road" in message.push_body
+
+
+@pytest.mark.parametrize(
+    ("customer", "says"),
+    [
+        ({"name": "Asha Rao", "phone": None}, "Customer: Asha Rao (no phone number given)."),
+        ({"name": None, "phone": "+919812300299"}, "Customer: +919812300299."),
+        ({"name": None, "phone": None}, None),
+        (None, None),  # not the technician's to reach any more (completed, cancelled, moved)
+    ],
+)
+def test_a_new_job_says_what_is_known_of_the_customer_and_nothing_when_not_theirs(
+    customer: dict[str, Any] | None, says: str | None
+) -> None:
+    message = render("job.assigned", _job(customer), email=True)
+    paragraphs = message.text.split("\n\n")
+    assert paragraphs[0].startswith("Plumbing at 12 MG Road, Bengaluru, Sat 05 Dec, 10:00")
+    assert paragraphs[1:] == ([says] if says else []), message.text
+    assert "None" not in message.text and "Customer" not in message.push_body
 
 
 def test_the_email_escapes_what_people_typed_and_the_text_keeps_it() -> None:

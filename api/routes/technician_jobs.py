@@ -1,5 +1,6 @@
 """A technician's own jobs: the visits assigned to them, and starting and completing them (the
-same updates and validators as staff use). Another technician's job is a 404."""
+same updates and validators as staff use). Another technician's job is a 404. Each job carries
+its customer's name and phone when `jobs.may_reach_customer` allows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import service_requests as lifecycle
 from api.deps import SessionDep, TemporalDep, require_roles
@@ -15,10 +17,10 @@ from api.problems import answers, problems
 from core.errors import Forbidden
 from domain import actors
 from domain.accounts.models import Role, User
-from domain.service_requests import queries
+from domain.service_requests import jobs, queries
 from domain.service_requests.contracts import Complete, PartUsed, Start
 from domain.service_requests.models import RequestStatus
-from domain.service_requests.schemas import CompleteIn, RequestDetail, RequestOut
+from domain.service_requests.schemas import CompleteIn, JobDetail, JobOut
 from domain.technicians import service as technicians
 from domain.technicians.models import Technician
 from domain.types import Page
@@ -39,14 +41,20 @@ async def current_technician(
 TechnicianDep = Annotated[Technician, Depends(current_technician)]
 
 
-@router.get("", response_model=Page[RequestOut])
+async def _job(db: AsyncSession, request_id: uuid.UUID, technician: Technician) -> JobDetail:
+    """The job as the move left it (read again: the workflow's activity wrote it)."""
+    request = await queries.get_request(db, request_id=request_id)
+    return await jobs.job_detail(db, request=request, technician_id=technician.id)
+
+
+@router.get("", response_model=Page[JobOut])
 async def my_jobs(
     technician: TechnicianDep,
     db: SessionDep,
     page: CustomerPage,
     request_status: Annotated[RequestStatus | None, Query(alias="status")] = None,
-) -> Page[RequestOut]:
-    """Your visits, the soonest first."""
+) -> Page[JobOut]:
+    """Your visits, the soonest first; the customer's contact on those still to be done."""
     rows, total = await queries.list_requests(
         db,
         technician_id=technician.id,
@@ -54,21 +62,22 @@ async def my_jobs(
         limit=page.limit,
         offset=page.offset,
     )
-    items = await queries.request_outs(db, rows)
-    return Page[RequestOut](items=items, total=total, limit=page.limit, offset=page.offset)
+    items = await jobs.job_outs(db, rows, technician_id=technician.id)
+    return Page[JobOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/{request_id}", response_model=RequestDetail, responses=problems(404))
-async def my_job(request_id: uuid.UUID, technician: TechnicianDep, db: SessionDep) -> RequestDetail:
-    """One of your visits, with its timeline."""
+@router.get("/{request_id}", response_model=JobDetail, responses=problems(404))
+async def my_job(request_id: uuid.UUID, technician: TechnicianDep, db: SessionDep) -> JobDetail:
+    """One of your visits, with its timeline, and the customer's name and phone while the visit
+    is still to be done."""
     request = await queries.get_request(db, request_id=request_id, technician_id=technician.id)
-    return await queries.detail(db, request=request, audience="technician")
+    return await jobs.job_detail(db, request=request, technician_id=technician.id)
 
 
-@router.post("/{request_id}/start", response_model=RequestDetail, responses=problems(404, 409))
+@router.post("/{request_id}/start", response_model=JobDetail, responses=problems(404, 409))
 async def start(
     request_id: uuid.UUID, technician: TechnicianDep, db: SessionDep, temporal: TemporalDep
-) -> RequestDetail:
+) -> JobDetail:
     """You have arrived and work starts."""
     request = await queries.get_request(db, request_id=request_id, technician_id=technician.id)
     await lifecycle.start(
@@ -76,19 +85,17 @@ async def start(
         request.id,
         Start(actor=actors.technician(technician.id), technician_id=technician.id),
     )
-    return await queries.detail(
-        db, request=await queries.get_request(db, request_id=request.id), audience="technician"
-    )
+    return await _job(db, request.id, technician)
 
 
-@router.post("/{request_id}/complete", response_model=RequestDetail, responses=problems(404, 409))
+@router.post("/{request_id}/complete", response_model=JobDetail, responses=problems(404, 409))
 async def complete(
     request_id: uuid.UUID,
     body: CompleteIn,
     technician: TechnicianDep,
     db: SessionDep,
     temporal: TemporalDep,
-) -> RequestDetail:
+) -> JobDetail:
     """The work is done: notes and the parts used."""
     request = await queries.get_request(db, request_id=request_id, technician_id=technician.id)
     await lifecycle.complete(
@@ -101,6 +108,4 @@ async def complete(
             parts_used=[PartUsed.model_validate(p.model_dump()) for p in body.parts_used],
         ),
     )
-    return await queries.detail(
-        db, request=await queries.get_request(db, request_id=request.id), audience="technician"
-    )
+    return await _job(db, request.id, technician)

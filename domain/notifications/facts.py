@@ -2,6 +2,8 @@
 
 One loader per family of kinds (`kinds.Kind.family`). The loaders only read: they run inside the
 send, after the business change was committed, so a message says what is true when it goes.
+A loader is also told whom the message is to (`To`): what a technician may be told depends on
+whether the job is still theirs.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import NotFound
 from domain import timefmt
 from domain.catalog.models import PlanVersion, ServiceCategory
-from domain.notifications.contracts import Ref
+from domain.notifications.contracts import Ref, To
 from domain.orders.cart import address_line
 from domain.orders.models import Order
+from domain.service_requests import jobs
 from domain.service_requests.models import ServiceRequest
 from domain.subscriptions.models import Subscription
 from domain.technicians.models import Technician
 
 Facts = dict[str, Any]
-Loader = Callable[[AsyncSession, Mapping[str, Ref], str], Awaitable[Facts]]
+Loader = Callable[[AsyncSession, Mapping[str, Ref], To, str], Awaitable[Facts]]
 
 
 class Gone(LookupError):
@@ -43,12 +46,12 @@ def _at(refs: Mapping[str, Ref], name: str) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-async def _given(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+async def _given(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
     """Codes: the sender (an activity, never a workflow) passes the facts themselves."""
     return dict(refs)
 
 
-async def _order(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+async def _order(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
     order = await db.get(Order, _id(refs, "order_id"))
     if order is None:
         raise Gone("order")
@@ -61,7 +64,7 @@ async def _order(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Fa
     }
 
 
-async def _subscription(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+async def _subscription(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
     subscription = await db.get(Subscription, _id(refs, "subscription_id"))
     if subscription is None:
         raise Gone("subscription")
@@ -83,10 +86,16 @@ async def _subscription(db: AsyncSession, refs: Mapping[str, Ref], base_url: str
     }
 
 
-async def _request(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+async def _service_request(db: AsyncSession, refs: Mapping[str, Ref]) -> ServiceRequest:
     request = await db.get(ServiceRequest, _id(refs, "request_id"))
     if request is None:
         raise Gone("service request")
+    return request
+
+
+async def _request_facts(
+    db: AsyncSession, request: ServiceRequest, refs: Mapping[str, Ref]
+) -> Facts:
     category = await db.get(ServiceCategory, request.category_id)
     technician = await db.get(Technician, request.technician_id) if request.technician_id else None
     return {
@@ -100,7 +109,27 @@ async def _request(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> 
     }
 
 
-async def _report(db: AsyncSession, refs: Mapping[str, Ref], base_url: str) -> Facts:
+async def _request(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
+    return await _request_facts(db, await _service_request(db, refs), refs)
+
+
+async def _job(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
+    """The request's facts, and its customer's name and phone (`customer`, or None) when the
+    technician told may reach them now (`jobs.may_reach_customer`): a message that goes after
+    the job was completed, cancelled or given to another carries no contact."""
+    request = await _service_request(db, refs)
+    contact = (
+        await jobs.customer_contact(db, request=request, technician_id=to.technician_id)
+        if to.technician_id is not None
+        else None
+    )
+    return {
+        **await _request_facts(db, request, refs),
+        "customer": contact.model_dump() if contact is not None else None,
+    }
+
+
+async def _report(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
     """The stored daily report of `day`: its headline figures and where to download it."""
     from domain.reports import daily  # reports read the orders' tables: imported when needed
 
@@ -133,6 +162,7 @@ LOADERS: dict[str, Loader] = {
     "order": _order,
     "subscription": _subscription,
     "request": _request,
+    "job": _job,
     "campaign": _given,
     "report": _report,
 }

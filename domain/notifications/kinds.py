@@ -60,8 +60,8 @@ CHOOSABLE = (Channel.email, Channel.push, Channel.in_app)
 class Kind:
     name: str
     topic: Topic
-    family: str  # which facts it needs (facts.py): account, order, subscription, request, campaign,
-    # report
+    family: str  # which facts it needs (facts.py): account, order, subscription, request, job,
+    # campaign, report
 
 
 def _kinds(family: str, topic: Topic, *names: str) -> dict[str, Kind]:
@@ -94,11 +94,8 @@ KINDS: dict[str, Kind] = {
         "cancelled",
         "rescheduled",
     ),
-    # To the technician: the same request's facts, other words.
-    **{
-        f"job.{n}": Kind(f"job.{n}", Topic.staff, "request")
-        for n in ("assigned", "unassigned", "cancelled", "rescheduled")
-    },
+    # To the technician: the request's facts and whom to call while the job is theirs.
+    **_kinds("job", Topic.staff, "assigned", "unassigned", "cancelled", "rescheduled"),
     # To admins.
     **{f"alert.{n}": Kind(f"alert.{n}", Topic.staff, "request") for n in ("escalated", "overdue")},
     "campaign.promotion": Kind("campaign.promotion", Topic.promotions, "campaign"),

@@ -75,7 +75,9 @@ class Notifier:
         async with self._sessions() as db:
             people = await recipients(db, request.to)
             try:
-                facts = await LOADERS[spec.family](db, request.refs, self._settings.public_base_url)
+                facts = await LOADERS[spec.family](
+                    db, request.refs, request.to, self._settings.public_base_url
+                )
             except Gone as gone:
                 log.info("nothing to say about a %s that no longer exists (%s)", gone, request.key)
                 return Sent(messages=0)

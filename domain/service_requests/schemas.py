@@ -130,6 +130,28 @@ class RequestDetail(RequestOut):
     timeline: list[EventOut] = Field(description="Every change, oldest first (same for staff)")
 
 
+class CustomerContact(BaseModel):
+    """Whom the technician going to a visit calls: no more than a name and a phone."""
+
+    name: str | None
+    phone: str | None = Field(description="Null when the customer gave no phone number")
+
+
+class JobOut(RequestOut):
+    """A visit as its technician sees it: the request, and how to reach its customer."""
+
+    customer: CustomerContact | None = Field(
+        description=(
+            "The customer's name and phone while the visit is yours and still to be done "
+            "(assigned or in progress); null once it is completed or cancelled"
+        )
+    )
+
+
+class JobDetail(JobOut):
+    timeline: list[EventOut] = Field(description="Every change, oldest first (same for staff)")
+
+
 class CustomerRef(BaseModel):
     id: uuid.UUID
     name: str | None

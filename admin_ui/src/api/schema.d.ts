@@ -1690,7 +1690,7 @@ export interface paths {
         };
         /**
          * My Jobs
-         * @description Your visits, the soonest first.
+         * @description Your visits, the soonest first; the customer's contact on those still to be done.
          */
         get: operations["my_jobs_api_v1_technician_jobs_get"];
         put?: never;
@@ -1710,7 +1710,8 @@ export interface paths {
         };
         /**
          * My Job
-         * @description One of your visits, with its timeline.
+         * @description One of your visits, with its timeline, and the customer's name and phone while the visit
+         *     is still to be done.
          */
         get: operations["my_job_api_v1_technician_jobs__request_id__get"];
         put?: never;
@@ -4108,6 +4109,19 @@ export interface components {
             amount: components["schemas"]["Money"];
             refunds: components["schemas"]["Money"];
         };
+        /**
+         * CustomerContact
+         * @description Whom the technician going to a visit calls: no more than a name and a phone.
+         */
+        CustomerContact: {
+            /** Name */
+            name: string | null;
+            /**
+             * Phone
+             * @description Null when the customer gave no phone number
+             */
+            phone: string | null;
+        };
         /** CustomerOverview */
         CustomerOverview: {
             profile: components["schemas"]["Profile"];
@@ -4434,6 +4448,130 @@ export interface components {
             parts_cap_minor: number | null;
             /** Details */
             details: string;
+        };
+        /** JobDetail */
+        JobDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["RequestStatus"];
+            /**
+             * Subscription Id
+             * Format: uuid
+             */
+            subscription_id: string;
+            category: components["schemas"]["domain__service_requests__schemas__CategoryRef"];
+            /** Address */
+            address: string;
+            /** Postal Code */
+            postal_code: string;
+            /** Description */
+            description: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            technician: components["schemas"]["TechnicianRef"] | null;
+            /** Escalated */
+            escalated: boolean;
+            /** Overdue */
+            overdue: boolean;
+            /** Completion Notes */
+            completion_notes: string | null;
+            /** Parts Used */
+            parts_used: {
+                [key: string]: unknown;
+            }[];
+            /** Rating */
+            rating: number | null;
+            /** Rating Comment */
+            rating_comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** @description The customer's name and phone while the visit is yours and still to be done (assigned or in progress); null once it is completed or cancelled */
+            customer: components["schemas"]["CustomerContact"] | null;
+            /**
+             * Timeline
+             * @description Every change, oldest first (same for staff)
+             */
+            timeline: components["schemas"]["domain__service_requests__schemas__EventOut"][];
+        };
+        /**
+         * JobOut
+         * @description A visit as its technician sees it: the request, and how to reach its customer.
+         */
+        JobOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["RequestStatus"];
+            /**
+             * Subscription Id
+             * Format: uuid
+             */
+            subscription_id: string;
+            category: components["schemas"]["domain__service_requests__schemas__CategoryRef"];
+            /** Address */
+            address: string;
+            /** Postal Code */
+            postal_code: string;
+            /** Description */
+            description: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            technician: components["schemas"]["TechnicianRef"] | null;
+            /** Escalated */
+            escalated: boolean;
+            /** Overdue */
+            overdue: boolean;
+            /** Completion Notes */
+            completion_notes: string | null;
+            /** Parts Used */
+            parts_used: {
+                [key: string]: unknown;
+            }[];
+            /** Rating */
+            rating: number | null;
+            /** Rating Comment */
+            rating_comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** @description The customer's name and phone while the visit is yours and still to be done (assigned or in progress); null once it is completed or cancelled */
+            customer: components["schemas"]["CustomerContact"] | null;
         };
         /** LedgerEntryOut */
         LedgerEntryOut: {
@@ -4783,6 +4921,17 @@ export interface components {
         Page_InboxItem_: {
             /** Items */
             items: components["schemas"]["InboxItem"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** Page[JobOut] */
+        Page_JobOut_: {
+            /** Items */
+            items: components["schemas"]["JobOut"][];
             /** Total */
             total: number;
             /** Limit */
@@ -13168,7 +13317,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_RequestOut_"];
+                    "application/json": components["schemas"]["Page_JobOut_"];
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
@@ -13228,7 +13377,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RequestDetail"];
+                    "application/json": components["schemas"]["JobDetail"];
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
@@ -13297,7 +13446,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RequestDetail"];
+                    "application/json": components["schemas"]["JobDetail"];
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
@@ -13379,7 +13528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RequestDetail"];
+                    "application/json": components["schemas"]["JobDetail"];
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
