@@ -928,7 +928,7 @@ export interface paths {
         };
         /**
          * List Orders
-         * @description Your orders, newest first.
+         * @description Your orders, newest first, with their refunds.
          */
         get: operations["list_orders_api_v1_orders_get"];
         put?: never;
@@ -948,7 +948,7 @@ export interface paths {
         };
         /**
          * Read Order
-         * @description One of your orders with its items.
+         * @description One of your orders with its items and refunds.
          */
         get: operations["read_order_api_v1_orders__order_id__get"];
         put?: never;
@@ -2609,6 +2609,23 @@ export interface components {
             /** @description From asked for to completed */
             time_to_complete: components["schemas"]["Durations"];
         };
+        /**
+         * Actor
+         * @description Who did it, as the reader may know them.
+         */
+        Actor: {
+            /**
+             * Role
+             * @description customer, technician, staff or system
+             * @enum {string}
+             */
+            role: "customer" | "technician" | "staff" | "system";
+            /**
+             * Name
+             * @description A name to show: a person's, or a role's (You, Support team)
+             */
+            name: string;
+        };
         /** AddressIn */
         AddressIn: {
             /** Label */
@@ -2823,12 +2840,25 @@ export interface components {
              * @description Its workflow in the Temporal Web UI (set on every staff answer)
              */
             workflow_url?: string | null;
+            /**
+             * Refunded Minor
+             * @description The refunds that succeeded, added up
+             */
+            refunded_minor: number;
+            /**
+             * Net Paid Minor
+             * @description What was paid less the refunds that succeeded; null until the order is paid
+             */
+            net_paid_minor: number | null;
             /** History */
             history: components["schemas"]["StatusChangeOut"][];
             /** Ledger */
             ledger: components["schemas"]["LedgerEntryOut"][];
-            /** Refunds */
-            refunds: components["schemas"]["RefundOut"][];
+            /**
+             * Refunds
+             * @description Every refund asked for, oldest first: an admin's and a cancellation's
+             */
+            refunds: components["schemas"]["AdminRefundOut"][];
             /** Subscription Ids */
             subscription_ids: string[];
         };
@@ -2920,6 +2950,44 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** AdminRefundOut */
+        AdminRefundOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            /** Amount Minor */
+            amount_minor: number;
+            /** Currency */
+            currency: string;
+            /** Reason */
+            reason: string;
+            status: components["schemas"]["RefundStatus"];
+            /** Provider Refund Id */
+            provider_refund_id: string | null;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Requested By */
+            requested_by: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Completed At */
+            completed_at: string | null;
+            /**
+             * Customer Reason
+             * @description The reason the customer is shown for it
+             */
+            customer_reason: string;
         };
         /** AdminRequestDetail */
         AdminRequestDetail: {
@@ -4122,6 +4190,63 @@ export interface components {
              */
             phone: string | null;
         };
+        /**
+         * CustomerOrderOut
+         * @description One of the customer's orders with its refunds.
+         */
+        CustomerOrderOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["OrderStatus"];
+            /** Provider */
+            provider: string;
+            /** Currency */
+            currency: string;
+            /** Subtotal Minor */
+            subtotal_minor: number;
+            /** Tax Minor */
+            tax_minor: number;
+            /** Total Minor */
+            total_minor: number;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Receipt Number */
+            receipt_number: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Items */
+            items: components["schemas"]["OrderItemOut"][];
+            /**
+             * Refunded Minor
+             * @description The refunds that succeeded, added up
+             */
+            refunded_minor: number;
+            /**
+             * Net Paid Minor
+             * @description What was paid less the refunds that succeeded; null until the order is paid
+             */
+            net_paid_minor: number | null;
+            /**
+             * Refunds
+             * @description Every refund asked for, oldest first, whatever its status
+             */
+            refunds: components["schemas"]["OrderRefundOut"][];
+        };
         /** CustomerOverview */
         CustomerOverview: {
             profile: components["schemas"]["Profile"];
@@ -4301,8 +4426,8 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Actor */
-            actor: string;
+            /** @description The staff member who chose */
+            actor: components["schemas"]["Actor"];
             /**
              * Technician Id
              * Format: uuid
@@ -4792,6 +4917,42 @@ export interface components {
             items: components["schemas"]["OrderItemOut"][];
         };
         /**
+         * OrderRefundOut
+         * @description A refund of an order as its customer is shown it.
+         */
+        OrderRefundOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Amount Minor
+             * @description In the order's currency's minor units
+             */
+            amount_minor: number;
+            /** Currency */
+            currency: string;
+            /** @description pending: asked of the payment provider, not back yet; succeeded: paid back to how the order was paid; failed: the payment provider did not pay it back */
+            status: components["schemas"]["RefundStatus"];
+            /**
+             * Reason
+             * @description Why it was made, in words for the customer: the plan cancelled, or a refund from the support team (staff notes are never shown)
+             */
+            reason: string;
+            /**
+             * Requested At
+             * Format: date-time
+             * @description When the refund was asked for
+             */
+            requested_at: string;
+            /**
+             * Settled At
+             * @description When the payment provider paid it back or refused it; null while pending
+             */
+            settled_at: string | null;
+        };
+        /**
          * OrderStatus
          * @enum {string}
          */
@@ -4906,6 +5067,17 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** Page[CustomerOrderOut] */
+        Page_CustomerOrderOut_: {
+            /** Items */
+            items: components["schemas"]["CustomerOrderOut"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
         /** Page[DailyReportSummary] */
         Page_DailyReportSummary_: {
             /** Items */
@@ -4943,17 +5115,6 @@ export interface components {
         Page_LedgerEntryOut_: {
             /** Items */
             items: components["schemas"]["LedgerEntryOut"][];
-            /** Total */
-            total: number;
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
-        };
-        /** Page[OrderOut] */
-        Page_OrderOut_: {
-            /** Items */
-            items: components["schemas"]["OrderOut"][];
             /** Total */
             total: number;
             /** Limit */
@@ -6240,8 +6401,8 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Actor */
-            actor: string;
+            /** @description Who moved it, by name */
+            actor: components["schemas"]["Actor"];
             /** Reason */
             reason: string | null;
         };
@@ -6925,8 +7086,8 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Actor */
-            actor: string;
+            /** @description Who did it, named for the reader (never an internal id) */
+            actor: components["schemas"]["Actor"];
             /** Kind */
             kind: string;
             /** From Status */
@@ -6965,8 +7126,8 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Actor */
-            actor: string;
+            /** @description Who did it, named for the reader (never an internal id) */
+            actor: components["schemas"]["Actor"];
             /** Kind */
             kind: string;
             /** Period */
@@ -10518,7 +10679,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_OrderOut_"];
+                    "application/json": components["schemas"]["Page_CustomerOrderOut_"];
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
@@ -10569,7 +10730,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["CustomerOrderOut"];
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
@@ -13918,7 +14079,7 @@ export interface operations {
                      *
                      *     event: change
                      *     id: 57
-                     *     data: {"id": 57, "at": "…", "kind": "started", "from_status": "assigned", "to_status": "in_progress", "note": null, "actor": "technician"}
+                     *     data: {"id": 57, "at": "…", "kind": "started", "from_status": "assigned", "to_status": "in_progress", "note": null, "actor": {"role": "technician", "name": "Ravi Kumar"}}
                      */
                     "text/event-stream": string;
                 };

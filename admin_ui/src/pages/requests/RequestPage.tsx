@@ -231,7 +231,7 @@ export function RequestPage() {
                 {r.timeline.map((e) => (
                   <Timeline.Item key={e.id} title={e.to_status ? label(e.to_status) : label(e.kind)}>
                     <Text size="xs" c="dimmed">
-                      {when(e.at)} · {e.actor}
+                      {when(e.at)} · {e.actor.name}
                     </Text>
                     {e.note && <Text size="sm">{e.note}</Text>}
                   </Timeline.Item>
@@ -245,7 +245,7 @@ export function RequestPage() {
                 </Title>
                 {r.dispatch_log.map((d) => (
                   <Text key={d.at + d.technician_id} size="sm">
-                    {when(d.at)} · {d.actor} chose {String((d.suggested.find((s) => (s as { technician_id?: string }).technician_id === d.technician_id) as { name?: string } | undefined)?.name ?? d.technician_id)}
+                    {when(d.at)} · {d.actor.name} chose {String((d.suggested.find((s) => (s as { technician_id?: string }).technician_id === d.technician_id) as { name?: string } | undefined)?.name ?? d.technician_id)}
                     {d.reason ? ` — ${d.reason}` : ""}
                   </Text>
                 ))}
