@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     request_max_days_ahead: int = Field(default=60, ge=1, le=365)
     request_window_min_minutes: int = Field(default=60, ge=15, le=24 * 60)
     request_window_max_hours: int = Field(default=12, ge=1, le=72)
+    # A visit can be started at most this long before its window (an admin may start it earlier,
+    # with a reason, which is audited).
+    job_start_early_minutes: int = Field(default=120, ge=0, le=60 * 24 * 60)
     # Photos of a request: each at most this large, at most this many.
     photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     photos_per_request: int = Field(default=5, ge=0, le=50)

@@ -41,6 +41,12 @@ def staff(user_id: uuid.UUID) -> str:
     return f"admin:{user_id}"
 
 
+def staff_id(recorded: str) -> uuid.UUID | None:
+    """The staff member who acted, if one did (their moves are audited)."""
+    kind, ident = _split(recorded)
+    return ident if kind in _STAFF else None
+
+
 def technician(technician_id: uuid.UUID) -> str:
     """A technician's action, as recorded."""
     return f"technician:{technician_id}"

@@ -162,6 +162,9 @@ def make_settings(**overrides: Any) -> Settings:
         "temporal_task_queue": f"test-{uuid.uuid4().hex[:12]}",
         # The sandbox's guards on: a workflow calling the clock or randomness fails its test.
         "worker_sandbox": "strict",
+        # Tests ask for visits days ahead and start them at once; the rule that a visit starts
+        # no earlier than two hours before its window is tested at its default (test_job_start).
+        "job_start_early_minutes": 60 * 24 * 60,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -273,6 +273,7 @@ class ServiceRequestWorkflow:
             RequestStatus.assigned,
             self._status,
             actor=request.actor,
+            note=request.note,
             fields={"started_at": "now"},
         )
         await self._notify("started")

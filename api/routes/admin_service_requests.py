@@ -13,18 +13,21 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from api import service_requests as lifecycle
-from api.deps import AdminUser, SessionDep, StaffUser, TemporalDep
+from api.deps import AdminUser, NowDep, SessionDep, SettingsDep, StaffUser, TemporalDep
 from api.pagination import StaffPage
 from api.problems import problems
 from api.workflow_links import LinksDep, WorkflowLinks
+from core.errors import Conflict
 from domain import actors
 from domain.service_requests import queries
+from domain.service_requests import service as requests
 from domain.service_requests.contracts import Assign, Cancel, Complete, PartUsed, Start, Suggested
 from domain.service_requests.models import RequestStatus, ServiceRequest
 from domain.service_requests.schemas import (
     AdminCancelIn,
     AdminRequestDetail,
     AdminRequestOut,
+    AdminStartIn,
     AssignIn,
     CompleteIn,
 )
@@ -182,11 +185,24 @@ async def reassign(
 
 @router.post("/{request_id}/start", response_model=AdminRequestDetail, responses=problems(404, 409))
 async def start(
-    request_id: uuid.UUID, admin: AdminUser, db: SessionDep, temporal: TemporalDep, links: LinksDep
+    request_id: uuid.UUID,
+    admin: AdminUser,
+    db: SessionDep,
+    temporal: TemporalDep,
+    links: LinksDep,
+    settings: SettingsDep,
+    now: NowDep,
+    body: AdminStartIn | None = None,
 ) -> AdminRequestDetail:
-    """Record that work has started (the technician usually does this from their app)."""
+    """Record that work has started (the technician usually does this from their app); before
+    the visit's window allows it, only with an `early_reason` (in the timeline and audit log)."""
     request = await queries.get_request(db, request_id=request_id)
-    await lifecycle.start(temporal, request.id, Start(actor=actors.staff(admin.id)))
+    early = requests.too_early_to_start(request.window_start, now=now, settings=settings)
+    reason = body.early_reason if body else None
+    if early and reason is None:
+        raise Conflict(f"{early}; give early_reason to start it now")
+    note = f"started early: {reason}" if early and reason else None
+    await lifecycle.start(temporal, request.id, Start(actor=actors.staff(admin.id), note=note))
     return await _detail(db, request.id, links)
 
 

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import service_requests as lifecycle
-from api.deps import SessionDep, TemporalDep, require_roles
+from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, require_roles
 from api.pagination import CustomerPage
 from api.problems import answers, problems
-from core.errors import Forbidden
+from core.errors import Conflict, Forbidden
 from domain import actors
 from domain.accounts.models import Role, User
 from domain.service_requests import jobs, queries
+from domain.service_requests import service as requests
 from domain.service_requests.contracts import Complete, PartUsed, Start
 from domain.service_requests.models import RequestStatus
 from domain.service_requests.schemas import CompleteIn, JobDetail, JobOut
@@ -76,10 +77,18 @@ async def my_job(request_id: uuid.UUID, technician: TechnicianDep, db: SessionDe
 
 @router.post("/{request_id}/start", response_model=JobDetail, responses=problems(404, 409))
 async def start(
-    request_id: uuid.UUID, technician: TechnicianDep, db: SessionDep, temporal: TemporalDep
+    request_id: uuid.UUID,
+    technician: TechnicianDep,
+    db: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> JobDetail:
-    """You have arrived and work starts."""
+    """You have arrived and work starts (from a while before the visit's window: see
+    JOB_START_EARLY_MINUTES)."""
     request = await queries.get_request(db, request_id=request_id, technician_id=technician.id)
+    if problem := requests.too_early_to_start(request.window_start, now=now, settings=settings):
+        raise Conflict(problem)
     await lifecycle.start(
         temporal,
         request.id,

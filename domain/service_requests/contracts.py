@@ -94,6 +94,7 @@ class Assign(Contract):
 class Start(Contract):
     actor: str
     technician_id: uuid.UUID | None = None  # set when a technician acts: must be the assigned one
+    note: str | None = None  # why it starts before its window (staff only), for the timeline
 
 
 class PartUsed(Contract):

@@ -80,6 +80,13 @@ class AdminCancelIn(In):
     reason: Reason
 
 
+class AdminStartIn(In):
+    early_reason: Reason | None = Field(
+        default=None,
+        description="Why it starts before its window allows (JOB_START_EARLY_MINUTES); audited",
+    )
+
+
 # --- outputs ------------------------------------------------------------------------------------
 
 

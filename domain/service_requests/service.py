@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidField, NotFound
 from core.settings import Settings
-from domain import timefmt
+from domain import actors, timefmt
+from domain.audit import service as audit
 from domain.reports import rollups
 from domain.service_requests.contracts import Change, RequestInput, Suggested
 from domain.service_requests.models import (
@@ -149,8 +150,54 @@ async def record_change(db: AsyncSession, *, change: Change) -> bool:
         to_status=change.to_status.value if change.to_status else None,
         at=change.at,
     )
+    _audit(db, change)
     await db.flush()
     return True
+
+
+# A staff member's move, as the audit log names it.
+AUDITED = {
+    "assigned": "service_request.assign",
+    "reassigned": "service_request.reassign",
+    "started": "service_request.start",
+    "completed": "service_request.complete",
+    "cancelled": "service_request.cancel",
+    "rescheduled": "service_request.reschedule",
+}
+
+
+def _audit(db: AsyncSession, change: Change) -> None:
+    """A staff member's move is in the audit log, written with the change (one transaction, and
+    once: a retried activity finds its timeline entry and writes neither again)."""
+    staff_id = actors.staff_id(change.actor)
+    if staff_id is None or change.kind not in AUDITED:
+        return
+    after = {k: v for k, v in change.fields.items() if v != "now"}
+    if change.to_status is not None:
+        after["status"] = change.to_status.value
+    if change.note:
+        after["reason"] = change.note
+    audit.record(
+        db,
+        actor_id=staff_id,
+        action=AUDITED[change.kind],
+        entity_type="service_request",
+        entity_id=change.request_id,
+        before={"status": change.from_status.value} if change.from_status else None,
+        after=after,
+    )
+
+
+def too_early_to_start(window_start: datetime, *, now: datetime, settings: Settings) -> str | None:
+    """Why a visit cannot start yet (more than `job_start_early_minutes` before its window), or
+    None when it can."""
+    earliest = window_start - timedelta(minutes=settings.job_start_early_minutes)
+    if now >= earliest:
+        return None
+    return (
+        f"this visit's window starts {timefmt.when(window_start)}: "
+        f"it can be started from {timefmt.when(earliest)}"
+    )
 
 
 def _note(change: Change) -> str | None:
