@@ -7129,6 +7129,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -7193,6 +7206,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -7251,6 +7277,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7510,6 +7549,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -7563,6 +7615,19 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
@@ -7623,6 +7688,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7720,6 +7798,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -7787,6 +7878,19 @@ export interface operations {
             /** @description Not a staff account (or another site's page sent this) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8021,6 +8125,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -8079,6 +8196,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8183,6 +8313,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8380,6 +8523,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -8476,6 +8632,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8757,6 +8926,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -8951,6 +9133,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -9007,6 +9202,19 @@ export interface operations {
             /** @description Signed in, but this needs another role */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9089,6 +9297,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9368,6 +9589,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -9424,6 +9658,19 @@ export interface operations {
             /** @description Signed in, but this needs another role */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9651,6 +9898,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9984,6 +10244,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -10115,6 +10388,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -10181,6 +10467,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10254,6 +10553,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10614,6 +10926,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -10670,6 +10995,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11093,6 +11431,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -11359,6 +11710,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -11495,6 +11857,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11720,6 +12095,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -11796,6 +12184,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11937,6 +12338,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12094,6 +12508,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12224,6 +12651,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12363,6 +12803,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12436,6 +12889,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12503,6 +12969,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12803,6 +13282,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12879,6 +13371,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13045,6 +13550,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -13121,6 +13639,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13420,6 +13951,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -13571,6 +14115,19 @@ export interface operations {
             /** @description The body is larger than this operation accepts */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13943,6 +14500,19 @@ export interface operations {
             /** @description Too many callbacks already waiting; the detail says how many */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14387,6 +14957,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -14538,6 +15119,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -14579,12 +15173,13 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Not a link we sent */
+            /** @description Not a link we sent (to a person, a malformed one too) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14594,6 +15189,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14629,12 +15225,13 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Not a link we sent */
+            /** @description Not a link we sent (to a person, a malformed one too) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14644,6 +15241,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14663,6 +15261,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
         };
@@ -14944,6 +15543,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -15085,6 +15697,19 @@ export interface operations {
             /** @description No such thing here, or it is not yours */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15436,6 +16061,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -15492,6 +16130,19 @@ export interface operations {
             /** @description Signed in, but this needs another role */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
