@@ -1,4 +1,9 @@
-"""Errors as problem+json (RFC 9457), with field-level detail for invalid input."""
+"""Errors as problem+json (RFC 9457), with field-level detail for invalid input.
+
+A route a person opens in a browser (marked `api.problems.error_pages`: the unsubscribe link)
+answers by what the client asked for: a page when its `Accept` prefers HTML to JSON (a browser;
+a mail client that names no preference, `*/*`), problem+json when it asks for JSON.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.problems import PROBLEM_JSON, error_page
 from core.errors import DomainError, FieldProblem, InvalidField
 
-PROBLEM_JSON = "application/problem+json"
 # What FastAPI raises (as a 400) for a body it cannot decode at all.
 FASTAPI_UNREADABLE_BODY = "There was an error parsing the body"
 log = logging.getLogger("homeplans.api")
@@ -31,7 +36,12 @@ def problem(
     title: str | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> JSONResponse:
+) -> Response:
+    page = error_page(request.scope.get("route")) if request is not None else None
+    if page is not None and request is not None and prefers_html(request.headers.get("accept")):
+        answer = page(400, None) if status == 422 else page(status, detail)
+        answer.headers.update(headers or {})
+        return answer
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
@@ -42,6 +52,46 @@ def problem(
         body["instance"] = request.url.path
     body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def prefers_html(accept: str | None) -> bool:
+    """Whether `accept` prefers a page to JSON; a tie (or no preference) goes to the page."""
+    if not accept:
+        return True
+    page = _quality(accept, "text", "html")
+    data = max(_quality(accept, "application", sub) for sub in ("problem+json", "json"))
+    return page >= data
+
+
+def _quality(accept: str, main: str, sub: str) -> float:
+    """The weight `accept` gives `main/sub`: that of the most specific range matching it."""
+    best, weight = -1, 0.0
+    for member in accept.split(",")[:50]:
+        media_range, *parameters = (part.strip() for part in member.split(";"))
+        range_main, _, range_sub = media_range.lower().partition("/")
+        if (range_main, range_sub) == (main, sub):
+            specificity = 2
+        elif range_main == main and range_sub == "*":
+            specificity = 1
+        elif (range_main, range_sub) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        if specificity > best:
+            best, weight = specificity, _q(parameters)
+    return weight
+
+
+def _q(parameters: list[str]) -> float:
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                return 0.0
+            return q if 0.0 <= q <= 1.0 else 0.0
+    return 1.0
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -84,7 +134,7 @@ def _message(err: Mapping[str, Any]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidField)
-    async def _invalid_field(request: Request, exc: InvalidField) -> JSONResponse:
+    async def _invalid_field(request: Request, exc: InvalidField) -> Response:
         return await _validation(
             request,
             RequestValidationError(
@@ -93,20 +143,20 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
         return problem(
             exc.status, exc.detail, request=request, title=exc.title, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = _field_errors(exc)
         first = errors[0] if errors else {"field": "", "message": "invalid input"}
         detail = f"{first['field'] or 'request'}: {first['message']}"
         return problem(422, detail, request=request, title="Invalid input", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == FASTAPI_UNREADABLE_BODY:
             # A body that is not even text (not UTF-8) is invalid input like one that is not
             # JSON: the same 422, so a client handles one kind of answer.
@@ -127,13 +177,13 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RPCError)
-    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+    async def _temporal(request: Request, exc: RPCError) -> Response:
         if exc.status in _TEMPORAL_DOWN:
             return _unavailable(request, "Temporal", exc)
         return await _unhandled(request, exc)
 
     @app.exception_handler(RuntimeError)
-    async def _runtime(request: Request, exc: RuntimeError) -> JSONResponse:
+    async def _runtime(request: Request, exc: RuntimeError) -> Response:
         # The Temporal client connects lazily (the API starts before Temporal answers); its
         # failure to connect is a RuntimeError with this message.
         if str(exc).startswith("Failed client connect"):
@@ -142,11 +192,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
-    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    async def _database_down(request: Request, exc: Exception) -> Response:
         return _unavailable(request, "PostgreSQL", exc)
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: DBAPIError) -> Response:
         # A value the database (or its driver) refuses as data (SQLSTATE class 22: out of range,
         # not valid text) came from the client: every input is bounded before it gets here, so
         # this is a missed bound, logged to be fixed, and still the client's 422, not a 500.
@@ -165,7 +215,7 @@ def install(app: FastAPI) -> None:
         return await _unhandled(request, exc)
 
     @app.exception_handler(Exception)
-    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    async def _unhandled(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal error; it has been logged", request=request)
 
@@ -174,7 +224,7 @@ _TEMPORAL_DOWN = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 UNAVAILABLE_RETRY_AFTER_S = 5
 
 
-def _unavailable(request: Request, part: str, exc: Exception) -> JSONResponse:
+def _unavailable(request: Request, part: str, exc: Exception) -> Response:
     log.warning("%s unreachable on %s %s: %s", part, request.method, request.url.path, exc)
     return problem(
         503,

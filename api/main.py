@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from api import errors, problems
 from api.admin_ui import MOUNT, AdminUI, dist_dir
-from api.boundary import reject_nul
+from api.boundary import reject_nul, require_body_type
 from api.caching import CatalogCache, CatalogFastPath
 from api.dashboard_hub import DashboardHub
 from api.routes import (
@@ -129,7 +129,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         # Checked for every route before its own code (see api.boundary).
-        dependencies=[Depends(reject_nul)],
+        dependencies=[Depends(require_body_type), Depends(reject_nul)],
     )
     errors.install(app)
     problems.install(app)

@@ -7,11 +7,15 @@ types its errors:
 - `Problem` and `ValidationProblem` (a 422 with `errors`, one entry per field) are the schemas;
 - an operation's statuses come from what it depends on, declared where the dependency is
   defined with `@answers(...)` (signing in: 401; a role: 403; the database or Temporal: 503;
-  any parameter or body: 422), plus the ones its route lists with `responses=problems(404, 409)`
-  for what only its own logic refuses;
+  any parameter or body: 422; a body, in the types it declares: 415, see `api.boundary`), plus
+  the ones its route lists with `responses=problems(404, 409)` for what only its own logic refuses;
 - `install(app)` writes them into the document, with the problem+json content and the headers
-  (`Retry-After` on 429, `WWW-Authenticate` on 401), replacing FastAPI's default 422; a status
-  the route declares with its own `content` (the unsubscribe pages) keeps it.
+  (`Retry-After` on 429, `WWW-Authenticate` on 401, `Accept` on 415), replacing FastAPI's default
+  422; a status the route declares with its own `content` keeps it;
+- a route a person opens in a browser (the unsubscribe link in an email) is marked with
+  `@error_pages(render)`: a client that prefers HTML gets each error as a page (`api.errors`),
+  so every error status but 422 is declared as a page too (a person is shown no field errors:
+  their invalid input is a 400 page).
 
 `tests/test_openapi_contract.py` drives every operation with schemathesis and fails on any status
 or content type the document does not declare.
@@ -25,12 +29,19 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.boundary import ACCEPT_FOR_METHOD, body_types
+
 PROBLEM_JSON = "application/problem+json"
+HTML = "text/html"
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A route's page for an error: (status, detail) -> the page; the detail is None for invalid input
+# (a 400 page), whose field errors mean nothing to a person.
+ErrorPage = Callable[[int, str | None], HTMLResponse]
 
 
 class Problem(BaseModel):
@@ -64,12 +75,19 @@ DESCRIPTIONS: dict[int, str] = {
     409: "What it refers to is in a state that does not allow this; the detail says what does",
     410: "It existed but is gone for good",
     413: "The body is larger than this operation accepts",
+    415: "The body is of a type this operation does not take; `Accept` names the ones it does",
     422: "Invalid input: `errors` names each field and what is wrong with it",
     429: "Too many attempts; `Retry-After` says how many seconds to wait",
     503: "A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    415: {
+        "Accept": {
+            "description": "The media types this operation takes its body in",
+            "schema": {"type": "string"},
+        }
+    },
     429: {
         "Retry-After": {
             "description": "Seconds to wait before trying again",
@@ -96,12 +114,30 @@ def answers(*statuses: int) -> Callable[[F], F]:
     return mark
 
 
+def error_pages(render: ErrorPage) -> Callable[[F], F]:
+    """Mark a route a person opens in a browser: to a client that prefers HTML, its errors are
+    pages from `render` (`api.errors`), and the document declares them."""
+
+    def mark(endpoint: F) -> F:
+        endpoint.__error_page__ = render  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def error_page(route: Any) -> ErrorPage | None:
+    """The page `route` answers its errors with to a person, if it was marked `error_pages`."""
+    return getattr(getattr(route, "endpoint", None), "__error_page__", None)
+
+
 def operation_statuses(route: APIRoute | RouteContext) -> set[int]:
     """Every error status `route` may answer."""
     statuses = {int(code) for code in route.responses if str(code).isdigit() and int(code) >= 400}
     statuses |= set(_dependency_statuses(route.dependant))
     if _takes_input(route.dependant):
         statuses.add(422)
+    if body_types(route):
+        statuses.add(415)
     return statuses
 
 
@@ -151,6 +187,7 @@ def _declare(app: FastAPI, schema: dict[str, Any]) -> None:
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
         statuses = operation_statuses(route)
+        pages = error_page(route) is not None
         for method in route.methods or ():
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is None:
@@ -167,8 +204,15 @@ def _declare(app: FastAPI, schema: dict[str, Any]) -> None:
                 entry["content"] = {
                     PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}}
                 }
+                if pages and status != 422:
+                    entry["content"][HTML] = {"schema": {"type": "string"}}
                 if status in _HEADERS:
-                    entry["headers"] = _HEADERS[status]
+                    entry["headers"] = dict(_HEADERS[status])
+                if status == 415 and method in ACCEPT_FOR_METHOD:
+                    entry["headers"][ACCEPT_FOR_METHOD[method]] = {
+                        "description": f"The media types a {method} here takes its body in",
+                        "schema": {"type": "string"},
+                    }
     # FastAPI's own 422 schemas were replaced everywhere above: drop them unless still used.
     text = json.dumps(schema["paths"])
     if '/HTTPValidationError"' not in text:

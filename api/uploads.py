@@ -136,8 +136,9 @@ def _too_large(max_bytes: int, what: str) -> TooLarge:
 
 def check_file_request(request: Request, *, field: str, max_bytes: int, what: str) -> bytes:
     """What can be refused from the headers alone, before anything is looked up or read: 422 when
-    the body is not multipart/form-data, 413 when its declared length is past the bound. The
-    multipart boundary."""
+    the body is not multipart/form-data with a boundary (a route that declares its body as such
+    in `file_field_schema` has another type refused before, with a 415: `api.boundary`), 413
+    when its declared length is past the bound. The multipart boundary."""
     media_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if media_type != b"multipart/form-data" or not boundary:

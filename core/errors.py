@@ -82,6 +82,14 @@ class TooLarge(DomainError):
         super().__init__(detail, headers={"Connection": "close"})
 
 
+class UnsupportedMediaType(DomainError):
+    """The body is of a type the operation does not take; the detail (and the headers the API
+    sends with it) name the types it does."""
+
+    status = 415
+    title = "Unsupported media type"
+
+
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"

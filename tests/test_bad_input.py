@@ -88,17 +88,23 @@ async def test_unknown_fields_and_broken_json_are_refused_everywhere(
             continue
         url = _fill_path(path, op, bad=None)
         where = f"{method} {path}"
-        if "application/x-www-form-urlencoded" in op["requestBody"]["content"]:
+        content = op["requestBody"]["content"]
+        if "application/x-www-form-urlencoded" in content:
             # A form (the sandbox page's) is held to the same rule in its own encoding.
             unknown = await api.request(
                 method, url, headers=headers_for(path), data={"no_such_field": "1"}
             )
-        else:
+        elif "application/json" in content:
             unknown = await api.request(
                 method, url, headers=headers_for(path), json={"no_such_field": 1}
             )
-        _assert_problem(unknown, where + " (unknown field)")
-        assert unknown.status_code == 422, where
+        else:
+            # A file (a photo) is read only once the caller may add it, which no made-up id
+            # allows: its unknown fields are refused in tests/test_request_photos.py.
+            unknown = None
+        if unknown is not None:
+            _assert_problem(unknown, where + " (unknown field)")
+            assert unknown.status_code == 422, where
         broken = await api.request(
             method,
             url,
@@ -106,6 +112,31 @@ async def test_unknown_fields_and_broken_json_are_refused_everywhere(
             headers={**headers_for(path), "content-type": "application/json"},
         )
         _assert_problem(broken, where + " (broken JSON)")
+        checked += 1
+    assert checked >= 10
+
+
+async def test_a_body_of_a_type_an_operation_does_not_take_is_a_415_naming_the_one_it_does(
+    app: Any, api: httpx.AsyncClient, headers_for: Callable[[str], dict[str, str]]
+) -> None:
+    checked = 0
+    for method, path, op in _operations(app):
+        if "requestBody" not in op:
+            continue
+        url = _fill_path(path, op, bad=None)
+        where = f"{method} {path}"
+        taken = list(op["requestBody"]["content"])
+        response = await api.request(
+            method,
+            url,
+            content=b"no_such_field=1",
+            headers={**headers_for(path), "content-type": "text/plain"},
+        )
+        _assert_problem(response, where)
+        assert response.status_code == 415, where
+        assert response.headers["accept"] == ", ".join(taken), where
+        for media_type in taken:
+            assert media_type in response.json()["detail"], where
         checked += 1
     assert checked >= 10
 

@@ -294,8 +294,14 @@ async def test_an_empty_file_and_a_missing_one_are_refused(
         headers={**headers, "content-type": "multipart/form-data; boundary=b"},
     )
     assert "ends before" in field_error(cut)
+    # A body that is not a form at all is of the wrong type: 415, naming the one taken.
     no_form = await api.post(visit.photos, json={"file": "x"}, headers=headers)
-    assert "multipart/form-data" in field_error(no_form)
+    assert "send the body as multipart/form-data" in field_error(no_form, 415)
+    assert no_form.headers["accept-post"] == "multipart/form-data"
+    no_boundary = await api.post(
+        visit.photos, content=b"x", headers={**headers, "content-type": "multipart/form-data"}
+    )
+    assert "multipart/form-data" in field_error(no_boundary)
     two = await api.post(
         visit.photos, files=[("file", ("a.png", PNG)), ("file", ("b.png", PNG))], headers=headers
     )

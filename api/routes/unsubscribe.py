@@ -2,8 +2,13 @@
 
 `GET` shows what the link will turn off and a button (mail scanners and link previews open links;
 they must not unsubscribe anyone); `POST` turns it off. Mail clients' one-click unsubscribe
-(RFC 8058: `List-Unsubscribe-Post: List-Unsubscribe=One-Click`) posts to the same URL. The
-answers are pages for a person, errors included.
+(RFC 8058: `List-Unsubscribe-Post: List-Unsubscribe=One-Click`) posts to the same URL, as a form
+the route does not read (it declares no body, so no type is refused).
+
+The answers are pages for a person, every error included (a malformed token is a 400 page, like
+one we did not sign): a browser, or a mail client that names no preference, gets them. A client
+that asks for JSON (`Accept: application/json`) gets its errors as problem+json, as everywhere
+else in the API (see `api.errors`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, SettingsDep
-from core.errors import DomainError
+from api.problems import error_pages
 from domain.notifications import unsubscribe
 from domain.notifications.kinds import TOPICS
 
@@ -27,11 +32,11 @@ Token = Annotated[
         min_length=20, max_length=1000, pattern=r"^[A-Za-z0-9_\-\.]+$", description="From the email"
     ),
 ]
-HTML_ONLY: dict[str, Any] = {"content": {"text/html": {"schema": {"type": "string"}}}}
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    200: HTML_ONLY,
-    400: {**HTML_ONLY, "description": "Not a link we sent"},
-    410: {**HTML_ONLY, "description": "Used already, or expired"},
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+    # The pages as well as problem+json: `api.problems` declares both for every error status.
+    400: {"description": "Not a link we sent (to a person, a malformed one too)"},
+    410: {"description": "Used already, or expired"},
 }
 
 
@@ -47,17 +52,18 @@ def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
     )
 
 
-def _refused(error: DomainError) -> HTMLResponse:
-    return _page("This link does not work", f"<p>{escape(error.detail)}.</p>", status=error.status)
+def _refused(status: int, detail: str | None) -> HTMLResponse:
+    """The page for an error; `detail` None for a token that is not even well formed."""
+    title = "Please try again shortly" if status >= 500 else "This link does not work"
+    said = detail or "this is not a link we sent; copy the whole link from the email"
+    return _page(title, f"<p>{escape(said[:1].upper() + said[1:])}.</p>", status=status)
 
 
 @router.get("", response_class=HTMLResponse, responses=ANSWERS)
+@error_pages(_refused)
 async def confirm(token: Token, settings: SettingsDep) -> HTMLResponse:
     """What the link turns off, with the button that does it."""
-    try:
-        _, what = unsubscribe.read(settings, token)
-    except DomainError as e:
-        return _refused(e)
+    _, what = unsubscribe.read(settings, token)
     label = TOPICS[what.topic].label.lower() if what.topic in TOPICS else what.topic.value
     return _page(
         "Unsubscribe",
@@ -69,13 +75,10 @@ async def confirm(token: Token, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.post("", response_class=HTMLResponse, responses=ANSWERS)
+@error_pages(_refused)
 async def confirmed(token: Token, db: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """Turn off what the link names (once)."""
-    try:
-        what = await unsubscribe.use(db, settings, token)
-    except DomainError as e:
-        await db.rollback()
-        return _refused(e)
+    what = await unsubscribe.use(db, settings, token)  # refused: the session rolls back on close
     await db.commit()
     label = TOPICS[what.topic].label.lower() if what.topic in TOPICS else what.topic.value
     return _page(

@@ -1632,7 +1632,8 @@ export interface paths {
         put?: never;
         /**
          * Start
-         * @description Record that work has started (the technician usually does this from their app).
+         * @description Record that work has started (the technician usually does this from their app); before
+         *     the visit's window allows it, only with an `early_reason` (in the timeline and audit log).
          */
         post: operations["start_api_v1_admin_service_requests__request_id__start_post"];
         delete?: never;
@@ -1733,7 +1734,8 @@ export interface paths {
         put?: never;
         /**
          * Start
-         * @description You have arrived and work starts.
+         * @description You have arrived and work starts (from a while before the visit's window: see
+         *     JOB_START_EARLY_MINUTES).
          */
         post: operations["start_api_v1_technician_jobs__request_id__start_post"];
         delete?: never;
@@ -3133,6 +3135,14 @@ export interface components {
              * @description Its workflow in the Temporal Web UI (set on every staff answer)
              */
             workflow_url?: string | null;
+        };
+        /** AdminStartIn */
+        AdminStartIn: {
+            /**
+             * Early Reason
+             * @description Why it starts before its window allows (JOB_START_EARLY_MINUTES); audited
+             */
+            early_reason?: string | null;
         };
         /** AdminSubscriptionDetail */
         AdminSubscriptionDetail: {
@@ -7439,6 +7449,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -7503,6 +7526,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -7561,6 +7597,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7820,6 +7869,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -7873,6 +7935,19 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
@@ -7933,6 +8008,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8030,6 +8118,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -8097,6 +8198,19 @@ export interface operations {
             /** @description Not a staff account (or another site's page sent this) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8331,6 +8445,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -8389,6 +8516,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8493,6 +8633,19 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8690,6 +8843,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -8786,6 +8952,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9067,6 +9246,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -9261,6 +9453,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -9317,6 +9522,19 @@ export interface operations {
             /** @description Signed in, but this needs another role */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9399,6 +9617,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9678,6 +9909,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -9734,6 +9978,19 @@ export interface operations {
             /** @description Signed in, but this needs another role */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9961,6 +10218,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10294,6 +10564,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -10425,6 +10708,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -10491,6 +10787,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10564,6 +10873,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10924,6 +11246,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -10980,6 +11315,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11403,6 +11751,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -11669,6 +12030,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -11805,6 +12177,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12030,6 +12415,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12106,6 +12504,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12247,6 +12658,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12404,6 +12828,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12534,6 +12971,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12673,6 +13123,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12746,6 +13209,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -12813,6 +13289,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13113,6 +13602,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -13195,6 +13697,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -13224,7 +13739,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AdminStartIn"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -13267,6 +13786,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13355,6 +13887,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -13431,6 +13976,19 @@ export interface operations {
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13730,6 +14288,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -13881,6 +14452,19 @@ export interface operations {
             /** @description The body is larger than this operation accepts */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14253,6 +14837,19 @@ export interface operations {
             /** @description Too many callbacks already waiting; the detail says how many */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14697,6 +15294,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -14848,6 +15456,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a PATCH here takes its body in */
+                    "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -14889,12 +15510,13 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Not a link we sent */
+            /** @description Not a link we sent (to a person, a malformed one too) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14904,6 +15526,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14939,12 +15562,13 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Not a link we sent */
+            /** @description Not a link we sent (to a person, a malformed one too) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14954,6 +15578,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "text/html": string;
                 };
             };
@@ -14973,6 +15598,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
         };
@@ -15254,6 +15880,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -15395,6 +16034,19 @@ export interface operations {
             /** @description No such thing here, or it is not yours */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15746,6 +16398,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and what is wrong with it */
             422: {
                 headers: {
@@ -15802,6 +16467,19 @@ export interface operations {
             /** @description Signed in, but this needs another role */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
                     [name: string]: unknown;
                 };
                 content: {
