@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from domain.contracts import RefundInput
 from domain.orders import refunds
@@ -38,7 +37,12 @@ class RefundActivities:
                 reason=refund.reason,
             )
         except ProviderDeclined as exc:
-            raise ApplicationError(str(exc), type="ProviderDeclined", non_retryable=True) from exc
+            # Refused for good: recorded as failed (it would otherwise read "in progress" for
+            # ever), and the workflow ends with that answer.
+            async with self._sessions() as db:
+                await refunds.record_refund_declined(db, refund_id=refund.id, reason=str(exc))
+                await db.commit()
+            return RefundStatus.failed.value
         async with self._sessions() as db:
             await refunds.record_refund_result(db, refund_id=refund.id, result=result)
             await db.commit()

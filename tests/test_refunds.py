@@ -215,3 +215,29 @@ async def test_concurrent_retries_of_one_refund_request_make_one_refund(
     assert len({a.json()["id"] for a in answers}) == 1
     detail = await _refund_settled(api, admin, order_id, answers[0].json()["id"])
     assert len(detail["refunds"]) == 1
+
+
+async def test_a_refund_the_provider_refuses_is_recorded_failed_not_left_in_progress(
+    api: httpx.AsyncClient, db: AsyncSession, stripe_fake: FakeStripe, temporal: Client
+) -> None:
+    """The charge was refunded at Stripe directly (its dashboard): our refund is refused there,
+    and says so, instead of reading "in progress" for ever."""
+    admin = await make_admin(api, db)
+    await add_categories(api, admin)
+    plan = await add_active_plan(api, admin)
+    buyer = await buyer_with_cart(api, plan, "refused@example.com")
+    order_id, _ = await _paid_order(api, buyer, stripe_fake)
+    (pi_id,) = stripe_fake.payment_intents
+    intent = stripe_fake.payment_intents[pi_id]
+    stripe_fake.refunds["re_dashboard"] = {"amount": intent["amount"], "payment_intent": pi_id}
+
+    asked = await _refund(api, admin, order_id, 100_000, f"refund-{uuid.uuid4()}")
+    assert asked.status_code == 202, asked.text
+    detail = await _refund_settled(api, admin, order_id, asked.json()["id"])
+    (refused,) = detail["refunds"]
+    assert refused["status"] == "failed"
+    assert refused["failure_reason"].startswith("the provider refused the refund: ")
+    assert "greater than unrefunded amount" in refused["failure_reason"]
+    assert [e for e in detail["ledger"] if e["kind"] == "refunded"] == []
+    mine = (await api.get(f"/orders/{order_id}", headers=buyer.headers)).json()
+    assert mine["refunds"][0]["status"] == "failed" and mine["refunded_minor"] == 0

@@ -177,3 +177,20 @@ async def record_refund_result(
         refund.failure_reason = "the provider refused the refund"
     await db.flush()
     return refund
+
+
+async def record_refund_declined(db: AsyncSession, *, refund_id: uuid.UUID, reason: str) -> Refund:
+    """The provider refused the refund outright (more than it holds as unrefunded, a payment it
+    cannot refund): the refund has failed, with the provider's words, for staff to act on. A
+    refund already answered keeps its answer."""
+    refund = (
+        await db.execute(select(Refund).where(Refund.id == refund_id).with_for_update())
+    ).scalar_one_or_none()
+    if refund is None:
+        raise NotFound("refund not found")
+    if refund.status == RefundStatus.pending.value:
+        refund.status = RefundStatus.failed.value
+        refund.completed_at = utcnow()
+        refund.failure_reason = f"the provider refused the refund: {reason}"[:500]
+    await db.flush()
+    return refund
