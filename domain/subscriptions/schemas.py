@@ -133,7 +133,7 @@ class CancelIn(In):
 
 
 class AdminCancelIn(In):
-    reason: Reason
+    reason: Reason = Field(description="Why: shown to the customer in their plan's history")
     refund: Literal["policy", "none"] = Field(
         description="policy: the refund a customer would get now; none: no refund (say why)"
     )
@@ -141,7 +141,7 @@ class AdminCancelIn(In):
 
 class ExtendIn(In):
     days: int = Field(ge=1, le=366)
-    reason: Reason
+    reason: Reason = Field(description="Why: shown to the customer in their plan's history")
 
 
 class QuoteOut(BaseModel):
