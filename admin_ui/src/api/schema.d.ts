@@ -4479,7 +4479,10 @@ export interface components {
         ExtendIn: {
             /** Days */
             days: number;
-            /** Reason */
+            /**
+             * Reason
+             * @description Why: shown to the customer in their plan's history
+             */
             reason: string;
         };
         /** FirebaseIn */
@@ -7109,7 +7112,10 @@ export interface components {
         };
         /** AdminCancelIn */
         domain__subscriptions__schemas__AdminCancelIn: {
-            /** Reason */
+            /**
+             * Reason
+             * @description Why: shown to the customer in their plan's history
+             */
             reason: string;
             /**
              * Refund
