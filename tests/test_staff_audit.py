@@ -81,6 +81,7 @@ async def test_every_staff_write_is_in_the_audit_log(
     admin_id = await db.scalar(select(User.id).where(User.email == "admin@example.com"))
     customer_id = await db.scalar(select(User.id).where(User.email == "asker@example.com"))
     await db.commit()
+    assert admin_id is not None and customer_id is not None
     walk = Walk(api, s.admin)
 
     # --- people -----------------------------------------------------------------------------------
