@@ -6,7 +6,7 @@ touching this file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -50,6 +50,13 @@ def _fill_path(path: str, op: dict[str, Any], *, bad: str | None) -> str:
     return path
 
 
+def _with_bodies(app: Any) -> Iterator[tuple[str, str, dict[str, Any], str, str]]:
+    """Each operation that takes a body: method, path, operation, a URL to call, its label."""
+    for method, path, op in _operations(app):
+        if "requestBody" in op:
+            yield method, path, op, _fill_path(path, op, bad=None), f"{method} {path}"
+
+
 def _assert_problem(response: httpx.Response, where: str) -> None:
     assert 400 <= response.status_code < 500, f"{where}: {response.status_code} {response.text}"
     assert response.headers["content-type"].startswith("application/problem+json"), where
@@ -83,11 +90,7 @@ async def test_unknown_fields_and_broken_json_are_refused_everywhere(
     app: Any, api: httpx.AsyncClient, headers_for: Callable[[str], dict[str, str]]
 ) -> None:
     checked = 0
-    for method, path, op in _operations(app):
-        if "requestBody" not in op:
-            continue
-        url = _fill_path(path, op, bad=None)
-        where = f"{method} {path}"
+    for method, path, op, url, where in _with_bodies(app):
         content = op["requestBody"]["content"]
         if "application/x-www-form-urlencoded" in content:
             # A form (the sandbox page's) is held to the same rule in its own encoding.
@@ -120,11 +123,7 @@ async def test_a_body_of_a_type_an_operation_does_not_take_is_a_415_naming_the_o
     app: Any, api: httpx.AsyncClient, headers_for: Callable[[str], dict[str, str]]
 ) -> None:
     checked = 0
-    for method, path, op in _operations(app):
-        if "requestBody" not in op:
-            continue
-        url = _fill_path(path, op, bad=None)
-        where = f"{method} {path}"
+    for method, path, op, url, where in _with_bodies(app):
         taken = list(op["requestBody"]["content"])
         response = await api.request(
             method,
