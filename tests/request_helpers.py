@@ -3,7 +3,6 @@ asked for through the API, and reading what happened."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from domain.accounts.models import User
 from domain.notifications.models import Message
 from tests.conftest import bearer, latest_code
 from tests.subscription_helpers import Bought, buy_plan
+from tests.waiting import eventually
 
 ALWAYS = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 HOME_ZONE = "560001"  # the postal code of tests.orders_helpers' address
@@ -144,12 +144,11 @@ async def sent_to(db: AsyncSession, destination: str, request_id: str) -> list[s
 
 
 async def until(
-    api: httpx.AsyncClient, path: str, headers: dict[str, str], done: Any, attempts: int = 400
+    api: httpx.AsyncClient, path: str, headers: dict[str, str], done: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for _ in range(attempts):
-        body = (await api.get(path, headers=headers)).json()
-        if done(body):
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never got there: {body}")
+    """GET `path` until `done` says so; bounded."""
+
+    async def read() -> dict[str, Any]:
+        return dict((await api.get(path, headers=headers)).json())
+
+    return await eventually(read, done, path)

@@ -27,6 +27,7 @@ from tests.fakes import random_id
 from tests.fakes.razorpay_server import FakeRazorpay
 from tests.fakes.stripe_server import FakeStripe
 from tests.orders_helpers import Customer
+from tests.waiting import eventually
 
 WAIT_S = 60.0  # a bound for slow machines, never an expectation
 
@@ -231,13 +232,11 @@ async def subscription_until(
     who: Customer,
     subscription_id: uuid.UUID,
     done: Callable[[dict[str, Any]], bool],
-    attempts: int = 400,
 ) -> dict[str, Any]:
     """Poll the subscription (as the app does) until `done` says so; bounded."""
-    body: dict[str, Any] = {}
-    for _ in range(attempts):
-        body = (await api.get(f"/subscriptions/{subscription_id}", headers=who.headers)).json()
-        if done(body):
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the subscription never got there: {body}")
+
+    async def read() -> dict[str, Any]:
+        answer = await api.get(f"/subscriptions/{subscription_id}", headers=who.headers)
+        return dict(answer.json())
+
+    return await eventually(read, done, f"subscription {subscription_id}")

@@ -33,6 +33,7 @@ from domain.notifications.models import Delivery, Message
 from tests.campaign_helpers import create, finished, seed_customers, start
 from tests.catalog_helpers import make_admin
 from tests.conftest import make_settings
+from tests.waiting import eventually
 from tests.worker_process import WorkerProcess, survivors, worker_environment
 
 CUSTOMERS = 10_000
@@ -85,10 +86,15 @@ async def _sent(db: AsyncSession, campaign_id: uuid.UUID) -> int:
     return int(found or 0)
 
 
-async def _histories(temporal: Client, campaign_id: uuid.UUID) -> list[Any]:
-    """Every run's history, the first run first (continue-as-new chains them)."""
+async def _histories(temporal: Client, campaign_id: uuid.UUID, *, at_least: int) -> list[Any]:
+    """Every run's history, the first run first (continue-as-new chains them), once visibility
+    lists `at_least` runs (it lists a run a moment after the run has started)."""
     workflow_id = campaign_workflow_id(campaign_id)
-    runs = [run async for run in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
+
+    async def listed() -> list[Any]:
+        return [run async for run in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
+
+    runs = await eventually(listed, lambda runs: len(runs) >= at_least, f"{at_least} runs listed")
     runs.sort(key=lambda run: run.start_time)
     return [
         await temporal.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
@@ -151,7 +157,7 @@ async def test_a_worker_killed_mid_campaign_skips_and_repeats_nobody(
     assert (row.status, row.sent, row.total, row.batches) == ("completed", CUSTOMERS, CUSTOMERS, 20)
 
     # Both workers ran it: the first until it died, the second from then on.
-    histories = await _histories(temporal, cid)
+    histories = await _histories(temporal, cid, at_least=4)
     identities = {
         event.workflow_task_completed_event_attributes.identity
         for history in histories

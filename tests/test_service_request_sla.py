@@ -19,7 +19,7 @@ from core.settings import Settings
 from domain.contracts import REQUEST_ESCALATED, REQUEST_OVERDUE
 from domain.service_requests.contracts import Cancel, RequestState, service_request_workflow_id
 from tests.request_helpers import asked, sent_to, shop, technician, until
-from tests.worker_process import until_timer_fired
+from tests.worker_process import until_timer_fired, until_update_admitted
 from worker import build_worker
 from workflows.service_request import ServiceRequestWorkflow
 
@@ -146,12 +146,11 @@ async def test_an_escalation_written_after_the_assignment_does_not_undo_it(
         await db.execute(text("DELETE FROM escalation_writes_fail"))
         await db.commit()
         await asyncio.wait_for(moved, timeout=60)
-        detail = await until(
+        detail = await until(  # the write's next retry: up to 30 s after the fault is lifted
             api,
             f"/admin/service-requests/{rid}",
             s.admin,
             lambda body: "escalated" in [e["kind"] for e in body["timeline"]],
-            attempts=1200,  # the write's next retry: up to 30 s after the fault is lifted
         )
     finally:
         await db.rollback()
@@ -201,10 +200,13 @@ async def test_a_request_cancelled_as_its_escalation_falls_due_is_not_escalated(
         await until_timer_fired(handle)
         cancel = asyncio.create_task(
             handle.execute_update(
-                ServiceRequestWorkflow.cancel, Cancel(actor="customer", reason="fixed it myself")
+                ServiceRequestWorkflow.cancel,
+                Cancel(actor="customer", reason="fixed it myself"),
+                id="cancel-as-the-escalation-falls-due",
             )
         )
-        await asyncio.sleep(1.0)  # the update reaches the server before a worker is there
+        # The update has reached the server before a worker is there.
+        await until_update_admitted(env.client, handle, "cancel-as-the-escalation-falls-due")
         async with build_worker(env.client, settings, sessions=sessions):
             assert (await asyncio.wait_for(cancel, timeout=60)).status == "cancelled"
             await asyncio.wait_for(moved, timeout=60)

@@ -7,7 +7,6 @@ their entry is written with the timeline entry, in the activity's one transactio
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.campaign_helpers import seed_customers
 from tests.catalog_helpers import plan_body
 from tests.conftest import make_settings
 from tests.request_helpers import asked, shop, technician, window
+from tests.waiting import eventually
 
 # Writes by method but reads by meaning: nothing changes, so nothing is audited.
 READS = {("POST", "/admin/campaigns/preview")}
@@ -327,9 +327,10 @@ def _technician(name: str, phone: str) -> dict[str, Any]:
 
 
 async def _entry(db: AsyncSession, actor_id: uuid.UUID, action: str, entity_id: str) -> bool:
-    """Whether the entry is there (a workflow's move commits just before its answer; a campaign's
-    move is written by the route): looked for until it is, within a bound."""
-    for _ in range(100):
+    """Whether the entry is there (a move through a workflow commits just before its answer):
+    looked for until it is, within the suite's bound."""
+
+    async def read() -> bool:
         found = await db.scalar(
             select(AuditEntry.id).where(
                 AuditEntry.actor_id == actor_id,
@@ -338,7 +339,9 @@ async def _entry(db: AsyncSession, actor_id: uuid.UUID, action: str, entity_id: 
             )
         )
         await db.commit()
-        if found is not None:
-            return True
-        await asyncio.sleep(0.05)
-    return False
+        return found is not None
+
+    try:
+        return await eventually(read, bool, f"{action} on {entity_id}", wait_s=5)
+    except AssertionError:
+        return False

@@ -26,7 +26,13 @@ from api.main import create_app
 from core.settings import Settings
 from domain.subscriptions.contracts import CancelRequest, RefundChoice, SubscriptionStatus
 from tests.subscription_helpers import buy_plan, kinds, messages, running, timeline
-from tests.worker_process import WorkerProcess, survivors, until_timer_fired, worker_environment
+from tests.worker_process import (
+    WorkerProcess,
+    survivors,
+    until_timer_fired,
+    until_update_admitted,
+    worker_environment,
+)
 from workflows.subscription import SubscriptionWorkflow
 
 DAY = timedelta(days=1)
@@ -92,7 +98,7 @@ async def test_a_worker_killed_mid_year_loses_and_repeats_no_reminder(
     # With no worker alive, the subscription's clock moves past the 7-day reminder; the timer
     # fires and waits. A new worker takes the workflow over from its history.
     moved = asyncio.create_task(env.fast_forward(handle, 60 * DAY))
-    await asyncio.sleep(1.0)
+    await until_timer_fired(handle)
     second = workers()
     await asyncio.wait_for(moved, timeout=WAIT_S * 2)
     result = await asyncio.wait_for(handle.result(), timeout=WAIT_S)
@@ -150,9 +156,11 @@ async def test_a_cancellation_arriving_as_a_reminder_falls_due_sends_no_reminder
             CancelRequest(
                 actor="admin", actor_id=None, reason="moved away", refund=RefundChoice.none
             ),
+            id="cancel-as-the-reminder-falls-due",
         )
     )
-    await asyncio.sleep(1.0)  # the update reaches the server before a worker is there
+    # The update has reached the server before a worker is there.
+    await until_update_admitted(env.client, handle, "cancel-as-the-reminder-falls-due")
     second = workers()
     outcome = await asyncio.wait_for(cancel, timeout=WAIT_S)
     assert outcome.status == SubscriptionStatus.cancelled, second.output()

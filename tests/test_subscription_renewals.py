@@ -30,6 +30,7 @@ from tests.subscription_helpers import (
     subscription_until,
     timeline,
 )
+from tests.waiting import eventually
 from workflows.subscription import SubscriptionWorkflow
 
 DAY = timedelta(days=1)
@@ -67,9 +68,15 @@ async def _auto_renew_with(
     return dict(on.json())
 
 
-async def _runs(env: WorkflowEnvironment, subscription_id: uuid.UUID) -> int:
+async def _runs(env: WorkflowEnvironment, subscription_id: uuid.UUID, *, at_least: int) -> int:
+    """How many runs the workflow has had, once visibility lists `at_least` (it lists a run a
+    moment after the run has started)."""
     query = f"WorkflowId = '{subscription_workflow_id(subscription_id)}'"
-    return len([run async for run in env.client.list_workflows(query)])
+
+    async def listed() -> int:
+        return len([run async for run in env.client.list_workflows(query)])
+
+    return await eventually(listed, lambda n: n >= at_least, f"{at_least} runs listed")
 
 
 async def test_automatic_renewal_charges_once_per_period_across_three_periods(
@@ -121,7 +128,7 @@ async def test_automatic_renewal_charges_once_per_period_across_three_periods(
     await db.commit()
     assert sorted(charges) == [f"sub:{sid}:period:{n}" for n in (2, 3, 4)]
     # A period per run of the workflow: the history of each stays small.
-    assert await _runs(env, sid) == 4
+    assert await _runs(env, sid, at_least=4) == 4
 
     events = kinds(await timeline(db, sid))
     assert events.count("period:1:reminder:1") == 0  # renewed 3 days before: no "ends tomorrow"
@@ -205,7 +212,7 @@ async def test_a_renewal_after_expiry_starts_a_new_period_now(
         datetime.fromisoformat(mine["ends_at"]) - datetime.fromisoformat(mine["starts_at"])
         == 365 * DAY
     )
-    assert await _runs(env, sid) >= 2
+    assert await _runs(env, sid, at_least=2) >= 2
 
 
 async def test_a_charge_the_provider_refuses_outright_is_a_declined_renewal_not_a_crash(

@@ -18,6 +18,7 @@ from providers.payments import payment_provider
 from tests.catalog_helpers import add_active_plan, add_categories, make_admin
 from tests.conftest import outbox_notifier
 from tests.orders_helpers import add_to_cart, customer, pay, place_order
+from tests.waiting import eventually
 
 
 def _starter(settings: Settings, sessions: Any, temporal: Client) -> SubscriptionActivities:
@@ -33,6 +34,18 @@ def _starter(settings: Settings, sessions: Any, temporal: Client) -> Subscriptio
 
 async def _runs(temporal: Client, workflow_id: str) -> list[Any]:
     return [r async for r in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
+
+
+async def _listed(temporal: Client, workflow_id: str) -> list[Any]:
+    """The runs' statuses as visibility lists them, once it lists the newest run as it is now (a
+    start or an end reaches the list a moment after it happened)."""
+    now = await temporal.get_workflow_handle(workflow_id).describe()
+    runs = await eventually(
+        lambda: _runs(temporal, workflow_id),
+        lambda runs: any(r.run_id == now.run_id and r.status == now.status for r in runs),
+        f"run {now.run_id} listed as {now.status}",
+    )
+    return [r.status for r in runs]
 
 
 async def test_a_subscription_is_started_once_however_often_it_is_announced(
@@ -58,16 +71,13 @@ async def test_a_subscription_is_started_once_however_often_it_is_announced(
     await starter.start_existing(subscription_id)  # what `manage.py start-subscriptions` does
     for _ in range(3):  # the settled order's announcement, retried
         await starter.announce_order(OrderRef(order_id=order.id))
-    runs = await _runs(temporal, workflow_id)
-    assert [r.status for r in runs] == [WorkflowExecutionStatus.RUNNING]
+    assert await _listed(temporal, workflow_id) == [WorkflowExecutionStatus.RUNNING]
 
     # Even after the run has ended, another announcement starts nothing.
     handle = temporal.get_workflow_handle(workflow_id)
     await handle.terminate(reason="ended for this test")
     await starter.announce_order(OrderRef(order_id=order.id))
     await starter.start_existing(subscription_id)
-    assert [r.status for r in await _runs(temporal, workflow_id)] == [
-        WorkflowExecutionStatus.TERMINATED
-    ]
+    assert await _listed(temporal, workflow_id) == [WorkflowExecutionStatus.TERMINATED]
     mine = (await api.get(f"/subscriptions/{subscription_id}", headers=who.headers)).json()
     assert mine["status"] == SubscriptionStatus.active

@@ -16,13 +16,23 @@ from typing import Any
 
 import psutil
 from pydantic import SecretStr
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.update.v1 import UpdateRef, WaitPolicy
+from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
 from tests.conftest import ROOT
+from tests.waiting import eventually
 
 PROCESS_EXIT_S = 10.0
 WAIT_S = 60.0  # a bound for slow machines, never an expectation
+UNSPECIFIED = (
+    UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_UNSPECIFIED
+)
+ADMITTED = UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
 
 
 def worker_environment(settings: Settings, temporal: Client) -> dict[str, str]:
@@ -116,3 +126,29 @@ async def until_timer_fired(handle: WorkflowHandle[Any, Any]) -> None:
             return
         assert loop.time() < deadline, "the timer never fired"
         await asyncio.sleep(0.05)
+
+
+async def until_update_admitted(
+    client: Client, handle: WorkflowHandle[Any, Any], update_id: str
+) -> None:
+    """Until the server holds the update `update_id` sent to the workflow (admitted: it waits
+    there for the worker that takes the workflow's next task, which then runs both)."""
+    request = PollWorkflowExecutionUpdateRequest(
+        namespace=client.namespace,
+        update_ref=UpdateRef(
+            workflow_execution=WorkflowExecution(workflow_id=handle.id), update_id=update_id
+        ),
+        identity=client.identity,
+        wait_policy=WaitPolicy(lifecycle_stage=ADMITTED),
+    )
+
+    async def stage() -> int:
+        try:
+            answer = await client.workflow_service.poll_workflow_execution_update(request)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:  # not there yet
+                raise
+            return UNSPECIFIED
+        return int(answer.stage)
+
+    await eventually(stage, lambda reached: reached >= ADMITTED, f"update {update_id} admitted")
