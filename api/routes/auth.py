@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api import verifications
+from api import sign_ins, verifications
 from api.deps import (
     AuthDep,
     ClientDep,
@@ -15,7 +15,7 @@ from api.deps import (
     TemporalDep,
 )
 from api.problems import problems
-from core.errors import Conflict, NotFound
+from core.errors import Conflict
 from domain.accounts import service as accounts
 from domain.accounts.schemas import (
     CodeIn,
@@ -31,7 +31,6 @@ from domain.accounts.schemas import (
     VerificationOut,
 )
 from domain.contracts import Channel, VerificationPurpose, VerificationState, VerificationStatus
-from providers.identity.firebase import FirebaseTokenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -55,33 +54,8 @@ async def register(
     settings: SettingsDep,
 ) -> RegisteredOut:
     """Create a customer account; a verification code goes to the email (or phone) given."""
-    destination = body.email or body.phone
-    assert destination is not None  # RegisterIn requires one
-    # Spent whether or not the account can be made: sign-up attempts are what is limited.
-    await auth.spend(
-        db,
-        [
-            *auth.signup_budgets(client),
-            *auth.code_budgets(client, destination=destination, account=None),
-        ],
-    )
-    user = await accounts.create_user(
-        db,
-        email=body.email,
-        phone=body.phone,
-        name=body.name,
-        password_hash=await auth.hash_password(body.password),
-    )
-    tokens = await auth.start_session(db, user, client)
-    await db.commit()
-    channel = Channel.email if user.email else Channel.phone
-    state = await verifications.start(
-        temporal,
-        settings,
-        user_id=user.id,
-        channel=channel,
-        destination=user.email if channel == Channel.email else user.phone,  # type: ignore[arg-type]
-        purpose=VerificationPurpose.verify,
+    user, tokens, state = await sign_ins.register(
+        body, db=db, auth=auth, client=client, temporal=temporal, settings=settings
     )
     return RegisteredOut(
         user=UserOut.model_validate(user), tokens=tokens, verification=_verification_out(state)
@@ -108,6 +82,14 @@ async def refresh(body: RefreshIn, db: SessionDep, auth: AuthDep) -> TokenPair:
 async def logout(principal: PrincipalDep, db: SessionDep) -> None:
     """End this session: its refresh token and access tokens stop working at once."""
     await accounts.revoke_session(db, session=principal.session, reason="logout")
+    await db.commit()
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))
+async def logout_all(user: CurrentUser, db: SessionDep) -> None:
+    """Sign out everywhere: every session of this account ends at once (every phone, every
+    browser, this one too)."""
+    await accounts.revoke_all_sessions(db, user_id=user.id, reason="signed out everywhere")
     await db.commit()
 
 
@@ -235,54 +217,19 @@ async def phone_verify(
     settings: SettingsDep,
 ) -> TokenPair:
     """Sign in with the phone number and the code sent to it."""
-    keys = auth.failure_budgets(client, body.phone)
-    await auth.ensure_allowed(db, keys)
-    user = await accounts.find_by_identifier(db, identifier=body.phone)
-    if user is None or not user.is_active:
-        raise await auth.fail(db, keys, "wrong phone number or code")
-    try:
-        check = await verifications.submit_code(
-            temporal,
-            settings,
-            user_id=user.id,
-            channel=Channel.phone,
-            purpose=VerificationPurpose.login,
-            code=body.code,
-        )
-    except Conflict as exc:
-        raise await auth.fail(db, keys, f"wrong phone number or code ({exc.detail})") from exc
-    if not check.verified:
-        detail = "wrong phone number or code"
-        if check.status == VerificationStatus.locked:
-            what = verifications.what_works(VerificationPurpose.login, Channel.phone)
-            detail += f"; too many wrong codes for this one: {what}"
-        raise await auth.fail(db, keys, detail)
-    await db.refresh(user)
-    tokens = await auth.start_session(db, user, client)
-    await db.commit()
+    _, tokens = await sign_ins.phone_code(
+        body, db=db, auth=auth, client=client, temporal=temporal, settings=settings
+    )
     return tokens
 
 
 @router.post("/firebase", response_model=TokenPair, responses=problems(401, 403, 404, 409, 429))
 async def firebase_exchange(
-    body: FirebaseIn, db: SessionDep, auth: AuthDep, client: ClientDep, settings: SettingsDep
+    body: FirebaseIn, db: SessionDep, auth: AuthDep, client: ClientDep
 ) -> TokenPair:
     """Exchange a Firebase ID token (Google, Apple, phone... sign-in in the app) for our tokens.
     The account is linked by the email or phone that Firebase verified."""
-    verifier = auth.firebase
-    if verifier is None:
-        # Off on this server for good, not for a while: not found, like a webhook of a payment
-        # provider that is not in use (a 503 would have clients retry).
-        raise NotFound("Firebase sign-in is not enabled on this server")
-    keys = auth.failure_budgets(client, "firebase")[1:]  # the IP's: no account is named yet
-    await auth.ensure_allowed(db, keys)
-    try:
-        identity = await verifier.verify(body.id_token)
-    except FirebaseTokenError as exc:
-        raise await auth.fail(db, keys, f"Firebase ID token is not valid: {exc}") from exc
-    user = await auth.firebase_user(db, identity)
-    tokens = await auth.start_session(db, user, client)
-    await db.commit()
+    _, tokens = await sign_ins.firebase(body, db=db, auth=auth, client=client)
     return tokens
 
 
