@@ -4,7 +4,7 @@
 #   make bench   benchmarks (print figures; never part of the tests)
 #   make lint    ruff (lint + format check) and mypy
 #   make ui      the admin UI (admin_ui/dist): npm ci when the lockfile changed, a build when a source did
-#   make openapi the API's OpenAPI document into admin_ui/openapi.json and the UI's typed client from it
+#   make openapi the API's OpenAPI document into web_common/openapi.json and the apps' typed schema from it
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(PY) -m devstack run
 
 test: $(STAMP) ui browser
-	cd admin_ui && npx vitest run
+	cd admin_ui && npx vitest run && npx vitest run --root ../web_common
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -48,7 +48,7 @@ clean-data:
 
 # --- the admin UI (Node 20 + npm from the machine; nothing is fetched at run time) --------------
 UI := admin_ui
-UI_SOURCES := $(shell find $(UI)/src $(UI)/public -type f 2>/dev/null) \
+UI_SOURCES := $(shell find $(UI)/src $(UI)/public web_common -type f -not -name '*.test.ts' 2>/dev/null) \
 	$(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json $(UI)/package.json
 
 ui: $(UI)/dist/index.html
@@ -63,7 +63,7 @@ $(UI)/dist/index.html: $(UI)/node_modules/.package-lock.json $(UI_SOURCES)
 	@touch $@
 
 openapi: $(STAMP) $(UI)/node_modules/.package-lock.json
-	$(PY) -m api.openapi_document $(UI)/openapi.json
+	$(PY) -m api.openapi_document web_common/openapi.json
 	cd $(UI) && npm run gen:api
 
 # The browser tests drive Debian's chromium (never a downloaded one): installed here when it is

@@ -1,6 +1,6 @@
 """The API's OpenAPI document as the admin UI's typed client is generated from it:
 
-    python -m api.openapi_document admin_ui/openapi.json   (what `make openapi` runs)
+    python -m api.openapi_document web_common/openapi.json   (what `make openapi` runs)
 
 Built from the app itself (no server, no database), with development settings that read no `.env`,
 so every machine writes the same bytes; tests/test_admin_ui_client.py fails when the committed file

@@ -6,9 +6,9 @@ What changed is decided by content, not by file times (a checkout or a `touch` c
 - the install stamp (`admin_ui/node_modules/.homeplans-install`) holds the SHA-256 of
   `package-lock.json` that was installed;
 - the build stamp (`admin_ui/dist/.homeplans-build`) holds one SHA-256 over every source the build
-  reads: `src/`, `public/`, `index.html`, `package.json`, `package-lock.json`, the Vite config and
-  the TypeScript configs. Vite empties `dist/` as it starts, so a build that fails leaves no stamp
-  and the next start builds again.
+  reads: `src/`, `public/`, the shared `web_common/`, `index.html`, `package.json`,
+  `package-lock.json`, the Vite config and the TypeScript configs. Vite empties `dist/` as it
+  starts, so a build that fails leaves no stamp and the next start builds again.
 
 Without npm on the PATH (or with ADMIN_UI_BUILD=skip) one line says so and the stack starts
 anyway: the API answers /admin with a page that says how to build it. Nothing is fetched at run
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 UI_DIR = ROOT / "admin_ui"
 INSTALL_STAMP = Path("node_modules") / ".homeplans-install"
 BUILD_STAMP = Path("dist") / ".homeplans-build"
-SOURCE_DIRS = ("src", "public")
+SOURCE_DIRS = ("src", "public", "../web_common")  # the app's own, and the package it shares
 SOURCE_GLOBS = (
     "index.html",
     "package.json",
@@ -60,14 +60,16 @@ def _sources(ui: Path) -> Iterator[Path]:
         yield from (p for p in ui.glob(pattern) if p.is_file())
     for folder in SOURCE_DIRS:
         if (ui / folder).is_dir():
-            yield from (p for p in (ui / folder).rglob("*") if p.is_file())
+            yield from (
+                p for p in (ui / folder).rglob("*") if p.is_file() and "node_modules" not in p.parts
+            )
 
 
 def sources_digest(ui: Path) -> str:
     """One digest over the paths and contents of every source the build reads."""
     digest = hashlib.sha256()
     for path in sorted(set(_sources(ui))):
-        digest.update(path.relative_to(ui).as_posix().encode() + b"\0")
+        digest.update(Path(os.path.relpath(path, ui)).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 

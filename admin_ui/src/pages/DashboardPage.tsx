@@ -6,7 +6,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
-import { follow, type LiveState } from "../api/sse";
+import { follow, type LiveState } from "@homeplans/web-common/sse";
+import { authedFetch } from "../api/session";
 import { PageHeader } from "../components/bits";
 import { amount, major, when } from "../components/format";
 import { Empty, ErrorState, Loading } from "../components/States";
@@ -30,6 +31,7 @@ function useLiveDashboard(enabled: boolean): LiveState {
   useEffect(() => {
     if (!enabled) return;
     const stream = follow("/admin/dashboard/events", {
+      fetch: authedFetch,
       onState: setState,
       onEvent: (event) => {
         if (event.event !== "dashboard") return;

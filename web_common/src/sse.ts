@@ -1,7 +1,9 @@
 // Server-sent events read with fetch streaming (not EventSource, which cannot send the bearer
 // header). `SseParser` is the text/event-stream grammar (WHATWG HTML, "Parsing an event
-// stream"); `follow` keeps a stream open, reconnecting after a drop or a refreshed token.
-import { API, authedFetch } from "./session";
+// stream"); `follow` keeps a stream open, reconnecting after a drop or a refreshed token, and
+// resuming where it was: it sends the last event id it had (`Last-Event-ID`), so the server
+// replays what was missed.
+import { API } from "./session";
 
 export interface SseEvent {
   event: string;
@@ -58,6 +60,8 @@ export class SseParser {
 export type LiveState = "connecting" | "live" | "reconnecting" | "stopped";
 
 export interface FollowOptions {
+  /** The app session's fetch (bearer token, refreshed on a 401). */
+  fetch: (request: Request) => Promise<Response>;
   onEvent: (event: SseEvent) => void;
   onState?: (state: LiveState) => void;
   /** Delay before reconnecting, by attempt (1, 2, ...), in ms. */
@@ -69,17 +73,21 @@ export function follow(path: string, options: FollowOptions): { stop: () => void
   const controller = new AbortController();
   const backoff = options.backoff ?? ((n: number) => Math.min(500 * 2 ** (n - 1), 10_000));
   let attempt = 0;
+  let lastId: string | undefined;
 
   const run = async () => {
     while (!controller.signal.aborted) {
       options.onState?.(attempt === 0 ? "connecting" : "reconnecting");
       try {
-        const response = await authedFetch(
-          new Request(`${API}${path}`, {
-            headers: { Accept: "text/event-stream" },
-            signal: controller.signal,
-          }),
+        const headers: Record<string, string> = { Accept: "text/event-stream" };
+        if (lastId !== undefined) headers["Last-Event-ID"] = lastId;
+        const response = await options.fetch(
+          new Request(`${API}${path}`, { headers, signal: controller.signal }),
         );
+        if (response.status === 204) {
+          options.onState?.("stopped"); // the server says the stream has ended: nothing to resume
+          return;
+        }
         if (response.status === 401 || response.status === 403) {
           options.onState?.("stopped"); // signed out or not allowed: the app says so
           return;
@@ -97,6 +105,7 @@ export function follow(path: string, options: FollowOptions): { stop: () => void
                 attempt = 0;
                 options.onState?.("live");
               }
+              if (event.id !== undefined) lastId = event.id;
               options.onEvent(event);
             }
           }
