@@ -104,7 +104,7 @@ def test_a_new_job_says_what_is_known_of_the_customer_and_nothing_when_not_their
 ) -> None:
     message = render("job.assigned", _job(customer), email=True)
     paragraphs = message.text.split("\n\n")
-    assert paragraphs[0].startswith("Plumbing at 12 MG Road, Bengaluru, Sat 05 Dec, 10:00")
+    assert paragraphs[0] == "Plumbing at 12 MG Road, Bengaluru, Sat 5 Dec, 10:00\u201312:00 IST."
     assert paragraphs[1:] == ([says] if says else []), message.text
     assert "None" not in message.text and "Customer" not in message.push_body
 
