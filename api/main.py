@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api import errors, problems
-from api.admin_ui import MOUNT, AdminUI, dist_dir
+from api.app_config import app_policy
 from api.boundary import reject_nul, require_body_type
 from api.caching import CatalogCache, CatalogFastPath
 from api.dashboard_hub import DashboardHub
@@ -32,6 +32,7 @@ from api.routes import (
     admin_technicians,
     admin_users,
     app_auth,
+    app_config,
     auth,
     cart,
     catalog,
@@ -51,6 +52,7 @@ from api.routes import (
     web_auth,
     webhooks,
 )
+from api.spa import Build, SinglePageApp, dist_dir
 from api.streams import RequestEventHub, drain_on_stop_signals
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
@@ -143,6 +145,7 @@ def create_app(
         auth.router,
         web_auth.router,
         app_auth.router,
+        app_config.router,
         me.router,
         admin_users.router,
         admin_notifications.router,
@@ -174,8 +177,20 @@ def create_app(
         admin_reports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
-    # The admin panel's build, same-origin with the API (see api.admin_ui).
-    app.mount(MOUNT, AdminUI(dist_dir(settings.admin_ui_dist)), name="admin-ui")
+    # The web apps' builds, same-origin with the API (see api.spa).
+    app.mount(
+        "/admin",
+        SinglePageApp(dist_dir(settings.admin_ui_dist), Build("admin panel", "admin_ui")),
+        name="admin-ui",
+    )
+    app.mount(
+        "/app",
+        SinglePageApp(
+            dist_dir(settings.customer_app_dist),
+            Build("customer app", "customer_app", app_policy(settings)),
+        ),
+        name="customer-app",
+    )
     return app
 
 

@@ -85,9 +85,11 @@ class Settings(BaseSettings):
     # ({url}/namespaces/{TEMPORAL_NAMESPACE}/workflows/{workflow id}).
     temporal_ui_url: str = Field(default="http://localhost:8233", pattern=r"^https?://[^\s]+$")
 
-    # --- admin panel (api.admin_ui) -----------------------------------------------------------
-    # The built SPA (`npm run build` in admin_ui/), served at /admin; relative to the repository.
+    # --- web apps (api.spa) ----------------------------------------------------------------------
+    # The built SPAs (`npm run build` in each folder), relative to the repository: the admin
+    # panel, served at /admin, and the customer app, served at /app.
     admin_ui_dist: str = "admin_ui/dist"
+    customer_app_dist: str = "customer_app/dist"
 
     # --- tokens -------------------------------------------------------------------------------
     jwt_secret: SecretStr = SecretStr(DEV_PLACEHOLDER)
@@ -248,6 +250,13 @@ class Settings(BaseSettings):
     firebase_project_id: str | None = None
     # Path of a service-account JSON; verification of ID tokens needs only the project id.
     firebase_credentials_file: str | None = None
+    # The customer app's Firebase web config (public values from the Firebase console), for
+    # Google sign-in and web push in the app; unset, the app offers neither.
+    firebase_web_api_key: str | None = None
+    firebase_web_app_id: str | None = None
+    firebase_web_messaging_sender_id: str | None = None
+    # The web push certificate's public key (Firebase console, Cloud Messaging, Web Push).
+    fcm_vapid_public_key: str | None = None
 
     # --- first start ----------------------------------------------------------------------------
     admin_email: str | None = None

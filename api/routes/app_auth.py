@@ -119,9 +119,7 @@ async def app_phone_verify(
     return APP.session_out(response, settings, user, tokens)
 
 
-@router.post(
-    "/firebase", response_model=WebSessionOut, responses=problems(401, 403, 404, 409, 429)
-)
+@router.post("/firebase", response_model=WebSessionOut, responses=problems(401, 403, 404, 409, 429))
 async def app_firebase(
     body: FirebaseIn,
     response: Response,
