@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(PY) -m devstack run
 
 test: $(STAMP) ui browser
-	cd admin_ui && npx vitest run && npx vitest run --root ../web_common
+	cd admin_ui && npx vitest run --root ../web_common
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
