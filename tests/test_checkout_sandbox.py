@@ -205,7 +205,8 @@ class _Forms(HTMLParser):
         named = dict(attrs)
         if tag == "form":
             self.forms.append({"action": named["action"], "method": named["method"], "fields": {}})
-        elif tag == "input" and self.forms and named.get("name"):
+        elif tag == "input" and self.forms and named.get("name") and "disabled" not in named:
+            # A disabled field is not posted (the script enables return_to when it has one).
             self.forms[-1]["fields"][named["name"]] = named.get("value") or ""
 
 
@@ -243,6 +244,32 @@ async def test_the_page_at_the_approve_url_posts_the_client_secret_of_its_link(
     assert order["status"] == "completed"
     # A decided payment's page offers no buttons any more.
     assert "<form" not in (await api.get(url)).text
+
+
+async def test_the_page_sends_the_payer_back_to_the_app_page_it_came_from(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """The app's link carries where to go back to (in its fragment too); only a page of the app
+    on this server is allowed, never another site."""
+    buyer, _ = await shop_with_cart(api, db)
+    body = (await checkout(api, buyer)).json()
+    order_id, payment = body["order"]["id"], body["payment"]
+    url, _ = urldefrag(payment["approve_url"])
+    page = (await api.get(url)).text
+    assert 'name="return_to"' in page and 'fragment.get("return_to")' in page
+    secret = payment["client_secret"]
+    for elsewhere in ("https://evil.example/steal", "//evil.example", "/api/v1/me", "/app/../x"):
+        refused = await api.post(
+            f"{url}/approve", data={"client_secret": secret, "return_to": elsewhere}
+        )
+        assert refused.status_code == 422, elsewhere
+        assert refused.json()["errors"][0]["field"] == "return_to"
+    back = f"/app/orders/{order_id}"
+    answered = await api.post(f"{url}/approve", data={"client_secret": secret, "return_to": back})
+    assert answered.status_code == 303
+    assert answered.headers["location"] == back
+    order = await wait_for_order(api, buyer, order_id, {"completed", "failed", "expired"})
+    assert order["status"] == "completed"
 
 
 async def test_page_approval_and_client_confirmation_at_once_activate_once(

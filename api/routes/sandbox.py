@@ -10,10 +10,10 @@ sandbox provider, exactly as it would ask Stripe or Razorpay after a webhook.
 from __future__ import annotations
 
 import html
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import checkouts
@@ -44,23 +44,39 @@ button{{font-size:1rem;padding:.6rem 1.2rem;margin-right:.5rem}}</style></head><
 ACTIONS = """<div id="actions" hidden>
 <form method="post" action="{base}/approve" style="display:inline">
 <input type="hidden" name="client_secret" value="">
+<input type="hidden" name="return_to" value="" disabled>
 <button type="submit">Approve</button></form>
 <form method="post" action="{base}/decline" style="display:inline">
 <input type="hidden" name="client_secret" value="">
+<input type="hidden" name="return_to" value="" disabled>
 <button type="submit">Decline</button></form></div>
 <p id="no-secret">Open this page from the link your app received (with JavaScript on): only that
 link can approve or decline this payment.</p>
 <script>
 (function () {{
-  var secret = new URLSearchParams(location.hash.slice(1)).get("client_secret");
+  var fragment = new URLSearchParams(location.hash.slice(1));
+  var secret = fragment.get("client_secret");
   if (!secret) return;
   document.querySelectorAll('input[name="client_secret"]').forEach(function (field) {{
     field.value = secret;
+  }});
+  // The app that sent the payer here, to go back to once they have answered.
+  var back = fragment.get("return_to");
+  if (back) document.querySelectorAll('input[name="return_to"]').forEach(function (field) {{
+    field.value = back;
+    field.disabled = false;
   }});
   document.getElementById("actions").hidden = false;
   document.getElementById("no-secret").hidden = true;
 }})();
 </script>"""
+
+
+# Only a path of the customer app on this server: never another site (an open redirect).
+RETURN_TO = r"^/app/[A-Za-z0-9/_-]*$"
+BACK_TO_APP: dict[int | str, dict[str, Any]] = {
+    303: {"description": "Answered: back to the app page named by return_to"}
+}
 
 
 class PayerForm(BaseModel):
@@ -72,6 +88,19 @@ class PayerForm(BaseModel):
     client_secret: str = Field(
         "", description="The session's client secret, from the payer's `POST /checkout`"
     )
+    return_to: str | None = Field(
+        default=None,
+        pattern=RETURN_TO,
+        max_length=200,
+        description="A page of the customer app to go back to (303) once answered",
+    )
+
+
+def _answer(status: PaymentStatus, form: PayerForm) -> PaymentStatus | RedirectResponse:
+    """Back to the app that sent the payer (only a page of this server's app), or the status."""
+    if form.return_to:
+        return RedirectResponse(form.return_to, status_code=303)
+    return status
 
 
 def _require_sandbox(payments: PaymentsDep) -> None:
@@ -101,7 +130,11 @@ async def page(session_id: str, db: SessionDep, payments: PaymentsDep) -> HTMLRe
     )
 
 
-@router.post("/{session_id}/approve", response_model=PaymentStatus, responses=problems(404, 409))
+@router.post(
+    "/{session_id}/approve",
+    response_model=PaymentStatus,
+    responses={**problems(404, 409), **BACK_TO_APP},
+)
 async def approve(
     session_id: str,
     db: SessionDep,
@@ -109,16 +142,20 @@ async def approve(
     temporal: TemporalDep,
     settings: SettingsDep,
     form: Annotated[PayerForm, Form()],
-) -> PaymentStatus:
+) -> PaymentStatus | RedirectResponse:
     """Approve the test payment (the customer "pays"). Without its client secret, 404."""
     _require_sandbox(payments)
     status = await sandbox.approve(db, session_id, client_secret=form.client_secret)
     await db.commit()
     await _nudge(db, temporal, settings, session_id)
-    return status
+    return _answer(status, form)
 
 
-@router.post("/{session_id}/decline", response_model=PaymentStatus, responses=problems(404, 409))
+@router.post(
+    "/{session_id}/decline",
+    response_model=PaymentStatus,
+    responses={**problems(404, 409), **BACK_TO_APP},
+)
 async def decline(
     session_id: str,
     db: SessionDep,
@@ -126,7 +163,7 @@ async def decline(
     temporal: TemporalDep,
     settings: SettingsDep,
     form: Annotated[PayerForm, Form()],
-) -> PaymentStatus:
+) -> PaymentStatus | RedirectResponse:
     """Decline the test payment (as a bank would). Without its client secret, 404."""
     _require_sandbox(payments)
     status = await sandbox.decline(
@@ -134,7 +171,7 @@ async def decline(
     )
     await db.commit()
     await _nudge(db, temporal, settings, session_id)
-    return status
+    return _answer(status, form)
 
 
 async def _nudge(

@@ -510,6 +510,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/app/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Config
+         * @description The time zone, currency and providers the app works with on this server.
+         */
+        get: operations["read_config_api_v1_app_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -3491,6 +3511,19 @@ export interface components {
              */
             kind: "all";
         };
+        /** AppConfig */
+        AppConfig: {
+            /**
+             * Time Zone
+             * @description The business's time zone (times are shown in it)
+             */
+            time_zone: string;
+            /** Currency */
+            currency: string;
+            payments: components["schemas"]["PaymentsConfig"];
+            /** @description Null: no Google sign-in and no web push on this server */
+            firebase: components["schemas"]["FirebaseWebConfig"] | null;
+        };
         /** AppRegisteredOut */
         AppRegisteredOut: {
             /** Access Token */
@@ -4651,6 +4684,27 @@ export interface components {
             id_token: string;
         };
         /**
+         * FirebaseWebConfig
+         * @description Firebase's web app config (public), for Google sign-in and web push.
+         */
+        FirebaseWebConfig: {
+            /** Api Key */
+            api_key: string;
+            /** Auth Domain */
+            auth_domain: string;
+            /** Project Id */
+            project_id: string;
+            /** App Id */
+            app_id: string;
+            /** Messaging Sender Id */
+            messaging_sender_id: string | null;
+            /**
+             * Vapid Key
+             * @description Web push certificate; null: no web push
+             */
+            vapid_key: string | null;
+        };
+        /**
          * Format
          * @enum {string}
          */
@@ -5394,6 +5448,11 @@ export interface components {
              * @default
              */
             client_secret?: string;
+            /**
+             * Return To
+             * @description A page of the customer app to go back to (303) once answered
+             */
+            return_to?: string | null;
         };
         /**
          * PaymentConfirmationIn
@@ -5608,6 +5667,24 @@ export interface components {
          * @enum {string}
          */
         PaymentStatusView: "pending" | "succeeded" | "partially_refunded" | "refunded" | "failed" | "expired";
+        /** PaymentsConfig */
+        PaymentsConfig: {
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "sandbox" | "stripe" | "razorpay";
+            /**
+             * Stripe Publishable Key
+             * @description For Stripe's Payment Element (provider stripe)
+             */
+            stripe_publishable_key?: string | null;
+            /**
+             * Razorpay Key Id
+             * @description For Razorpay Checkout (provider razorpay)
+             */
+            razorpay_key_id?: string | null;
+        };
         /**
          * PeriodKind
          * @enum {string}
@@ -9042,6 +9119,26 @@ export interface operations {
             };
         };
     };
+    read_config_api_v1_app_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppConfig"];
+                };
+            };
+        };
+    };
     read_me_api_v1_me_get: {
         parameters: {
             query?: never;
@@ -11907,6 +12004,13 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentStatus"];
                 };
             };
+            /** @description Answered: back to the app page named by return_to */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No such thing here, or it is not yours */
             404: {
                 headers: {
@@ -11981,6 +12085,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PaymentStatus"];
                 };
+            };
+            /** @description Answered: back to the app page named by return_to */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No such thing here, or it is not yours */
             404: {
