@@ -178,6 +178,11 @@ class Settings(BaseSettings):
     request_max_days_ahead: int = Field(default=60, ge=1, le=365)
     request_window_min_minutes: int = Field(default=60, ge=15, le=24 * 60)
     request_window_max_hours: int = Field(default=12, ge=1, le=72)
+    # The windows the app offers for a visit, wall-clock times in DEFAULT_TIME_ZONE.
+    request_slots: str = Field(
+        default="09:00-12:00,12:00-15:00,15:00-18:00",
+        pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$",
+    )
     # A visit can be started at most this long before its window (an admin may start it earlier,
     # with a reason, which is audited).
     job_start_early_minutes: int = Field(default=120, ge=0, le=60 * 24 * 60)

@@ -8,23 +8,26 @@ request's workflow (api.service_requests); reads come from the database it keeps
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from sqlalchemy import select
 
 from api import service_requests as lifecycle
-from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.deps import CurrentUser, NowDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import CustomerPage
 from api.problems import problems
 from core.db import utcnow
 from core.errors import Conflict, InvalidField
 from domain import actors
+from domain.accounts import service as accounts
 from domain.accounts.models import Address
 from domain.catalog.models import ServiceCategory
 from domain.orders.cart import address_snapshot
-from domain.service_requests import queries
+from domain.service_requests import availability, queries
 from domain.service_requests import service as requests
+from domain.service_requests.availability import FreeWindow
 from domain.service_requests.contracts import Cancel, Rate, RequestInput, Reschedule
 from domain.service_requests.models import RequestStatus
 from domain.service_requests.schemas import (
@@ -57,6 +60,37 @@ IdempotencyKey = Annotated[
         "same key again, even concurrently, returns the same request.",
     ),
 ]
+
+
+@router.get("/free-windows", response_model=list[FreeWindow], responses=problems(404))
+async def free_windows(
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    subscription_id: Annotated[uuid.UUID, Query(description="One of your plans")],
+    category_id: Annotated[uuid.UUID, Query(description="What the visit is for")],
+    day: Annotated[date, Query(description="The day, in the business's time zone")],
+    address_id: Annotated[
+        uuid.UUID | None, Query(description="One of your addresses; omitted: the plan's")
+    ] = None,
+) -> list[FreeWindow]:
+    """The day's visit windows, each marked free when a technician can come then."""
+    subscription = await subscriptions.get_subscription(
+        db, subscription_id=subscription_id, user_id=user.id
+    )
+    chosen = address_id or subscription.address_id
+    if chosen is None:
+        raise InvalidField(("address_id",), "this plan has no address: give one of yours")
+    address = await accounts.get_address(db, user_id=user.id, address_id=chosen)
+    return await availability.free_windows(
+        db,
+        category_id=category_id,
+        postal_code=address.postal_code,
+        day=day,
+        now=now,
+        settings=settings,
+    )
 
 
 @router.post(

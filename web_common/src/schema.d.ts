@@ -1573,6 +1573,26 @@ export interface paths {
         patch: operations["update_technician_api_v1_admin_technicians__technician_id__patch"];
         trace?: never;
     };
+    "/api/v1/service-requests/free-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Free Windows
+         * @description The day's visit windows, each marked free when a technician can come then.
+         */
+        get: operations["free_windows_api_v1_service_requests_free_windows_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/service-requests": {
         parameters: {
             query?: never;
@@ -4709,6 +4729,29 @@ export interface components {
          * @enum {string}
          */
         Format: "json" | "csv";
+        /** FreeWindow */
+        FreeWindow: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /**
+             * Free
+             * @description A technician can come then (checked again when assigned)
+             */
+            free: boolean;
+            /**
+             * Label
+             * @description The window in the business's zone, e.g. Sat 12 Dec, 09:00-12:00 IST
+             */
+            label: string;
+        };
         /**
          * GroupBy
          * @enum {string}
@@ -13625,6 +13668,73 @@ export interface operations {
                     Accept?: string;
                     /** @description The media types a PATCH here takes its body in */
                     "Accept-Patch"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    free_windows_api_v1_service_requests_free_windows_get: {
+        parameters: {
+            query: {
+                /** @description One of your plans */
+                subscription_id: string;
+                /** @description What the visit is for */
+                category_id: string;
+                /** @description The day, in the business's time zone */
+                day: string;
+                /** @description One of your addresses; omitted: the plan's */
+                address_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreeWindow"][];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
