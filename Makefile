@@ -3,7 +3,7 @@
 #   make test    the whole test suite against a real PostgreSQL and a real Temporal server
 #   make bench   benchmarks (print figures; never part of the tests)
 #   make lint    ruff (lint + format check) and mypy
-#   make ui      the admin UI (admin_ui/dist): npm ci when the lockfile changed, a build when a source did
+#   make ui      the web apps (admin_ui/dist, customer_app/dist): npm ci when a lockfile changed, a build when a source did
 #   make openapi the API's OpenAPI document into web_common/openapi.json and the apps' typed schema from it
 
 PYTHON ?= python3
@@ -46,20 +46,27 @@ format: $(STAMP)
 clean-data:
 	rm -rf .data
 
-# --- the admin UI (Node 20 + npm from the machine; nothing is fetched at run time) --------------
+# --- the web apps (Node 20 + npm from the machine; nothing is fetched at run time) -------------
+# admin_ui/ (the admin panel) and customer_app/ (the customer app), both built over web_common/.
 UI := admin_ui
-UI_SOURCES := $(shell find $(UI)/src $(UI)/public web_common -type f -not -name '*.test.ts' 2>/dev/null) \
-	$(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json $(UI)/package.json
+APP := customer_app
+COMMON_SOURCES := $(shell find web_common -type f -not -name '*.test.ts' 2>/dev/null)
+sources = $(shell find $(1)/src $(1)/public $(1)/scripts -type f 2>/dev/null) \
+	$(1)/index.html $(1)/vite.config.ts $(1)/tsconfig.json $(1)/package.json $(COMMON_SOURCES)
 
-ui: $(UI)/dist/index.html
+ui: $(UI)/dist/index.html $(APP)/dist/index.html
 
 # npm ci writes node_modules/.package-lock.json: newer than the lockfile until the lockfile changes.
-$(UI)/node_modules/.package-lock.json: $(UI)/package-lock.json
-	cd $(UI) && npm ci --no-audit --no-fund
+%/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund
 	@touch $@
 
-$(UI)/dist/index.html: $(UI)/node_modules/.package-lock.json $(UI_SOURCES)
+$(UI)/dist/index.html: $(UI)/node_modules/.package-lock.json $(call sources,$(UI))
 	cd $(UI) && npm run build
+	@touch $@
+
+$(APP)/dist/index.html: $(APP)/node_modules/.package-lock.json $(call sources,$(APP))
+	cd $(APP) && npm run build
 	@touch $@
 
 openapi: $(STAMP) $(UI)/node_modules/.package-lock.json
@@ -72,4 +79,4 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get install -y -qq chromium || { apt-get update -qq && apt-get install -y -qq chromium; }; \
-	  else echo "make: no chromium and not root: the admin UI's browser tests will skip"; fi; }
+	  else echo "make: no chromium and not root: the web apps' browser tests will skip"; fi; }

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from devstack import admin_ui, postgres, temporal_server
+from devstack import postgres, temporal_server, web_apps
 from devstack.supervisor import Printer, StartupError, Stopping, Supervisor
 from domain.contracts import SEARCH_ATTRIBUTES
 
@@ -231,7 +231,8 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
         raise StartupError(f"the seed failed (exit code {code}); see the seed lines")
 
     # Before the API starts, so its first answer at /admin is the current build.
-    await admin_ui.prepare(sup, env=env)
+    for web_app in web_apps.APPS:
+        await web_apps.prepare(sup, app=web_app, env=env)
 
     await wait_temporal(sup, config, temporal.proc)
     await register_search_attributes(sup, config)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack import admin_ui
-from devstack.admin_ui import plan, prepare
+from devstack import web_apps as admin_ui
 from devstack.supervisor import Printer, Supervisor
+from devstack.web_apps import plan, prepare
 
 FAKE_NPM = """#!/bin/sh
 echo "$@" >> "$NPM_CALLS"
@@ -165,6 +165,16 @@ async def test_skipped_on_request_and_silent_without_an_app(
     (ui / "package.json").unlink()  # a checkout from before the admin panel
     _, calls, console = await _prepare(ui, npm, tmp_path)
     assert calls == [] and console == ""
+
+
+def test_each_app_is_skipped_by_its_own_variable(ui: Path) -> None:
+    """The customer app's plan answers to CUSTOMER_APP_BUILD, and names its own page."""
+    env = {"CUSTOMER_APP_BUILD": "skip"}
+    assert plan(ui, npm="npm", env=env, app=admin_ui.ADMIN_UI).skipped is None
+    skipped = plan(ui, npm="npm", env=env, app=admin_ui.CUSTOMER_APP).skipped
+    assert skipped == "CUSTOMER_APP_BUILD=skip: the customer app is not built at start"
+    without_npm = plan(ui, npm=None, env={}, app=admin_ui.CUSTOMER_APP).skipped
+    assert without_npm is not None and "/app says how to build it" in without_npm
 
 
 def test_npm_is_kept_off_the_network_beyond_installing() -> None:

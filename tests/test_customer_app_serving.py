@@ -47,9 +47,7 @@ async def phone(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _raw(
-    client: httpx.AsyncClient, path: str, encoding: str
-) -> tuple[httpx.Headers, bytes]:
+async def _raw(client: httpx.AsyncClient, path: str, encoding: str) -> tuple[httpx.Headers, bytes]:
     """The answer's headers and its body as sent, not decoded (httpx would undo the encoding)."""
     request = client.build_request("GET", path, headers={"Accept-Encoding": encoding})
     response = await client.send(request, stream=True)

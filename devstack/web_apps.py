@@ -1,17 +1,19 @@
-"""`make run` prepares the admin panel before the API starts: `npm ci` when the lockfile changed
-since the last install, `npm run build` when a source changed since the last build; otherwise
-nothing (a start with nothing changed costs a few file reads).
+"""`make run` prepares the web apps (the admin panel, the customer app) before the API starts:
+for each, `npm ci` when its lockfile changed since the last install, `npm run build` when a source
+changed since the last build; otherwise nothing (a start with nothing changed costs a few file
+reads).
 
 What changed is decided by content, not by file times (a checkout or a `touch` changes times):
-- the install stamp (`admin_ui/node_modules/.homeplans-install`) holds the SHA-256 of
+- the install stamp (`<app>/node_modules/.homeplans-install`) holds the SHA-256 of
   `package-lock.json` that was installed;
-- the build stamp (`admin_ui/dist/.homeplans-build`) holds one SHA-256 over every source the build
+- the build stamp (`<app>/dist/.homeplans-build`) holds one SHA-256 over every source the build
   reads: `src/`, `public/`, the shared `web_common/`, `index.html`, `package.json`,
   `package-lock.json`, the Vite config and the TypeScript configs. Vite empties `dist/` as it
   starts, so a build that fails leaves no stamp and the next start builds again.
 
-Without npm on the PATH (or with ADMIN_UI_BUILD=skip) one line says so and the stack starts
-anyway: the API answers /admin with a page that says how to build it. Nothing is fetched at run
+Without npm on the PATH (or with ADMIN_UI_BUILD=skip, CUSTOMER_APP_BUILD=skip) one line says so
+and the stack starts anyway: the API answers the app's path with a page that says how to build
+it. Nothing is fetched at run
 time but the npm registry's packages on the first install; npm's update check, audit and funding
 calls are switched off.
 """
@@ -28,7 +30,6 @@ from pathlib import Path
 from devstack.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
-UI_DIR = ROOT / "admin_ui"
 INSTALL_STAMP = Path("node_modules") / ".homeplans-install"
 BUILD_STAMP = Path("dist") / ".homeplans-build"
 SOURCE_DIRS = ("src", "public", "../web_common")  # the app's own, and the package it shares
@@ -39,7 +40,22 @@ SOURCE_GLOBS = (
     "vite.config.*",
     "tsconfig*.json",
 )
-NAME = "admin-ui"
+
+
+@dataclass(frozen=True)
+class WebApp:
+    name: str  # its lines in the console: "admin-ui"
+    title: str  # how a person calls it: "admin panel"
+    folder: Path
+    skip: str  # the variable that skips its build: "ADMIN_UI_BUILD"
+    mount: str  # where the API serves it: "/admin"
+
+
+ADMIN_UI = WebApp("admin-ui", "admin panel", ROOT / "admin_ui", "ADMIN_UI_BUILD", "/admin")
+CUSTOMER_APP = WebApp(
+    "customer-app", "customer app", ROOT / "customer_app", "CUSTOMER_APP_BUILD", "/app"
+)
+APPS = (ADMIN_UI, CUSTOMER_APP)
 
 
 @dataclass(frozen=True)
@@ -81,19 +97,19 @@ def _stamp(path: Path) -> str | None:
         return None
 
 
-def plan(ui: Path, *, npm: str | None, env: Mapping[str, str]) -> Plan:
-    """What to run for the admin panel in `ui` (an app there has a package.json)."""
+def plan(ui: Path, *, npm: str | None, env: Mapping[str, str], app: WebApp = ADMIN_UI) -> Plan:
+    """What to run for `app` in `ui` (an app there has a package.json)."""
     if not (ui / "package.json").is_file():
         return Plan()  # no app in this checkout: nothing to build, nothing to say
-    if env.get("ADMIN_UI_BUILD", "").lower() == "skip":
-        return Plan(skipped="ADMIN_UI_BUILD=skip: the admin panel is not built at start")
+    if env.get(app.skip, "").lower() == "skip":
+        return Plan(skipped=f"{app.skip}=skip: the {app.title} is not built at start")
     if npm is None:
         return Plan(
-            skipped="npm is not on the PATH, so the admin panel is not built; /admin says how "
-            "to build it (Node 20 and npm)"
+            skipped=f"npm is not on the PATH, so the {app.title} is not built; {app.mount} says "
+            "how to build it (Node 20 and npm)"
         )
     if not (ui / "package-lock.json").is_file():
-        return Plan(skipped="admin_ui/package-lock.json is missing; run `npm install` there once")
+        return Plan(skipped=f"{ui.name}/package-lock.json is missing; run `npm install` there once")
     install = _stamp(ui / INSTALL_STAMP) != lock_digest(ui)
     sources = sources_digest(ui)
     built = (ui / "dist" / "index.html").is_file() and _stamp(ui / BUILD_STAMP) == sources
@@ -120,35 +136,42 @@ def npm_env(env: Mapping[str, str]) -> dict[str, str]:
 
 
 async def prepare(
-    sup: Supervisor, *, ui: Path = UI_DIR, npm: str | None = None, env: Mapping[str, str]
+    sup: Supervisor,
+    *,
+    app: WebApp = ADMIN_UI,
+    ui: Path | None = None,
+    npm: str | None = None,
+    env: Mapping[str, str],
 ) -> bool:
-    """Install and build as `plan` says, the output shown under `admin-ui`; True when a build is
-    there to serve. A failure is reported in one line and the stack goes on (the API answers
-    /admin with the page that says how to build it)."""
+    """Install and build `app` (in `ui`, by default its folder) as `plan` says, the output shown
+    under the app's name; True when a build is there to serve. A failure is reported in one line
+    and the stack goes on (the API answers the app's path with the page that says how to build
+    it)."""
+    ui = ui or app.folder
     npm = npm or shutil.which("npm", path=env.get("PATH", os.defpath))
-    todo = plan(ui, npm=npm, env=env)
+    todo = plan(ui, npm=npm, env=env, app=app)
     if todo.skipped:
         sup.printer.system(todo.skipped)
         return (ui / "dist" / "index.html").is_file()
     if not (todo.install or todo.build):
         if (ui / "package.json").is_file():
-            sup.printer.system("the admin panel's build is up to date")
+            sup.printer.system(f"the {app.title}'s build is up to date")
         return (ui / "dist" / "index.html").is_file()
     assert npm is not None
     run_env = npm_env(env)
     if todo.install:
-        sup.printer.system("installing the admin panel's packages (npm ci)")
-        code = await sup.run_once(NAME, [npm, "ci"], env=run_env, cwd=ui)
+        sup.printer.system(f"installing the {app.title}'s packages (npm ci)")
+        code = await sup.run_once(app.name, [npm, "ci"], env=run_env, cwd=ui)
         if code != 0:
-            sup.printer.system(f"npm ci failed (exit code {code}); the admin panel is not built")
+            sup.printer.system(f"npm ci failed (exit code {code}); the {app.title} is not built")
             return False
         record_install(ui)
     if todo.build:
-        sup.printer.system("building the admin panel (npm run build)")
-        code = await sup.run_once(NAME, [npm, "run", "build"], env=run_env, cwd=ui)
+        sup.printer.system(f"building the {app.title} (npm run build)")
+        code = await sup.run_once(app.name, [npm, "run", "build"], env=run_env, cwd=ui)
         if code != 0 or not (ui / "dist" / "index.html").is_file():
             sup.printer.system(
-                f"the admin panel's build failed (exit code {code}); see the admin-ui lines"
+                f"the {app.title}'s build failed (exit code {code}); see the {app.name} lines"
             )
             return False
         record_build(ui, todo.sources)
