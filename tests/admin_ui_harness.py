@@ -35,6 +35,7 @@ from tests.conftest import PASSWORD, ROOT, alembic_config, free_port, make_datab
 from tests.worker_process import WorkerProcess, worker_environment
 
 DIST = ROOT / "admin_ui" / "dist" / "index.html"
+APP_DIST = ROOT / "customer_app" / "dist" / "index.html"
 SCREENS = ROOT / "test-artifacts" / "screens"
 READY_TIMEOUT_S = 60.0  # a bound for slow machines, never an expectation
 # ENVIRONMENT.md: as root, on a closed network, with a fresh profile (playwright makes one).
@@ -58,7 +59,7 @@ def chromium_path() -> str | None:
 
 def missing(what: str) -> None:
     """Skip (loudly) or, in CI, fail: the tests cannot run without `what`."""
-    message = f"ADMIN UI BROWSER TESTS NOT RUN: {what}"
+    message = f"WEB APP BROWSER TESTS NOT RUN: {what}"
     if os.environ.get("CI"):
         pytest.fail(message)
     warnings.warn(message, stacklevel=2)
@@ -66,12 +67,12 @@ def missing(what: str) -> None:
     pytest.skip(message)
 
 
-def require_browser_and_build() -> str:
+def require_browser_and_build(dist: Path = DIST) -> str:
     path = chromium_path()
     if path is None:
         missing("no chromium (run `make browser` as root: apt-get install chromium)")
-    if not DIST.exists():
-        missing("the admin UI is not built (run `make ui`)")
+    if not dist.exists():
+        missing(f"{dist.parent.parent.name} is not built (run `make ui`)")
     assert path is not None
     return path
 
@@ -92,6 +93,12 @@ class Live:
 
     def output(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in self.logs.glob("*.log"))
+
+    def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        """Rows of the live stack's database (what a test reads that no route shows: a code)."""
+        url = make_url(self.database_url).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+            return list(conn.execute(sql, args).fetchall())
 
     def set_role(self, email: str, role: str) -> None:
         """Make a registered user staff, as an operator would (`manage.py create-admin`)."""

@@ -195,6 +195,7 @@ export const en = {
     none: "No messages yet.",
     markAll: "Mark all read",
     markRead: "Mark read",
+    new: "New:",
     open: "Open",
     unread: "{count} unread",
     settings: "Notification settings",

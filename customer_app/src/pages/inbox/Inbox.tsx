@@ -61,7 +61,12 @@ export default function Inbox() {
                 <li key={item.id} className={item.read_at ? "read" : "unread"}>
                   <article className="card">
                     <h2>
-                      {item.read_at ? null : <span className="dot" aria-label="unread" />} {item.subject}
+                      {item.read_at ? null : (
+                        <>
+                          <span className="dot" aria-hidden /> <span className="sr-only">{t("inbox.new")}</span>
+                        </>
+                      )}{" "}
+                      {item.subject}
                     </h2>
                     <p className="meta">{when(item.created_at, zone)}</p>
                     <p className="message">{item.text}</p>
