@@ -31,6 +31,10 @@ export default defineConfig({
         ],
       },
       workbox: {
+        // A new worker takes over at once, and the page that installed it too (so the catalog is
+        // cached from the first visit on).
+        skipWaiting: true,
+        clientsClaim: true,
         // The app shell: every built file, so the app opens offline.
         globPatterns: ["**/*.{js,css,html,png,svg,webmanifest}"],
         // Firebase (Google sign-in, web push) is loaded only by those who use it: not precached.

@@ -369,3 +369,134 @@ async def _a_paid_request(
     )
     assert asked.status_code == 201, asked.text
     return str(asked.json()["id"])
+
+
+async def test_the_catalog_is_browsable_offline_after_one_visit(
+    browser: Browser, live: Live, shop: dict[str, Any]
+) -> None:
+    context = await phone(browser, live)
+    page = await context.new_page()
+    await page.goto("/app/")
+    await expect(page.get_by_role("heading", name="Home Care", exact=True)).to_be_visible()
+    # The service worker takes the page over once installed (it claims its clients).
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    await page.get_by_role("link", name=re.compile("Home Care")).click()
+    await expect(page.get_by_role("heading", name="What is included")).to_be_visible()
+
+    await context.set_offline(True)
+    await page.goto("/app/")
+    await expect(page.get_by_role("heading", name="Home Care", exact=True)).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="You are offline")).to_be_visible()
+    await page.get_by_role("link", name=re.compile("Home Care")).click()
+    await expect(page.get_by_role("heading", name="What is included")).to_be_visible()
+    await check(page, "catalog-offline")
+    await context.close()
+
+
+async def test_the_app_installs(browser: Browser, live: Live) -> None:
+    """What Chrome asks of an installable app: a manifest with a name, icons of 192 and 512 px,
+    a start URL in scope, standalone display, and a service worker that controls the page."""
+    context = await phone(browser, live)
+    page = await context.new_page()
+    await page.goto("/app/")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    href = await page.get_attribute("link[rel=manifest]", "href")
+    assert href is not None
+    manifest = await (await page.request.get(f"/app/{href.removeprefix('/app/')}")).json()
+    assert (manifest["name"], manifest["start_url"], manifest["scope"]) == (
+        "HomePlans",
+        "/app/",
+        "/app/",
+    )
+    assert manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        answer = await page.request.get(f"/app/{icon['src']}")
+        assert answer.ok and answer.headers["content-type"] == "image/png", icon
+    cdp = await context.new_cdp_session(page)
+    found = await cdp.send("Page.getInstallabilityErrors")
+    # Chrome's own check; a test browser's context is incognito, where nothing installs.
+    errors = [e["errorId"] for e in found["installabilityErrors"] if e["errorId"] != "in-incognito"]
+    assert errors == []
+    await context.close()
+
+
+async def test_one_customer_never_sees_anothers_orders_plans_visits_or_messages(
+    browser: Browser, live: Live, shop: dict[str, Any]
+) -> None:
+    async with live.client() as api:
+        owner = live.staff(f"owner-{uuid.uuid4().hex[:6]}@example.com", "customer", "Owner")
+        owner_headers = bearer(owner["tokens"])
+        rid = await _a_paid_request(api, live, owner_headers, shop)
+        visit = (await api.get(f"/service-requests/{rid}", headers=owner_headers)).json()
+        sid = visit["subscription_id"]
+        (order,) = (await api.get("/orders", headers=owner_headers)).json()["items"]
+        inbox = (await api.get("/me/notifications", headers=owner_headers)).json()["items"]
+        assert inbox, "the owner was told of the purchase"
+
+        other_email = f"other-{uuid.uuid4().hex[:6]}@example.com"
+        other = live.staff(other_email, "customer", "Other")
+        other_headers = bearer(other["tokens"])
+        for path in (
+            f"/orders/{order['id']}",
+            f"/orders/{order['id']}/receipt",
+            f"/subscriptions/{sid}",
+            f"/service-requests/{rid}",
+            f"/service-requests/{rid}/photos",
+            f"/service-requests/{rid}/events",
+        ):
+            answer = await api.get(path, headers=other_headers)
+            assert answer.status_code == 404, f"{path}: {answer.status_code}"
+        read = await api.post(f"/me/notifications/{inbox[0]['id']}/read", headers=other_headers)
+        assert read.status_code == 404
+
+    context = await phone(browser, live)
+    page = await context.new_page()
+    await page.goto("/app/sign-in")
+    await page.get_by_label("Email or phone").fill(other_email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Home care plans")).to_be_visible()
+    for path, missing in (
+        (f"/app/orders/{order['id']}", "order not found"),
+        (f"/app/my-plans/{sid}", "subscription not found"),
+        (f"/app/visits/{rid}", "service request not found"),
+    ):
+        await page.goto(path)
+        await expect(page.get_by_role("alert")).to_contain_text(re.compile(missing, re.I))
+        await expect(page.get_by_text("The kitchen tap")).to_be_hidden()
+    await page.goto("/app/inbox")
+    await expect(page.get_by_text("No messages yet.")).to_be_visible()
+    await context.close()
+
+
+async def test_the_other_screens_pass_axe_and_read_at_a_desk_too(
+    browser: Browser, live: Live, shop: dict[str, Any]
+) -> None:
+    async with live.client() as api:
+        who = live.staff(f"desk-{uuid.uuid4().hex[:6]}@example.com", "customer", "Desk User")
+        headers = bearer(who["tokens"])
+        rid = await _a_paid_request(api, live, headers, shop)
+        sid = (await api.get(f"/service-requests/{rid}", headers=headers)).json()["subscription_id"]
+    for size, label in ((PHONE, "phone"), ({"width": 1280, "height": 900}, "desk")):
+        context = await browser.new_context(viewport=size, base_url=live.base_url, timezone_id=ZONE)
+        page = await context.new_page()
+        await page.goto("/app/sign-in")
+        await check(page, f"sign-in-{label}")
+        await page.get_by_label("Email or phone").fill(who["user"]["email"])
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Home care plans")).to_be_visible()
+        for path, heading in (
+            ("/app/orders", "Purchases"),
+            (f"/app/my-plans/{sid}", "Home Care"),
+            ("/app/visits", "Visits"),
+            ("/app/settings/notifications", "Notification settings"),
+            ("/app/jobs", "Today's jobs"),  # not a technician: an empty day, not an error
+            ("/app/no-such-page", "This plan is no longer on sale."),
+        ):
+            await page.goto(path)
+            await expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+            await check(page, f"{path.strip('/').replace('/', '-')}-{label}")
+        await context.close()
