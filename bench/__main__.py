@@ -5,7 +5,8 @@ alone; `python -m bench campaigns` the campaign fan-out alone; `python -m bench 
 service-requests benchmark alone; `python -m bench http` the HTTP ones (baseline, auth, catalog,
 checkout) alone;
 `python -m bench dashboard` the dashboard and reports at a million orders and requests
-(BENCH_DASHBOARD_ORDERS, BENCH_DASHBOARD_REQUESTS change the numbers).
+(BENCH_DASHBOARD_ORDERS, BENCH_DASHBOARD_REQUESTS change the numbers); `python -m bench app` the
+customer app's first screen (bytes transferred, first paint on slow 4G) in chromium.
 
 Environment: BENCH_SECONDS (measured seconds per figure, default 10), BENCH_WARMUP_SECONDS
 (default 2), BENCH_LOADGEN (auto | wrk | python), BENCH_KEEP=1 (keep the data and logs directory),
@@ -29,6 +30,7 @@ from importlib.util import find_spec
 from types import FrameType
 
 from bench import (
+    bench_app,
     bench_auth,
     bench_campaigns,
     bench_catalog,
@@ -53,7 +55,7 @@ from bench.harness import (
 )
 
 BASELINE_LABEL = "bare uvicorn"
-GROUPS = ("http", "subscriptions", "requests", "campaigns", "dashboard")
+GROUPS = ("http", "subscriptions", "requests", "campaigns", "dashboard", "app")
 
 
 def _env_int(name: str, default: int, minimum: int) -> int:
@@ -427,6 +429,11 @@ def main() -> int:
         for line in bench_dashboard.lines(dashboard):
             print(line, flush=True)
         all_valid &= dashboard.valid
+    if "app" in groups:
+        with workdir() as work:
+            app_figures = bench_app.run(work / "app")
+        for line in bench_app.lines(app_figures):
+            print(line, flush=True)
     if not all_valid:
         print("INVALID figures above (see the reasons).", flush=True)
     return 0 if all_valid else 1
