@@ -47,6 +47,7 @@ from tests.waiting import eventually
 expect.set_options(timeout=20_000)  # a bound for slow machines, never an expectation
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
+DESK: ViewportSize = {"width": 1280, "height": 900}
 ZONE = "America/New_York"  # the browser's; the business is in Asia/Kolkata
 AXE = ROOT / "customer_app" / "node_modules" / "axe-core" / "axe.min.js"
 TECH_PHONE = "+919811177001"
@@ -479,7 +480,7 @@ async def test_the_other_screens_pass_axe_and_read_at_a_desk_too(
         headers = bearer(who["tokens"])
         rid = await _a_paid_request(api, live, headers, shop)
         sid = (await api.get(f"/service-requests/{rid}", headers=headers)).json()["subscription_id"]
-    for size, label in ((PHONE, "phone"), ({"width": 1280, "height": 900}, "desk")):
+    for size, label in ((PHONE, "phone"), (DESK, "desk")):
         context = await browser.new_context(viewport=size, base_url=live.base_url, timezone_id=ZONE)
         page = await context.new_page()
         await page.goto("/app/sign-in")
