@@ -495,7 +495,7 @@ async def test_the_other_screens_pass_axe_and_read_at_a_desk_too(
             ("/app/visits", "Visits"),
             ("/app/settings/notifications", "Notification settings"),
             ("/app/jobs", "Today's jobs"),  # not a technician: an empty day, not an error
-            ("/app/no-such-page", "This plan is no longer on sale."),
+            ("/app/no-such-page", "This page does not exist."),
         ):
             await page.goto(path)
             await expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()

@@ -10,6 +10,8 @@ export const en = {
     error: "Something went wrong",
     retry: "Try again",
     back: "Back",
+    notFound: "This page does not exist.",
+    home: "Back to the plans",
   },
   catalog: {
     title: "Home care plans",
@@ -188,6 +190,18 @@ export const en = {
     sendRating: "Send",
     rated: "Thank you for rating it {stars}/5.",
     noVisitsLeft: "No plan of yours has visits left for this.",
+    kinds: {
+      created: "Asked for",
+      assigned: "Technician assigned",
+      reassigned: "Technician changed",
+      started: "Work started",
+      completed: "Done",
+      cancelled: "Cancelled",
+      rescheduled: "Moved",
+      rated: "Rated",
+      escalated: "Taking longer to assign",
+      overdue: "Running late",
+    } as Record<string, string>,
     noPlans: "You need a plan to ask for a visit.",
   },
   inbox: {

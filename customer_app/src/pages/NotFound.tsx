@@ -4,8 +4,8 @@ import { Empty, Screen } from "../ui";
 
 export default function NotFound() {
   return (
-    <Screen title={t("catalog.notFound")}>
-      <Empty action={<Link to="/">{t("cart.browse")}</Link>}>{t("catalog.notFound")}</Empty>
+    <Screen title={t("states.notFound")}>
+      <Empty action={<Link to="/">{t("states.home")}</Link>}>{t("states.notFound")}</Empty>
     </Screen>
   );
 }

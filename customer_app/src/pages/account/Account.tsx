@@ -171,9 +171,15 @@ function Addresses() {
 
 function Methods() {
   const { user } = useAuth();
+  const queries = useQueryClient();
   const methods = useQuery({
     queryKey: ["payment-methods", user?.id],
     queryFn: () => unwrap(api.GET("/api/v1/me/payment-methods")),
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) =>
+      unwrap(api.DELETE("/api/v1/me/payment-methods/{method_id}", { params: { path: { method_id: id } } })),
+    onSuccess: () => void queries.invalidateQueries({ queryKey: ["payment-methods"] }),
   });
   return (
     <section aria-labelledby="methods">
@@ -189,11 +195,15 @@ function Methods() {
               {[m.brand ?? m.kind, m.last4 ? `•••• ${m.last4}` : null, m.exp_month ? `${m.exp_month}/${m.exp_year}` : null]
                 .filter(Boolean)
                 .join(" ")}{" "}
-              {m.is_default ? <Chip>{t("account.isDefault")}</Chip> : null}
+              {m.is_default ? <Chip>{t("account.isDefault")}</Chip> : null}{" "}
+              <button type="button" className="link" onClick={() => remove.mutate(m.id)}>
+                {t("account.remove")}
+              </button>
             </li>
           ))}
         </ul>
       )}
+      <Alert problem={remove.error} />
     </section>
   );
 }

@@ -101,7 +101,8 @@ export default function Job() {
       <ul className="timeline">
         {[...j.timeline].reverse().map((e) => (
           <li key={e.id}>
-            <strong>{e.note ?? e.kind}</strong>
+            <strong>{t(`visits.kinds.${e.kind}`)}</strong>
+            {e.note && e.kind !== "created" ? <span>{e.note}</span> : null}
             <small>
               {moment(e.at, zone)} · {e.actor.name}
             </small>

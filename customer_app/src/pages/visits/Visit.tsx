@@ -190,7 +190,8 @@ export default function Visit() {
       <ul className="timeline">
         {[...v.timeline].reverse().map((e) => (
           <li key={e.id}>
-            <strong>{e.note ?? t(`visits.status.${e.to_status ?? v.status}`)}</strong>
+            <strong>{t(`visits.kinds.${e.kind}`)}</strong>
+            {e.note && e.kind !== "created" ? <span>{e.note}</span> : null}
             <small>
               {moment(e.at, zone)} · {e.actor.name}
             </small>
