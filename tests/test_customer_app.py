@@ -231,7 +231,7 @@ async def test_a_customers_whole_journey_on_a_phone(
     )
     await check(page, "new-visit")
     await page.get_by_role("button", name="Ask for the visit").click()
-    await expect(page.get_by_text("Finding a technician")).to_be_visible()
+    await expect(page.locator(".chip", has_text="Finding a technician")).to_be_visible()
     await expect(page.get_by_text("Live")).to_be_visible()
     await expect(page.get_by_role("img", name="Photos 1")).to_be_visible()
     await check(page, "visit")
@@ -251,10 +251,10 @@ async def test_a_customers_whole_journey_on_a_phone(
             assert answer.status_code == 200, answer.text
             if move == "assign":
                 # Without a reload: the stream brings the change.
-                await expect(page.get_by_text("Technician assigned")).to_be_visible()
+                await expect(page.locator(".chip", has_text="Technician assigned")).to_be_visible()
                 await expect(page.get_by_text("Ravi Kumar").first).to_be_visible()
                 await expect(page.get_by_text("Support team").first).to_be_visible()  # who did it
-    await expect(page.get_by_text("Done", exact=True)).to_be_visible()
+    await expect(page.locator(".chip", has_text="Done")).to_be_visible()
     await page.get_by_label("5★").check()
     await page.get_by_role("button", name="Send").click()
     await expect(page.get_by_text("Thank you for rating it 5/5.")).to_be_visible()
@@ -313,7 +313,7 @@ async def test_the_technicians_day_on_a_phone(
     await page.get_by_role("button", name="Start the job").click()
     await page.get_by_label("What was done").fill("Replaced the washer.")
     await page.get_by_role("button", name="Complete the job").click()
-    await expect(page.get_by_text("Done", exact=True)).to_be_visible()
+    await expect(page.locator(".chip", has_text="Done")).to_be_visible()
     await expect(page.get_by_role("link", name=re.compile("^Call Kiran"))).to_be_hidden()  # closed
     await context.close()
 
