@@ -28,6 +28,7 @@ run: $(STAMP)
 
 test: $(STAMP) ui browser
 	cd admin_ui && npx vitest run --root ../web_common
+	cd customer_app && npx vitest run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

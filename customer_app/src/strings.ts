@@ -2,7 +2,7 @@
 // is another object of the same shape. `t(key, values)` fills `{name}` placeholders.
 export const en = {
   app: "HomePlans",
-  nav: { plans: "Plans", visits: "Visits", inbox: "Inbox", account: "Account", jobs: "Jobs" },
+  nav: { main: "Main", plans: "Plans", visits: "Visits", inbox: "Inbox", account: "Account", jobs: "Jobs" },
   states: {
     loading: "Loading…",
     offline: "You are offline. What you see was saved on this phone; it may be out of date.",

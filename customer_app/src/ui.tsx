@@ -61,7 +61,7 @@ function Tabs() {
   });
   const count = unread.data?.unread ?? 0;
   return (
-    <nav className="tabs" aria-label="Main">
+    <nav className="tabs" aria-label={t("nav.main")}>
       <NavLink to="/" end>
         {t("nav.plans")}
       </NavLink>

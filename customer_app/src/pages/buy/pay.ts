@@ -3,6 +3,7 @@
 // until the server says how it ended: the app never decides a payment by itself.
 import type { Schemas } from "../../api";
 import { api } from "../../api";
+import { t } from "../../strings";
 
 type Session = Schemas["PaymentSession"];
 
@@ -71,7 +72,7 @@ export async function razorpayCheckout(keyId: string, session: Session, orderId:
       order_id: session.provider_ref,
       amount: session.amount_minor,
       currency: session.currency,
-      name: "HomePlans",
+      name: t("app"),
       handler: async (response: RazorpayResponse) => {
         await api.POST("/api/v1/orders/{order_id}/confirm", {
           params: { path: { order_id: orderId } },
