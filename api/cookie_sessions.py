@@ -25,11 +25,14 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Header, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SettingsDep
 from api.problems import answers
-from core.errors import DomainError, Forbidden
+from core.errors import DomainError, Forbidden, Unauthorized
 from core.settings import Settings
+from domain.accounts import service as accounts
+from domain.accounts.auth import Authenticator
 from domain.accounts.models import Role, User
 from domain.accounts.schemas import TokenPair, WebSessionOut, WebUser
 
@@ -111,6 +114,35 @@ class CookieSessions:
         """The error, with the header that removes a cookie that no longer works."""
         exc.headers = {**exc.headers, "set-cookie": self.clearing(settings)}
         return exc
+
+    async def refresh(
+        self,
+        response: Response,
+        *,
+        db: AsyncSession,
+        auth: Authenticator,
+        settings: Settings,
+        token: str | None,
+    ) -> WebSessionOut:
+        """A new access token from the cookie, which rotates; a cookie that no longer works is
+        removed from the browser with the refusal."""
+        if not token:
+            raise self.clears(Unauthorized(f"not signed in to the {self.app}; sign in"), settings)
+        try:
+            user, tokens = await auth.rotate(db, token=token, roles=self.roles)
+        except (Unauthorized, Forbidden) as exc:
+            self.clears(exc, settings)
+            raise
+        await db.commit()
+        return self.session_out(response, settings, user, tokens)
+
+    async def logout(self, *, db: AsyncSession, settings: Settings, token: str | None) -> Response:
+        """The cookie's session ends (its access tokens stop at once) and the cookie is removed;
+        signed out already, the same answer."""
+        if token:
+            await accounts.revoke_by_refresh_token(db, token=token, reason="logout")
+            await db.commit()
+        return Response(status_code=204, headers={"set-cookie": self.clearing(settings)})
 
     def same_site(self) -> Guard:
         """A dependency: the request is not from another site's page."""

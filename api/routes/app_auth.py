@@ -19,8 +19,6 @@ from api import sign_ins
 from api.cookie_sessions import CookieSessions
 from api.deps import AuthDep, ClientDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
-from core.errors import Forbidden, Unauthorized
-from domain.accounts import service as accounts
 from domain.accounts.schemas import (
     FirebaseIn,
     LoginIn,
@@ -144,15 +142,7 @@ async def app_refresh(
     hp_app_refresh: RefreshCookie = None,
 ) -> WebSessionOut:
     """A new access token for the signed-in app, from its cookie; the cookie rotates."""
-    if not hp_app_refresh:
-        raise APP.clears(Unauthorized("not signed in to the app; sign in"), settings)
-    try:
-        user, tokens = await auth.rotate(db, token=hp_app_refresh)
-    except (Unauthorized, Forbidden) as exc:
-        APP.clears(exc, settings)  # the cookie no longer works: the browser drops it
-        raise
-    await db.commit()
-    return APP.session_out(response, settings, user, tokens)
+    return await APP.refresh(response, db=db, auth=auth, settings=settings, token=hp_app_refresh)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -163,9 +153,4 @@ async def app_logout(
     hp_app_refresh: RefreshCookie = None,
 ) -> Response:
     """Sign out of the app on this device: its session ends and the cookie is removed."""
-    if hp_app_refresh:
-        await accounts.revoke_by_refresh_token(db, token=hp_app_refresh, reason="logout")
-        await db.commit()
-    return Response(
-        status_code=status.HTTP_204_NO_CONTENT, headers={"set-cookie": APP.clearing(settings)}
-    )
+    return await APP.logout(db=db, settings=settings, token=hp_app_refresh)

@@ -12,8 +12,6 @@ from fastapi import APIRouter, Cookie, Depends, Response, status
 from api.cookie_sessions import CookieSessions
 from api.deps import AuthDep, ClientDep, SessionDep, SettingsDep
 from api.problems import problems
-from core.errors import Forbidden, Unauthorized
-from domain.accounts import service as accounts
 from domain.accounts.models import Role
 from domain.accounts.schemas import LoginIn, WebSessionOut
 
@@ -76,15 +74,7 @@ async def web_refresh(
 ) -> WebSessionOut:
     """A new access token for the signed-in admin panel, from its cookie; the cookie rotates
     (the old one stops working; presented again, it ends the session)."""
-    if not hp_refresh:
-        raise ADMIN.clears(Unauthorized("not signed in to the admin panel; sign in"), settings)
-    try:
-        user, tokens = await auth.rotate(db, token=hp_refresh, roles=ADMIN.roles)
-    except (Unauthorized, Forbidden) as exc:
-        ADMIN.clears(exc, settings)  # the cookie no longer works: the browser drops it
-        raise
-    await db.commit()
-    return ADMIN.session_out(response, settings, user, tokens)
+    return await ADMIN.refresh(response, db=db, auth=auth, settings=settings, token=hp_refresh)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -96,9 +86,4 @@ async def web_logout(
 ) -> Response:
     """Sign out of the admin panel: the session ends (its access tokens stop working at once)
     and the cookie is removed. Signed out already, it is the same answer."""
-    if hp_refresh:
-        await accounts.revoke_by_refresh_token(db, token=hp_refresh, reason="logout")
-        await db.commit()
-    return Response(
-        status_code=status.HTTP_204_NO_CONTENT, headers={"set-cookie": ADMIN.clearing(settings)}
-    )
+    return await ADMIN.logout(db=db, settings=settings, token=hp_refresh)

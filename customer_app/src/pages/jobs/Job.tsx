@@ -1,12 +1,13 @@
 // One job, on the technician's phone: where (with a map link), who to call, the problem and its
 // photos; start it on arrival, complete it with what was done.
-import { moment, window as span } from "@homeplans/web-common/time";
+import { window as span } from "@homeplans/web-common/time";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "react-router";
 import { api, unwrap } from "../../api";
 import { useZone } from "../../auth";
 import { t } from "../../strings";
 import { Alert, Chip, Field, Pending, Screen, errorOf } from "../../ui";
+import { Timeline } from "../visits/Timeline";
 import { Photos } from "../visits/Photos";
 
 export default function Job() {
@@ -97,18 +98,7 @@ export default function Job() {
           </button>
         </form>
       ) : null}
-      <h2>{t("visits.timeline")}</h2>
-      <ul className="timeline">
-        {[...j.timeline].reverse().map((e) => (
-          <li key={e.id}>
-            <strong>{t(`visits.kinds.${e.kind}`)}</strong>
-            {e.note && e.kind !== "created" ? <span>{e.note}</span> : null}
-            <small>
-              {moment(e.at, zone)} · {e.actor.name}
-            </small>
-          </li>
-        ))}
-      </ul>
+      <Timeline events={j.timeline} />
     </Screen>
   );
 }

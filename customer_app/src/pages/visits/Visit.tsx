@@ -2,7 +2,7 @@
 // status, the technician with a call button, the timeline; moving or cancelling it before work
 // starts, rating it once done.
 import { follow, type LiveState } from "@homeplans/web-common/sse";
-import { moment, window as span } from "@homeplans/web-common/time";
+import { window as span } from "@homeplans/web-common/time";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useParams } from "react-router";
@@ -10,6 +10,7 @@ import { api, session, unwrap } from "../../api";
 import { useZone } from "../../auth";
 import { t } from "../../strings";
 import { Alert, Chip, Field, Pending, Screen } from "../../ui";
+import { Timeline } from "./Timeline";
 import { Photos } from "./Photos";
 import { statusTone } from "./Visits";
 import { WindowPicker, type Chosen } from "./WindowPicker";
@@ -186,18 +187,7 @@ export default function Visit() {
         <p className="notice good">{t("visits.rated", { stars: v.rating })}</p>
       ) : null}
       <Photos requestId={v.id} />
-      <h2>{t("visits.timeline")}</h2>
-      <ul className="timeline">
-        {[...v.timeline].reverse().map((e) => (
-          <li key={e.id}>
-            <strong>{t(`visits.kinds.${e.kind}`)}</strong>
-            {e.note && e.kind !== "created" ? <span>{e.note}</span> : null}
-            <small>
-              {moment(e.at, zone)} · {e.actor.name}
-            </small>
-          </li>
-        ))}
-      </ul>
+      <Timeline events={v.timeline} />
     </Screen>
   );
 }
