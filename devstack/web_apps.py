@@ -176,3 +176,19 @@ async def prepare(
             return False
         record_build(ui, todo.sources)
     return True
+
+
+async def prepare_all(env: Mapping[str, str]) -> bool:
+    """Both web apps, as `make run` prepares them (what `make ui` runs); True when both are
+    built."""
+    from devstack.supervisor import Printer
+
+    sup = Supervisor(Printer())
+    built = [await prepare(sup, app=app, env=env) for app in APPS]
+    return all(built)
+
+
+def main() -> int:
+    import asyncio
+
+    return 0 if asyncio.run(prepare_all(os.environ)) else 1
