@@ -123,11 +123,12 @@ class CookieSessions:
         auth: Authenticator,
         settings: Settings,
         token: str | None,
-    ) -> WebSessionOut:
+    ) -> WebSessionOut | Response:
         """A new access token from the cookie, which rotates; a cookie that no longer works is
-        removed from the browser with the refusal."""
+        removed from the browser with the refusal. No cookie at all is no session to refresh, as
+        every signed-out page load asks: 204, not an error in the browser's console."""
         if not token:
-            raise self.clears(Unauthorized(f"not signed in to the {self.app}; sign in"), settings)
+            return Response(status_code=204, headers={"Cache-Control": "no-store"})
         try:
             user, tokens = await auth.rotate(db, token=token, roles=self.roles)
         except (Unauthorized, Forbidden) as exc:

@@ -10,8 +10,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { AuthProvider } from "./auth/AuthProvider";
+import { setZone } from "./components/format";
 import { router } from "./routes";
-import { theme } from "./theme";
+import { cssVariables, theme } from "./theme";
 
 const queries = new QueryClient({
   defaultOptions: {
@@ -24,9 +25,20 @@ const queries = new QueryClient({
   },
 });
 
-createRoot(document.getElementById("root")!).render(
+// The business's zone first: every time on every screen is shown in it.
+async function start(): Promise<void> {
+  try {
+    const config = await fetch("/api/v1/app/config").then((r) => (r.ok ? r.json() : null));
+    if (config?.time_zone) setZone(config.time_zone);
+  } catch {
+    // The API is down: the screens say so; times keep the default zone meanwhile.
+  }
+  render();
+}
+
+const render = () => createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariables}>
       <Notifications position="top-right" />
       <QueryClientProvider client={queries}>
         <AuthProvider>
@@ -36,3 +48,5 @@ createRoot(document.getElementById("root")!).render(
     </MantineProvider>
   </StrictMode>,
 );
+
+void start();

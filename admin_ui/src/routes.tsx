@@ -1,22 +1,32 @@
+import { lazy, Suspense, type ComponentType, type LazyExoticComponent } from "react";
 import { createBrowserRouter, Navigate } from "react-router";
 import type { Role } from "./api/session";
 import { RequireRole, RequireSignIn } from "./auth/guards";
 import { Shell } from "./components/Shell";
-import { NotAllowed } from "./components/States";
-import { AuditPage } from "./pages/AuditPage";
-import { CampaignsPage } from "./pages/CampaignsPage";
-import { CategoriesPage } from "./pages/catalog/CategoriesPage";
-import { PlanEditPage } from "./pages/catalog/PlanEditPage";
-import { PlansPage } from "./pages/catalog/PlansPage";
-import { CustomerPage } from "./pages/customers/CustomerPage";
-import { CustomersPage } from "./pages/customers/CustomersPage";
-import { DashboardPage } from "./pages/DashboardPage";
-import { PaymentsPage } from "./pages/PaymentsPage";
-import { ReportsPage } from "./pages/ReportsPage";
-import { RequestPage } from "./pages/requests/RequestPage";
-import { RequestsPage } from "./pages/requests/RequestsPage";
+import { Loading, NotAllowed } from "./components/States";
 import { SignInPage } from "./pages/SignInPage";
-import { TechniciansPage } from "./pages/TechniciansPage";
+
+// Each screen is its own chunk, loaded when first opened: the sign-in page and the shell are all a
+// cold start fetches.
+function screen<K extends string>(
+  load: () => Promise<Record<K, ComponentType>>,
+  name: K,
+): LazyExoticComponent<ComponentType> {
+  return lazy(() => load().then((module) => ({ default: module[name] })));
+}
+const AuditPage = screen(() => import("./pages/AuditPage"), "AuditPage");
+const CampaignsPage = screen(() => import("./pages/CampaignsPage"), "CampaignsPage");
+const CategoriesPage = screen(() => import("./pages/catalog/CategoriesPage"), "CategoriesPage");
+const PlanEditPage = screen(() => import("./pages/catalog/PlanEditPage"), "PlanEditPage");
+const PlansPage = screen(() => import("./pages/catalog/PlansPage"), "PlansPage");
+const CustomerPage = screen(() => import("./pages/customers/CustomerPage"), "CustomerPage");
+const CustomersPage = screen(() => import("./pages/customers/CustomersPage"), "CustomersPage");
+const DashboardPage = screen(() => import("./pages/DashboardPage"), "DashboardPage");
+const PaymentsPage = screen(() => import("./pages/PaymentsPage"), "PaymentsPage");
+const ReportsPage = screen(() => import("./pages/ReportsPage"), "ReportsPage");
+const RequestPage = screen(() => import("./pages/requests/RequestPage"), "RequestPage");
+const RequestsPage = screen(() => import("./pages/requests/RequestsPage"), "RequestsPage");
+const TechniciansPage = screen(() => import("./pages/TechniciansPage"), "TechniciansPage");
 
 const ADMIN: Role[] = ["admin"];
 const STAFF: Role[] = ["admin", "support"];
@@ -54,7 +64,11 @@ export const router = createBrowserRouter(
       children: [
         ...[...SCREENS, ...INNER].map((s) => ({
           path: s.path,
-          element: <RequireRole roles={[...s.roles]}>{s.element}</RequireRole>,
+          element: (
+            <RequireRole roles={[...s.roles]}>
+              <Suspense fallback={<Loading what="the screen" />}>{s.element}</Suspense>
+            </RequireRole>
+          ),
         })),
         { path: "/not-allowed", element: <NotAllowed /> },
         { path: "*", element: <Navigate to="/" replace /> },

@@ -132,7 +132,11 @@ async def app_firebase(
     return APP.session_out(response, settings, user, tokens)
 
 
-@router.post("/refresh", response_model=WebSessionOut, responses=problems(401))
+@router.post(
+    "/refresh",
+    response_model=WebSessionOut,
+    responses={**problems(401), 204: {"description": "No session cookie: signed out"}},
+)
 async def app_refresh(
     response: Response,
     db: SessionDep,
@@ -140,7 +144,7 @@ async def app_refresh(
     settings: SettingsDep,
     _csrf: CsrfGuarded,
     hp_app_refresh: RefreshCookie = None,
-) -> WebSessionOut:
+) -> WebSessionOut | Response:
     """A new access token for the signed-in app, from its cookie; the cookie rotates."""
     return await APP.refresh(response, db=db, auth=auth, settings=settings, token=hp_app_refresh)
 

@@ -63,7 +63,11 @@ async def web_login(
     return ADMIN.session_out(response, settings, user, tokens)
 
 
-@router.post("/refresh", response_model=WebSessionOut, responses=problems(401))
+@router.post(
+    "/refresh",
+    response_model=WebSessionOut,
+    responses={**problems(401), 204: {"description": "No session cookie: signed out"}},
+)
 async def web_refresh(
     response: Response,
     db: SessionDep,
@@ -71,7 +75,7 @@ async def web_refresh(
     settings: SettingsDep,
     _csrf: Annotated[None, Depends(csrf_guarded)],
     hp_refresh: RefreshCookie = None,
-) -> WebSessionOut:
+) -> WebSessionOut | Response:
     """A new access token for the signed-in admin panel, from its cookie; the cookie rotates
     (the old one stops working; presented again, it ends the session)."""
     return await ADMIN.refresh(response, db=db, auth=auth, settings=settings, token=hp_refresh)

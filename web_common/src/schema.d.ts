@@ -8596,6 +8596,13 @@ export interface operations {
                     "application/json": components["schemas"]["WebSessionOut"];
                 };
             };
+            /** @description No session cookie: signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
             401: {
                 headers: {
@@ -9070,6 +9077,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebSessionOut"];
                 };
+            };
+            /** @description No session cookie: signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
             401: {

@@ -110,7 +110,8 @@ export function createSession(config: SessionConfig): Session {
       refreshing ??= (async () => {
         try {
           const response = await post("/refresh");
-          if (!response.ok) {
+          // 204: no session cookie (a signed-out load); 401: one that no longer works.
+          if (!response.ok || response.status === 204) {
             set(null);
             return false;
           }

@@ -1,14 +1,38 @@
-// Formatting of money (the shared web_common/src/money.ts) and times.
+// Formatting of money (web_common/src/money.ts) and times (web_common/src/time.ts): every time in
+// the business's zone with its label, whatever the browser's zone (a dispatcher abroad, a laptop
+// on UTC). The zone is the server's (GET /api/v1/app/config), set once before the panel renders.
+import { day as dayIn, instant, moment, window as windowIn } from "@homeplans/web-common/time";
+
 export { amount, major, money } from "@homeplans/web-common/money";
 
-export function when(iso: string | null | undefined): string {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+let businessZone = "Asia/Kolkata";
+
+export function setZone(zone: string): void {
+  businessZone = zone;
 }
 
+export function zone(): string {
+  return businessZone;
+}
+
+/** `Sat 12 Dec 2026, 11:00 IST`. */
+export function when(iso: string | null | undefined): string {
+  return moment(iso, businessZone);
+}
+
+/** `Sat 12 Dec 2026`. */
 export function day(iso: string | null | undefined): string {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleDateString("en-GB", { dateStyle: "medium" });
+  return dayIn(iso, businessZone);
+}
+
+/** `Sat 12 Dec, 11:00–14:00 IST`. */
+export function span(start: string, end: string): string {
+  return windowIn(start, end, businessZone);
+}
+
+/** The instant a business day (yyyy-mm-dd) starts, for a period's `since`/`until`. */
+export function dayStart(date: string): string {
+  return instant(date, "00:00", businessZone);
 }
 
 export function label(status: string): string {

@@ -6,17 +6,18 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import { PageHeader } from "../components/bits";
-import { when } from "../components/format";
+import { dayStart, when } from "../components/format";
 import { Empty, ErrorState, Loading } from "../components/States";
 
 const LIMIT = 50;
 
+/** The start of a picked day in the business's zone (the next day's start for the period's end). */
 function isoDay(d: Date | string | null, end = false): string | undefined {
   if (!d) return undefined;
-  const date = new Date(d);
-  if (end) date.setDate(date.getDate() + 1);
-  date.setHours(0, 0, 0, 0);
-  return date.toISOString();
+  const date = typeof d === "string" ? d.slice(0, 10) : d.toISOString().slice(0, 10);
+  const next = new Date(`${date}T12:00:00Z`);
+  if (end) next.setUTCDate(next.getUTCDate() + 1);
+  return dayStart(next.toISOString().slice(0, 10));
 }
 
 export function AuditPage() {

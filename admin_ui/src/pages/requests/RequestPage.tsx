@@ -7,7 +7,7 @@ import { Link, useParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { isAdmin, useAuth } from "../../auth/AuthProvider";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
-import { label, when } from "../../components/format";
+import { label, span, when } from "../../components/format";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { SlaFlags } from "./RequestsPage";
 
@@ -180,7 +180,7 @@ export function RequestPage() {
                   <Table.Tr>
                     <Table.Th>Window</Table.Th>
                     <Table.Td>
-                      {when(r.window_start)} – {when(r.window_end)}
+                      {span(r.window_start, r.window_end)}
                     </Table.Td>
                   </Table.Tr>
                   <Table.Tr>

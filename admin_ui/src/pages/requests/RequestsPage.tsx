@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
-import { when } from "../../components/format";
+import { span } from "../../components/format";
 import { Empty, ErrorState, Loading } from "../../components/States";
 
 const LIMIT = 25;
@@ -111,7 +111,7 @@ export function RequestsPage() {
                   <Table.Tr key={r.id} data-testid="request-row">
                     <Table.Td>
                       <Anchor component={Link} to={`/requests/${r.id}`}>
-                        {when(r.window_start)}
+                        {span(r.window_start, r.window_end)}
                       </Anchor>
                     </Table.Td>
                     <Table.Td>{r.customer.name ?? r.customer.email ?? r.customer.phone}</Table.Td>

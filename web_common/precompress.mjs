@@ -1,4 +1,4 @@
-// Precompress the build's text files (.br and .gz beside each), so the API and the proxy send a
+// Precompress a web app build's text files (.br and .gz beside each), so the API and the proxy send a
 // page's compressed bytes without compressing on every request (api/spa.py picks the encoding
 // the browser accepts). Node's own zlib: no dependency.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
