@@ -27,6 +27,7 @@ import httpx
 import psycopg
 import pytest
 from alembic import command
+from playwright.async_api import Page
 from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
@@ -35,6 +36,7 @@ from tests.conftest import PASSWORD, ROOT, alembic_config, free_port, make_datab
 from tests.worker_process import WorkerProcess, worker_environment
 
 DIST = ROOT / "admin_ui" / "dist" / "index.html"
+AXE = ROOT / "customer_app" / "node_modules" / "axe-core" / "axe.min.js"
 APP_DIST = ROOT / "customer_app" / "dist" / "index.html"
 SCREENS = ROOT / "test-artifacts" / "screens"
 READY_TIMEOUT_S = 60.0  # a bound for slow machines, never an expectation
@@ -169,3 +171,18 @@ def live_stack(
 def screenshot_path(name: str) -> str:
     SCREENS.mkdir(parents=True, exist_ok=True)
     return str(SCREENS / f"{name}.png")
+
+
+async def axe_check(page: Page, name: str) -> None:
+    """axe-core on the screen as it is: no serious or critical violation; then a photograph."""
+    # Evaluated through the DevTools protocol: the apps' policies allow no inline script.
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    result = await page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name}: {bad}"
+    await page.screenshot(path=screenshot_path(name), full_page=True)

@@ -34,9 +34,9 @@ from tests.admin_ui_harness import (
     APP_DIST,
     CHROMIUM_ARGS,
     Live,
+    axe_check,
     live_stack,
     require_browser_and_build,
-    screenshot_path,
 )
 from tests.catalog_helpers import add_active_plan, add_categories
 from tests.checkout_helpers import sandbox_act
@@ -49,7 +49,6 @@ expect.set_options(timeout=20_000)  # a bound for slow machines, never an expect
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESK: ViewportSize = {"width": 1280, "height": 900}
 ZONE = "America/New_York"  # the browser's; the business is in Asia/Kolkata
-AXE = ROOT / "customer_app" / "node_modules" / "axe-core" / "axe.min.js"
 TECH_PHONE = "+919811177001"
 PIN = "560001"
 
@@ -104,18 +103,7 @@ async def phone(browser: Browser, live: Live) -> BrowserContext:
 
 
 async def check(page: Page, name: str) -> None:
-    """axe-core on the screen as it is: no serious or critical violation; then a photograph."""
-    # Evaluated through the DevTools protocol: the page's own policy allows no inline script.
-    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
-        await page.evaluate(AXE.read_text())
-    result = await page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    bad = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
-    await page.screenshot(path=screenshot_path(f"app-{name}"), full_page=True)
+    await axe_check(page, f"app-{name}")
 
 
 def code_sent_to(live: Live, destination: str) -> str:

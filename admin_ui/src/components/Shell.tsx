@@ -1,5 +1,6 @@
 // The frame of every signed-in screen: a menu of what the role may open, the user, sign out.
-// On a tablet (< 992 px) the menu folds behind a burger.
+// On a tablet (< 992 px) the menu folds behind a burger; on a phone the header keeps only the
+// burger, the name of the panel and Sign out (the role shows in the menu), so nothing spills.
 import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { NavLink as RouterLink, Outlet, useLocation, useNavigate } from "react-router";
@@ -23,14 +24,16 @@ export function Shell() {
         <Group h="100%" px="md" justify="space-between">
           <Group gap="sm">
             <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label="Menu" />
-            <Text fw={700}>HomePlans admin</Text>
+            <Text fw={700} truncate>
+              HomePlans admin
+            </Text>
           </Group>
           <Group gap="sm">
             <Text size="sm" c="dimmed" visibleFrom="sm" data-testid="signed-in-as">
               {user?.name ?? user?.email}
             </Text>
             {user?.roles.map((r) => (
-              <Badge key={r} variant="outline">
+              <Badge key={r} variant="outline" visibleFrom="sm">
                 {r}
               </Badge>
             ))}
@@ -49,6 +52,14 @@ export function Shell() {
       </AppShell.Header>
       <AppShell.Navbar p="xs">
         <ScrollArea>
+          <Group gap="xs" hiddenFrom="sm" px="sm" pb="xs">
+            <Text size="sm">{user?.name ?? user?.email}</Text>
+            {user?.roles.map((r) => (
+              <Badge key={r} variant="outline">
+                {r}
+              </Badge>
+            ))}
+          </Group>
           <nav aria-label="Screens">
             {screens.map((s) => (
               <NavLink

@@ -46,7 +46,9 @@ export function WorkflowLink({ url, id }: { url?: string | null; id?: string | n
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
   return (
     <Group justify="space-between" mb="md" wrap="wrap">
-      <Title order={2}>{title}</Title>
+      <Title order={1} size="h2">
+        {title}
+      </Title>
       <Group gap="sm">{children}</Group>
     </Group>
   );
