@@ -1,17 +1,37 @@
-import { createTheme, type CSSVariablesResolver } from "@mantine/core";
+import {
+  createTheme,
+  darken,
+  defaultVariantColorsResolver,
+  parseThemeColor,
+  type CSSVariablesResolver,
+  type VariantColorsResolver,
+} from "@mantine/core";
 
-// Text on white at 4.5:1 or more (WCAG AA): the primary teal at its darkest shade (#087f5b,
-// 5.2:1; the default shade #12b886 is 2.55:1) and dimmed text one grey darker (#495057; the
-// default #868e96 is 3.32:1).
+// Text at 4.5:1 or more (WCAG AA): the primary teal at its darkest shade (#087f5b, 5.2:1 on white;
+// the default shade #12b886 is 2.55:1), dimmed text one grey darker (#495057; the default #868e96
+// is 3.32:1), and light variants (badges, the active menu item, light buttons) written in each
+// colour's darkest shade taken darker still: yellow-9 on yellow's light tint is only 2.9:1.
+const lightText: VariantColorsResolver = (input) => {
+  const colors = defaultVariantColorsResolver(input);
+  if (input.variant !== "light") return colors;
+  const parsed = parseThemeColor({ color: input.color ?? input.theme.primaryColor, theme: input.theme });
+  if (!parsed.isThemeColor) return colors;
+  return { ...colors, color: darken(input.theme.colors[parsed.color][9], 0.4) };
+};
+
 export const theme = createTheme({
   primaryColor: "teal",
   primaryShade: { light: 9, dark: 7 },
   defaultRadius: "md",
   fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+  variantColorResolver: lightText,
 });
 
-export const cssVariables: CSSVariablesResolver = () => ({
+export const cssVariables: CSSVariablesResolver = (resolved) => ({
   variables: {},
-  light: { "--mantine-color-dimmed": "#495057" },
+  light: {
+    "--mantine-color-dimmed": "#495057",
+    "--mantine-primary-color-light-color": darken(resolved.colors[resolved.primaryColor][9], 0.4),
+  },
   dark: {},
 });
