@@ -43,7 +43,7 @@ export function SignInPage() {
         <form onSubmit={submit} noValidate>
           <Stack>
             <div>
-              <Title order={2}>HomePlans admin</Title>
+              <Title order={1} size="h2">HomePlans admin</Title>
               <Text c="dimmed" size="sm">
                 Sign in with your staff account (admin or support).
               </Text>
