@@ -156,6 +156,9 @@ CategoryList = RootModel[list[CategoryOut]]
 
 
 class AdminCategoryOut(CategoryOut):
+    # Counted apart from the row (`domain.catalog.impact`); always in an answer.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     is_active: bool
     active_plans: int = Field(
         default=0, description="Plans on sale whose current terms cover this category"
@@ -483,6 +486,8 @@ class PlanVersionOut(BaseModel):
 
 
 class AdminPlanOut(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: uuid.UUID
     slug: str
     status: PlanStatus

@@ -3007,7 +3007,7 @@ export interface components {
              * @description Plans on sale whose current terms cover this category
              * @default 0
              */
-            active_plans?: number;
+            active_plans: number;
             /**
              * Created At
              * Format: date-time
@@ -3183,7 +3183,7 @@ export interface components {
              * @description Customers holding this plan now (active, renewing or in grace): archiving takes it off sale, and they keep it until it ends
              * @default 0
              */
-            holders?: number;
+            holders: number;
             current_version: components["schemas"]["PlanVersionOut"];
             /**
              * Created At
