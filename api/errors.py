@@ -124,12 +124,63 @@ def _problem_loc(err: Mapping[str, Any]) -> tuple[str | int, ...]:
 
 
 def _message(err: Mapping[str, Any]) -> str:
-    """The validator's own words: pydantic prefixes them with "Value error, " (or "Assertion
-    failed, "), which a person should not read."""
+    """Words a person reads beside the field: the validator's own (without pydantic's "Value
+    error, " or "Assertion failed, " prefix), or pydantic's bounds and types said plainly ("at
+    least 3 characters", "must be 0 or more", "must be a whole number")."""
     error = _raised(err)
-    if err.get("type") in ("value_error", "assertion_error") and error is not None and str(error):
+    kind = err.get("type")
+    if kind in ("value_error", "assertion_error") and error is not None and str(error):
         return str(error)
-    return str(err.get("msg", "invalid"))
+    plain = _PLAIN.get(str(kind))
+    ctx = err.get("ctx") or {}
+    if plain is not None:
+        try:
+            return plain(ctx)
+        except (KeyError, TypeError, ValueError):
+            pass
+    message = str(err.get("msg", "invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def _number(value: Any) -> str:
+    """A bound as written in the API's schema (10000, 2.5; 1.0 as 1)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _count(n: Any, noun: str) -> str:
+    return f"{_number(n)} {noun}{'' if n == 1 else 's'}"
+
+
+# pydantic's error types, said as a person would (the ctx holds the bound).
+_PLAIN: dict[str, Any] = {
+    "missing": lambda ctx: "required: fill this in",
+    "string_too_short": lambda ctx: (
+        "required: at least 1 character"
+        if ctx["min_length"] == 1
+        else f"too short: at least {_count(ctx['min_length'], 'character')}"
+    ),
+    "string_too_long": lambda ctx: f"too long: at most {_count(ctx['max_length'], 'character')}",
+    "too_short": lambda ctx: f"too few: at least {_count(ctx['min_length'], 'item')}",
+    "too_long": lambda ctx: f"too many: at most {_count(ctx['max_length'], 'item')}",
+    "greater_than_equal": lambda ctx: f"must be {_number(ctx['ge'])} or more",
+    "greater_than": lambda ctx: f"must be more than {_number(ctx['gt'])}",
+    "less_than_equal": lambda ctx: f"must be {_number(ctx['le'])} or less",
+    "less_than": lambda ctx: f"must be less than {_number(ctx['lt'])}",
+    "int_type": lambda ctx: "must be a whole number",
+    "int_parsing": lambda ctx: "must be a whole number",
+    "int_from_float": lambda ctx: "must be a whole number",
+    "float_type": lambda ctx: "must be a number",
+    "float_parsing": lambda ctx: "must be a number",
+    "bool_type": lambda ctx: "must be true or false",
+    "bool_parsing": lambda ctx: "must be true or false",
+    "string_type": lambda ctx: "must be text",
+    "uuid_parsing": lambda ctx: "not a valid id",
+    "uuid_type": lambda ctx: "not a valid id",
+}
 
 
 def install(app: FastAPI) -> None:

@@ -1,5 +1,5 @@
 """Admin catalog: who may call it, create / edit / publish / archive / reorder / delete, the
-versioning rule around sales, and the audit trail of every change."""
+versioning rule around publication and sales, and the audit trail of every change."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import NotFound
 from domain.audit.models import AuditEntry
 from domain.catalog import service as catalog
-from domain.catalog.models import PlanVersion
 from tests.catalog_helpers import (
     add_active_plan,
     add_categories,
@@ -34,6 +32,7 @@ ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PATCH", f"/admin/catalog/categories/{MISSING}", {"name": "X"}),
     ("POST", f"/admin/catalog/categories/{MISSING}/deactivate", None),
     ("POST", "/admin/catalog/categories/reorder", {"ids": [MISSING]}),
+    ("POST", f"/admin/catalog/categories/{MISSING}/move", {"direction": "up"}),
     ("GET", "/admin/catalog/plans", None),
     ("POST", "/admin/catalog/plans", plan_body()),
     ("GET", f"/admin/catalog/plans/{MISSING}", None),
@@ -42,6 +41,7 @@ ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"/admin/catalog/plans/{MISSING}/publish", None),
     ("POST", f"/admin/catalog/plans/{MISSING}/archive", None),
     ("POST", "/admin/catalog/plans/reorder", {"ids": [MISSING]}),
+    ("POST", f"/admin/catalog/plans/{MISSING}/move", {"direction": "down"}),
     ("DELETE", f"/admin/catalog/plans/{MISSING}", None),
 ]
 
@@ -168,7 +168,7 @@ async def test_reorder_categories_puts_the_listed_first_and_audits_each_move(
     assert [c["slug"] for c in public] == ["carpentry", "plumbing", "electrical"]
     moved = await _audit(db, cats["carpentry"]["id"])
     assert moved[-1].action == "category.reorder"
-    assert moved[-1].before == {"display_order": 30} and moved[-1].after == {"display_order": 0}
+    assert moved[-1].before == {"position": 3} and moved[-1].after == {"position": 1}
 
 
 async def test_duplicate_category_slug_is_409(api: httpx.AsyncClient, db: AsyncSession) -> None:
@@ -243,13 +243,14 @@ async def test_publish_and_archive_move_the_plan_on_and_off_sale_with_audit(
     assert (entries[2].before["status"], entries[2].after["status"]) == ("active", "archived")
 
 
-async def test_edit_of_an_unsold_plan_replaces_its_version(
+async def test_edit_of_a_published_plan_makes_version_2_and_keeps_version_1(
     api: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     admin = await make_admin(api, db)
     await add_categories(api, admin)
     plan = await add_active_plan(api, admin, "home-care")
     old_version = plan["current_version"]["id"]
+    assert plan["current_version"]["published_at"] is not None
 
     edited = await api.patch(
         f"/admin/catalog/plans/{plan['id']}", json={"price": price(349900)}, headers=admin
@@ -259,13 +260,13 @@ async def test_edit_of_an_unsold_plan_replaces_its_version(
     current = edited.json()["current_version"]
     assert current["id"] != old_version and current["number"] == 2
     assert current["price"]["amount_minor"] == 349900
-    # Nobody bought the old terms, so they are gone: a checkout holding that id gets "changed".
-    assert await db.get(PlanVersion, uuid.UUID(old_version)) is None
-    with pytest.raises(NotFound):
-        await catalog.lock_version_for_sale(db, version_id=uuid.UUID(old_version))
-    await db.rollback()
+    # On sale, so the new terms are published at once; the old ones were shown, so they stay.
+    assert current["published_at"] is not None
     versions = (await api.get(f"/admin/catalog/plans/{plan['id']}/versions", headers=admin)).json()
-    assert [v["number"] for v in versions] == [2]
+    assert [(v["number"], v["price"]["amount_minor"]) for v in versions] == [
+        (2, 349900),
+        (1, 299900),
+    ]
     public = (await api.get("/catalog/plans/home-care")).json()
     assert (public["version_id"], public["price"]["amount_minor"]) == (current["id"], 349900)
 
@@ -309,7 +310,7 @@ async def test_edit_after_sale_creates_new_version_and_keeps_sold_terms(
     assert public["version_id"] == new["id"]
 
 
-async def test_second_edit_after_a_sale_replaces_only_the_unsold_version(
+async def test_each_edit_of_a_plan_on_sale_is_a_version_kept_in_the_history(
     api: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     admin = await make_admin(api, db)
@@ -322,7 +323,11 @@ async def test_second_edit_after_a_sale_replaces_only_the_unsold_version(
     third = (await api.patch(url, json={"name": "Home Care 3"}, headers=admin)).json()
 
     versions = (await api.get(f"{url}/versions", headers=admin)).json()
-    assert [(v["number"], v["name"]) for v in versions] == [(3, "Home Care 3"), (1, "Home Care")]
+    assert [(v["number"], v["name"]) for v in versions] == [
+        (3, "Home Care 3"),
+        (2, "Home Care 2"),
+        (1, "Home Care"),
+    ]
     assert third["current_version"]["number"] == 3
 
 
@@ -336,7 +341,7 @@ async def test_merchandising_edit_and_an_identical_edit_make_no_new_version(
     await _sell(db, version_id)
     url = f"/admin/catalog/plans/{plan['id']}"
 
-    merch = await api.patch(url, json={"badge": "Best value", "display_order": 3}, headers=admin)
+    merch = await api.patch(url, json={"badge": "Best value"}, headers=admin)
     same = await api.patch(
         url,
         json={"price": plan_body()["price"], "categories": ["electrical", "plumbing"]},
@@ -416,9 +421,9 @@ async def test_reorder_plans_changes_the_featured_order_and_audits_it(
 ) -> None:
     admin = await make_admin(api, db)
     await add_categories(api, admin)
-    a = await add_active_plan(api, admin, "plan-a", display_order=0)
-    b = await add_active_plan(api, admin, "plan-b", display_order=1)
-    c = await add_active_plan(api, admin, "plan-c", display_order=2)
+    a = await add_active_plan(api, admin, "plan-a")
+    b = await add_active_plan(api, admin, "plan-b")
+    c = await add_active_plan(api, admin, "plan-c")
 
     response = await api.post(
         "/admin/catalog/plans/reorder", json={"ids": [c["id"], a["id"]]}, headers=admin
@@ -431,8 +436,8 @@ async def test_reorder_plans_changes_the_featured_order_and_audits_it(
     last = (await _audit(db, b["id"]))[-1]
     assert (last.action, last.before, last.after) == (
         "plan.reorder",
-        {"display_order": 1},
-        {"display_order": 20},
+        {"position": 2},
+        {"position": 3},
     )
 
 

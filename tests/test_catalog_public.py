@@ -26,20 +26,20 @@ def _slugs(page: dict[str, Any]) -> list[str]:
     return [item["slug"] for item in page["items"]]
 
 
-async def test_public_categories_are_the_active_ones_in_display_order(
+async def test_public_categories_are_the_active_ones_in_the_catalogs_order(
     api: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     admin = await make_admin(api, db)
-    await add_category(api, admin, "plumbing", display_order=20, icon="mdi:pipe-wrench")
-    await add_category(api, admin, "electrical", display_order=10)
-    await add_category(api, admin, "masonry", display_order=5, is_active=False)
+    await add_category(api, admin, "masonry", is_active=False)
+    await add_category(api, admin, "plumbing", icon="mdi:pipe-wrench")
+    await add_category(api, admin, "electrical")
 
     response = await api.get("/catalog/categories")
 
     assert response.status_code == 200
     body = response.json()
-    assert [c["slug"] for c in body] == ["electrical", "plumbing"]
-    assert body[1]["icon"] == "mdi:pipe-wrench"
+    assert [(c["slug"], c["position"]) for c in body] == [("plumbing", 2), ("electrical", 3)]
+    assert body[0]["icon"] == "mdi:pipe-wrench"
     assert "is_active" not in body[0]
 
 
@@ -85,11 +85,9 @@ async def test_sort_by_price_uses_what_the_customer_pays_tax_included(
     admin = await make_admin(api, db)
     await add_categories(api, admin)
     # Sticker prices 1,200 (incl.), 1,100 + 18 % = 1,298, and 500 (incl.).
-    await add_active_plan(api, admin, "mid", price=price(120000), display_order=1)
-    await add_active_plan(
-        api, admin, "dear", price=price(110000, includes_tax=False), display_order=2
-    )
-    await add_active_plan(api, admin, "cheap", price=price(50000), display_order=3)
+    await add_active_plan(api, admin, "mid", price=price(120000))
+    await add_active_plan(api, admin, "dear", price=price(110000, includes_tax=False))
+    await add_active_plan(api, admin, "cheap", price=price(50000))
 
     featured = (await api.get("/catalog/plans")).json()
     ascending = (await api.get("/catalog/plans", params={"sort": "price_asc"})).json()
@@ -108,7 +106,7 @@ async def test_pagination_walks_every_active_plan_once(
     admin = await make_admin(api, db)
     await add_categories(api, admin)
     for n in range(5):
-        await add_active_plan(api, admin, f"plan-{n}", display_order=n)
+        await add_active_plan(api, admin, f"plan-{n}")
 
     pages = [
         (await api.get("/catalog/plans", params={"limit": 2, "offset": offset})).json()

@@ -35,19 +35,23 @@ def _with_price(**changes: Any) -> dict[str, Any]:
 
 CREATE_CASES = [
     pytest.param(
-        {"price": _with_price(amount_minor=-1)}, "price.amount_minor", "greater", id="neg"
+        {"price": _with_price(amount_minor=-1)}, "price.amount_minor", "must be 0 or more", id="neg"
     ),
     pytest.param(
-        {"price": _with_price(amount_minor=12.5)}, "price.amount_minor", "integer", id="frac"
+        {"price": _with_price(amount_minor=12.5)}, "price.amount_minor", "whole number", id="frac"
     ),
     pytest.param({"price": _with_price(currency="ABC")}, "price.currency", "ISO 4217", id="ccy"),
     pytest.param({"price": _with_price(currency="XAU")}, "price.currency", "minor unit", id="gold"),
     pytest.param(
-        {"price": _with_price(tax_rate_bps=10001)}, "price.tax_rate_bps", "less", id="tax"
+        {"price": _with_price(tax_rate_bps=10001)},
+        "price.tax_rate_bps",
+        "must be 10000 or less",
+        id="tax",
     ),
-    pytest.param({"validity_days": 0}, "validity_days", "greater", id="validity-0"),
-    pytest.param({"validity_days": 3651}, "validity_days", "less", id="validity-3651"),
-    pytest.param({"visit_cap": 0}, "visit_cap", "greater", id="cap-0"),
+    pytest.param({"validity_days": 0}, "validity_days", "must be 1 or more", id="validity-0"),
+    pytest.param({"validity_days": 3651}, "validity_days", "3650 or less", id="validity-3651"),
+    pytest.param({"visit_cap": 0}, "visit_cap", "must be 1 or more", id="cap-0"),
+    pytest.param({"price": _with_price(amount_minor=0)}, "price.amount_minor", "free", id="free"),
     pytest.param({"categories": []}, "categories", "at least 1", id="no-categories"),
     pytest.param({"categories": ["plumbing", "plumbing"]}, "categories", "twice", id="dup-cat"),
     pytest.param({"categories": ["plumbing", "roofing"]}, "categories.1", "roofing", id="unknown"),
@@ -162,7 +166,7 @@ async def test_invalid_plan_edit_is_422_naming_the_field_and_changes_nothing(
         ({"slug": "roofing", "name": "Roofing", "colour": "red"}, "colour"),
         ({"slug": "roofing", "name": ""}, "name"),
         ({"slug": "-bad-", "name": "Roofing"}, "slug"),
-        ({"slug": "roofing", "name": "Roofing", "display_order": -1}, "display_order"),
+        ({"slug": "roofing", "name": "Roofing", "display_order": 1}, "display_order"),
     ],
 )
 async def test_invalid_category_is_422_naming_the_field(

@@ -110,6 +110,13 @@ async def test_every_staff_write_is_in_the_audit_log(
         body={"ids": ids[::-1]},
     )
     await walk(
+        "POST",
+        "/admin/catalog/categories/{category_id}/move",
+        "category.move",
+        body={"direction": "down"},  # first since the reorder: one place down
+        category_id=roofing["id"],
+    )
+    await walk(
         "PATCH",
         "/admin/catalog/categories/{category_id}",
         "category.update",
@@ -152,6 +159,13 @@ async def test_every_staff_write_is_in_the_audit_log(
     ).json()
     await walk(
         "POST", "/admin/catalog/plans/{plan_id}/publish", "plan.publish", plan_id=other["id"]
+    )
+    await walk(
+        "POST",
+        "/admin/catalog/plans/{plan_id}/move",
+        "plan.move",
+        body={"direction": "up"},  # on sale last, after the plan the customer holds
+        plan_id=other["id"],
     )
     await walk(
         "POST", "/admin/catalog/plans/{plan_id}/archive", "plan.archive", plan_id=other["id"]

@@ -1,7 +1,10 @@
-"""Admin: manage categories and plans. Every change is written to the audit log by the service.
+"""Admin: manage categories and plans. Every change is written to the audit log by the domain.
 
-Terms of a plan that has been sold are never edited: an edit makes a new version (see
-`domain.catalog.service`). A sold plan cannot be deleted; archive it.
+A draft's terms are edited in place; terms once published or sold are never edited: an edit makes
+a new version (see `domain.catalog.plans`). A sold plan cannot be deleted; archive it. Every plan
+and category has a place in the catalog: new ones go last, the move routes change it
+(`domain.catalog.ordering`), and the public catalog follows it. The admin's outputs carry what a
+risky change touches (`holders` of a plan, `active_plans` covering a category).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from api.caching import catalog_changed
 from api.deps import AdminUser, SessionDep
 from api.pagination import StaffPage
 from api.problems import problems
+from domain.catalog import impact, ordering, plans
 from domain.catalog import service as catalog
 from domain.catalog.models import PlanStatus
 from domain.catalog.schemas import (
@@ -22,12 +26,12 @@ from domain.catalog.schemas import (
     AdminPlanOut,
     CategoryCreate,
     CategoryUpdate,
+    MoveIn,
     Page,
     PlanCreate,
     PlanUpdate,
     PlanVersionOut,
     ReorderIn,
-    admin_plan_out,
     version_out,
 )
 
@@ -38,10 +42,17 @@ router = APIRouter(prefix="/admin/catalog", tags=["admin: catalog"])
 
 
 @router.get("/categories", response_model=list[AdminCategoryOut])
-async def list_categories(_admin: AdminUser, db: SessionDep) -> list[AdminCategoryOut]:
-    """Every category, inactive ones too, in display order."""
-    rows = await catalog.list_categories(db, include_inactive=True)
-    return [AdminCategoryOut.model_validate(row) for row in rows]
+async def list_categories(
+    _admin: AdminUser,
+    db: SessionDep,
+    shown: Annotated[
+        bool | None,
+        Query(description="Only the categories shown in the catalog (true) or hidden (false)"),
+    ] = None,
+) -> list[AdminCategoryOut]:
+    """Every category: the shown ones in catalog order, then the hidden ones."""
+    rows = await catalog.list_admin_categories(db, shown=shown)
+    return await impact.admin_categories_out(db, rows)
 
 
 @router.post(
@@ -53,22 +64,38 @@ async def list_categories(_admin: AdminUser, db: SessionDep) -> list[AdminCatego
 async def create_category(
     request: Request, body: CategoryCreate, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
-    """Add a category."""
+    """Add a category, last in the catalog."""
     category = await catalog.create_category(db, data=body, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)
-    return AdminCategoryOut.model_validate(category)
+    return await impact.admin_category(db, category)
 
 
 @router.post("/categories/reorder", response_model=list[AdminCategoryOut])
 async def reorder_categories(
     request: Request, body: ReorderIn, admin: AdminUser, db: SessionDep
 ) -> list[AdminCategoryOut]:
-    """Set the display order: the listed categories first, the rest after them."""
-    rows = await catalog.reorder_categories(db, ids=body.ids, actor_id=admin.id)
+    """Set the catalog's order: the listed categories first, the rest after them."""
+    await ordering.reorder_categories(db, ids=body.ids, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)
-    return [AdminCategoryOut.model_validate(row) for row in rows]
+    return await impact.admin_categories_out(db, await catalog.list_admin_categories(db))
+
+
+@router.post(
+    "/categories/{category_id}/move", response_model=AdminCategoryOut, responses=problems(404)
+)
+async def move_category(
+    request: Request, category_id: uuid.UUID, body: MoveIn, admin: AdminUser, db: SessionDep
+) -> AdminCategoryOut:
+    """Move a category one place up or down the catalog, past the next one shown (or hidden)
+    like it; at the top (or bottom) already, nothing changes."""
+    await ordering.move_category(
+        db, category_id=category_id, direction=body.direction, actor_id=admin.id
+    )
+    await db.commit()
+    catalog_changed(request)
+    return await impact.admin_category(db, await catalog.get_category(db, category_id=category_id))
 
 
 @router.patch(
@@ -77,13 +104,13 @@ async def reorder_categories(
 async def update_category(
     request: Request, category_id: uuid.UUID, body: CategoryUpdate, admin: AdminUser, db: SessionDep
 ) -> AdminCategoryOut:
-    """Change a category's name, slug, description, icon, order or active flag."""
+    """Change a category's name, slug, description, icon or shown flag."""
     category = await catalog.update_category(
         db, category_id=category_id, data=body, actor_id=admin.id
     )
     await db.commit()
     catalog_changed(request)
-    return AdminCategoryOut.model_validate(category)
+    return await impact.admin_category(db, category)
 
 
 @router.post(
@@ -98,7 +125,7 @@ async def deactivate_category(
     )
     await db.commit()
     catalog_changed(request)
-    return AdminCategoryOut.model_validate(category)
+    return await impact.admin_category(db, category)
 
 
 @router.post(
@@ -113,7 +140,7 @@ async def activate_category(
     )
     await db.commit()
     catalog_changed(request)
-    return AdminCategoryOut.model_validate(category)
+    return await impact.admin_category(db, category)
 
 
 # --- plans --------------------------------------------------------------------------------------
@@ -126,12 +153,15 @@ async def list_plans(
     page: StaffPage,
     plan_status: Annotated[PlanStatus | None, Query(alias="status")] = None,
 ) -> Page[AdminPlanOut]:
-    """Plans of any status (drafts and archived too), in display order."""
+    """Plans of any status: on sale in catalog order, then drafts, then archived ones."""
     rows, total = await catalog.list_plans(
         db, status=plan_status, limit=page.limit, offset=page.offset
     )
     return Page[AdminPlanOut](
-        items=[admin_plan_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+        items=await impact.admin_plans_out(db, rows),
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -144,28 +174,41 @@ async def list_plans(
 async def create_plan(
     request: Request, body: PlanCreate, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
-    """Add a plan as a draft, with its first version."""
-    plan = await catalog.create_plan(db, data=body, actor_id=admin.id)
+    """Add a plan as a draft, last in the catalog. A price of 0 needs `confirm_free: true`."""
+    plan = await plans.create_plan(db, data=body, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)
-    return admin_plan_out(plan)
+    return await impact.admin_plan(db, plan)
 
 
 @router.post("/plans/reorder", response_model=list[AdminPlanOut])
 async def reorder_plans(
     request: Request, body: ReorderIn, admin: AdminUser, db: SessionDep
 ) -> list[AdminPlanOut]:
-    """Set the display order: the listed plans first, the rest after them."""
-    rows = await catalog.reorder_plans(db, ids=body.ids, actor_id=admin.id)
+    """Set the catalog's order: the listed plans first, the rest after them."""
+    count = await ordering.reorder_plans(db, ids=body.ids, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)
-    return [admin_plan_out(r) for r in rows]
+    rows, _ = await catalog.list_plans(db, status=None, limit=count, offset=0)
+    return await impact.admin_plans_out(db, rows)
+
+
+@router.post("/plans/{plan_id}/move", response_model=AdminPlanOut, responses=problems(404))
+async def move_plan(
+    request: Request, plan_id: uuid.UUID, body: MoveIn, admin: AdminUser, db: SessionDep
+) -> AdminPlanOut:
+    """Move a plan one place up or down the catalog, past the next plan of the same status; at
+    the top (or bottom) already, nothing changes."""
+    await ordering.move_plan(db, plan_id=plan_id, direction=body.direction, actor_id=admin.id)
+    await db.commit()
+    catalog_changed(request)
+    return await impact.admin_plan(db, await catalog.get_plan(db, plan_id=plan_id))
 
 
 @router.get("/plans/{plan_id}", response_model=AdminPlanOut, responses=problems(404))
 async def read_plan(plan_id: uuid.UUID, _admin: AdminUser, db: SessionDep) -> AdminPlanOut:
     """One plan of any status."""
-    return admin_plan_out(await catalog.get_plan(db, plan_id=plan_id))
+    return await impact.admin_plan(db, await catalog.get_plan(db, plan_id=plan_id))
 
 
 @router.get(
@@ -174,7 +217,7 @@ async def read_plan(plan_id: uuid.UUID, _admin: AdminUser, db: SessionDep) -> Ad
 async def list_versions(
     plan_id: uuid.UUID, _admin: AdminUser, db: SessionDep
 ) -> list[PlanVersionOut]:
-    """The plan's kept versions, newest first: the current one and every one sold."""
+    """The plan's versions, newest first: every one published or sold, and the current one."""
     return [version_out(v) for v in await catalog.list_versions(db, plan_id=plan_id)]
 
 
@@ -182,11 +225,12 @@ async def list_versions(
 async def update_plan(
     request: Request, plan_id: uuid.UUID, body: PlanUpdate, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
-    """Edit a plan; changed terms make a new version, and a sold version is never touched."""
-    plan = await catalog.update_plan(db, plan_id=plan_id, data=body, actor_id=admin.id)
+    """Edit a plan: a draft's terms in place; terms once published or sold by a new version,
+    which leaves them untouched. A price of 0 needs `confirm_free: true`."""
+    plan = await plans.update_plan(db, plan_id=plan_id, data=body, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)
-    return admin_plan_out(plan)
+    return await impact.admin_plan(db, plan)
 
 
 @router.post("/plans/{plan_id}/publish", response_model=AdminPlanOut, responses=problems(404, 409))
@@ -194,21 +238,22 @@ async def publish_plan(
     request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
     """Put the plan on sale (from draft or archived)."""
-    plan = await catalog.publish_plan(db, plan_id=plan_id, actor_id=admin.id)
+    plan = await plans.publish_plan(db, plan_id=plan_id, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)
-    return admin_plan_out(plan)
+    return await impact.admin_plan(db, plan)
 
 
 @router.post("/plans/{plan_id}/archive", response_model=AdminPlanOut, responses=problems(404, 409))
 async def archive_plan(
     request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> AdminPlanOut:
-    """Take the plan off sale; customers keep the terms they bought."""
-    plan = await catalog.archive_plan(db, plan_id=plan_id, actor_id=admin.id)
+    """Take the plan off sale; its holders (`holders`) keep the terms they bought until their
+    plan ends."""
+    plan = await plans.archive_plan(db, plan_id=plan_id, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)
-    return admin_plan_out(plan)
+    return await impact.admin_plan(db, plan)
 
 
 @router.delete(
@@ -223,6 +268,6 @@ async def delete_plan(
     request: Request, plan_id: uuid.UUID, admin: AdminUser, db: SessionDep
 ) -> None:
     """Delete a plan that was never sold (a sold one is 409: archive it)."""
-    await catalog.delete_plan(db, plan_id=plan_id, actor_id=admin.id)
+    await plans.delete_plan(db, plan_id=plan_id, actor_id=admin.id)
     await db.commit()
     catalog_changed(request)

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/catalog", tags=["catalog"])
 
 @router.get("/categories", response_model=list[CategoryOut], responses=NOT_MODIFIED)
 async def list_categories(request: Request) -> Response:
-    """Active service categories, in display order."""
+    """Active service categories, in the catalog's order (`position`, set by the admin)."""
 
     async def build(db: AsyncSession) -> CategoryList:
         rows = await catalog.list_categories(db)
@@ -42,7 +42,10 @@ async def list_plans(
     ] = None,
     sort: Annotated[
         PlanSort,
-        Query(description="featured (display order), or by the price paid, tax included"),
+        Query(
+            description="featured (the catalog's order, set by the admin), or by the price "
+            "paid, tax included"
+        ),
     ] = "featured",
 ) -> Response:
     """Active plans with their current terms; filter by category, sort by price, paginate."""

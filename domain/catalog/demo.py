@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.catalog import service
+from domain.catalog import plans, service
 from domain.catalog.models import Plan, ServiceCategory
 from domain.catalog.schemas import CategoryCreate, PlanCreate
 
@@ -221,17 +221,12 @@ async def load_demo_catalog(db: AsyncSession, *, actor_id: uuid.UUID | None = No
     ).scalar_one()
     if has_any:
         return False
-    for order, data in enumerate(CATEGORIES, start=1):
+    # Each goes last as it is added: the catalog shows them in the order listed here.
+    for data in CATEGORIES:
         await service.create_category(
-            db,
-            data=CategoryCreate.model_validate({**data, "display_order": order * 10}),
-            actor_id=actor_id,
+            db, data=CategoryCreate.model_validate(data), actor_id=actor_id
         )
-    for order, data in enumerate(PLANS, start=1):
-        plan = await service.create_plan(
-            db,
-            data=PlanCreate.model_validate({**data, "display_order": order * 10}),
-            actor_id=actor_id,
-        )
-        await service.publish_plan(db, plan_id=plan.id, actor_id=actor_id)
+    for data in PLANS:
+        plan = await plans.create_plan(db, data=PlanCreate.model_validate(data), actor_id=actor_id)
+        await plans.publish_plan(db, plan_id=plan.id, actor_id=actor_id)
     return True

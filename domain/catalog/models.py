@@ -1,10 +1,15 @@
 """Tables of the catalog: service categories, plans and their immutable versions.
 
-A `plans` row is the plan's stable identity and merchandising (slug, status, display order, badge);
+A `plans` row is the plan's stable identity and merchandising (slug, status, position, badge);
 everything a customer buys (name, description, price, tax, validity, visit cap, categories,
-inclusions) lives in a `plan_versions` row and its children, which are never updated. See
-`domain.catalog.service` for the versioning rule; the migration adds triggers that make the
-database itself refuse to change or delete a version once it has been sold.
+inclusions) lives in a `plan_versions` row and its children. A version is a draft until it is
+published (or sold): then it never changes again. See `domain.catalog.plans` for the versioning
+rule; the migrations add triggers that make the database itself refuse to change a published or
+sold version, or to delete a sold one.
+
+Plans and categories have an explicit position (1, 2, 3, ...; the column keeps its first name,
+`display_order`): a new one goes last, an admin moves it (`domain.catalog.ordering`), and the
+public catalog follows it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from core.db import Base, Timestamps, UUIDPk
 
@@ -51,6 +56,8 @@ class ServiceCategory(UUIDPk, Timestamps, Base):
     # A name in the app's icon set (e.g. "mdi:pipe-wrench") or an image URL.
     icon: Mapped[str | None] = mapped_column(String(300))
     display_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The API's name for it: the category's place in the catalog, 1 first.
+    position = synonym("display_order")
     is_active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
@@ -83,6 +90,7 @@ class Plan(UUIDPk, Timestamps, Base):
         String(16), default=PlanStatus.draft.value, server_default=PlanStatus.draft.value
     )
     display_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    position = synonym("display_order")
     badge: Mapped[str | None] = mapped_column(String(40))
     # Set in the same transaction that creates the plan's first version; the terms sold from now on.
     current_version_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -102,8 +110,8 @@ class Plan(UUIDPk, Timestamps, Base):
 
 
 class PlanVersion(UUIDPk, Base):
-    """One immutable set of terms of a plan. `sold_at` is the only column ever written after
-    insert, once, by `lock_version_for_sale`."""
+    """One set of terms of a plan. While a draft (never published, never sold) its terms are
+    edited in place; after that only `published_at` and `sold_at` are written, once each."""
 
     __tablename__ = "plan_versions"
     __table_args__ = (
@@ -136,6 +144,8 @@ class PlanVersion(UUIDPk, Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # When the terms were first offered for sale (the plan published with them current).
+    published_at: Mapped[datetime | None]
     sold_at: Mapped[datetime | None]
 
     plan: Mapped[Plan] = relationship(
@@ -153,6 +163,11 @@ class PlanVersion(UUIDPk, Base):
     @property
     def is_sold(self) -> bool:
         return self.sold_at is not None
+
+    @property
+    def is_draft(self) -> bool:
+        """Never published nor sold: nobody has seen or bought these terms."""
+        return self.published_at is None and self.sold_at is None
 
 
 class PlanInclusion(Base):

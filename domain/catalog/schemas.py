@@ -1,9 +1,10 @@
 """Inputs and outputs of the catalog API.
 
 Inputs forbid unknown fields at every level. Rules about one field live here (a negative price, an
-unknown currency, a validity outside 1..3650 days); rules that need the database or the plan's
-current terms (unknown category, an inclusion for a category the plan does not cover) live in the
-service and raise `InvalidField`, which the API reports in the same shape as these.
+unknown currency, a validity outside 1..3650 days, a price of 0 not confirmed as free); rules
+that need the database or the plan's current terms (unknown category, an inclusion for a category
+the plan does not cover) live in the service and raise `InvalidField`, which the API reports in
+the same shape as these.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from core.errors import FieldProblem
 from domain.catalog.models import Plan, PlanInclusion, PlanStatus, PlanVersion, ServiceCategory
 
 # One page shape for every list in the API (defined with the accounts API, which came first).
@@ -67,7 +70,6 @@ CategoryName = Annotated[
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Icon = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Badge = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-DisplayOrder = Annotated[int, Field(ge=0, le=1_000_000)]
 PlanSort = Literal["featured", "price_asc", "price_desc"]
 
 
@@ -95,7 +97,6 @@ class CategoryCreate(In):
     icon: Icon | None = Field(
         default=None, description="A name in the app's icon set (e.g. mdi:pipe-wrench) or a URL"
     )
-    display_order: DisplayOrder = 0
     is_active: bool = True
 
     model_config = ConfigDict(
@@ -107,7 +108,6 @@ class CategoryCreate(In):
                     "name": "Pest control",
                     "description": "Cockroach, ant and termite treatment.",
                     "icon": "mdi:bug",
-                    "display_order": 60,
                 }
             ]
         },
@@ -119,10 +119,9 @@ class CategoryUpdate(In):
     name: CategoryName | None = None
     description: LongText | None = None
     icon: Icon | None = None
-    display_order: DisplayOrder | None = None
     is_active: bool | None = None
 
-    @field_validator("slug", "name", "description", "display_order", "is_active")
+    @field_validator("slug", "name", "description", "is_active")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         return _no_nulls(value)
@@ -134,7 +133,7 @@ class CategoryOut(Out):
     name: str
     description: str
     icon: str | None
-    display_order: int
+    position: int = Field(description="Place in the catalog, 1 first")
 
     model_config = ConfigDict(
         from_attributes=True,
@@ -146,7 +145,7 @@ class CategoryOut(Out):
                     "name": "Plumbing",
                     "description": "Leaks, taps, drains, geysers and water tanks.",
                     "icon": "mdi:pipe-wrench",
-                    "display_order": 10,
+                    "position": 1,
                 }
             ]
         },
@@ -157,9 +156,23 @@ CategoryList = RootModel[list[CategoryOut]]
 
 
 class AdminCategoryOut(CategoryOut):
+    # Counted apart from the row (`domain.catalog.impact`); always in an answer.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     is_active: bool
+    active_plans: int = Field(
+        default=0, description="Plans on sale whose current terms cover this category"
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class MoveIn(In):
+    direction: Literal["up", "down"] = Field(
+        description="One place towards the top (up) or the bottom (down) of the catalog, past "
+        "the next item shown beside it (a plan of the same status; a category shown or hidden "
+        "alike)"
+    )
 
 
 class ReorderIn(In):
@@ -275,28 +288,50 @@ _PLAN_EXAMPLE: dict[str, Any] = {
             "details": "Leaks, taps, flush tanks; parts up to ₹1,000 a year.",
         }
     ],
-    "display_order": 20,
     "badge": "Most popular",
 }
 
+FREE_WITHOUT_CONFIRMATION = (
+    "a price of 0 gives the plan away: customers get it free. If that is meant, confirm it "
+    "(send confirm_free: true)"
+)
+
+
+def _free_needs_confirmation(price: PriceIn | None, confirm_free: bool) -> None:
+    if price is not None and price.amount_minor == 0 and not confirm_free:
+        raise FieldProblem(("price", "amount_minor"), FREE_WITHOUT_CONFIRMATION)
+
+
+ConfirmFree = Annotated[
+    bool,
+    Field(description="Must be true to save a price of 0: the plan is then free to customers"),
+]
+
 
 class PlanCreate(PlanTerms):
+    """A new plan: a draft, placed last in the catalog."""
+
     slug: Slug
-    display_order: DisplayOrder = 0
     badge: Badge | None = None
+    confirm_free: ConfirmFree = False
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PLAN_EXAMPLE]})
+
+    @model_validator(mode="after")
+    def _free_is_deliberate(self) -> PlanCreate:
+        _free_needs_confirmation(self.price, self.confirm_free)
+        return self
 
 
 TERM_FIELDS = tuple(PlanTerms.model_fields)
 
 
 class PlanUpdate(In):
-    """Any subset. Merchandising (slug, order, badge) changes in place; a change of terms on a
-    plan that has been sold makes a new version and leaves the sold one untouched."""
+    """Any subset. Merchandising (slug, badge) changes in place; so do the terms of a draft
+    version; a change of terms once they were published or sold makes a new version and leaves
+    the old one untouched. The place in the catalog changes by the move routes."""
 
     slug: Slug | None = None
-    display_order: DisplayOrder | None = None
     badge: Badge | None = None
     name: PlanName | None = None
     description: LongText | None = None
@@ -305,10 +340,10 @@ class PlanUpdate(In):
     validity_days: ValidityDays | None = None
     visit_cap: VisitCap | None = None
     inclusions: Inclusions | None = None
+    confirm_free: ConfirmFree = False
 
     @field_validator(
         "slug",
-        "display_order",
         "name",
         "description",
         "categories",
@@ -321,12 +356,17 @@ class PlanUpdate(In):
     def _not_null(cls, value: Any) -> Any:
         return _no_nulls(value)
 
+    @model_validator(mode="after")
+    def _free_is_deliberate(self) -> PlanUpdate:
+        _free_needs_confirmation(self.price, self.confirm_free)
+        return self
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {"price": {**_PLAN_EXAMPLE["price"], "amount_minor": 649900}},
-                {"badge": "Best value", "display_order": 5},
+                {"badge": "Best value"},
             ]
         },
     )
@@ -371,7 +411,7 @@ class PlanOut(BaseModel):
     name: str
     description: str
     badge: str | None
-    display_order: int
+    position: int = Field(description="Place in the catalog, 1 first")
     version_id: uuid.UUID
     version: int
     price: PriceOut
@@ -389,7 +429,7 @@ class PlanOut(BaseModel):
                     "name": "Complete Home Care",
                     "description": "Plumbing, electrical and carpentry visits for a year.",
                     "badge": "Most popular",
-                    "display_order": 20,
+                    "position": 2,
                     "version_id": "7f9e2a34-1c55-4f0e-b8a4-5d2b0c1e9f10",
                     "version": 1,
                     "price": {
@@ -439,16 +479,26 @@ class PlanVersionOut(BaseModel):
     categories: list[CategoryRef]
     inclusions: list[InclusionOut]
     created_at: datetime
+    published_at: datetime | None = Field(
+        description="When these terms were first offered for sale; null: a draft, edited in place"
+    )
     sold_at: datetime | None
 
 
 class AdminPlanOut(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: uuid.UUID
     slug: str
     status: PlanStatus
-    display_order: int
+    position: int = Field(description="Place in the catalog, 1 first")
     badge: str | None
     sold: bool = Field(description="Whether any version has been sold (then it cannot be deleted)")
+    holders: int = Field(
+        default=0,
+        description="Customers holding this plan now (active, renewing or in grace): archiving "
+        "takes it off sale, and they keep it until it ends",
+    )
     current_version: PlanVersionOut
     created_at: datetime
     updated_at: datetime
@@ -501,7 +551,7 @@ def plan_out(plan: Plan) -> PlanOut:
         name=version.name,
         description=version.description,
         badge=plan.badge,
-        display_order=plan.display_order,
+        position=plan.display_order,
         version_id=version.id,
         version=version.number,
         price=price_out(version),
@@ -524,19 +574,21 @@ def version_out(version: PlanVersion) -> PlanVersionOut:
         categories=_categories_out(version),
         inclusions=_inclusions_out(version),
         created_at=version.created_at,
+        published_at=version.published_at,
         sold_at=version.sold_at,
     )
 
 
-def admin_plan_out(plan: Plan) -> AdminPlanOut:
+def admin_plan_out(plan: Plan, *, holders: int = 0) -> AdminPlanOut:
     assert plan.current_version is not None
     return AdminPlanOut(
         id=plan.id,
         slug=plan.slug,
         status=PlanStatus(plan.status),
-        display_order=plan.display_order,
+        position=plan.display_order,
         badge=plan.badge,
         sold=any(v.sold_at is not None for v in plan.versions),
+        holders=holders,
         current_version=version_out(plan.current_version),
         created_at=plan.created_at,
         updated_at=plan.updated_at,

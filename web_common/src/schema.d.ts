@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * List Categories
-         * @description Active service categories, in display order.
+         * @description Active service categories, in the catalog's order (`position`, set by the admin).
          */
         get: operations["list_categories_api_v1_catalog_categories_get"];
         put?: never;
@@ -743,13 +743,13 @@ export interface paths {
         };
         /**
          * List Categories
-         * @description Every category, inactive ones too, in display order.
+         * @description Every category: the shown ones in catalog order, then the hidden ones.
          */
         get: operations["list_categories_api_v1_admin_catalog_categories_get"];
         put?: never;
         /**
          * Create Category
-         * @description Add a category.
+         * @description Add a category, last in the catalog.
          */
         post: operations["create_category_api_v1_admin_catalog_categories_post"];
         delete?: never;
@@ -769,9 +769,30 @@ export interface paths {
         put?: never;
         /**
          * Reorder Categories
-         * @description Set the display order: the listed categories first, the rest after them.
+         * @description Set the catalog's order: the listed categories first, the rest after them.
          */
         post: operations["reorder_categories_api_v1_admin_catalog_categories_reorder_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/catalog/categories/{category_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Category
+         * @description Move a category one place up or down the catalog, past the next one shown (or hidden)
+         *     like it; at the top (or bottom) already, nothing changes.
+         */
+        post: operations["move_category_api_v1_admin_catalog_categories__category_id__move_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -793,7 +814,7 @@ export interface paths {
         head?: never;
         /**
          * Update Category
-         * @description Change a category's name, slug, description, icon, order or active flag.
+         * @description Change a category's name, slug, description, icon or shown flag.
          */
         patch: operations["update_category_api_v1_admin_catalog_categories__category_id__patch"];
         trace?: never;
@@ -847,13 +868,13 @@ export interface paths {
         };
         /**
          * List Plans
-         * @description Plans of any status (drafts and archived too), in display order.
+         * @description Plans of any status: on sale in catalog order, then drafts, then archived ones.
          */
         get: operations["list_plans_api_v1_admin_catalog_plans_get"];
         put?: never;
         /**
          * Create Plan
-         * @description Add a plan as a draft, with its first version.
+         * @description Add a plan as a draft, last in the catalog. A price of 0 needs `confirm_free: true`.
          */
         post: operations["create_plan_api_v1_admin_catalog_plans_post"];
         delete?: never;
@@ -873,9 +894,30 @@ export interface paths {
         put?: never;
         /**
          * Reorder Plans
-         * @description Set the display order: the listed plans first, the rest after them.
+         * @description Set the catalog's order: the listed plans first, the rest after them.
          */
         post: operations["reorder_plans_api_v1_admin_catalog_plans_reorder_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/catalog/plans/{plan_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Plan
+         * @description Move a plan one place up or down the catalog, past the next plan of the same status; at
+         *     the top (or bottom) already, nothing changes.
+         */
+        post: operations["move_plan_api_v1_admin_catalog_plans__plan_id__move_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -905,7 +947,8 @@ export interface paths {
         head?: never;
         /**
          * Update Plan
-         * @description Edit a plan; changed terms make a new version, and a sold version is never touched.
+         * @description Edit a plan: a draft's terms in place; terms once published or sold by a new version,
+         *     which leaves them untouched. A price of 0 needs `confirm_free: true`.
          */
         patch: operations["update_plan_api_v1_admin_catalog_plans__plan_id__patch"];
         trace?: never;
@@ -919,7 +962,7 @@ export interface paths {
         };
         /**
          * List Versions
-         * @description The plan's kept versions, newest first: the current one and every one sold.
+         * @description The plan's versions, newest first: every one published or sold, and the current one.
          */
         get: operations["list_versions_api_v1_admin_catalog_plans__plan_id__versions_get"];
         put?: never;
@@ -961,7 +1004,8 @@ export interface paths {
         put?: never;
         /**
          * Archive Plan
-         * @description Take the plan off sale; customers keep the terms they bought.
+         * @description Take the plan off sale; its holders (`holders`) keep the terms they bought until their
+         *     plan ends.
          */
         post: operations["archive_plan_api_v1_admin_catalog_plans__plan_id__archive_post"];
         delete?: never;
@@ -2930,10 +2974,10 @@ export interface components {
          * AdminCategoryOut
          * @example {
          *       "description": "Leaks, taps, drains, geysers and water tanks.",
-         *       "display_order": 10,
          *       "icon": "mdi:pipe-wrench",
          *       "id": "5b0f3c1e-8a43-4c1d-9a57-0c7f8f1f2a11",
          *       "name": "Plumbing",
+         *       "position": 1,
          *       "slug": "plumbing"
          *     }
          */
@@ -2951,10 +2995,19 @@ export interface components {
             description: string;
             /** Icon */
             icon: string | null;
-            /** Display Order */
-            display_order: number;
+            /**
+             * Position
+             * @description Place in the catalog, 1 first
+             */
+            position: number;
             /** Is Active */
             is_active: boolean;
+            /**
+             * Active Plans
+             * @description Plans on sale whose current terms cover this category
+             * @default 0
+             */
+            active_plans: number;
             /**
              * Created At
              * Format: date-time
@@ -3113,8 +3166,11 @@ export interface components {
             /** Slug */
             slug: string;
             status: components["schemas"]["PlanStatus"];
-            /** Display Order */
-            display_order: number;
+            /**
+             * Position
+             * @description Place in the catalog, 1 first
+             */
+            position: number;
             /** Badge */
             badge: string | null;
             /**
@@ -3122,6 +3178,12 @@ export interface components {
              * @description Whether any version has been sold (then it cannot be deleted)
              */
             sold: boolean;
+            /**
+             * Holders
+             * @description Customers holding this plan now (active, renewing or in grace): archiving takes it off sale, and they keep it until it ends
+             * @default 0
+             */
+            holders: number;
             current_version: components["schemas"]["PlanVersionOut"];
             /**
              * Created At
@@ -4159,7 +4221,6 @@ export interface components {
          * CategoryCreate
          * @example {
          *       "description": "Cockroach, ant and termite treatment.",
-         *       "display_order": 60,
          *       "icon": "mdi:bug",
          *       "name": "Pest control",
          *       "slug": "pest-control"
@@ -4180,11 +4241,6 @@ export interface components {
              * @description A name in the app's icon set (e.g. mdi:pipe-wrench) or a URL
              */
             icon?: string | null;
-            /**
-             * Display Order
-             * @default 0
-             */
-            display_order?: number;
             /**
              * Is Active
              * @default true
@@ -4209,10 +4265,10 @@ export interface components {
          * CategoryOut
          * @example {
          *       "description": "Leaks, taps, drains, geysers and water tanks.",
-         *       "display_order": 10,
          *       "icon": "mdi:pipe-wrench",
          *       "id": "5b0f3c1e-8a43-4c1d-9a57-0c7f8f1f2a11",
          *       "name": "Plumbing",
+         *       "position": 1,
          *       "slug": "plumbing"
          *     }
          */
@@ -4230,8 +4286,11 @@ export interface components {
             description: string;
             /** Icon */
             icon: string | null;
-            /** Display Order */
-            display_order: number;
+            /**
+             * Position
+             * @description Place in the catalog, 1 first
+             */
+            position: number;
         };
         /** CategoryUpdate */
         CategoryUpdate: {
@@ -4243,8 +4302,6 @@ export interface components {
             description?: string | null;
             /** Icon */
             icon?: string | null;
-            /** Display Order */
-            display_order?: number | null;
             /** Is Active */
             is_active?: boolean | null;
         };
@@ -5054,6 +5111,15 @@ export interface components {
              */
             minor_units: number;
         };
+        /** MoveIn */
+        MoveIn: {
+            /**
+             * Direction
+             * @description One place towards the top (up) or the bottom (down) of the catalog, past the next item shown beside it (a plan of the same status; a category shown or hidden alike)
+             * @enum {string}
+             */
+            direction: "up" | "down";
+        };
         /** NewUsers */
         NewUsers: {
             /** Today */
@@ -5790,6 +5856,7 @@ export interface components {
         };
         /**
          * PlanCreate
+         * @description A new plan: a draft, placed last in the catalog.
          * @example {
          *       "badge": "Most popular",
          *       "categories": [
@@ -5798,7 +5865,6 @@ export interface components {
          *         "carpentry"
          *       ],
          *       "description": "Plumbing, electrical and carpentry visits for a year.",
-         *       "display_order": 20,
          *       "inclusions": [
          *         {
          *           "category": "plumbing",
@@ -5849,13 +5915,14 @@ export interface components {
             inclusions?: components["schemas"]["InclusionIn"][];
             /** Slug */
             slug: string;
-            /**
-             * Display Order
-             * @default 0
-             */
-            display_order?: number;
             /** Badge */
             badge?: string | null;
+            /**
+             * Confirm Free
+             * @description Must be true to save a price of 0: the plan is then free to customers
+             * @default false
+             */
+            confirm_free?: boolean;
         };
         /** PlanHolders */
         PlanHolders: {
@@ -5886,7 +5953,6 @@ export interface components {
          *         }
          *       ],
          *       "description": "Plumbing, electrical and carpentry visits for a year.",
-         *       "display_order": 20,
          *       "id": "0d3c0b8e-6a0e-4c55-8d0c-4c9b1f7b9e21",
          *       "inclusions": [
          *         {
@@ -5900,6 +5966,7 @@ export interface components {
          *         }
          *       ],
          *       "name": "Complete Home Care",
+         *       "position": 2,
          *       "price": {
          *         "amount_minor": 599900,
          *         "currency": "INR",
@@ -5930,8 +5997,11 @@ export interface components {
             description: string;
             /** Badge */
             badge: string | null;
-            /** Display Order */
-            display_order: number;
+            /**
+             * Position
+             * @description Place in the catalog, 1 first
+             */
+            position: number;
             /**
              * Version Id
              * Format: uuid
@@ -5971,8 +6041,9 @@ export interface components {
         PlanStatus: "draft" | "active" | "archived";
         /**
          * PlanUpdate
-         * @description Any subset. Merchandising (slug, order, badge) changes in place; a change of terms on a
-         *     plan that has been sold makes a new version and leaves the sold one untouched.
+         * @description Any subset. Merchandising (slug, badge) changes in place; so do the terms of a draft
+         *     version; a change of terms once they were published or sold makes a new version and leaves
+         *     the old one untouched. The place in the catalog changes by the move routes.
          * @example {
          *       "price": {
          *         "amount_minor": 649900,
@@ -5982,15 +6053,12 @@ export interface components {
          *       }
          *     }
          * @example {
-         *       "badge": "Best value",
-         *       "display_order": 5
+         *       "badge": "Best value"
          *     }
          */
         PlanUpdate: {
             /** Slug */
             slug?: string | null;
-            /** Display Order */
-            display_order?: number | null;
             /** Badge */
             badge?: string | null;
             /** Name */
@@ -6006,6 +6074,12 @@ export interface components {
             visit_cap?: number | null;
             /** Inclusions */
             inclusions?: components["schemas"]["InclusionIn"][] | null;
+            /**
+             * Confirm Free
+             * @description Must be true to save a price of 0: the plan is then free to customers
+             * @default false
+             */
+            confirm_free?: boolean;
         };
         /** PlanVersionOut */
         PlanVersionOut: {
@@ -6034,6 +6108,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Published At
+             * @description When these terms were first offered for sale; null: a draft, edited in place
+             */
+            published_at: string | null;
             /** Sold At */
             sold_at: string | null;
         };
@@ -7616,7 +7695,7 @@ export interface operations {
             query?: {
                 /** @description Only plans covering this category (slug) */
                 category?: string | null;
-                /** @description featured (display order), or by the price paid, tax included */
+                /** @description featured (the catalog's order, set by the admin), or by the price paid, tax included */
                 sort?: "featured" | "price_asc" | "price_desc";
                 /** @description Items per page (at most 100) */
                 limit?: number;
@@ -10188,7 +10267,10 @@ export interface operations {
     };
     list_categories_api_v1_admin_catalog_categories_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the categories shown in the catalog (true) or hidden (false) */
+                shown?: boolean | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -10222,6 +10304,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
@@ -10354,6 +10445,92 @@ export interface operations {
             };
             /** @description Signed in, but this needs another role */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    move_category_api_v1_admin_catalog_categories__category_id__move_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCategoryOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10810,6 +10987,92 @@ export interface operations {
             };
             /** @description Signed in, but this needs another role */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    move_plan_api_v1_admin_catalog_plans__plan_id__move_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPlanOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
