@@ -147,6 +147,7 @@ export function AuditPage() {
         <DatePickerInput
           type="range"
           label="Between"
+          valueFormat="ddd D MMM YYYY"
           description="Any day when empty"
           clearable
           value={[filters.since, filters.until]}

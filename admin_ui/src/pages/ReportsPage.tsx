@@ -12,6 +12,7 @@ import { download } from "../api/download";
 import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { amount, label, major } from "../components/format";
+import { count } from "../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../components/States";
 import { PRESETS, dayLabel, periodLabel, preset, presetOf, shortDay, today, type Period, type Preset } from "./reports/period";
 
@@ -85,7 +86,7 @@ function Revenue({ period }: { period: Period }) {
             <DataList caption="Revenue" rows={list} columns={columns} rowKey={(r) => `${r.key}-${r.currency}`} />
             {totals.map((t) => (
               <Text key={`total-${t.currency}`} size="sm" fw={600} data-testid="revenue-total">
-                Total{totals.length > 1 ? ` (${t.currency})` : ""}: {t.orders.toLocaleString("en-IN")} orders · gross {amount(t.amount)} · refunds {amount(t.refunds)} · net {amount(t.net)}
+                Total{totals.length > 1 ? ` (${t.currency})` : ""}: {count(t.orders, "order")} · gross {amount(t.amount)} · refunds {amount(t.refunds)} · net {amount(t.net)}
               </Text>
             ))}
           </Stack>
@@ -174,6 +175,7 @@ export function ReportsPage() {
         <DatePickerInput
           type="range"
           label="Or pick days"
+          valueFormat="ddd D MMM YYYY"
           value={range}
           maxDate={today()}
           onChange={(v) => {
