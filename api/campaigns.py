@@ -1,7 +1,7 @@
 """How the API drives CampaignWorkflow: start it (update-with-start: the answer comes once the
 audience is frozen), pause, resume and cancel it (updates whose validators give the reason of a
-refused move, a 409), and ask its live progress. A campaign is started once: its workflow id is
-never used again after it ends."""
+refused move, a 409), and ask its live progress; and starts a test send (CampaignTestWorkflow).
+A campaign is started once: its workflow id is never used again after it ends."""
 
 from __future__ import annotations
 
@@ -32,10 +32,13 @@ from domain.campaigns.contracts import (
     CampaignStatus,
     Move,
     MoveRequest,
+    TestSend,
+    campaign_test_key,
     campaign_workflow_id,
 )
 from domain.contracts import FLOW_STATUS
 from workflows.campaign import CampaignWorkflow
+from workflows.campaign_test import CampaignTestWorkflow
 
 ENDED = "this campaign has ended (completed or cancelled): it takes no more moves"
 
@@ -100,3 +103,19 @@ async def move(
 async def progress(temporal: Client, campaign_id: uuid.UUID) -> CampaignProgress:
     """The live progress of a campaign's workflow (its last run's state once it ended)."""
     return await _handle(temporal, campaign_id).query(CampaignWorkflow.progress)
+
+
+async def start_test(temporal: Client, settings: Settings, test: TestSend) -> str:
+    """Start a test send (a retried request finds the one it started); its workflow id."""
+    workflow_id = campaign_test_key(test.campaign_id, test.test_id)
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await temporal.start_workflow(
+            CampaignTestWorkflow.run,
+            test,
+            id=workflow_id,
+            task_queue=settings.temporal_task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"test send of campaign {test.campaign_id}",
+        )
+    return workflow_id

@@ -246,3 +246,32 @@ def test_the_migration_backfills_with_the_statements_the_rebuild_uses() -> None:
     spec.loader.exec_module(migration)
     for name in ("DAILY_STATS", "DAILY_REVENUE", "STATE_COUNTERS"):
         assert getattr(migration, name) == getattr(backfill, name), name
+
+
+async def test_refunds_stand_beside_gross_sales_in_each_period_so_net_shows(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    s = await shop(api, db)
+    order = await db.get(Order, uuid.UUID(s.bought.order_id))
+    assert order is not None
+    total = order.total_minor
+    await db.commit()
+    refunded = await api.post(
+        f"/admin/orders/{s.bought.order_id}/refunds",
+        json={"amount_minor": 1500, "reason": "a visit came late"},
+        headers={**s.admin, "Idempotency-Key": "refund-net-1"},
+    )
+    assert refunded.status_code == 202, refunded.text
+    await _refund_settled(api, s.admin, s.bought.order_id)
+    figures = await board(api, s.admin)
+    # Paid and refunded today: every period that holds today shows both, and what was kept.
+    for period in ("today", "month", "last_30_days"):
+        sales = figures["sales"][period]
+        assert sales["amount"]["amount_minor"] == total, period
+        assert sales["refunds"]["amount_minor"] == 1500, period
+        assert sales["net"]["amount_minor"] == total - 1500, period
+    # The chart's days add up to the chart's period.
+    assert in_series(figures, "refunds_amount") == 1500
+    assert in_series(figures, "net_amount") == total - 1500
+    (today,) = [d for d in figures["series"] if d["sales_count"]]
+    assert today["net_amount"]["amount_minor"] == today["sales_amount"]["amount_minor"] - 1500

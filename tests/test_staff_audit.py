@@ -20,7 +20,7 @@ from domain.accounts.models import User
 from domain.audit.models import AuditEntry
 from tests.campaign_helpers import seed_customers
 from tests.catalog_helpers import plan_body
-from tests.conftest import make_settings
+from tests.conftest import make_settings, register
 from tests.request_helpers import asked, shop, technician, window
 from tests.waiting import eventually
 
@@ -254,6 +254,24 @@ async def test_every_staff_write_is_in_the_audit_log(
     await walk(
         "POST", "/admin/callbacks/{callback_id}/take", "support_callback.take", callback_id=cb
     )
+    dialled = await api.post(
+        f"/admin/callbacks/{cb}/calls", json={"outcome": "no_answer"}, headers=s.admin
+    )
+    assert dialled.status_code == 201, dialled.text
+    walk.expected[("POST", "/admin/callbacks/{callback_id}/calls")] = (
+        "support_call.create",
+        dialled.json()["id"],
+    )
+    desk = await register(api, "desk@example.com", name="Desk Person")
+    await db.execute(update(User).where(User.email == "desk@example.com").values(role="support"))
+    await db.commit()
+    await walk(
+        "POST",
+        "/admin/callbacks/{callback_id}/assign",
+        "support_callback.assign",
+        body={"staff_id": desk["user"]["id"]},
+        callback_id=cb,
+    )
     await walk(
         "POST",
         "/admin/callbacks/{callback_id}/close",
@@ -285,6 +303,7 @@ async def test_every_staff_write_is_in_the_audit_log(
         "/admin/campaigns/preview", json={"audience": {"kind": "all"}}, headers=s.admin
     )
     assert preview.status_code == 200, preview.text
+    await walk("POST", "/admin/campaigns/{campaign_id}/test", "campaign.test_send", campaign_id=cid)
     for move in ("start", "pause", "resume", "cancel"):
         await walk(
             "POST", f"/admin/campaigns/{{campaign_id}}/{move}", f"campaign.{move}", campaign_id=cid

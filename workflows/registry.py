@@ -9,6 +9,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.account_verification import AccountVerificationWorkflow
 from workflows.campaign import CampaignWorkflow
+from workflows.campaign_test import CampaignTestWorkflow
 from workflows.checkout import CheckoutWorkflow
 from workflows.daily_report import DailyReportWorkflow
 from workflows.late_payment import LatePaymentWorkflow
@@ -19,6 +20,7 @@ from workflows.subscription import SubscriptionWorkflow
 WORKFLOWS = [
     AccountVerificationWorkflow,
     CampaignWorkflow,
+    CampaignTestWorkflow,
     CheckoutWorkflow,
     DailyReportWorkflow,
     LatePaymentWorkflow,

@@ -23,6 +23,9 @@ const CustomerPage = screen(() => import("./pages/customers/CustomerPage"), "Cus
 const CustomersPage = screen(() => import("./pages/customers/CustomersPage"), "CustomersPage");
 const DashboardPage = screen(() => import("./pages/DashboardPage"), "DashboardPage");
 const PaymentsPage = screen(() => import("./pages/PaymentsPage"), "PaymentsPage");
+const PaymentPage = screen(() => import("./pages/payments/PaymentPage"), "PaymentPage");
+const CallbackPage = screen(() => import("./pages/support/CallbackPage"), "CallbackPage");
+const SupportPage = screen(() => import("./pages/support/SupportPage"), "SupportPage");
 const ReportsPage = screen(() => import("./pages/ReportsPage"), "ReportsPage");
 const RequestPage = screen(() => import("./pages/requests/RequestPage"), "RequestPage");
 const RequestsPage = screen(() => import("./pages/requests/RequestsPage"), "RequestsPage");
@@ -36,6 +39,7 @@ export const SCREENS = [
   { path: "/", label: "Dashboard", roles: STAFF, element: <DashboardPage /> },
   { path: "/requests", label: "Service requests", roles: STAFF, element: <RequestsPage /> },
   { path: "/customers", label: "Customers", roles: STAFF, element: <CustomersPage /> },
+  { path: "/support", label: "Support", roles: STAFF, element: <SupportPage /> },
   { path: "/payments", label: "Payments", roles: STAFF, element: <PaymentsPage /> },
   { path: "/technicians", label: "Technicians", roles: STAFF, element: <TechniciansPage /> },
   { path: "/plans", label: "Plans", roles: ADMIN, element: <PlansPage /> },
@@ -48,6 +52,8 @@ export const SCREENS = [
 const INNER = [
   { path: "/requests/:id", roles: STAFF, element: <RequestPage /> },
   { path: "/customers/:id", roles: STAFF, element: <CustomerPage /> },
+  { path: "/payments/:orderId", roles: STAFF, element: <PaymentPage /> },
+  { path: "/support/callbacks/:id", roles: STAFF, element: <CallbackPage /> },
   { path: "/plans/new", roles: ADMIN, element: <PlanEditPage /> },
   { path: "/plans/:id", roles: ADMIN, element: <PlanEditPage /> },
 ];

@@ -1,5 +1,6 @@
-"""Staff: promotion campaigns. Admins create one (a draft), start it (its audience is frozen and
-CampaignWorkflow sends it in batches), pause, resume or cancel it; support may read them. Every
+"""Staff: promotion campaigns. Admins create one (a draft), see its message as customers will and
+send it to themselves as a test, start it (its audience is frozen and CampaignWorkflow sends it
+in batches), pause, resume or cancel it; support may read them. Every
 admin action is in the audit log; starts are limited per admin per hour. Progress is read from
 the database, which the workflow's activities keep current; `/progress` asks the workflow."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, status
 
 from api import campaigns as lifecycle
 from api.deps import AdminUser, NowDep, SessionDep, SettingsDep, StaffUser, TemporalDep
@@ -17,14 +18,18 @@ from api.problems import problems
 from api.workflow_links import LinksDep, WorkflowLinks
 from domain.accounts.models import User
 from domain.campaigns import audience as audiences
+from domain.campaigns import preview
 from domain.campaigns import service as campaigns
 from domain.campaigns.contracts import (
     CampaignProgress,
     CampaignStatus,
     Move,
+    TestSend,
+    campaign_test_key,
     campaign_workflow_id,
 )
 from domain.campaigns.models import Campaign
+from domain.campaigns.preview import MessagePreview, TestSendOut
 from domain.campaigns.schemas import (
     AudienceIn,
     AudienceSize,
@@ -35,6 +40,9 @@ from domain.campaigns.schemas import (
 from domain.types import Page
 
 router = APIRouter(prefix="/admin/campaigns", tags=["admin: campaigns"])
+
+# Test ids made from the admin's Idempotency-Key, so a retried request finds its test send.
+TEST_NAMESPACE = uuid.UUID("0b1f5a6e-3c2d-4e8f-9a7b-6c5d4e3f2a10")
 
 
 def detail(campaign: Campaign, links: WorkflowLinks) -> CampaignDetail:
@@ -102,6 +110,55 @@ async def audience_size(
     if campaign.total is not None:
         return AudienceSize(size=campaign.total)
     return AudienceSize(size=await audiences.size(db, campaigns.audience_of(campaign), now))
+
+
+@router.get("/{campaign_id}/message", response_model=MessagePreview, responses=problems(404))
+async def message_preview(
+    campaign_id: uuid.UUID, _staff: StaffUser, db: SessionDep, settings: SettingsDep
+) -> MessagePreview:
+    """The campaign's message as a customer sees it: the email (subject, text, its foot), the
+    phone's notification, the app's inbox."""
+    return preview.message(await campaigns.get(db, campaign_id=campaign_id), settings)
+
+
+@router.post(
+    "/{campaign_id}/test",
+    response_model=TestSendOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(404),
+)
+async def send_test(
+    campaign_id: uuid.UUID,
+    admin: AdminUser,
+    db: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=8, max_length=100)
+    ] = None,
+) -> TestSendOut:
+    """Send the campaign's message to yourself alone (your email, your devices, your inbox, as
+    your own choices for staff messages allow): nobody else is sent anything. 202: it goes
+    through the notification service; the answer says where it goes."""
+    campaign = await campaigns.get(db, campaign_id=campaign_id)
+    test_id = (
+        uuid.uuid5(TEST_NAMESPACE, f"{campaign.id}:{admin.id}:{idempotency_key}")
+        if idempotency_key
+        else uuid.uuid4()
+    )
+    out = await preview.record_test(
+        db,
+        campaign=campaign,
+        staff=admin,
+        test_id=test_id,
+        settings=settings,
+        workflow_id=campaign_test_key(campaign.id, test_id),
+    )
+    await db.commit()
+    await lifecycle.start_test(
+        temporal, settings, TestSend(campaign_id=campaign.id, staff_id=admin.id, test_id=test_id)
+    )
+    return out
 
 
 @router.get(

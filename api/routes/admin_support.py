@@ -1,6 +1,7 @@
-"""Staff (support and admin): the callback queue (list, take, close with an outcome) and the call
-log on a customer's record (append-only; a correction is a new entry). Every move and every entry
-is in the audit log; customers and technicians are refused with 403."""
+"""Staff (support and admin): the callback queue (list, take, hand to a staff member, log the calls
+made for one, close with an outcome, each one's history) and the call log on a customer's record
+(append-only; a correction is a new entry). Every move and every entry is in the audit log;
+customers and technicians are refused with 403."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ from api.deps import NowDep, SessionDep, StaffUser
 from api.pagination import StaffPage
 from api.problems import problems
 from domain.accounts import service as accounts
-from domain.support import calls
+from domain.support import calls, queue
 from domain.support import service as support
 from domain.support.models import CallbackStatus
-from domain.support.schemas import AdminCallbackOut, CallIn, CallOut, ClosedCallbackOut, CloseIn
+from domain.support.schemas import (
+    AdminCallbackOut,
+    AssignIn,
+    CallbackCallIn,
+    CallbackEventOut,
+    CallIn,
+    CallOut,
+    ClosedCallbackOut,
+    CloseIn,
+)
 from domain.types import Page
 
 router = APIRouter(tags=["admin: support"])
@@ -30,6 +40,7 @@ async def list_callbacks(
     callback_status: Annotated[CallbackStatus | None, Query(alias="status")] = None,
     user_id: Annotated[uuid.UUID | None, Query(description="One customer's")] = None,
     taken_by: Annotated[uuid.UUID | None, Query(description="Taken by this staff member")] = None,
+    waiting: Annotated[bool, Query(description="Only those still to do: open or taken")] = False,
 ) -> Page[AdminCallbackOut]:
     """Callbacks, filtered. Open and taken ones (the queue) come oldest first; otherwise the
     newest first."""
@@ -38,6 +49,7 @@ async def list_callbacks(
         user_id=user_id,
         status=callback_status,
         taken_by_id=taken_by,
+        waiting=waiting,
         limit=page.limit,
         offset=page.offset,
     )
@@ -75,6 +87,61 @@ async def take_callback(
     callback = await support.take_callback(db, callback_id=callback_id, staff=staff, now=now)
     await db.commit()
     return (await support.admin_outs(db, [callback]))[0]
+
+
+@router.post(
+    "/admin/callbacks/{callback_id}/assign",
+    response_model=AdminCallbackOut,
+    responses={
+        **problems(404),
+        409: {"description": "Someone else holds it, or it is closed or cancelled (the detail)"},
+    },
+)
+async def assign_callback(
+    callback_id: uuid.UUID, body: AssignIn, staff: StaffUser, db: SessionDep, now: NowDep
+) -> AdminCallbackOut:
+    """Hand a waiting callback to a staff member (yourself included): an open one, or one you
+    hold; admins may hand over one someone else holds. To its holder: no change."""
+    callback = await queue.assign_callback(
+        db, callback_id=callback_id, staff=staff, to_id=body.staff_id, now=now
+    )
+    await db.commit()
+    return (await support.admin_outs(db, [callback]))[0]
+
+
+@router.post(
+    "/admin/callbacks/{callback_id}/calls",
+    response_model=CallOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **problems(404),
+        409: {"description": "Someone else holds it, or it is closed or cancelled (the detail)"},
+    },
+)
+async def log_callback_call(
+    callback_id: uuid.UUID, body: CallbackCallIn, staff: StaffUser, db: SessionDep, now: NowDep
+) -> CallOut:
+    """Log the call you made for a callback (its tel: link dialled): on the customer's record,
+    in the callback's history. An open callback becomes yours as you log it."""
+    _, call = await queue.log_callback_call(
+        db, callback_id=callback_id, staff=staff, data=body, now=now
+    )
+    await db.commit()
+    return (await calls.call_outs(db, [call]))[0]
+
+
+@router.get(
+    "/admin/callbacks/{callback_id}/history",
+    response_model=list[CallbackEventOut],
+    responses=problems(404),
+)
+async def callback_history(
+    callback_id: uuid.UUID, _staff: StaffUser, db: SessionDep
+) -> list[CallbackEventOut]:
+    """What happened to a callback, the oldest first: asked, taken, handed over, each call made,
+    closed or cancelled; each step with who took it, by name."""
+    callback = await support.get_callback(db, callback_id=callback_id, user_id=None)
+    return await queue.history(db, callback=callback)
 
 
 @router.post(

@@ -1,5 +1,6 @@
 """Reading the audit log: entries the newest first, filtered by who, what and when, each with the
-actor's name and the reason the change gave."""
+actor's name, the reason the change gave, and in words: what was done, what changed (`summary`)
+and what it was about, by name (`entities`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import User
+from domain.audit import entities, summary
+from domain.audit.entities import EntityRef
 from domain.audit.models import AuditEntry
+from domain.audit.summary import Change
 
 
 class AuditEntryOut(BaseModel):
@@ -25,6 +29,11 @@ class AuditEntryOut(BaseModel):
     entity_id: str
     reason: str | None = Field(description="The reason given with the change, if any")
     detail: dict[str, Any] = Field(description="`before` and `after`: the fields that changed")
+    summary: str = Field(description="What was done, in words: `Changed the plan`")
+    changes: list[Change] = Field(
+        description="Each field that changed, in words: Price, 2,999.00 INR, 3,499.00 INR"
+    )
+    entity: EntityRef = Field(description="What it was about, by name, and which screen shows it")
 
 
 async def list_entries(
@@ -62,10 +71,14 @@ async def list_entries(
         .offset(offset)
     )
     rows = (await db.execute(page)).all()
-    return [_out(entry, name) for entry, name in rows], int(total)
+    named = summary.ids_named(*(r for entry, _ in rows for r in (entry.before, entry.after)))
+    refs, names = await entities.describe(db, [entry for entry, _ in rows], named)
+    return [_out(entry, name, refs[entry.id], names) for entry, name in rows], int(total)
 
 
-def _out(entry: AuditEntry, actor_name: str | None) -> AuditEntryOut:
+def _out(
+    entry: AuditEntry, actor_name: str | None, entity: EntityRef, names: dict[str, str]
+) -> AuditEntryOut:
     return AuditEntryOut(
         id=entry.id,
         at=entry.at,
@@ -76,6 +89,9 @@ def _out(entry: AuditEntry, actor_name: str | None) -> AuditEntryOut:
         entity_id=entry.entity_id,
         reason=_reason(entry.after) or _reason(entry.before),
         detail={"before": entry.before, "after": entry.after},
+        summary=summary.phrase(entry.action),
+        changes=summary.changes(entry.before, entry.after, names),
+        entity=entity,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +20,11 @@ def record(
     entity_id: str | uuid.UUID,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the caller's transaction (it commits with the change it describes)."""
+    """Add an audit entry to the caller's transaction (it commits with the change it describes),
+    at `at` (the caller's clock, so it sorts with the times the change wrote) or the database's
+    now."""
     entry = AuditEntry(
         actor_id=actor_id,
         action=action,
@@ -29,5 +33,7 @@ def record(
         before=before,
         after=after,
     )
+    if at is not None:
+        entry.at = at
     db.add(entry)
     return entry

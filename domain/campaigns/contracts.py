@@ -137,3 +137,22 @@ class StatusChange(Contract):
     campaign_id: uuid.UUID
     status: CampaignStatus
     actor_id: uuid.UUID | None = None
+
+
+# --- a test send: the campaign's message to the admin who asks, alone --------------------------
+
+CAMPAIGN_TEST_WORKFLOW = "CampaignTestWorkflow"
+# Staff's topic (their "jobs and alerts" choices), so it reaches the admin by email and push too,
+# where an offer would reach them only if they had asked for offers.
+TEST_KIND = "campaign.test"
+
+
+def campaign_test_key(campaign_id: uuid.UUID, test_id: uuid.UUID) -> str:
+    """The test's workflow id and its message's key (the Notifier adds the user)."""
+    return f"campaign:{campaign_id}:test:{test_id}"
+
+
+class TestSend(Contract):
+    campaign_id: uuid.UUID
+    staff_id: uuid.UUID
+    test_id: uuid.UUID

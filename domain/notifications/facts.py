@@ -129,6 +129,19 @@ async def _job(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str)
     }
 
 
+async def _campaign(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
+    """A campaign's batch passes its words (read once per batch); a test send passes only the
+    campaign's id, and its words are read here."""
+    if "title" in refs:
+        return dict(refs)
+    from domain.campaigns.models import Campaign  # campaigns send through here: imported late
+
+    campaign = await db.get(Campaign, _id(refs, "campaign_id"))
+    if campaign is None:
+        raise Gone("campaign")
+    return {"campaign_id": str(campaign.id), "title": campaign.title, "body": campaign.body}
+
+
 async def _report(db: AsyncSession, refs: Mapping[str, Ref], to: To, base_url: str) -> Facts:
     """The stored daily report of `day`: its headline figures and where to download it."""
     from domain.reports import daily  # reports read the orders' tables: imported when needed
@@ -163,7 +176,7 @@ LOADERS: dict[str, Loader] = {
     "subscription": _subscription,
     "request": _request,
     "job": _job,
-    "campaign": _given,
+    "campaign": _campaign,
     "report": _report,
 }
 

@@ -99,6 +99,8 @@ KINDS: dict[str, Kind] = {
     # To admins.
     **{f"alert.{n}": Kind(f"alert.{n}", Topic.staff, "request") for n in ("escalated", "overdue")},
     "campaign.promotion": Kind("campaign.promotion", Topic.promotions, "campaign"),
+    # To the admin who asked: a campaign's message as a test, alone (read from the campaign).
+    "campaign.test": Kind("campaign.test", Topic.staff, "campaign"),
     # To admins: the day's figures (the `daily-report` schedule).
     "report.daily": Kind("report.daily", Topic.staff, "report"),
 }

@@ -55,6 +55,19 @@ async def refund_to_issue(db: AsyncSession, *, refund_id: uuid.UUID) -> tuple[Re
     return refund, payment_id
 
 
+def _too_much(order: Order, refundable: int) -> str:
+    """Why an amount is more than can go back, in the words staff use."""
+    left = format_money(refundable, order.currency)
+    if refundable <= 0:
+        return "nothing is left to refund: the whole payment is refunded or on its way back"
+    if refundable == order.total_minor:
+        return f"that is more than the customer paid; at most {left} can be refunded"
+    return (
+        f"that is more than is left to refund; at most {left} can be refunded "
+        f"(the rest is refunded already or on its way back)"
+    )
+
+
 def _refund_snapshot(refund: Refund) -> dict[str, Any]:
     return {
         "refund_id": str(refund.id),
@@ -101,11 +114,7 @@ async def request_refund(
         raise InvalidField(("reason",), "say why the refund is made")
     refundable = await refundable_amount(db, order_id=order.id)
     if amount_minor > refundable:
-        raise InvalidField(
-            ("amount_minor",),
-            f"at most {format_money(refundable, order.currency)} can be refunded "
-            f"(captured less refunds made or pending)",
-        )
+        raise InvalidField(("amount_minor",), _too_much(order, refundable))
     refund = Refund(
         id=refund_id or uuid.uuid4(),
         order_id=order.id,

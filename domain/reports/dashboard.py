@@ -97,6 +97,7 @@ async def compute(db: AsyncSession, *, now: datetime, time_zone: str, currency: 
                 sales_count=own[0],
                 sales_amount=Money.of(own[1], currency),
                 refunds_amount=Money.of(own[3], currency),
+                net_amount=Money.of(own[1] - own[3], currency),
                 new_users=row.new_users if row else 0,
                 requests_created=row.requests_created if row else 0,
                 requests_completed=row.requests_completed if row else 0,
@@ -109,6 +110,7 @@ async def compute(db: AsyncSession, *, now: datetime, time_zone: str, currency: 
         sales=SalesPeriods(
             today=_sales(revenue, [today], currency),
             month=_sales(revenue, month_days, currency),
+            last_30_days=_sales(revenue, [s.day for s in series], currency),
         ),
         active_subscriptions=state.get("subscriptions:active", 0)
         + state.get("subscriptions:past_due", 0),

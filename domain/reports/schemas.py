@@ -41,8 +41,12 @@ class Sales(BaseModel):
 
 
 class SalesPeriods(BaseModel):
+    """Each period's sales beside its refunds: paid and refunded in the same business days, so
+    net is what the period kept."""
+
     today: Sales
     month: Sales
+    last_30_days: Sales = Field(description="The series' 30 business days, today included")
 
 
 class NewUsers(BaseModel):
@@ -69,7 +73,8 @@ class SeriesDay(BaseModel):
     day: date
     sales_count: int
     sales_amount: Money
-    refunds_amount: Money
+    refunds_amount: Money = Field(description="Refunds that succeeded that day")
+    net_amount: Money = Field(description="sales_amount less refunds_amount")
     new_users: int
     requests_created: int
     requests_completed: int

@@ -213,3 +213,22 @@ class CallOut(BaseModel):
 
 class ClosedCallbackOut(AdminCallbackOut):
     call: CallOut | None = Field(description="The call logged as it closed, if one was")
+
+
+# --- the inbox: handing a callback over, the calls made for it, its history -----------------------
+
+
+class AssignIn(In):
+    """Hand a waiting callback to a staff member (yourself included): theirs to call."""
+
+    staff_id: uuid.UUID = Field(description="An active admin or support member")
+
+
+class CallbackEventOut(BaseModel):
+    """One step of a callback's history, in words, with who took it (by name)."""
+
+    at: datetime
+    kind: str = Field(description="asked, taken, assigned, call, closed or cancelled")
+    text: str = Field(description="What happened, in words: `Called: no answer`")
+    actor: str = Field(description="Who: the customer's or the staff member's name")
+    notes: str | None = Field(default=None, description="The notes given with it (staff only)")

@@ -158,11 +158,12 @@ async def list_callbacks(
     user_id: uuid.UUID | None = None,
     status: CallbackStatus | None = None,
     taken_by_id: uuid.UUID | None = None,
+    waiting: bool = False,
     limit: int,
     offset: int,
 ) -> tuple[Sequence[SupportCallback], int]:
-    """Callbacks, filtered. Those still to do (open, taken) come oldest first: the queue; the
-    others, and a customer's own list, newest first."""
+    """Callbacks, filtered (`waiting`: open or taken). Those still to do come oldest first: the
+    queue; the others, and a customer's own list, newest first."""
     where: list[ColumnElement[bool]] = []
     if user_id is not None:
         where.append(SupportCallback.user_id == user_id)
@@ -170,7 +171,9 @@ async def list_callbacks(
         where.append(SupportCallback.status == status.value)
     if taken_by_id is not None:
         where.append(SupportCallback.taken_by_id == taken_by_id)
-    queue = status is not None and status.value in WAITING
+    if waiting:
+        where.append(SupportCallback.status.in_(WAITING))
+    queue = waiting or (status is not None and status.value in WAITING)
     order = SupportCallback.created_at.asc() if queue else SupportCallback.created_at.desc()
     rows = (
         await db.execute(
@@ -210,7 +213,7 @@ async def cancel_callback(
 # --- staff ----------------------------------------------------------------------------------------
 
 
-def _snapshot(callback: SupportCallback) -> dict[str, Any]:
+def snapshot(callback: SupportCallback) -> dict[str, Any]:
     return {
         "status": callback.status,
         "taken_by_id": str(callback.taken_by_id) if callback.taken_by_id else None,
@@ -223,7 +226,7 @@ async def _name(db: AsyncSession, user_id: uuid.UUID | None) -> str:
     return name or "another staff member"
 
 
-async def _refusal(db: AsyncSession, callback: SupportCallback) -> Conflict:
+async def refusal(db: AsyncSession, callback: SupportCallback) -> Conflict:
     """Why a staff member cannot move `callback` on from where it is."""
     if callback.status == CallbackStatus.taken.value:
         who = await _name(db, callback.taken_by_id)
@@ -255,7 +258,7 @@ async def take_callback(
     if not took:
         if callback.status == CallbackStatus.taken.value and callback.taken_by_id == staff.id:
             return callback
-        raise await _refusal(db, callback)
+        raise await refusal(db, callback)
     audit.record(
         db,
         actor_id=staff.id,
@@ -263,7 +266,8 @@ async def take_callback(
         entity_type="support_callback",
         entity_id=callback.id,
         before={"status": CallbackStatus.open.value, "taken_by_id": None, "outcome": None},
-        after=_snapshot(callback),
+        after=snapshot(callback),
+        at=now,
     )
     return callback
 
@@ -275,7 +279,7 @@ async def close_callback(
     that `staff` took (an admin: or anyone took). With `data.call`, the call is logged on the
     customer's record, linked to the callback."""
     callback = await get_callback(db, callback_id=callback_id, user_id=None)
-    before = _snapshot(callback)
+    before = snapshot(callback)
     taken = SupportCallback.status == CallbackStatus.taken.value
     may_close = or_(
         SupportCallback.status == CallbackStatus.open.value,
@@ -301,7 +305,7 @@ async def close_callback(
     closed = moved.scalar_one_or_none() is not None
     callback = await get_callback(db, callback_id=callback_id, user_id=None)
     if not closed:
-        raise await _refusal(db, callback)
+        raise await refusal(db, callback)
     call = None
     if data.call is not None:
         customer = await db.get(User, callback.user_id)
@@ -322,10 +326,11 @@ async def close_callback(
         entity_id=callback.id,
         before=before,
         after={
-            **_snapshot(callback),
+            **snapshot(callback),
             "notes": callback.close_notes,
             "call_id": str(call.id) if call else None,
         },
+        at=now,
     )
     return callback, call
 

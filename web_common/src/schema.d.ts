@@ -2382,6 +2382,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/callbacks/{callback_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign Callback
+         * @description Hand a waiting callback to a staff member (yourself included): an open one, or one you
+         *     hold; admins may hand over one someone else holds. To its holder: no change.
+         */
+        post: operations["assign_callback_api_v1_admin_callbacks__callback_id__assign_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/callbacks/{callback_id}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log Callback Call
+         * @description Log the call you made for a callback (its tel: link dialled): on the customer's record,
+         *     in the callback's history. An open callback becomes yours as you log it.
+         */
+        post: operations["log_callback_call_api_v1_admin_callbacks__callback_id__calls_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/callbacks/{callback_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Callback History
+         * @description What happened to a callback, the oldest first: asked, taken, handed over, each call made,
+         *     closed or cancelled; each step with who took it, by name.
+         */
+        get: operations["callback_history_api_v1_admin_callbacks__callback_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/callbacks/{callback_id}/close": {
         parameters: {
             query?: never;
@@ -2461,6 +2524,27 @@ export interface paths {
          * @description Each order's payment with its customer, method, status and what was refunded.
          */
         get: operations["list_payments_api_v1_admin_payments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/payments/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Payment
+         * @description One order's payment: how it was paid, what for, its receipt, and the charge and its
+         *     refunds as a timeline, each step with who took it.
+         */
+        get: operations["read_payment_api_v1_admin_payments__order_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2567,6 +2651,49 @@ export interface paths {
         get: operations["audience_size_api_v1_admin_campaigns__campaign_id__audience_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/campaigns/{campaign_id}/message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Message Preview
+         * @description The campaign's message as a customer sees it: the email (subject, text, its foot), the
+         *     phone's notification, the app's inbox.
+         */
+        get: operations["message_preview_api_v1_admin_campaigns__campaign_id__message_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/campaigns/{campaign_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Test
+         * @description Send the campaign's message to yourself alone (your email, your devices, your inbox, as
+         *     your own choices for staff messages allow): nobody else is sent anything. 202: it goes
+         *     through the notification service; the answer says where it goes.
+         */
+        post: operations["send_test_api_v1_admin_campaigns__campaign_id__test_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3625,19 +3752,6 @@ export interface components {
             /** @description The code sent to verify the contact given (its cooldown and attempts) */
             verification: components["schemas"]["VerificationOut"] | null;
         };
-        /** AssignIn */
-        AssignIn: {
-            /**
-             * Technician Id
-             * Format: uuid
-             */
-            technician_id: string;
-            /**
-             * Reason
-             * @description Why this technician (dispatch log)
-             */
-            reason?: string | null;
-        };
         /** AudienceIn */
         AudienceIn: {
             /** Audience */
@@ -3694,6 +3808,18 @@ export interface components {
             detail: {
                 [key: string]: unknown;
             };
+            /**
+             * Summary
+             * @description What was done, in words: `Changed the plan`
+             */
+            summary: string;
+            /**
+             * Changes
+             * @description Each field that changed, in words: Price, 2,999.00 INR, 3,499.00 INR
+             */
+            changes: components["schemas"]["Change"][];
+            /** @description What it was about, by name, and which screen shows it */
+            entity: components["schemas"]["EntityRef"];
         };
         /** AutoRenewIn */
         AutoRenewIn: {
@@ -3817,6 +3943,37 @@ export interface components {
              * @description When; default: now
              */
             called_at?: string | null;
+        };
+        /**
+         * CallbackEventOut
+         * @description One step of a callback's history, in words, with who took it (by name).
+         */
+        CallbackEventOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Kind
+             * @description asked, taken, assigned, call, closed or cancelled
+             */
+            kind: string;
+            /**
+             * Text
+             * @description What happened, in words: `Called: no answer`
+             */
+            text: string;
+            /**
+             * Actor
+             * @description Who: the customer's or the staff member's name
+             */
+            actor: string;
+            /**
+             * Notes
+             * @description The notes given with it (staff only)
+             */
+            notes?: string | null;
         };
         /**
          * CallbackIn
@@ -4326,6 +4483,18 @@ export interface components {
             /** Left */
             left: number;
         };
+        /** Change */
+        Change: {
+            /** Field */
+            field: string;
+            /**
+             * Before
+             * @description What it was; null when the entry did not record it
+             */
+            before: string | null;
+            /** After */
+            after: string;
+        };
         /**
          * Channel
          * @enum {string}
@@ -4732,6 +4901,29 @@ export interface components {
             /** Avg Minutes */
             avg_minutes: number | null;
         };
+        /**
+         * EntityRef
+         * @description What an entry is about: its kind (the screen that shows it), its id and its name.
+         */
+        EntityRef: {
+            /**
+             * Kind
+             * @description request, payment, plan, category, customer, staff, technician, campaign, callback, call or subscription; another entity type as recorded
+             */
+            kind: string;
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @description What people call it; null when it no longer exists
+             */
+            name: string | null;
+            /**
+             * Customer Id
+             * @description Whose record it is on (a call, a callback, a plan held)
+             */
+            customer_id?: string | null;
+        };
         /** Expiring */
         Expiring: {
             /**
@@ -5082,6 +5274,37 @@ export interface components {
              * @description Messages newly marked read
              */
             marked: number;
+        };
+        /**
+         * MessagePreview
+         * @description A campaign's message as its customers get it (where their choices send it).
+         */
+        MessagePreview: {
+            /**
+             * Subject
+             * @description The email's subject and the inbox item's title
+             */
+            subject: string;
+            /**
+             * Paragraphs
+             * @description The message's text, paragraph by paragraph
+             */
+            paragraphs: string[];
+            /**
+             * Email Foot
+             * @description The email's foot: why they get it, unsubscribing
+             */
+            email_foot: string[];
+            /**
+             * Push Title
+             * @description The phone notification's title
+             */
+            push_title: string;
+            /**
+             * Push Body
+             * @description The phone notification's text (cut to fit)
+             */
+            push_body: string;
         };
         /** MethodRef */
         MethodRef: {
@@ -5595,6 +5818,126 @@ export interface components {
             /** Phone */
             phone: string | null;
         };
+        /** PaymentDetailOut */
+        PaymentDetailOut: {
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            customer: components["schemas"]["PaymentCustomer"];
+            /**
+             * Amount Minor
+             * @description The order's total
+             */
+            amount_minor: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Minor Units
+             * @description Digits after the decimal point, for display
+             */
+            minor_units: number;
+            /** Provider */
+            provider: string;
+            /**
+             * Provider Ref
+             * @description The provider's payment session
+             */
+            provider_ref: string | null;
+            /**
+             * Provider Payment Id
+             * @description The captured payment (refunds use it)
+             */
+            provider_payment_id: string | null;
+            /**
+             * Method
+             * @description card, upi, wallet or netbanking, once known
+             */
+            method: string | null;
+            status: components["schemas"]["PaymentStatusView"];
+            order_status: components["schemas"]["OrderStatus"];
+            /**
+             * At
+             * Format: date-time
+             * @description When it was paid; for one never paid, when it was placed
+             */
+            at: string;
+            /**
+             * Refunded Minor
+             * @description Refunds that succeeded
+             */
+            refunded_minor: number;
+            /**
+             * Refundable Minor
+             * @description Captured less refunds made or pending
+             */
+            refundable_minor: number;
+            /** Receipt Number */
+            receipt_number: number | null;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Workflow Id */
+            workflow_id: string;
+            /**
+             * Workflow Url
+             * @description Its workflow in the Temporal Web UI (set on every staff answer)
+             */
+            workflow_url?: string | null;
+            /**
+             * Paid With
+             * @description How it was paid, in words: `Stripe · card`, `Sandbox`
+             */
+            paid_with: string;
+            /**
+             * Plans
+             * @description What was bought, in the order of the items
+             */
+            plans: components["schemas"]["PaymentPlan"][];
+            /**
+             * Receipt Path
+             * @description The receipt (an HTML page, staff's bearer token), once paid
+             */
+            receipt_path: string | null;
+            /**
+             * Timeline
+             * @description The charge and its refunds, oldest first
+             */
+            timeline: components["schemas"]["PaymentEvent"][];
+        };
+        /** PaymentEvent */
+        PaymentEvent: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Kind
+             * @description placed, paid, completed, failed, expired, refund_requested, refund_paid or refund_failed
+             */
+            kind: string;
+            /**
+             * Text
+             * @description What happened, in words
+             */
+            text: string;
+            /**
+             * Actor
+             * @description Who: the customer's or staff member's name, or System
+             */
+            actor: string;
+            /**
+             * Amount Minor
+             * @description The money it moved, if any
+             */
+            amount_minor?: number | null;
+            /**
+             * Note
+             * @description A reason given with it
+             */
+            note?: string | null;
+        };
         /**
          * PaymentMethodIn
          * @description A payment method already saved at the provider, referred to by the provider's token.
@@ -5722,6 +6065,19 @@ export interface components {
              * @description Its workflow in the Temporal Web UI (set on every staff answer)
              */
             workflow_url?: string | null;
+        };
+        /** PaymentPlan */
+        PaymentPlan: {
+            /**
+             * Plan Id
+             * Format: uuid
+             */
+            plan_id: string;
+            /**
+             * Name
+             * @description The plan's name as it was bought
+             */
+            name: string;
         };
         /**
          * PaymentSession
@@ -6665,10 +7021,16 @@ export interface components {
              */
             by_currency: components["schemas"]["CurrencySales"][];
         };
-        /** SalesPeriods */
+        /**
+         * SalesPeriods
+         * @description Each period's sales beside its refunds: paid and refunded in the same business days, so
+         *     net is what the period kept.
+         */
         SalesPeriods: {
             today: components["schemas"]["Sales"];
             month: components["schemas"]["Sales"];
+            /** @description The series' 30 business days, today included */
+            last_30_days: components["schemas"]["Sales"];
         };
         /**
          * SavedMethod
@@ -6734,7 +7096,10 @@ export interface components {
             /** Sales Count */
             sales_count: number;
             sales_amount: components["schemas"]["Money"];
+            /** @description Refunds that succeeded that day */
             refunds_amount: components["schemas"]["Money"];
+            /** @description sales_amount less refunds_amount */
+            net_amount: components["schemas"]["Money"];
             /** New Users */
             new_users: number;
             /** Requests Created */
@@ -7125,6 +7490,29 @@ export interface components {
             /** Is Active */
             is_active?: boolean | null;
         };
+        /**
+         * TestSendOut
+         * @description Where the test goes: the admin's own account, by the channels their choices allow.
+         */
+        TestSendOut: {
+            /**
+             * To
+             * @description Who it goes to: your name, or your email
+             */
+            to: string;
+            /**
+             * Email
+             * @description Your email address, when it goes by email
+             */
+            email: string | null;
+            /**
+             * Channels
+             * @description email, push and in_app: where it goes
+             */
+            channels: string[];
+            /** Workflow Id */
+            workflow_id: string;
+        };
         /** TokenPair */
         TokenPair: {
             /** Access Token */
@@ -7432,6 +7820,19 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** AssignIn */
+        domain__service_requests__schemas__AssignIn: {
+            /**
+             * Technician Id
+             * Format: uuid
+             */
+            technician_id: string;
+            /**
+             * Reason
+             * @description Why this technician (dispatch log)
+             */
+            reason?: string | null;
+        };
         /** CancelIn */
         domain__service_requests__schemas__CancelIn: {
             /** Reason */
@@ -7513,6 +7914,18 @@ export interface components {
             to_status: string | null;
             /** Detail */
             detail: string | null;
+        };
+        /**
+         * AssignIn
+         * @description Hand a waiting callback to a staff member (yourself included): theirs to call.
+         */
+        domain__support__schemas__AssignIn: {
+            /**
+             * Staff Id
+             * Format: uuid
+             * @description An active admin or support member
+             */
+            staff_id: string;
         };
         /**
          * Problem
@@ -14728,7 +15141,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AssignIn"];
+                "application/json": components["schemas"]["domain__service_requests__schemas__AssignIn"];
             };
         };
         responses: {
@@ -14823,7 +15236,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AssignIn"];
+                "application/json": components["schemas"]["domain__service_requests__schemas__AssignIn"];
             };
         };
         responses: {
@@ -16788,6 +17201,8 @@ export interface operations {
                 user_id?: string | null;
                 /** @description Taken by this staff member */
                 taken_by?: string | null;
+                /** @description Only those still to do: open or taken */
+                waiting?: boolean;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -16968,6 +17383,265 @@ export interface operations {
             };
             /** @description Someone else took it, or it is closed or cancelled: the detail says */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assign_callback_api_v1_admin_callbacks__callback_id__assign_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                callback_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["domain__support__schemas__AssignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCallbackOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Someone else holds it, or it is closed or cancelled (the detail) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    log_callback_call_api_v1_admin_callbacks__callback_id__calls_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                callback_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallbackCallIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Someone else holds it, or it is closed or cancelled (the detail) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    callback_history_api_v1_admin_callbacks__callback_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                callback_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackEventOut"][];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17397,6 +18071,75 @@ export interface operations {
             };
         };
     };
+    read_payment_api_v1_admin_payments__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentDetailOut"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     read_overview_api_v1_admin_users__user_id__overview_get: {
         parameters: {
             query?: {
@@ -17770,6 +18513,146 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AudienceSize"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    message_preview_api_v1_admin_campaigns__campaign_id__message_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePreview"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_test_api_v1_admin_campaigns__campaign_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSendOut"];
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */

@@ -29,7 +29,7 @@ export function ConfirmButton({
       <Button {...button} onClick={open} loading={loading}>
         {children}
       </Button>
-      <Modal opened={opened} onClose={close} title={title}>
+      <Modal opened={opened} onClose={close} title={title} closeButtonProps={{ "aria-label": "Close" }}>
         <Stack>
           <Text data-testid="confirm-impact">{impact}</Text>
           <Group justify="end">

@@ -1,6 +1,7 @@
-// Today's and this month's sales, subscriptions, new users, requests; charts by day. Live: the
+// Today's and this month's sales beside their refunds (so net shows), subscriptions, new users,
+// requests; charts by day with a legend naming each series. Live: the
 // stream's `dashboard` events replace the numbers as they change, without a reload.
-import { AreaChart, BarChart } from "@mantine/charts";
+import { BarChart } from "@mantine/charts";
 import { Badge, Card, Group, SimpleGrid, Stack, Text, Title, Tooltip } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
@@ -11,6 +12,7 @@ import { authedFetch } from "../api/session";
 import { PageHeader } from "../components/bits";
 import { amount, major, when } from "../components/format";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { shortDay } from "./reports/period";
 
 type Dashboard = Schemas["Dashboard"];
 type Sales = Schemas["Sales"];
@@ -18,11 +20,12 @@ type Sales = Schemas["Sales"];
 const KEY = ["dashboard"];
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
-/** "3 orders", and what was sold in other currencies than the dashboard's. */
+/** "3 orders · ₹500.00 refunded", and what was sold in other currencies than the dashboard's. */
 function salesHint(sales: Sales, currency: string): string {
   const others = sales.by_currency.filter((c) => c.amount.currency !== currency && c.count > 0);
   const also = others.map((c) => `${amount(c.amount)} (${plural(c.count, "order")})`).join(", ");
-  return plural(sales.count, "order") + (also ? ` · also ${also}` : "");
+  const refunded = sales.refunds.amount_minor ? ` · ${amount(sales.refunds)} refunded` : "";
+  return plural(sales.count, "order") + refunded + (also ? ` · also ${also}` : "");
 }
 
 function useLiveDashboard(enabled: boolean): LiveState {
@@ -84,23 +87,27 @@ export function DashboardPage() {
   if (query.isError) return <>{header}<ErrorState what="the dashboard" error={query.error} retry={() => query.refetch()} /></>;
   const d = query.data;
   const series = d.series.map((p) => ({
-    day: p.day.slice(5),
-    Sales: p.sales_count,
-    Revenue: major(p.sales_amount),
+    day: shortDay(p.day),
+    "Gross sales": major(p.sales_amount),
+    Refunds: major(p.refunds_amount),
+    "Net sales": major(p.net_amount),
+    "Orders paid": p.sales_count,
     "New users": p.new_users,
-    Requests: p.requests_created,
+    "Requests asked for": p.requests_created,
   }));
-  const quiet = d.series.every((p) => !p.sales_count && !p.new_users && !p.requests_created);
+  const quiet = d.series.every((p) => !p.sales_count && !p.refunds_amount.amount_minor && !p.new_users && !p.requests_created);
 
   return (
     <Stack>
       {header}
       <Text size="xs" c="dimmed">
-        As of {when(d.as_of)} ({d.time_zone})
+        As of {when(d.as_of)}; days are business days in {d.time_zone}
       </Text>
       <SimpleGrid cols={{ base: 2, sm: 3, lg: 4 }}>
         <Stat testid="sales-today" label="Sales today" value={amount(d.sales.today.amount)} hint={salesHint(d.sales.today, d.currency)} />
+        <Stat testid="net-today" label="Net sales today" value={amount(d.sales.today.net)} hint={`after ${amount(d.sales.today.refunds)} refunded`} />
         <Stat testid="sales-month" label="Sales this month" value={amount(d.sales.month.amount)} hint={salesHint(d.sales.month, d.currency)} />
+        <Stat testid="net-month" label="Net sales this month" value={amount(d.sales.month.net)} hint={`after ${amount(d.sales.month.refunds)} refunded`} />
         <Stat testid="active-subscriptions" label="Active subscriptions" value={d.active_subscriptions} />
         <Stat testid="new-users" label="New users today" value={d.new_users.today} hint={`${d.new_users.month} this month`} />
         <Stat testid="requests-open" label="Open requests" value={d.requests.open} />
@@ -116,27 +123,46 @@ export function DashboardPage() {
         </Text>
       </Group>
       <Card withBorder>
-        <Title order={4} mb="sm">
+        <Title order={2} size="h4" mb={4}>
           Last 30 days
         </Title>
+        <Text size="sm" c="dimmed" mb="sm" data-testid="net-30-days">
+          Gross sales {amount(d.sales.last_30_days.amount)} · refunds {amount(d.sales.last_30_days.refunds)} · net{" "}
+          {amount(d.sales.last_30_days.net)}
+        </Text>
         {quiet ? (
           <Empty title="No activity in the last 30 days" hint="Sales, sign-ups and requests will be charted here as they happen." />
         ) : (
           <SimpleGrid cols={{ base: 1, lg: 2 }}>
             <div>
-              <Text size="sm" fw={600}>Revenue</Text>
-              <AreaChart h={220} data={series} dataKey="day" series={[{ name: "Revenue", color: "teal.6" }]} curveType="monotone" />
-            </div>
-            <div>
-              <Text size="sm" fw={600}>New users and requests</Text>
+              <Text size="sm" fw={600} id="money-chart">Sales, refunds and net ({d.currency})</Text>
               <BarChart
-                h={220}
+                h={240}
                 data={series}
                 dataKey="day"
+                withLegend
+                legendProps={{ verticalAlign: "bottom" }}
+                aria-labelledby="money-chart"
                 series={[
+                  { name: "Gross sales", color: "teal.6" },
+                  { name: "Refunds", color: "red.6" },
+                  { name: "Net sales", color: "indigo.6" },
+                ]}
+              />
+            </div>
+            <div>
+              <Text size="sm" fw={600} id="activity-chart">Orders, sign-ups and requests</Text>
+              <BarChart
+                h={240}
+                data={series}
+                dataKey="day"
+                withLegend
+                legendProps={{ verticalAlign: "bottom" }}
+                aria-labelledby="activity-chart"
+                series={[
+                  { name: "Orders paid", color: "teal.6" },
                   { name: "New users", color: "blue.6" },
-                  { name: "Requests", color: "orange.6" },
-                  { name: "Sales", color: "teal.6" },
+                  { name: "Requests asked for", color: "orange.6" },
                 ]}
               />
             </div>

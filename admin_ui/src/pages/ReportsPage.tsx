@@ -1,27 +1,41 @@
-// Reports for a chosen period: revenue by day, plan, category or payment method; activity (new
+// Reports for a period of business days (presets: today, the last 7 or 30 days, this month; or
+// any range), kept in the URL: revenue by day, plan, category or payment method; activity (new
 // users, requests by status, time to assign and to complete); CSV export; the stored daily reports.
 import { BarChart } from "@mantine/charts";
-import { Button, Card, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Button, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { DatePickerInput } from "@mantine/dates";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { useSearchParams } from "react-router";
 import { api, json, unwrap, type Schemas } from "../api/client";
 import { download } from "../api/download";
 import { PageHeader } from "../components/bits";
+import { DataList, type Column } from "../components/DataList";
 import { amount, label, major } from "../components/format";
+import { count } from "../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../components/States";
+import { PRESETS, dayLabel, periodLabel, preset, presetOf, shortDay, today, type Period, type Preset } from "./reports/period";
 
 type GroupBy = Schemas["GroupBy"];
+type Row = Schemas["RevenueRow"];
+const GROUPS: { value: GroupBy; label: string }[] = [
+  { value: "day", label: "By day" },
+  { value: "plan", label: "Plan" },
+  { value: "category", label: "Category" },
+  { value: "method", label: "Method" },
+];
 
-function isoDate(d: Date): string {
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
-
-function lastDays(n: number): [string, string] {
-  const until = new Date();
-  const since = new Date();
-  since.setDate(since.getDate() - (n - 1));
-  return [isoDate(since), isoDate(until)];
+/** One of a few choices as buttons that wrap on a phone (the chosen one pressed). */
+function Choices({ label: name, value, onChange, data }: { label: string; value: string | null; onChange: (v: string) => void; data: { value: string; label: string }[] }) {
+  return (
+    <Group gap={6} role="group" aria-label={name}>
+      {data.map((d) => (
+        <Button key={d.value} size="xs" variant={d.value === value ? "filled" : "default"} aria-pressed={d.value === value} onClick={() => onChange(d.value)}>
+          {d.label}
+        </Button>
+      ))}
+    </Group>
+  );
 }
 
 function minutes(m: number | null | undefined): string {
@@ -29,63 +43,69 @@ function minutes(m: number | null | undefined): string {
   return m >= 120 ? `${(m / 60).toFixed(1)} h` : `${Math.round(m)} min`;
 }
 
-function Revenue({ since, until }: { since: string; until: string }) {
+const REVENUE: Column<Row>[] = [
+  { label: "Row", primary: true, render: (r) => r.label || r.key },
+  { label: "Orders", render: (r) => r.orders.toLocaleString("en-IN") },
+  { label: "Gross", render: (r) => amount(r.amount) },
+  { label: "Refunds", render: (r) => amount(r.refunds) },
+  { label: "Net", render: (r) => amount(r.net) },
+];
+
+function Revenue({ period }: { period: Period }) {
   const [groupBy, setGroupBy] = useState<GroupBy>("day");
-  const params = { since, until, group_by: groupBy };
+  const params = { ...period, group_by: groupBy };
   const rows = useQuery({
     queryKey: ["reports", "revenue", params],
     queryFn: () => unwrap(api.GET("/api/v1/admin/reports/revenue", { params: { query: params } })).then(json),
   });
-  const csv = useMutation({ mutationFn: () => download("/admin/reports/revenue", { ...params, format: "csv" }, `revenue-${groupBy}-${since}-${until}.csv`) });
+  const csv = useMutation({ mutationFn: () => download("/admin/reports/revenue", { ...params, format: "csv" }, `revenue-${groupBy}-${period.since}-${period.until}.csv`) });
   const list = rows.data?.rows ?? [];
   const totals = rows.data?.totals ?? [];
+  const columns = [{ ...REVENUE[0], label: GROUPS.find((g) => g.value === groupBy)?.label.replace("By day", "Day") ?? "Row" }, ...REVENUE.slice(1)];
   return (
     <Card withBorder data-testid="revenue-report">
       <Group justify="space-between" mb="sm" wrap="wrap">
-        <Title order={4}>Revenue</Title>
-        <Group>
-          <SegmentedControl value={groupBy} onChange={(v) => setGroupBy(v as GroupBy)} data={[{ value: "day", label: "By day" }, { value: "plan", label: "Plan" }, { value: "category", label: "Category" }, { value: "method", label: "Method" }]} />
-          <Button variant="light" onClick={() => csv.mutate()} loading={csv.isPending}>Export CSV</Button>
+        <Title order={2} size="h4">Revenue</Title>
+        <Group wrap="wrap">
+          <Choices label="Group revenue" value={groupBy} onChange={(v) => setGroupBy(v as GroupBy)} data={GROUPS} />
+          <Button variant="default" onClick={() => csv.mutate()} loading={csv.isPending}>Export CSV</Button>
         </Group>
       </Group>
       <Refused error={csv.error} />
       {rows.isPending ? <Loading what="revenue" /> : rows.isError ? <ErrorState what="revenue" error={rows.error} retry={() => rows.refetch()} /> :
         list.length === 0 ? <Empty title="No revenue in this period" hint="Pick a longer period, or wait for the first sales." /> : (
           <Stack>
-            <BarChart h={220} data={list.map((r) => ({ label: r.label || r.key, Net: major(r.net), Refunds: major(r.refunds) }))} dataKey="label" series={[{ name: "Net", color: "teal.6" }, { name: "Refunds", color: "red.5" }]} />
-            <Table.ScrollContainer minWidth={560}>
-              <Table striped>
-                <Table.Thead><Table.Tr><Table.Th>{label(groupBy)}</Table.Th><Table.Th>Orders</Table.Th><Table.Th>Amount</Table.Th><Table.Th>Refunds</Table.Th><Table.Th>Net</Table.Th></Table.Tr></Table.Thead>
-                <Table.Tbody>
-                  {list.map((r) => (
-                    <Table.Tr key={`${r.key}-${r.currency}`}><Table.Td>{r.label || r.key}</Table.Td><Table.Td>{r.orders}</Table.Td><Table.Td>{amount(r.amount)}</Table.Td><Table.Td>{amount(r.refunds)}</Table.Td><Table.Td>{amount(r.net)}</Table.Td></Table.Tr>
-                  ))}
-                </Table.Tbody>
-                <Table.Tfoot>
-                  {totals.map((t) => (
-                    <Table.Tr key={`total-${t.currency}`} fw={600} data-testid="revenue-total"><Table.Td>Total{totals.length > 1 ? ` (${t.currency})` : ""}</Table.Td><Table.Td>{t.orders}</Table.Td><Table.Td>{amount(t.amount)}</Table.Td><Table.Td>{amount(t.refunds)}</Table.Td><Table.Td>{amount(t.net)}</Table.Td></Table.Tr>
-                  ))}
-                </Table.Tfoot>
-              </Table>
-            </Table.ScrollContainer>
+            <BarChart
+              h={220}
+              withLegend
+              legendProps={{ verticalAlign: "bottom" }}
+              data={list.map((r) => ({ label: groupBy === "day" ? shortDay(r.key) : r.label || r.key, Net: major(r.net), Refunds: major(r.refunds) }))}
+              dataKey="label"
+              series={[{ name: "Net", color: "teal.6" }, { name: "Refunds", color: "red.6" }]}
+            />
+            <DataList caption="Revenue" rows={list} columns={columns} rowKey={(r) => `${r.key}-${r.currency}`} />
+            {totals.map((t) => (
+              <Text key={`total-${t.currency}`} size="sm" fw={600} data-testid="revenue-total">
+                Total{totals.length > 1 ? ` (${t.currency})` : ""}: {count(t.orders, "order")} · gross {amount(t.amount)} · refunds {amount(t.refunds)} · net {amount(t.net)}
+              </Text>
+            ))}
           </Stack>
         )}
     </Card>
   );
 }
 
-function ActivityCard({ since, until }: { since: string; until: string }) {
-  const params = { since, until };
+function ActivityCard({ period }: { period: Period }) {
   const activity = useQuery({
-    queryKey: ["reports", "activity", params],
-    queryFn: () => unwrap(api.GET("/api/v1/admin/reports/activity", { params: { query: params } })).then(json),
+    queryKey: ["reports", "activity", period],
+    queryFn: () => unwrap(api.GET("/api/v1/admin/reports/activity", { params: { query: period } })).then(json),
   });
-  const csv = useMutation({ mutationFn: () => download("/admin/reports/activity", { ...params, format: "csv" }, `activity-${since}-${until}.csv`) });
+  const csv = useMutation({ mutationFn: () => download("/admin/reports/activity", { ...period, format: "csv" }, `activity-${period.since}-${period.until}.csv`) });
   return (
     <Card withBorder data-testid="activity-report">
       <Group justify="space-between" mb="sm">
-        <Title order={4}>Activity</Title>
-        <Button variant="light" onClick={() => csv.mutate()} loading={csv.isPending}>Export CSV</Button>
+        <Title order={2} size="h4">Activity</Title>
+        <Button variant="default" onClick={() => csv.mutate()} loading={csv.isPending}>Export CSV</Button>
       </Group>
       <Refused error={csv.error} />
       {activity.isPending ? <Loading what="activity" /> : activity.isError ? <ErrorState what="activity" error={activity.error} retry={() => activity.refetch()} /> : (
@@ -93,7 +113,7 @@ function ActivityCard({ since, until }: { since: string; until: string }) {
           <div>
             <Text fw={600} size="sm">New users by day</Text>
             {activity.data.new_users_by_day.every((d) => d.count === 0) ? <Text size="sm" c="dimmed">None in this period.</Text> :
-              <BarChart h={160} data={activity.data.new_users_by_day.map((d) => ({ day: d.day.slice(5), Users: d.count }))} dataKey="day" series={[{ name: "Users", color: "blue.6" }]} />}
+              <BarChart h={160} withLegend legendProps={{ verticalAlign: "bottom" }} data={activity.data.new_users_by_day.map((d) => ({ day: shortDay(d.day), "New users": d.count }))} dataKey="day" series={[{ name: "New users", color: "blue.6" }]} />}
           </div>
           <div>
             <Text fw={600} size="sm">Requests by status</Text>
@@ -118,25 +138,60 @@ function Daily() {
   const items = list.data?.items ?? [];
   return (
     <Card withBorder data-testid="daily-reports">
-      <Title order={4} mb="sm">Daily reports</Title>
+      <Title order={2} size="h4" mb="sm">Daily reports</Title>
       <Refused error={csv.error} />
       {list.isPending ? <Loading what="daily reports" /> : list.isError ? <ErrorState what="daily reports" error={list.error} retry={() => list.refetch()} /> :
         items.length === 0 ? <Empty title="No daily report yet" hint="The schedule makes one each night (and emails it to admins); the first appears after the first night." /> :
-          <Group gap="xs">{items.map((r) => <Button key={r.day} size="xs" variant="default" onClick={() => csv.mutate(r.day)}>{r.day} CSV</Button>)}</Group>}
+          <Group gap="xs">{items.map((r) => <Button key={r.day} size="xs" variant="default" onClick={() => csv.mutate(r.day)}>{dayLabel(r.day)} (CSV)</Button>)}</Group>}
     </Card>
   );
 }
 
+/** The period in the URL (`?since=2026-11-01&until=2026-11-30`); the last 30 days by default. */
+function usePeriod(): [Period, (p: Period) => void] {
+  const [params, setParams] = useSearchParams();
+  const fallback = preset("30d");
+  const since = params.get("since");
+  const until = params.get("until");
+  const valid = (d: string | null) => !!d && /^\d{4}-\d{2}-\d{2}$/.test(d);
+  const period = valid(since) && valid(until) && since! <= until! ? { since: since!, until: until! } : fallback;
+  return [period, (p) => setParams({ since: p.since, until: p.until }, { replace: true })];
+}
+
 export function ReportsPage() {
-  const [range, setRange] = useState<[string | null, string | null]>(lastDays(30));
-  const [since, until] = range[0] && range[1] ? [range[0], range[1]] : lastDays(30);
+  const [period, setPeriod] = usePeriod();
+  const chosen = presetOf(period);
+  const [range, setRange] = useState<[string | null, string | null]>([period.since, period.until]);
   return (
     <Stack>
-      <PageHeader title="Reports">
-        <DatePickerInput type="range" label="Period" value={range} onChange={(v) => setRange(v as [string | null, string | null])} maxDate={new Date()} w={260} />
-      </PageHeader>
-      <Revenue since={since} until={until} />
-      <ActivityCard since={since} until={until} />
+      <PageHeader title="Reports" />
+      <Group align="end" wrap="wrap">
+        <Choices
+          label="Period"
+          value={chosen}
+          onChange={(v) => { const p = preset(v as Preset); setPeriod(p); setRange([p.since, p.until]); }}
+          data={PRESETS}
+        />
+        <DatePickerInput
+          type="range"
+          label="Or pick days"
+          valueFormat="ddd D MMM YYYY"
+          value={range}
+          maxDate={today()}
+          onChange={(v) => {
+            const [a, b] = v as [string | null, string | null];
+            setRange([a, b]);
+            if (a && b) setPeriod({ since: a.slice(0, 10), until: b.slice(0, 10) });
+          }}
+          w={260}
+          maw="100%"
+        />
+      </Group>
+      <Text size="sm" data-testid="period">
+        {periodLabel(period)} <Text span c="dimmed" size="sm">(business days)</Text>
+      </Text>
+      <Revenue period={period} />
+      <ActivityCard period={period} />
       <Daily />
     </Stack>
   );
