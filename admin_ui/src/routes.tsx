@@ -22,11 +22,14 @@ const PlansPage = screen(() => import("./pages/catalog/PlansPage"), "PlansPage")
 const CustomerPage = screen(() => import("./pages/customers/CustomerPage"), "CustomerPage");
 const CustomersPage = screen(() => import("./pages/customers/CustomersPage"), "CustomersPage");
 const DashboardPage = screen(() => import("./pages/DashboardPage"), "DashboardPage");
+const DispatchPage = screen(() => import("./pages/dispatch/DispatchPage"), "DispatchPage");
 const PaymentsPage = screen(() => import("./pages/PaymentsPage"), "PaymentsPage");
 const ReportsPage = screen(() => import("./pages/ReportsPage"), "ReportsPage");
 const RequestPage = screen(() => import("./pages/requests/RequestPage"), "RequestPage");
 const RequestsPage = screen(() => import("./pages/requests/RequestsPage"), "RequestsPage");
-const TechniciansPage = screen(() => import("./pages/TechniciansPage"), "TechniciansPage");
+const SearchPage = screen(() => import("./pages/SearchPage"), "SearchPage");
+const TechnicianPage = screen(() => import("./pages/technicians/TechnicianPage"), "TechnicianPage");
+const TechniciansPage = screen(() => import("./pages/technicians/TechniciansPage"), "TechniciansPage");
 
 const ADMIN: Role[] = ["admin"];
 const STAFF: Role[] = ["admin", "support"];
@@ -34,6 +37,7 @@ const STAFF: Role[] = ["admin", "support"];
 /** The screens, who may open them, and where the menu lists them. */
 export const SCREENS = [
   { path: "/", label: "Dashboard", roles: STAFF, element: <DashboardPage /> },
+  { path: "/dispatch", label: "Dispatch", roles: STAFF, element: <DispatchPage /> },
   { path: "/requests", label: "Service requests", roles: STAFF, element: <RequestsPage /> },
   { path: "/customers", label: "Customers", roles: STAFF, element: <CustomersPage /> },
   { path: "/payments", label: "Payments", roles: STAFF, element: <PaymentsPage /> },
@@ -48,6 +52,8 @@ export const SCREENS = [
 const INNER = [
   { path: "/requests/:id", roles: STAFF, element: <RequestPage /> },
   { path: "/customers/:id", roles: STAFF, element: <CustomerPage /> },
+  { path: "/technicians/:id", roles: STAFF, element: <TechnicianPage /> },
+  { path: "/search", roles: STAFF, element: <SearchPage /> },
   { path: "/plans/new", roles: ADMIN, element: <PlanEditPage /> },
   { path: "/plans/:id", roles: ADMIN, element: <PlanEditPage /> },
 ];
