@@ -63,6 +63,8 @@ async def test_requests_and_orders_have_numbers_customers_and_staff_see(
     assert order["number"].startswith("O-")
     staff = (await api.get(f"/admin/orders/{s.bought.order_id}", headers=s.admin)).json()
     assert staff["number"] == order["number"]
+    payments = (await api.get("/admin/payments", headers=s.admin)).json()["items"]
+    assert [p["order_number"] for p in payments] == [order["number"]]
 
 
 async def test_customers_are_found_by_name_email_or_phone_written_any_way(

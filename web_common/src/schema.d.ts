@@ -5996,6 +5996,12 @@ export interface components {
              * Format: uuid
              */
             order_id: string;
+            /**
+             * Order Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            order_number: string;
             customer: components["schemas"]["PaymentCustomer"];
             /**
              * Amount Minor
