@@ -327,6 +327,10 @@ async def test_on_a_phone_the_queue_comes_first_and_a_visit_is_run_from_its_card
             headers=world.admin,
         )
         assert assigned.status_code == 200, assigned.text
+    # Not assigned in time (what the request's SLA timer records): it must stand out.
+    live.query(
+        "UPDATE service_requests SET escalated = true WHERE id = %s RETURNING id", waiting["id"]
+    )
     page = await new_page(browser, live, PHONE)
     try:
         await sign_in(page, world.email)
@@ -334,6 +338,7 @@ async def test_on_a_phone_the_queue_comes_first_and_a_visit_is_run_from_its_card
         await expect(page.get_by_role("heading", name="Dispatch", exact=True)).to_be_visible()
         queue = page.get_by_test_id("queue")
         await expect(queue.get_by_test_id("board-visit")).to_contain_text(waiting["number"])
+        await expect(queue.get_by_test_id("flag-escalated")).to_have_text("Escalated")
         # The queue first, then the technicians as cards.
         order = await page.evaluate(
             "() => [...document.querySelectorAll('[data-testid=queue], [data-testid=board]')]"

@@ -13,13 +13,15 @@ import { span } from "../../components/format";
 import { ErrorState, Loading } from "../../components/States";
 import { hours, type Moves, type Visit } from "./moves";
 
+const ESCALATED = "#ad390c"; // orange at 6.2:1 under white text (orange.9 is 4.0:1)
+
 const SHOWN = 3;
 
 function Flags({ visit }: { visit: Visit }) {
   return (
     <>
       {visit.escalated && (
-        <Badge color="orange.9" size="sm" data-testid="flag-escalated">
+        <Badge color={ESCALATED} size="sm" data-testid="flag-escalated">
           Escalated
         </Badge>
       )}
