@@ -55,9 +55,11 @@ clean-data:
 ui: $(STAMP)
 	$(PY) -m devstack apps
 
-openapi: ui
+# Needs the admin panel's packages (openapi-typescript), not a build: a build of a client behind the
+# API is what this repairs.
+openapi: $(STAMP)
 	$(PY) -m api.openapi_document web_common/openapi.json
-	cd admin_ui && npm run gen:api
+	cd admin_ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run gen:api
 
 # The browser tests drive Debian's chromium (never a downloaded one): installed here when it is
 # missing and we are root (CI is); otherwise those tests skip, loudly (and fail when CI is set).

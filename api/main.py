@@ -21,11 +21,13 @@ from api.routes import (
     admin_catalog,
     admin_customers,
     admin_dashboard,
+    admin_dispatch,
     admin_notifications,
     admin_orders,
     admin_payments,
     admin_refunds,
     admin_reports,
+    admin_search,
     admin_service_requests,
     admin_subscriptions,
     admin_support,
@@ -175,6 +177,8 @@ def create_app(
         admin_campaigns.router,
         admin_dashboard.router,
         admin_reports.router,
+        admin_dispatch.router,
+        admin_search.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The web apps' builds, same-origin with the API (see api.spa).

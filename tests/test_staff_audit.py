@@ -183,6 +183,21 @@ async def test_every_staff_write_is_in_the_audit_log(
         body={"name": "Bala S. Iyer"},
         technician_id=tech["id"],
     )
+    leave_start, leave_end = window(days=30, hour=0, hours=24)
+    leave = await walk(
+        "POST",
+        "/admin/technicians/{technician_id}/time-off",
+        "technician.time_off.add",
+        body={"starts_at": leave_start, "ends_at": leave_end, "reason": "training"},
+        technician_id=tech["id"],
+    )
+    await walk(
+        "DELETE",
+        "/admin/technicians/{technician_id}/time-off/{time_off_id}",
+        "technician.time_off.remove",
+        technician_id=tech["id"],
+        time_off_id=leave["id"],
+    )
     rid = (await asked(api, s))["id"]
     await walk(
         "POST",

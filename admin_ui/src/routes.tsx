@@ -22,6 +22,7 @@ const PlansPage = screen(() => import("./pages/catalog/PlansPage"), "PlansPage")
 const CustomerPage = screen(() => import("./pages/customers/CustomerPage"), "CustomerPage");
 const CustomersPage = screen(() => import("./pages/customers/CustomersPage"), "CustomersPage");
 const DashboardPage = screen(() => import("./pages/DashboardPage"), "DashboardPage");
+const DispatchPage = screen(() => import("./pages/dispatch/DispatchPage"), "DispatchPage");
 const PaymentsPage = screen(() => import("./pages/PaymentsPage"), "PaymentsPage");
 const PaymentPage = screen(() => import("./pages/payments/PaymentPage"), "PaymentPage");
 const CallbackPage = screen(() => import("./pages/support/CallbackPage"), "CallbackPage");
@@ -29,7 +30,9 @@ const SupportPage = screen(() => import("./pages/support/SupportPage"), "Support
 const ReportsPage = screen(() => import("./pages/ReportsPage"), "ReportsPage");
 const RequestPage = screen(() => import("./pages/requests/RequestPage"), "RequestPage");
 const RequestsPage = screen(() => import("./pages/requests/RequestsPage"), "RequestsPage");
-const TechniciansPage = screen(() => import("./pages/TechniciansPage"), "TechniciansPage");
+const SearchPage = screen(() => import("./pages/SearchPage"), "SearchPage");
+const TechnicianPage = screen(() => import("./pages/technicians/TechnicianPage"), "TechnicianPage");
+const TechniciansPage = screen(() => import("./pages/technicians/TechniciansPage"), "TechniciansPage");
 
 const ADMIN: Role[] = ["admin"];
 const STAFF: Role[] = ["admin", "support"];
@@ -37,6 +40,7 @@ const STAFF: Role[] = ["admin", "support"];
 /** The screens, who may open them, and where the menu lists them. */
 export const SCREENS = [
   { path: "/", label: "Dashboard", roles: STAFF, element: <DashboardPage /> },
+  { path: "/dispatch", label: "Dispatch", roles: STAFF, element: <DispatchPage /> },
   { path: "/requests", label: "Service requests", roles: STAFF, element: <RequestsPage /> },
   { path: "/customers", label: "Customers", roles: STAFF, element: <CustomersPage /> },
   { path: "/support", label: "Support", roles: STAFF, element: <SupportPage /> },
@@ -54,6 +58,8 @@ const INNER = [
   { path: "/customers/:id", roles: STAFF, element: <CustomerPage /> },
   { path: "/payments/:orderId", roles: STAFF, element: <PaymentPage /> },
   { path: "/support/callbacks/:id", roles: STAFF, element: <CallbackPage /> },
+  { path: "/technicians/:id", roles: STAFF, element: <TechnicianPage /> },
+  { path: "/search", roles: STAFF, element: <SearchPage /> },
   { path: "/plans/new", roles: ADMIN, element: <PlanEditPage /> },
   { path: "/plans/:id", roles: ADMIN, element: <PlanEditPage /> },
 ];

@@ -64,7 +64,11 @@ async def list_requests(
     category_id: uuid.UUID | None = None,
     zone: Annotated[
         str | None,
-        Query(min_length=3, max_length=12, description="A postal code: the requests there"),
+        Query(
+            min_length=1,
+            max_length=12,
+            description="A postal code or its beginning: 5600 finds 560001 and 560034",
+        ),
     ] = None,
     starts_from: Annotated[
         AwareDatetime | None, Query(description="Window from (inclusive)")
@@ -106,9 +110,12 @@ async def read_request(
 @router.get("/{request_id}/suggestions", response_model=list[Suggested], responses=problems(404))
 async def suggestions(request_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> list[Suggested]:
     """Technicians for this request, the best first (skill, zone, free in the window, load),
-    each with why they fit or why not."""
+    each with why they fit or why not; never the technician it is assigned to already (a
+    reassignment offers the others)."""
     request = await queries.get_request(db, request_id=request_id)
-    fits = await dispatch.suggest(db, facts=facts_of(request), limit=SUGGESTED)
+    fits = await dispatch.suggest(
+        db, facts=facts_of(request), limit=SUGGESTED, excluding=request.technician_id
+    )
     return [suggested(f) for f in fits]
 
 

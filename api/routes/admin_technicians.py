@@ -1,6 +1,7 @@
-"""Staff: the technicians who do the visits. Support may read; admins add and change them, each
-change in the audit log. Adding a technician makes the account they sign in with (role
-`technician`, by a code sent to their phone)."""
+"""Staff: the technicians who do the visits. Support may read; admins add and change them (their
+details, hours, time off), each change in the audit log. Adding a technician makes the account
+they sign in with (role `technician`, by a code sent to their phone). The time zones their hours
+may be in, for a list to choose from."""
 
 from __future__ import annotations
 
@@ -9,22 +10,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import AdminUser, SessionDep, StaffUser
+from api.deps import AdminUser, NowDep, SessionDep, StaffUser
 from api.pagination import StaffPage
 from api.problems import problems
 from domain.technicians import service as technicians
+from domain.technicians import time_off
 from domain.technicians.schemas import (
     TechnicianIn,
     TechnicianOut,
     TechnicianUpdate,
+    TimeOffAdded,
+    TimeOffIn,
+    TimeZoneOut,
     technician_out,
 )
 from domain.types import Page
 
-router = APIRouter(prefix="/admin/technicians", tags=["admin: technicians"])
+router = APIRouter(prefix="/admin", tags=["admin: technicians"])
 
 
-@router.get("", response_model=Page[TechnicianOut])
+@router.get("/technicians", response_model=Page[TechnicianOut])
 async def list_technicians(
     _staff: StaffUser,
     db: SessionDep,
@@ -47,7 +52,7 @@ async def list_technicians(
 
 
 @router.post(
-    "",
+    "/technicians",
     response_model=TechnicianOut,
     status_code=status.HTTP_201_CREATED,
     responses=problems(409),
@@ -59,7 +64,7 @@ async def create_technician(body: TechnicianIn, admin: AdminUser, db: SessionDep
     return technician_out(technician)
 
 
-@router.get("/{technician_id}", response_model=TechnicianOut, responses=problems(404))
+@router.get("/technicians/{technician_id}", response_model=TechnicianOut, responses=problems(404))
 async def read_technician(
     technician_id: uuid.UUID, _staff: StaffUser, db: SessionDep
 ) -> TechnicianOut:
@@ -67,7 +72,9 @@ async def read_technician(
     return technician_out(await technicians.get_technician(db, technician_id=technician_id))
 
 
-@router.patch("/{technician_id}", response_model=TechnicianOut, responses=problems(404, 409))
+@router.patch(
+    "/technicians/{technician_id}", response_model=TechnicianOut, responses=problems(404, 409)
+)
 async def update_technician(
     technician_id: uuid.UUID, body: TechnicianUpdate, admin: AdminUser, db: SessionDep
 ) -> TechnicianOut:
@@ -78,3 +85,43 @@ async def update_technician(
     )
     await db.commit()
     return technician_out(technician)
+
+
+@router.post(
+    "/technicians/{technician_id}/time-off",
+    response_model=TimeOffAdded,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(404, 409),
+)
+async def add_time_off(
+    technician_id: uuid.UUID, body: TimeOffIn, admin: AdminUser, db: SessionDep
+) -> TimeOffAdded:
+    """Record a period the technician is away: they are offered no visit then. The answer names
+    the visits already booked in it, to give to someone else. Refused when it overlaps time off
+    they have already."""
+    added = await time_off.add_time_off(
+        db, technician_id=technician_id, data=body, actor_id=admin.id
+    )
+    await db.commit()
+    return added
+
+
+@router.delete(
+    "/technicians/{technician_id}/time-off/{time_off_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(404),
+)
+async def remove_time_off(
+    technician_id: uuid.UUID, time_off_id: uuid.UUID, admin: AdminUser, db: SessionDep
+) -> None:
+    """Remove a period of time off: the technician can be offered visits then again."""
+    await time_off.remove_time_off(
+        db, technician_id=technician_id, time_off_id=time_off_id, actor_id=admin.id
+    )
+    await db.commit()
+
+
+@router.get("/time-zones", response_model=list[TimeZoneOut])
+async def time_zones(_staff: StaffUser, now: NowDep) -> list[TimeZoneOut]:
+    """The time zones a technician's working hours may be in, by name, with today's offsets."""
+    return time_off.time_zones(now)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Sequence,
     SmallInteger,
     String,
     Text,
@@ -98,6 +99,10 @@ class CartItem(UUIDPk, Base):
 
 # --- orders -------------------------------------------------------------------------------------
 
+# An order's number as people say it (O-2077): from a sequence, short and never reused. Receipts
+# keep their own gap-free counter (`ReceiptCounter`).
+ORDER_NUMBERS = Sequence("order_numbers", start=1001, metadata=Base.metadata)
+
 
 class Order(UUIDPk, Timestamps, Base):
     __tablename__ = "orders"
@@ -114,6 +119,9 @@ class Order(UUIDPk, Timestamps, Base):
         Index("ix_orders_user_id_created_at", "user_id", "created_at"),
     )
 
+    number: Mapped[int] = mapped_column(
+        BigInteger, server_default=ORDER_NUMBERS.next_value(), unique=True
+    )
     # Orders are financial records: a user who has one cannot be deleted (disable them instead).
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(

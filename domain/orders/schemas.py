@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from core.errors import FieldProblem
 from domain.actors import Actor
+from domain.numbers import OrderNumber
 from domain.orders.models import LedgerKind, OrderStatus, RefundStatus
 
 
@@ -143,6 +144,7 @@ class OrderItemOut(Out):
 
 class OrderOut(Out):
     id: uuid.UUID
+    number: OrderNumber
     status: OrderStatus
     provider: str
     currency: str

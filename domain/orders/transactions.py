@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import LIKE_ESCAPE, contains
 from domain.accounts.models import User
 from domain.money import minor_units
+from domain.numbers import OrderNumber
 from domain.orders.models import LedgerEntry, LedgerKind, Order, OrderStatus, Refund, RefundStatus
 from domain.payments import ProviderName
 
@@ -45,6 +46,7 @@ class PaymentCustomer(BaseModel):
 
 class PaymentOut(BaseModel):
     order_id: uuid.UUID
+    order_number: OrderNumber
     customer: PaymentCustomer
     amount_minor: int = Field(description="The order's total")
     currency: str
@@ -177,6 +179,7 @@ def _out(
 ) -> PaymentOut:
     return PaymentOut(
         order_id=order.id,
+        order_number=order.number,
         customer=PaymentCustomer(id=user.id, name=user.name, email=user.email, phone=user.phone),
         amount_minor=order.total_minor,
         currency=order.currency,

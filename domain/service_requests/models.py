@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Sequence,
     SmallInteger,
     String,
     Text,
@@ -44,6 +45,11 @@ def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
+# A request's number as people say it (R-1042): from a sequence, so numbers are short and never
+# reused (gaps are fine: unlike receipts, nothing is counted by them).
+REQUEST_NUMBERS = Sequence("service_request_numbers", start=1001, metadata=Base.metadata)
+
+
 class ServiceRequest(UUIDPk, Timestamps, Base):
     __tablename__ = "service_requests"
     __table_args__ = (
@@ -58,6 +64,12 @@ class ServiceRequest(UUIDPk, Timestamps, Base):
         Index("ix_service_requests_technician_window", "technician_id", "window_start"),
         Index("ix_service_requests_category_window", "category_id", "window_start"),
         Index("ix_service_requests_postal_code_window", "postal_code", "window_start"),
+        # A postal code's prefix (560 finds 560001 and 560034) whatever the database's collation.
+        Index(
+            "ix_service_requests_postal_code_prefix",
+            "postal_code",
+            postgresql_ops={"postal_code": "varchar_pattern_ops"},
+        ),
         Index("ix_service_requests_user_created", "user_id", "created_at"),
         Index("ix_service_requests_created_at", "created_at"),  # the activity report's period
         Index(
@@ -74,6 +86,9 @@ class ServiceRequest(UUIDPk, Timestamps, Base):
         ),
     )
 
+    number: Mapped[int] = mapped_column(
+        BigInteger, server_default=REQUEST_NUMBERS.next_value(), unique=True
+    )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     subscription_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("subscriptions.id", ondelete="RESTRICT"), index=True

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnExpressionArgument, Select, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import LIKE_ESCAPE, contains
 from core.errors import NotFound
 from domain import actors
 from domain.accounts.models import User
@@ -79,12 +80,14 @@ def _filtered(
         (ServiceRequest.technician_id, technician_id),
         (ServiceRequest.status, status.value if status else None),
         (ServiceRequest.category_id, category_id),
-        (ServiceRequest.postal_code, postal_code),
         (ServiceRequest.escalated, escalated),
         (ServiceRequest.overdue, overdue),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
+    if postal_code:  # a code or its beginning: 5600 finds 560001 and 560034
+        prefix = contains(postal_code)[1:]  # "%560%" less its first %: begins with 560
+        stmt = stmt.where(ServiceRequest.postal_code.like(prefix, escape=LIKE_ESCAPE))
     if starts_from is not None:
         stmt = stmt.where(ServiceRequest.window_start >= starts_from)
     if starts_before is not None:
@@ -250,6 +253,7 @@ def _fields(
     """One request as the fields of RequestOut, which every other view of it extends."""
     return {
         "id": r.id,
+        "number": r.number,
         "status": RequestStatus(r.status),
         "subscription_id": r.subscription_id,
         "category": category,
@@ -384,6 +388,11 @@ async def admin_detail(db: AsyncSession, *, request: ServiceRequest) -> AdminReq
         .all()
     )
     named = await actors.name_all(db, (d.actor for d in log), audience="staff")
+    chosen = {d.technician_id for d in log}
+    names: dict[uuid.UUID, str] = {}
+    if chosen:
+        found = select(Technician.id, Technician.name).where(Technician.id.in_(chosen))
+        names = {technician_id: name for technician_id, name in await db.execute(found)}
     subscription = await db.get(Subscription, request.subscription_id)
     assert subscription is not None
     return AdminRequestDetail(
@@ -394,6 +403,7 @@ async def admin_detail(db: AsyncSession, *, request: ServiceRequest) -> AdminReq
                 at=d.at,
                 actor=named[d.actor],
                 technician_id=d.technician_id,
+                technician_name=names.get(d.technician_id),
                 reason=d.reason,
                 suggested=d.suggested,
             )

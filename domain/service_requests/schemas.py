@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.actors import Actor
+from domain.numbers import RequestNumber
 from domain.service_requests.models import RequestStatus
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -114,6 +115,7 @@ class EventOut(BaseModel):
 
 class RequestOut(BaseModel):
     id: uuid.UUID
+    number: RequestNumber
     status: RequestStatus
     subscription_id: uuid.UUID
     category: CategoryRef
@@ -170,6 +172,7 @@ class DispatchOut(BaseModel):
     at: datetime
     actor: Actor = Field(description="The staff member who chose")
     technician_id: uuid.UUID
+    technician_name: str | None = Field(description="Whom they chose, by name")
     reason: str | None
     suggested: list[dict[str, Any]]
 

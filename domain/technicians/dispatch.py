@@ -4,10 +4,11 @@ chosen technician for the visit's window.
 What `ServiceRequestWorkflow`'s activities and the admin API call. A request is described by
 `RequestFacts`; each technician's fit by `Fit` (JSON-able: the dispatch log keeps it). A
 technician can take a visit when they are active, do its category, serve its postal code, work
-the whole window (their hours are in their own time zone; the window is converted) and have no
-other booking overlapping it. `book` checks all of that and leaves the last word on overlaps to
-the database: the exclusion constraint `technician_bookings_no_overlap` refuses a second booking
-of one technician in an overlapping window, so two concurrent bookings never both succeed.
+the whole window (their hours are in their own time zone; the window is converted; `hours` does
+that arithmetic), have no time off and no other booking overlapping it. `book` checks all of that
+and leaves the last word on overlaps to the database: the exclusion constraint
+`technician_bookings_no_overlap` refuses a second booking of one technician in an overlapping
+window, so two concurrent bookings never both succeed.
 
 Keyword-only functions, the session first; the caller commits.
 """
@@ -18,9 +19,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, func, select, update
@@ -31,16 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, NotFound
-from domain import timefmt
 from domain.catalog.models import ServiceCategory
-from domain.technicians.models import Technician, TechnicianBooking
-from domain.technicians.schemas import DASH, DAYS, minutes, normalize_postal_code
+from domain.technicians.hours import hours_summary, span, works_during
+from domain.technicians.hours import zone as zone_named
+from domain.technicians.models import Technician, TechnicianBooking, TechnicianTimeOff
+from domain.technicians.schemas import normalize_postal_code
 
 NO_OVERLAP = "technician_bookings_no_overlap"
 # Load is counted over the seven days centred on the visit, so a visit early in a calendar week
 # is not ranked as if the technician had nothing to do that week.
 LOAD_SPAN = timedelta(days=7)
-DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # Points of the score (out of 100); see `suggest`.
 ZONE_POINTS = 40.0
@@ -109,75 +108,8 @@ class _Assessment:
         self.problems.setdefault(kind, []).append(text)
 
     def all_problems(self, *kinds: str) -> list[str]:
-        chosen = kinds or ("active", "skill", "zone", "hours", "booked")
+        chosen = kinds or ("active", "skill", "zone", "hours", "away", "booked")
         return [text for kind in chosen for text in self.problems.get(kind, [])]
-
-
-@cache
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def _end_of_day(start: datetime, end: datetime) -> bool:
-    """`end` is the midnight that ends `start`'s day (shown as 24:00)."""
-    return end.date() == start.date() + timedelta(days=1) and end.time() == datetime.min.time()
-
-
-def _span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
-    """A span in the technician's time zone: "Sat 5 Dec, 10:00-12:00 IST" (an en dash)."""
-    return timefmt.window(start, end, tz)
-
-
-def _merged(intervals: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
-    """A day's intervals in minutes, touching ones joined (09-13 and 13-18 work 09-18)."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted((minutes(s), minutes(e)) for s, e in intervals):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def _seconds(moment: datetime) -> int:
-    return moment.hour * 3600 + moment.minute * 60 + moment.second
-
-
-def works_during(hours: dict[str, Any], tz: ZoneInfo, start: datetime, end: datetime) -> bool:
-    """Whether the window lies within one stretch of working hours of one local day; a window
-    that spans days, or falls partly outside the hours, is not."""
-    a, b = start.astimezone(tz), end.astimezone(tz)
-    if a.date() == b.date():
-        until = _seconds(b)
-    elif _end_of_day(a, b):
-        until = 24 * 3600
-    else:
-        return False
-    since = _seconds(a)
-    return any(
-        s * 60 <= since and until <= e * 60 for s, e in _merged(hours.get(DAYS[a.weekday()], []))
-    )
-
-
-def hours_summary(hours: dict[str, Any]) -> str:
-    """The week's hours in a few words: "Mon-Fri 09:00-18:00, Sat 10:00-14:00"
-    (with en dashes)."""
-    groups: list[tuple[int, int, list[tuple[str, str]]]] = []
-    for index, day in enumerate(DAYS):
-        intervals = [(str(s), str(e)) for s, e in hours.get(day, [])]
-        if groups and groups[-1][2] == intervals and groups[-1][1] == index - 1:
-            groups[-1] = (groups[-1][0], index, intervals)
-        else:
-            groups.append((index, index, intervals))
-    parts = []
-    for first, last, intervals in groups:
-        if not intervals:
-            continue
-        days = DAY_LABELS[first]
-        if last != first:
-            days += DASH + DAY_LABELS[last]
-        parts.append(f"{days} {' and '.join(f'{s}{DASH}{e}' for s, e in intervals)}")
-    return ", ".join(parts)
 
 
 def _jobs(count: int) -> str:
@@ -192,9 +124,10 @@ def _assess(
     *,
     category_name: str,
     clashes: Sequence[tuple[datetime, datetime]],
+    away: Sequence[tuple[datetime, datetime, str | None]],
     load: int,
 ) -> _Assessment:
-    tz = _zone(technician.timezone)
+    tz = zone_named(technician.timezone)
     out = _Assessment()
     if not technician.is_active:
         out.problem("active", "inactive")
@@ -209,9 +142,12 @@ def _assess(
     else:
         out.problem("zone", f"does not serve {facts.postal_code}")
     working = works_during(technician.working_hours, tz, facts.window_start, facts.window_end)
+    for start, end, why in away:
+        working = False
+        out.problem("away", f"away {span(start, end, tz)}" + (f" ({why})" if why else ""))
     if working:
         out.score += HOURS_POINTS
-    else:
+    elif not away:
         week = hours_summary(technician.working_hours)
         zone = facts.window_start.astimezone(tz).tzname()
         out.problem(
@@ -223,9 +159,9 @@ def _assess(
     if not clashes:
         out.score += FREE_POINTS
         if working:
-            out.reasons.append(f"free {_span(facts.window_start, facts.window_end, tz)}")
+            out.reasons.append(f"free {span(facts.window_start, facts.window_end, tz)}")
     for start, end in clashes:
-        out.problem("booked", f"booked {_span(start, end, tz)} for another visit")
+        out.problem("booked", f"booked {span(start, end, tz)} for another visit")
     out.reasons.append(_jobs(load))
     out.score = round(out.score + LOAD_POINTS / (1 + load), 2)
     return out
@@ -269,6 +205,24 @@ async def _clashes(
     return found
 
 
+async def _away(
+    db: AsyncSession, *, technician_ids: Sequence[uuid.UUID], facts: RequestFacts
+) -> dict[uuid.UUID, list[tuple[datetime, datetime, str | None]]]:
+    """These technicians' time off that overlaps the request's window."""
+    stmt = (
+        select(TechnicianTimeOff.technician_id, TechnicianTimeOff.during, TechnicianTimeOff.reason)
+        .where(
+            TechnicianTimeOff.technician_id.in_(technician_ids),
+            TechnicianTimeOff.during.overlaps(facts.during),
+        )
+        .order_by(func.lower(TechnicianTimeOff.during))
+    )
+    found: dict[uuid.UUID, list[tuple[datetime, datetime, str | None]]] = {}
+    for technician_id, during, reason in await db.execute(stmt):
+        found.setdefault(technician_id, []).append((*_ends(during), reason))
+    return found
+
+
 async def _loads(
     db: AsyncSession,
     *,
@@ -300,10 +254,11 @@ async def _category_name(db: AsyncSession, category_id: uuid.UUID) -> str:
 async def _assess_all(
     db: AsyncSession, *, technicians: Sequence[Technician], facts: RequestFacts
 ) -> list[_Assessment]:
-    """Every technician's assessment, in three queries whatever their number."""
+    """Every technician's assessment, in four queries whatever their number."""
     ids = [t.id for t in technicians]
     category_name = await _category_name(db, facts.category_id)
     clashes = await _clashes(db, technician_ids=ids, facts=facts)
+    away = await _away(db, technician_ids=ids, facts=facts)
     loads = await _loads(
         db, technician_ids=ids, around=facts.window_start, except_request=facts.request_id
     )
@@ -313,6 +268,7 @@ async def _assess_all(
             facts,
             category_name=category_name,
             clashes=clashes.get(t.id, []),
+            away=away.get(t.id, []),
             load=loads.get(t.id, 0),
         )
         for t in technicians
@@ -342,7 +298,13 @@ async def fitness(db: AsyncSession, *, technician_id: uuid.UUID, facts: RequestF
     return _fit(technician, assessment)
 
 
-async def suggest(db: AsyncSession, *, facts: RequestFacts, limit: int = 10) -> list[Fit]:
+async def suggest(
+    db: AsyncSession,
+    *,
+    facts: RequestFacts,
+    limit: int = 10,
+    excluding: uuid.UUID | None = None,
+) -> list[Fit]:
     """Active technicians who do the request's category, best first, each with its reasons.
 
     Eligible technicians (no problems) come first, then by score, then by name. The score is out
@@ -350,8 +312,9 @@ async def suggest(db: AsyncSession, *, facts: RequestFacts, limit: int = 10) -> 
     20 for having no other booking overlapping it, and up to 20 for a light load: 20 / (1 + n)
     for n jobs booked in the seven days centred on the visit (20 with none, 10 with one, 6.67
     with two...). An eligible technician therefore always scores 80 or more; the load orders
-    the eligible among themselves. Technicians outside the zone or busy are still listed (with
-    their problems), so an admin sees why nobody fits.
+    the eligible among themselves. Technicians outside the zone, busy or away (time off) are
+    still listed (with their problems), so an admin sees why nobody fits. `excluding`: one
+    technician left out (the one a reassignment moves the visit from).
     """
     if limit < 1:
         return []
@@ -363,6 +326,7 @@ async def suggest(db: AsyncSession, *, facts: RequestFacts, limit: int = 10) -> 
                 .where(
                     Technician.is_active.is_(True),
                     Technician.skills.any(ServiceCategory.id == facts.category_id),
+                    *([Technician.id != excluding] if excluding is not None else []),
                 )
             )
         )
@@ -409,8 +373,8 @@ async def _hold(
         clashes = (await _clashes(db, technician_ids=[technician.id], facts=facts)).get(
             technician.id, []
         )
-        tz = _zone(technician.timezone)
-        problems = [f"booked {_span(s, e, tz)} for another visit" for s, e in clashes]
+        tz = zone_named(technician.timezone)
+        problems = [f"booked {span(s, e, tz)} for another visit" for s, e in clashes]
         raise NotBookable(technician.name, problems or ["booked for another visit then"]) from exc
 
 
@@ -443,7 +407,7 @@ async def move_booking(db: AsyncSession, *, facts: RequestFacts) -> None:
     technician = await _technician(db, current[0])
     (assessment,) = await _assess_all(db, technicians=[technician], facts=facts)
     # Only the time changed: the skill, the zone and the active flag were checked at booking.
-    problems = assessment.all_problems("hours", "booked")
+    problems = assessment.all_problems("hours", "away", "booked")
     if problems:
         raise NotBookable(technician.name, problems)
     stmt = (

@@ -4,6 +4,8 @@
 A technician signs in with their own account (role `technician`, linked by `user_id`). Bookings
 are one per service request; the database refuses two bookings of one technician that overlap in
 time (an exclusion constraint), so two admins assigning at once can never double-book anyone.
+Time off (leave, training, a sick day) is a period the technician is away: dispatch offers them
+nothing that overlaps it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table, text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +58,10 @@ class Technician(UUIDPk, Timestamps, Base):
         order_by=(ServiceCategory.display_order, ServiceCategory.name),
         lazy="raise",
     )
+    # Loaded with the time off not yet over (see the technicians service); soonest first.
+    time_off: Mapped[list[TechnicianTimeOff]] = relationship(
+        order_by="func.lower(TechnicianTimeOff.during)", lazy="raise", viewonly=True
+    )
 
 
 class TechnicianBooking(Base):
@@ -78,3 +84,22 @@ class TechnicianBooking(Base):
         ForeignKey("technicians.id", ondelete="RESTRICT"), index=True
     )
     during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
+
+
+class TechnicianTimeOff(UUIDPk, Base):
+    """A period a technician is away; dispatch gives them no visit that overlaps it."""
+
+    __tablename__ = "technician_time_off"
+    __table_args__ = (
+        Index("ix_technician_time_off_during", "technician_id", "during", postgresql_using="gist"),
+    )
+
+    technician_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE")
+    )
+    during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
 from typing import Annotated, Any
@@ -17,15 +17,19 @@ from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
+from core.errors import FieldProblem
 from domain.catalog.schemas import Slug
-from domain.technicians.models import Technician
+from domain.numbers import RequestNumber
+from domain.technicians.models import Technician, TechnicianTimeOff
 from domain.types import Email, Name, Phone
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -238,6 +242,42 @@ class TechnicianUpdate(In):
         return _no_nulls(value)
 
 
+MAX_TIME_OFF = timedelta(days=366)
+
+
+class TimeOffIn(In):
+    """A period the technician is away (leave, training, a sick day): dispatch offers them no
+    visit that overlaps it. Instants with their offset; whole days are midnight to midnight."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = Field(default=None, description="What staff see beside it, e.g. annual leave")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "starts_at": "2026-12-24T00:00:00+05:30",
+                    "ends_at": "2026-12-27T00:00:00+05:30",
+                    "reason": "annual leave",
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOffIn:
+        if self.ends_at <= self.starts_at:
+            raise FieldProblem("ends_at", "must be after starts_at")
+        if self.ends_at - self.starts_at > MAX_TIME_OFF:
+            raise FieldProblem("ends_at", "time off is at most 366 days at a time")
+        return self
+
+
 # --- outputs ------------------------------------------------------------------------------------
 
 
@@ -259,6 +299,44 @@ class WorkingHoursOut(BaseModel):
     sun: list[tuple[str, str]]
 
 
+class TimeOffOut(BaseModel):
+    id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+
+
+class BookedVisit(BaseModel):
+    """A visit the technician is booked for."""
+
+    id: uuid.UUID
+    number: RequestNumber
+    window_start: datetime
+    window_end: datetime
+
+
+class TimeOffAdded(TimeOffOut):
+    visits_booked: list[BookedVisit] = Field(
+        description="Visits already booked in this time: give each to someone else"
+    )
+
+
+class TimeZoneOut(BaseModel):
+    name: str = Field(description="The IANA name, what `timezone` takes")
+    label: str = Field(description="The name with its offset now, e.g. Asia/Kolkata (UTC+05:30)")
+
+
+def time_off_out(period: TechnicianTimeOff) -> TimeOffOut:
+    assert period.during.lower is not None
+    assert period.during.upper is not None
+    return TimeOffOut(
+        id=period.id,
+        starts_at=period.during.lower,
+        ends_at=period.during.upper,
+        reason=period.reason,
+    )
+
+
 class TechnicianOut(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
@@ -270,6 +348,7 @@ class TechnicianOut(BaseModel):
     working_hours: WorkingHoursOut
     timezone: str
     is_active: bool
+    time_off: list[TimeOffOut] = Field(description="Time off not over yet, the soonest first")
     created_at: datetime
     updated_at: datetime
 
@@ -290,6 +369,7 @@ def technician_out(technician: Technician) -> TechnicianOut:
         ),
         timezone=technician.timezone,
         is_active=technician.is_active,
+        time_off=[time_off_out(t) for t in technician.time_off],
         created_at=technician.created_at,
         updated_at=technician.updated_at,
     )

@@ -26,7 +26,7 @@ from domain.accounts import service as accounts
 from domain.accounts.models import Role, User
 from domain.audit import service as audit
 from domain.catalog.models import ServiceCategory
-from domain.technicians.models import Technician
+from domain.technicians.models import Technician, TechnicianTimeOff
 from domain.technicians.schemas import (
     TechnicianIn,
     TechnicianUpdate,
@@ -35,10 +35,18 @@ from domain.technicians.schemas import (
 )
 
 
-def _loaded() -> Select[Technician]:
-    return select(Technician).options(
-        selectinload(Technician.user), selectinload(Technician.skills)
+def _with_parts() -> tuple[Any, ...]:
+    """What a technician's view shows: the account, the skills, the time off not yet over."""
+    upcoming = Technician.time_off.and_(func.upper(TechnicianTimeOff.during) > func.now())
+    return (
+        selectinload(Technician.user),
+        selectinload(Technician.skills),
+        selectinload(upcoming),
     )
+
+
+def _loaded() -> Select[Technician]:
+    return select(Technician).options(*_with_parts())
 
 
 def _snapshot(technician: Technician) -> dict[str, Any]:
@@ -218,7 +226,7 @@ async def list_technicians(
     total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = (
         await db.execute(
-            stmt.options(selectinload(Technician.user), selectinload(Technician.skills))
+            stmt.options(*_with_parts())
             .order_by(Technician.name, Technician.id)
             .limit(limit)
             .offset(offset)

@@ -1617,6 +1617,68 @@ export interface paths {
         patch: operations["update_technician_api_v1_admin_technicians__technician_id__patch"];
         trace?: never;
     };
+    "/api/v1/admin/technicians/{technician_id}/time-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Time Off
+         * @description Record a period the technician is away: they are offered no visit then. The answer names
+         *     the visits already booked in it, to give to someone else. Refused when it overlaps time off
+         *     they have already.
+         */
+        post: operations["add_time_off_api_v1_admin_technicians__technician_id__time_off_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/technicians/{technician_id}/time-off/{time_off_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Time Off
+         * @description Remove a period of time off: the technician can be offered visits then again.
+         */
+        delete: operations["remove_time_off_api_v1_admin_technicians__technician_id__time_off__time_off_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/time-zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time Zones
+         * @description The time zones a technician's working hours may be in, by name, with today's offsets.
+         */
+        get: operations["time_zones_api_v1_admin_time_zones_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/service-requests/free-windows": {
         parameters: {
             query?: never;
@@ -1793,7 +1855,8 @@ export interface paths {
         /**
          * Suggestions
          * @description Technicians for this request, the best first (skill, zone, free in the window, load),
-         *     each with why they fit or why not.
+         *     each with why they fit or why not; never the technician it is assigned to already (a
+         *     reassignment offers the others).
          */
         get: operations["suggestions_api_v1_admin_service_requests__request_id__suggestions_get"];
         put?: never;
@@ -2922,6 +2985,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/dispatch/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Board
+         * @description Each active technician's working hours, time off and booked visits over the days, in the
+         *     business's zone, and the unassigned queue.
+         */
+        get: operations["read_board_api_v1_admin_dispatch_board_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Everything
+         * @description Customers by name, email or phone; requests and orders by number; receipts by number.
+         */
+        get: operations["search_everything_api_v1_admin_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3153,6 +3257,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            number: string;
             status: components["schemas"]["OrderStatus"];
             /** Provider */
             provider: string;
@@ -3232,6 +3342,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            number: string;
             status: components["schemas"]["OrderStatus"];
             /** Provider */
             provider: string;
@@ -3368,6 +3484,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
             status: components["schemas"]["RequestStatus"];
             /**
              * Subscription Id
@@ -3446,6 +3568,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
             status: components["schemas"]["RequestStatus"];
             /**
              * Subscription Id
@@ -3830,6 +3958,201 @@ export interface components {
              * @description One of your saved methods; omitted: your default method for this provider
              */
             payment_method_id?: string | null;
+        };
+        /** Away */
+        Away: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Reason */
+            reason: string | null;
+        };
+        /** Board */
+        Board: {
+            /**
+             * Zone
+             * @description The business's time zone, which the days are in
+             */
+            zone: string;
+            /** Days */
+            days: components["schemas"]["BoardDay"][];
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Technicians */
+            technicians: components["schemas"]["BoardTechnician"][];
+            /**
+             * Unassigned
+             * @description Visits nobody has yet that start before the board ends, the soonest first
+             */
+            unassigned: components["schemas"]["BoardVisit"][];
+            /** Unassigned Total */
+            unassigned_total: number;
+        };
+        /** BoardDay */
+        BoardDay: {
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Label
+             * @description The day as people read it: Sat 12 Dec 2026
+             */
+            label: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+        };
+        /** BoardTechnician */
+        BoardTechnician: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Hours
+             * @description Their week in a few words, in their zone: Mon-Fri 09:00-18:00
+             */
+            hours: string;
+            /**
+             * Skills
+             * @description The categories they do, by name
+             */
+            skills: string[];
+            /** Zones */
+            zones: string[];
+            /**
+             * Working
+             * @description When they work within the board's days
+             */
+            working: components["schemas"]["Stretch"][];
+            /**
+             * Away
+             * @description Their time off within the board's days
+             */
+            away: components["schemas"]["Away"][];
+            /**
+             * Visits
+             * @description Booked visits within the board's days
+             */
+            visits: components["schemas"]["BoardVisit"][];
+        };
+        /** BoardVisit */
+        BoardVisit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
+            status: components["schemas"]["RequestStatus"];
+            /**
+             * Category
+             * @description What the visit is for, by name
+             */
+            category: string;
+            /** Customer Name */
+            customer_name: string | null;
+            /**
+             * Customer Phone
+             * @description To call them (a tel: link on screens)
+             */
+            customer_phone: string | null;
+            /** Address */
+            address: string;
+            /** Postal Code */
+            postal_code: string;
+            /** Description */
+            description: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /**
+             * Escalated
+             * @description Not assigned in time
+             */
+            escalated: boolean;
+            /**
+             * Overdue
+             * @description Not completed by the end of its window and a margin
+             */
+            overdue: boolean;
+            /** Technician Id */
+            technician_id: string | null;
+        };
+        /**
+         * BookedVisit
+         * @description A visit the technician is booked for.
+         */
+        BookedVisit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
         };
         /**
          * CallDirection
@@ -4639,6 +4962,20 @@ export interface components {
              */
             phone: string | null;
         };
+        /** CustomerHit */
+        CustomerHit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Email */
+            email: string | null;
+            /** Phone */
+            phone: string | null;
+        };
         /**
          * CustomerOrderOut
          * @description One of the customer's orders with its refunds.
@@ -4649,6 +4986,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            number: string;
             status: components["schemas"]["OrderStatus"];
             /** Provider */
             provider: string;
@@ -4882,6 +5225,11 @@ export interface components {
              * Format: uuid
              */
             technician_id: string;
+            /**
+             * Technician Name
+             * @description Whom they chose, by name
+             */
+            technician_name: string | null;
             /** Reason */
             reason: string | null;
             /** Suggested */
@@ -5100,6 +5448,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
             status: components["schemas"]["RequestStatus"];
             /**
              * Subscription Id
@@ -5166,6 +5520,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
             status: components["schemas"]["RequestStatus"];
             /**
              * Subscription Id
@@ -5396,6 +5756,39 @@ export interface components {
              */
             closes: string;
         };
+        /** OrderHit */
+        OrderHit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            number: string;
+            status: components["schemas"]["OrderStatus"];
+            /** Total Minor */
+            total_minor: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Customer Id
+             * Format: uuid
+             */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Receipt Number */
+            receipt_number: number | null;
+        };
         /** OrderItemOut */
         OrderItemOut: {
             /**
@@ -5443,6 +5836,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            number: string;
             status: components["schemas"]["OrderStatus"];
             /** Provider */
             provider: string;
@@ -5825,6 +6224,12 @@ export interface components {
              * Format: uuid
              */
             order_id: string;
+            /**
+             * Order Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            order_number: string;
             customer: components["schemas"]["PaymentCustomer"];
             /**
              * Amount Minor
@@ -6006,6 +6411,12 @@ export interface components {
              * Format: uuid
              */
             order_id: string;
+            /**
+             * Order Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            order_number: string;
             customer: components["schemas"]["PaymentCustomer"];
             /**
              * Amount Minor
@@ -6639,6 +7050,38 @@ export interface components {
             /** Comment */
             comment?: string | null;
         };
+        /** ReceiptHit */
+        ReceiptHit: {
+            /** Number */
+            number: number;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            /**
+             * Order Number
+             * @description The order's number as people say it, e.g. O-2077
+             * @example O-2077
+             */
+            order_number: string;
+            /** Total Minor */
+            total_minor: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Customer Id
+             * Format: uuid
+             */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string | null;
+            /**
+             * Issued At
+             * Format: date-time
+             */
+            issued_at: string;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -6757,6 +7200,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
             status: components["schemas"]["RequestStatus"];
             /**
              * Subscription Id
@@ -6811,6 +7260,40 @@ export interface components {
              */
             timeline: components["schemas"]["domain__service_requests__schemas__EventOut"][];
         };
+        /** RequestHit */
+        RequestHit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
+            status: components["schemas"]["RequestStatus"];
+            /** Category */
+            category: string;
+            /**
+             * Customer Id
+             * Format: uuid
+             */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string | null;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+        };
         /**
          * RequestIn
          * @example {
@@ -6863,6 +7346,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Number
+             * @description The request's number as people say it, e.g. R-1042
+             * @example R-1042
+             */
+            number: string;
             status: components["schemas"]["RequestStatus"];
             /**
              * Subscription Id
@@ -7055,6 +7544,24 @@ export interface components {
             /** Exp Year */
             exp_year?: number | null;
         };
+        /** SearchResults */
+        SearchResults: {
+            /** Q */
+            q: string;
+            /**
+             * Customers
+             * @description At most 20, by name
+             */
+            customers: components["schemas"]["CustomerHit"][];
+            /** Customers Total */
+            customers_total: number;
+            /** Requests */
+            requests: components["schemas"]["RequestHit"][];
+            /** Orders */
+            orders: components["schemas"]["OrderHit"][];
+            /** Receipts */
+            receipts: components["schemas"]["ReceiptHit"][];
+        };
         /**
          * SentMessageOut
          * @description A message as staff see it: what was said, where it went, and how each delivery went. The
@@ -7142,6 +7649,19 @@ export interface components {
             actor: components["schemas"]["Actor"];
             /** Reason */
             reason: string | null;
+        };
+        /** Stretch */
+        Stretch: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
         };
         /** SubscriptionDetail */
         SubscriptionDetail: {
@@ -7443,6 +7963,11 @@ export interface components {
             /** Is Active */
             is_active: boolean;
             /**
+             * Time Off
+             * @description Time off not over yet, the soonest first
+             */
+            time_off: components["schemas"]["TimeOffOut"][];
+            /**
              * Created At
              * Format: date-time
              */
@@ -7512,6 +8037,91 @@ export interface components {
             channels: string[];
             /** Workflow Id */
             workflow_id: string;
+        };
+        /** TimeOffAdded */
+        TimeOffAdded: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Visits Booked
+             * @description Visits already booked in this time: give each to someone else
+             */
+            visits_booked: components["schemas"]["BookedVisit"][];
+        };
+        /**
+         * TimeOffIn
+         * @description A period the technician is away (leave, training, a sick day): dispatch offers them no
+         *     visit that overlaps it. Instants with their offset; whole days are midnight to midnight.
+         * @example {
+         *       "ends_at": "2026-12-27T00:00:00+05:30",
+         *       "reason": "annual leave",
+         *       "starts_at": "2026-12-24T00:00:00+05:30"
+         *     }
+         */
+        TimeOffIn: {
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /**
+             * Reason
+             * @description What staff see beside it, e.g. annual leave
+             */
+            reason?: string | null;
+        };
+        /** TimeOffOut */
+        TimeOffOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Reason */
+            reason: string | null;
+        };
+        /** TimeZoneOut */
+        TimeZoneOut: {
+            /**
+             * Name
+             * @description The IANA name, what `timezone` takes
+             */
+            name: string;
+            /**
+             * Label
+             * @description The name with its offset now, e.g. Asia/Kolkata (UTC+05:30)
+             */
+            label: string;
         };
         /** TokenPair */
         TokenPair: {
@@ -14384,6 +14994,218 @@ export interface operations {
             };
         };
     };
+    add_time_off_api_v1_admin_technicians__technician_id__time_off_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                technician_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeOffIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeOffAdded"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description What it refers to is in a state that does not allow this; the detail says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
+            415: {
+                headers: {
+                    /** @description The media types this operation takes its body in */
+                    Accept?: string;
+                    /** @description The media types a POST here takes its body in */
+                    "Accept-Post"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_time_off_api_v1_admin_technicians__technician_id__time_off__time_off_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                technician_id: string;
+                time_off_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thing here, or it is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    time_zones_api_v1_admin_time_zones_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeZoneOut"][];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     free_windows_api_v1_service_requests_free_windows_get: {
         parameters: {
             query: {
@@ -14923,7 +15745,7 @@ export interface operations {
             query?: {
                 status?: components["schemas"]["RequestStatus"] | null;
                 category_id?: string | null;
-                /** @description A postal code: the requests there */
+                /** @description A postal code or its beginning: 5600 finds 560001 and 560034 */
                 zone?: string | null;
                 /** @description Window from (inclusive) */
                 starts_from?: string | null;
@@ -19468,6 +20290,130 @@ export interface operations {
             };
             /** @description No such thing here, or it is not yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_board_api_v1_admin_dispatch_board_get: {
+        parameters: {
+            query?: {
+                /** @description The first day (YYYY-MM-DD, a business day); today if none */
+                date?: string | null;
+                /** @description 1: a day; 7: a week */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and what is wrong with it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search_everything_api_v1_admin_search_get: {
+        parameters: {
+            query: {
+                /** @description A name, email or phone; R-1042, O-2077 or the bare digits; a receipt's number */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but this needs another role */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,11 +1,44 @@
 // The frame of every signed-in screen: a menu of what the role may open, the user, sign out.
 // On a tablet (< 992 px) the menu folds behind a burger; on a phone the header keeps only the
 // burger, the name of the panel and Sign out (the role shows in the menu), so nothing spills.
-import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text } from "@mantine/core";
+// One search box finds customers, requests, orders and receipts: in the header at a desk, at the
+// top of the menu on a phone.
+import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Stack, Text, TextInput } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { NavLink as RouterLink, Outlet, useLocation, useNavigate } from "react-router";
+import { useState } from "react";
+import { NavLink as RouterLink, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
 import { can, useAuth } from "../auth/AuthProvider";
 import { SCREENS } from "../routes";
+
+function SearchBox({ done, testId }: { done?: () => void; testId: string }) {
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const location = useLocation();
+  const [q, setQ] = useState(location.pathname === "/search" ? (params.get("q") ?? "") : "");
+  return (
+    <form
+      role="search"
+      aria-label="Everything"
+      data-testid={testId}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!q.trim()) return;
+        navigate(`/search?q=${encodeURIComponent(q.trim())}`);
+        done?.();
+      }}
+    >
+      <TextInput
+        aria-label="Search customers, requests, orders and receipts"
+        placeholder="Name, phone, R-1042, O-2077…"
+        type="search"
+        size="xs"
+        value={q}
+        onChange={(e) => setQ(e.currentTarget.value)}
+        w={{ base: "100%", sm: 220, lg: 280 }}
+      />
+    </form>
+  );
+}
 
 export function Shell() {
   const [opened, { toggle, close }] = useDisclosure();
@@ -28,12 +61,15 @@ export function Shell() {
               HomePlans admin
             </Text>
           </Group>
-          <Group gap="sm">
-            <Text size="sm" c="dimmed" visibleFrom="sm" data-testid="signed-in-as">
+          <Group gap="sm" wrap="nowrap">
+            <Group visibleFrom="sm">
+              <SearchBox testId="search-desk" />
+            </Group>
+            <Text size="sm" c="dimmed" visibleFrom="lg" data-testid="signed-in-as">
               {user?.name ?? user?.email}
             </Text>
             {user?.roles.map((r) => (
-              <Badge key={r} variant="outline" visibleFrom="sm">
+              <Badge key={r} variant="outline" visibleFrom="lg">
                 {r}
               </Badge>
             ))}
@@ -52,7 +88,10 @@ export function Shell() {
       </AppShell.Header>
       <AppShell.Navbar p="xs">
         <ScrollArea>
-          <Group gap="xs" hiddenFrom="sm" px="sm" pb="xs">
+          <Stack hiddenFrom="sm" px="sm" pb="xs">
+            <SearchBox testId="search-phone" done={close} />
+          </Stack>
+          <Group gap="xs" hiddenFrom="lg" px="sm" pb="xs">
             <Text size="sm">{user?.name ?? user?.email}</Text>
             {user?.roles.map((r) => (
               <Badge key={r} variant="outline">

@@ -1,7 +1,7 @@
 // Formatting of money (web_common/src/money.ts) and times (web_common/src/time.ts): every time in
 // the business's zone with its label, whatever the browser's zone (a dispatcher abroad, a laptop
 // on UTC). The zone is the server's (GET /api/v1/app/config), set once before the panel renders.
-import { day as dayIn, instant, moment, window as windowIn } from "@homeplans/web-common/time";
+import { clock as clockIn, dateIn, day as dayIn, instant, moment, window as windowIn } from "@homeplans/web-common/time";
 
 export { amount, major, money } from "@homeplans/web-common/money";
 
@@ -28,6 +28,16 @@ export function day(iso: string | null | undefined): string {
 /** `Sat 12 Dec, 11:00–14:00 IST`. */
 export function span(start: string, end: string): string {
   return windowIn(start, end, businessZone);
+}
+
+/** `11:00 IST`. */
+export function clock(iso: string | null | undefined): string {
+  return clockIn(iso, businessZone);
+}
+
+/** The business day (yyyy-mm-dd) an instant falls on; today's when none is given. */
+export function businessDate(iso?: string | Date): string {
+  return dateIn(iso ?? new Date(), businessZone);
 }
 
 /** The instant a business day (yyyy-mm-dd) starts, for a period's `since`/`until`. */

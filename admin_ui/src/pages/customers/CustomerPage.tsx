@@ -1,12 +1,13 @@
 // One customer: profile with a tel: link, subscriptions, orders, service requests (each with its
 // workflow), the call log (and logging a call) and their callbacks.
-import { Anchor, Button, Card, Grid, Group, Select, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import { Anchor, Button, Card, Grid, Group, Select, Stack, Text, Textarea, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { label, money, when } from "../../components/format";
+import { DataList } from "../../components/DataList";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 
 type WithLink = { workflow_url?: string | null; workflow_id?: string };
@@ -15,7 +16,7 @@ type WithLink = { workflow_url?: string | null; workflow_id?: string };
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (
     <Card withBorder>
-      <Title order={4} mb="xs">{title}</Title>
+      <Title order={2} size="h4" mb="xs">{title}</Title>
       {children}
     </Card>
   );
@@ -81,15 +82,19 @@ export function CustomerPage() {
           <Section title="Subscriptions">
             {subscriptions.isPending ? <Loading what="subscriptions" /> : subscriptions.isError ? <ErrorState what="subscriptions" error={subscriptions.error} /> :
               subscriptions.data.items.length === 0 ? <Text size="sm" c="dimmed">No plans bought yet.</Text> : (
-                <Table data-testid="customer-subscriptions"><Table.Tbody>
-                  {subscriptions.data.items.map((s) => (
-                    <Table.Tr key={s.id}>
-                      <Table.Td>{s.plan.name}</Table.Td><Table.Td><StatusBadge status={s.status} /></Table.Td>
-                      <Table.Td>{s.visits.used}/{s.visits.allowed} visits</Table.Td><Table.Td>until {when(s.ends_at)}</Table.Td>
-                      <Table.Td><WorkflowLink url={(s as WithLink).workflow_url} id={s.workflow_id} /></Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody></Table>
+                <DataList
+                  caption="Subscriptions"
+                  testId="customer-subscriptions"
+                  rows={subscriptions.data.items}
+                  rowKey={(x) => x.id}
+                  columns={[
+                    { label: "Plan", render: (x) => x.plan.name },
+                    { label: "Status", render: (x) => <StatusBadge status={x.status} /> },
+                    { label: "Visits", render: (x) => `${x.visits.used} of ${x.visits.allowed} used` },
+                    { label: "Until", render: (x) => when(x.ends_at) },
+                  ]}
+                  actions={(x) => <WorkflowLink url={(x as WithLink).workflow_url} id={x.workflow_id} />}
+                />
               )}
           </Section>
         </Grid.Col>
@@ -97,15 +102,20 @@ export function CustomerPage() {
           <Section title="Orders">
             {orders.isPending ? <Loading what="orders" /> : orders.isError ? <ErrorState what="orders" error={orders.error} /> :
               orders.data.items.length === 0 ? <Text size="sm" c="dimmed">No orders.</Text> : (
-                <Table><Table.Tbody>
-                  {orders.data.items.map((o) => (
-                    <Table.Tr key={o.id}>
-                      <Table.Td>{when(o.created_at)}</Table.Td><Table.Td>{money(o.total_minor, o.currency)}</Table.Td>
-                      <Table.Td><StatusBadge status={o.status} /></Table.Td>
-                      <Table.Td><WorkflowLink url={(o as WithLink).workflow_url} id={`checkout:${o.id}`} /></Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody></Table>
+                <DataList
+                  caption="Orders"
+                  testId="customer-orders"
+                  rowTestId="customer-order"
+                  rows={orders.data.items}
+                  rowKey={(o) => o.id}
+                  columns={[
+                    { label: "Order", render: (o) => <span data-testid="order-number">{o.number}</span> },
+                    { label: "Placed", render: (o) => when(o.created_at) },
+                    { label: "Total", render: (o) => money(o.total_minor, o.currency) + (o.receipt_number ? ` · receipt ${o.receipt_number}` : "") },
+                    { label: "Status", render: (o) => <StatusBadge status={o.status} /> },
+                  ]}
+                  actions={(o) => <WorkflowLink url={(o as WithLink).workflow_url} id={`checkout:${o.id}`} />}
+                />
               )}
           </Section>
         </Grid.Col>
@@ -115,7 +125,7 @@ export function CustomerPage() {
               !overview.data.service_requests.items.length ? <Text size="sm" c="dimmed">No visits asked for.</Text> :
                 overview.data.service_requests.items.map((r) => (
                   <Group key={r.id} gap="xs">
-                    <Anchor component={Link} to={`/requests/${r.id}`} size="sm">{when(r.window_start)} · {r.category?.name}</Anchor>
+                    <Anchor component={Link} to={`/requests/${r.id}`} size="sm">{r.number} · {when(r.window_start)} · {r.category?.name}</Anchor>
                     <StatusBadge status={r.status} />
                     <WorkflowLink url={(r as WithLink).workflow_url} id={r.workflow_id} />
                   </Group>

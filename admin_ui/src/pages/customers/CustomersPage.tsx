@@ -1,53 +1,55 @@
-// Customers: search by name, email or phone; open one for their plans, orders, requests, calls.
-import { Anchor, Group, Pagination, Stack, Table, Text, TextInput } from "@mantine/core";
+// Customers: search by name, email or phone (kept in the URL); open one for their plans, orders,
+// requests and calls.
+import { Anchor, Stack, TextInput } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { PageHeader } from "../../components/bits";
+import { DataList } from "../../components/DataList";
 import { day } from "../../components/format";
+import { Paged } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
+import { useUrlFilters } from "../../components/urlState";
 
 const LIMIT = 25;
 
 export function CustomersPage() {
-  const [q, setQ] = useState("");
-  const [search] = useDebouncedValue(q, 300);
-  const [page, setPage] = useState(1);
+  const [f, set] = useUrlFilters(["q"] as const);
+  const [q, setQ] = useState(f.q ?? "");
+  const [search] = useDebouncedValue(q.trim(), 300);
+  useEffect(() => {
+    if ((f.q ?? "") !== search) set("q", search);
+  }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
   const list = useQuery({
-    queryKey: ["customers", search, page],
-    queryFn: () => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role: "customer", q: search || undefined, limit: LIMIT, offset: (page - 1) * LIMIT } } })),
+    queryKey: ["customers", f.q, f.page],
+    queryFn: () => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role: "customer", q: f.q || undefined, limit: LIMIT, offset: (f.page - 1) * LIMIT } } })),
     placeholderData: keepPreviousData,
   });
   return (
     <Stack>
       <PageHeader title="Customers" />
-      <TextInput placeholder="Search name, email or phone" value={q} onChange={(e) => { setQ(e.currentTarget.value); setPage(1); }} maw={360} />
+      <TextInput label="Search customers" placeholder="Name, email or phone" value={q} onChange={(e) => setQ(e.currentTarget.value)} maw={360} />
       {list.isPending ? <Loading what="customers" /> : list.isError ? <ErrorState what="customers" error={list.error} retry={() => list.refetch()} /> :
         list.data.items.length === 0 ? (
-          <Empty title={search ? "Nobody matches" : "No customers yet"} hint={search ? "Try part of the name, the email or the phone number." : "Customers appear here when they sign up in the app."} />
+          <Empty title={f.q ? "Nobody matches" : "No customers yet"} hint={f.q ? "Try part of the name, the email or the phone number." : "Customers appear here when they sign up in the app."} />
         ) : (
           <>
-            <Table.ScrollContainer minWidth={640}>
-              <Table striped highlightOnHover data-testid="customers-table">
-                <Table.Thead><Table.Tr><Table.Th>Name</Table.Th><Table.Th>Email</Table.Th><Table.Th>Phone</Table.Th><Table.Th>Since</Table.Th></Table.Tr></Table.Thead>
-                <Table.Tbody>
-                  {list.data.items.map((u) => (
-                    <Table.Tr key={u.id}>
-                      <Table.Td><Anchor component={Link} to={`/customers/${u.id}`}>{u.name ?? "(no name)"}</Anchor></Table.Td>
-                      <Table.Td>{u.email ?? "—"}</Table.Td>
-                      <Table.Td>{u.phone ? <a href={`tel:${u.phone}`}>{u.phone}</a> : "—"}</Table.Td>
-                      <Table.Td>{day(u.created_at)}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            <Group justify="space-between">
-              <Text size="sm" c="dimmed">{list.data.total} customers</Text>
-              <Pagination total={Math.max(1, Math.ceil(list.data.total / LIMIT))} value={page} onChange={setPage} />
-            </Group>
+            <DataList
+              caption="Customers"
+              testId="customers-table"
+              rowTestId="customer-row"
+              rows={list.data.items}
+              rowKey={(u) => u.id}
+              columns={[
+                { label: "Name", primary: true, render: (u) => <Anchor component={Link} to={`/customers/${u.id}`}>{u.name ?? u.email ?? u.phone ?? "Customer"}</Anchor> },
+                { label: "Email", render: (u) => u.email ?? "—" },
+                { label: "Phone", render: (u) => (u.phone ? <Anchor href={`tel:${u.phone}`}>{u.phone}</Anchor> : "—") },
+                { label: "Since", render: (u) => day(u.created_at) },
+              ]}
+            />
+            <Paged total={list.data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="customer" />
           </>
         )}
     </Stack>

@@ -36,7 +36,7 @@ function Suggestions({ request }: { request: Detail }) {
 
   return (
     <Card withBorder data-testid="suggestions">
-      <Title order={4} mb="xs">
+      <Title order={2} size="h4" mb="xs">
         {reassign ? "Reassign to" : "Suggested technicians"}
       </Title>
       <Refused error={assign.error} />
@@ -44,11 +44,11 @@ function Suggestions({ request }: { request: Detail }) {
         <Loading what="suggestions" />
       ) : suggestions.isError ? (
         <ErrorState what="suggestions" error={suggestions.error} retry={() => suggestions.refetch()} />
-      ) : suggestions.data.length === 0 ? (
-        <Empty title="Nobody does this kind of job" hint="Add a technician with this skill on the Technicians screen, then come back." />
+      ) : suggestions.data.filter((s) => s.technician_id !== request.technician?.id).length === 0 ? (
+        <Empty title={reassign ? "Nobody else does this kind of job" : "Nobody does this kind of job"} hint="Add a technician with this skill on the Technicians screen, then come back." />
       ) : (
         <Stack gap="xs" mt="xs">
-          {suggestions.data.map((s) => (
+          {suggestions.data.filter((s) => s.technician_id !== request.technician?.id).map((s) => (
             <Card key={s.technician_id} withBorder padding="sm" data-testid="suggestion">
               <Group justify="space-between" wrap="nowrap" align="start">
                 <div>
@@ -110,7 +110,7 @@ function Moves({ request }: { request: Detail }) {
   if (request.status === "completed" || request.status === "cancelled") return null;
   return (
     <Card withBorder data-testid="moves">
-      <Title order={4} mb="xs">
+      <Title order={2} size="h4" mb="xs">
         Move it on
       </Title>
       <Stack gap="sm">
@@ -162,7 +162,7 @@ export function RequestPage() {
 
   return (
     <Stack>
-      <PageHeader title={`${r.category.name} visit`}>
+      <PageHeader title={`${r.number} · ${r.category.name} visit`}>
         <StatusBadge status={r.status} />
         <SlaFlags r={r} />
         <WorkflowLink url={(r as { workflow_url?: string }).workflow_url} id={r.workflow_id} />
@@ -174,7 +174,11 @@ export function RequestPage() {
               <Table variant="vertical" withRowBorders={false}>
                 <Table.Tbody>
                   <Table.Tr>
-                    <Table.Th w={140}>Status</Table.Th>
+                    <Table.Th w={140}>Request</Table.Th>
+                    <Table.Td data-testid="request-number">{r.number}</Table.Td>
+                  </Table.Tr>
+                  <Table.Tr>
+                    <Table.Th>Status</Table.Th>
                     <Table.Td data-testid="request-status">{label(r.status)}</Table.Td>
                   </Table.Tr>
                   <Table.Tr>
@@ -224,7 +228,7 @@ export function RequestPage() {
               </Table>
             </Card>
             <Card withBorder data-testid="timeline">
-              <Title order={4} mb="sm">
+              <Title order={2} size="h4" mb="sm">
                 Timeline
               </Title>
               <Timeline bulletSize={14} lineWidth={2} active={r.timeline.length}>
@@ -240,12 +244,12 @@ export function RequestPage() {
             </Card>
             {r.dispatch_log.length > 0 && (
               <Card withBorder>
-                <Title order={4} mb="sm">
+                <Title order={2} size="h4" mb="sm">
                   Dispatch log
                 </Title>
                 {r.dispatch_log.map((d) => (
                   <Text key={d.at + d.technician_id} size="sm">
-                    {when(d.at)} · {d.actor.name} chose {String((d.suggested.find((s) => (s as { technician_id?: string }).technician_id === d.technician_id) as { name?: string } | undefined)?.name ?? d.technician_id)}
+                    {when(d.at)} · {d.actor.name} chose {d.technician_name ?? String((d.suggested.find((s) => (s as { technician_id?: string }).technician_id === d.technician_id) as { name?: string } | undefined)?.name ?? "a technician since removed")}
                     {d.reason ? ` — ${d.reason}` : ""}
                   </Text>
                 ))}

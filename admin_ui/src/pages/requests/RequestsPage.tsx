@@ -1,26 +1,45 @@
-// Every service request, filtered (status, SLA flags, zone), the soonest window first.
-import { Anchor, Badge, Checkbox, Group, Pagination, Select, Stack, Table, Text, TextInput } from "@mantine/core";
+// Every service request, the soonest window first, filtered by status, category, technician, days
+// (business days), a postal code or its beginning, and the SLA flags; the filters live in the URL.
+import { Anchor, Badge, Checkbox, Group, Select, Stack, Text, TextInput } from "@mantine/core";
+import { DatePickerInput } from "@mantine/dates";
+import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Link, useSearchParams } from "react-router";
+import { useEffect, useState } from "react";
+import { Link } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
-import { span } from "../../components/format";
+import { DataList } from "../../components/DataList";
+import { dayStart, label, span } from "../../components/format";
+import { Paged } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
+import { useUrlFilters } from "../../components/urlState";
+import { addDays } from "../technicians/week";
+
+// Orange darkened to 6.2:1 under white text (Mantine's orange.9 is 4.0:1).
+const ESCALATED = "#ad390c";
 
 const LIMIT = 25;
 type Status = Schemas["RequestStatus"];
 const STATUSES: Status[] = ["pending", "assigned", "in_progress", "completed", "cancelled"];
+const KEYS = ["status", "category", "technician", "zone", "days", "escalated", "overdue"] as const;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The `days` filter: one business day (2026-12-05) or a range (2026-12-05,2026-12-07). */
+function range(days: string | null): [string | null, string | null] {
+  const [a, b] = (days ?? "").split(",");
+  return [DAY.test(a ?? "") ? a : null, DAY.test(b ?? "") ? b : null];
+}
 
 export function SlaFlags({ r }: { r: { escalated: boolean; overdue: boolean } }) {
   return (
     <Group gap={4}>
       {r.escalated && (
-        <Badge color="orange" size="sm" data-testid="flag-escalated">
+        <Badge color={ESCALATED} size="sm" data-testid="flag-escalated">
           Escalated
         </Badge>
       )}
       {r.overdue && (
-        <Badge color="red" size="sm" data-testid="flag-overdue">
+        <Badge color="red.9" size="sm" data-testid="flag-overdue">
           Overdue
         </Badge>
       )}
@@ -29,34 +48,38 @@ export function SlaFlags({ r }: { r: { escalated: boolean; overdue: boolean } })
 }
 
 export function RequestsPage() {
-  const [params, setParams] = useSearchParams();
-  const status = (params.get("status") as Status | null) ?? undefined;
-  const escalated = params.get("escalated") === "true" ? true : undefined;
-  const overdue = params.get("overdue") === "true" ? true : undefined;
-  const zone = params.get("zone") ?? "";
-  const page = Number(params.get("page") ?? "1");
+  const [f, set] = useUrlFilters(KEYS);
+  const [zone, setZone] = useState(f.zone ?? "");
+  const [typed] = useDebouncedValue(zone, 300);
+  useEffect(() => {
+    if ((f.zone ?? "") !== typed) set("zone", typed.trim());
+  }, [typed]); // eslint-disable-line react-hooks/exhaustive-deps
+  const status = STATUSES.includes(f.status as Status) ? (f.status as Status) : undefined;
+  const [from, to] = range(f.days);
 
-  const set = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    if (key !== "page") next.delete("page");
-    setParams(next, { replace: true });
-  };
-
+  const categories = useQuery({ queryKey: ["catalog-categories"], queryFn: () => unwrap(api.GET("/api/v1/catalog/categories")), staleTime: 60_000 });
+  const technicians = useQuery({
+    queryKey: ["technicians", "choices"],
+    queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { limit: 200 } } })),
+    staleTime: 60_000,
+  });
   const query = useQuery({
-    queryKey: ["requests", { status, escalated, overdue, zone, page }],
+    queryKey: ["requests", f],
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/admin/service-requests", {
           params: {
             query: {
               status,
-              escalated,
-              overdue,
-              zone: zone.length >= 3 ? zone : undefined,
+              category_id: f.category ?? undefined,
+              technician_id: f.technician ?? undefined,
+              zone: f.zone || undefined,
+              starts_from: from ? dayStart(from) : undefined,
+              starts_before: from ? dayStart(addDays(to ?? from, 1)) : undefined,
+              escalated: f.escalated === "true" ? true : undefined,
+              overdue: f.overdue === "true" ? true : undefined,
               limit: LIMIT,
-              offset: (page - 1) * LIMIT,
+              offset: (f.page - 1) * LIMIT,
             },
           },
         }),
@@ -64,23 +87,31 @@ export function RequestsPage() {
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
   });
+  const filtered = KEYS.some((k) => f[k]);
 
   return (
     <Stack>
       <PageHeader title="Service requests" />
       <Group align="end" wrap="wrap">
-        <Select
-          label="Status"
-          placeholder="Any"
+        <Select label="Status" placeholder="Any" clearable data={STATUSES.map((s) => ({ value: s, label: label(s) }))} value={status ?? null} onChange={(v) => set("status", v)} w={170} clearButtonProps={{ "aria-label": "Any status" }} />
+        <Select label="Category" placeholder="Any" clearable data={(categories.data ?? []).map((c) => ({ value: c.id, label: c.name }))} value={f.category} onChange={(v) => set("category", v)} w={170} clearButtonProps={{ "aria-label": "Any category" }} />
+        <Select label="Technician" placeholder="Anyone" clearable searchable data={(technicians.data?.items ?? []).map((t) => ({ value: t.id, label: t.name }))} value={f.technician} onChange={(v) => set("technician", v)} w={190} clearButtonProps={{ "aria-label": "Any technician" }} />
+        <DatePickerInput
+          type="range"
+          allowSingleDateInRange
+          label="Days"
           clearable
-          data={STATUSES.map((s) => ({ value: s, label: s.replace("_", " ") }))}
-          value={status ?? null}
-          onChange={(v) => set("status", v)}
-          w={180}
+          clearButtonProps={{ "aria-label": "Any day" }}
+          value={[from, to]}
+          onChange={(v) => {
+            const [a, b] = v as [string | null, string | null];
+            set("days", a ? (b && b !== a ? `${a},${b}` : a) : null);
+          }}
+          w={220}
         />
-        <TextInput label="Postal code" placeholder="e.g. 560001" value={zone} onChange={(e) => set("zone", e.currentTarget.value)} w={160} />
-        <Checkbox label="Escalated" checked={!!escalated} onChange={(e) => set("escalated", e.currentTarget.checked ? "true" : null)} />
-        <Checkbox label="Overdue" checked={!!overdue} onChange={(e) => set("overdue", e.currentTarget.checked ? "true" : null)} />
+        <TextInput label="Postal code" description="Or its beginning" placeholder="e.g. 5600" value={zone} onChange={(e) => setZone(e.currentTarget.value)} w={150} />
+        <Checkbox label="Escalated" checked={f.escalated === "true"} onChange={(e) => set("escalated", e.currentTarget.checked ? "true" : null)} />
+        <Checkbox label="Overdue" checked={f.overdue === "true"} onChange={(e) => set("overdue", e.currentTarget.checked ? "true" : null)} />
       </Group>
       {query.isPending ? (
         <Loading what="service requests" />
@@ -89,54 +120,28 @@ export function RequestsPage() {
       ) : query.data.items.length === 0 ? (
         <Empty
           title="No service requests here"
-          hint={params.size ? "Nothing matches these filters: clear some to see more." : "Customers ask for visits from the app; they appear here as they do."}
+          hint={filtered ? "Nothing matches these filters: clear some to see more." : "Customers ask for visits from the app; they appear here as they do."}
         />
       ) : (
         <>
-          <Table.ScrollContainer minWidth={760}>
-            <Table striped highlightOnHover data-testid="requests-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Window</Table.Th>
-                  <Table.Th>Customer</Table.Th>
-                  <Table.Th>Category</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>SLA</Table.Th>
-                  <Table.Th>Technician</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {query.data.items.map((r) => (
-                  <Table.Tr key={r.id} data-testid="request-row">
-                    <Table.Td>
-                      <Anchor component={Link} to={`/requests/${r.id}`}>
-                        {span(r.window_start, r.window_end)}
-                      </Anchor>
-                    </Table.Td>
-                    <Table.Td>{r.customer.name ?? r.customer.email ?? r.customer.phone}</Table.Td>
-                    <Table.Td>{r.category.name}</Table.Td>
-                    <Table.Td>
-                      <StatusBadge status={r.status} />
-                    </Table.Td>
-                    <Table.Td>
-                      <SlaFlags r={r} />
-                    </Table.Td>
-                    <Table.Td>{r.technician?.name ?? <Text c="dimmed" size="sm">—</Text>}</Table.Td>
-                    <Table.Td>
-                      <WorkflowLink url={(r as { workflow_url?: string }).workflow_url} id={r.workflow_id} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          <Group justify="space-between">
-            <Text size="sm" c="dimmed">
-              {query.data.total} requests
-            </Text>
-            <Pagination total={Math.max(1, Math.ceil(query.data.total / LIMIT))} value={page} onChange={(p) => set("page", String(p))} />
-          </Group>
+          <DataList
+            caption="Service requests"
+            testId="requests-table"
+            rowTestId="request-row"
+            rows={query.data.items}
+            rowKey={(r) => r.id}
+            columns={[
+              { label: "Request", primary: true, render: (r) => <Anchor component={Link} to={`/requests/${r.id}`}>{r.number}</Anchor> },
+              { label: "Window", render: (r) => span(r.window_start, r.window_end) },
+              { label: "Customer", render: (r) => <Anchor component={Link} to={`/customers/${r.customer.id}`}>{r.customer.name ?? r.customer.email ?? r.customer.phone}</Anchor> },
+              { label: "Category", render: (r) => r.category.name },
+              { label: "Postal code", render: (r) => r.postal_code },
+              { label: "Status", render: (r) => <Group gap={4}><StatusBadge status={r.status} /><SlaFlags r={r} /></Group> },
+              { label: "Technician", render: (r) => r.technician?.name ?? <Text c="dimmed" size="sm">Not assigned</Text> },
+            ]}
+            actions={(r) => <WorkflowLink url={r.workflow_url} id={r.workflow_id} />}
+          />
+          <Paged total={query.data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="request" />
         </>
       )}
     </Stack>
