@@ -205,62 +205,83 @@ def shown(at: str) -> str:
     return timefmt.moment(datetime.fromisoformat(at), BUSINESS)
 
 
+async def a_callback(live: Live, name: str, phone: str) -> str:
+    """A customer asks to be called back: the callback's id."""
+    async with live.client() as api:
+        caller = await register(api, unique("caller"), phone=phone, name=name)
+        asked = await api.post(
+            "/support/callbacks",
+            json={"reason": "billing", "note": "Charged twice"},
+            headers=bearer(caller["tokens"]),
+        )
+        assert asked.status_code == 201, asked.text
+        return str(asked.json()["id"])
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desk", DESKTOP), ("phone", PHONE)])
 async def test_support_takes_calls_logs_and_closes_a_callback_from_the_inbox(
-    browser: Browser, live: Live, desk: Desk
+    browser: Browser, live: Live, desk: Desk, size: str, viewport: ViewportSize
 ) -> None:
-    context = await context_at(browser, live, DESKTOP)
+    caller = {"desk": "Ravi Caller", "phone": "Uma Caller"}[size]
+    phone = {"desk": CALLER, "phone": "+919812377002"}[size]
+    callback_id = desk.callback_id if size == "desk" else await a_callback(live, caller, phone)
+    context = await context_at(browser, live, viewport)
     try:
         page = await context.new_page()
         await sign_in(page, desk.support_email)
+        if size == "phone":  # the menu folds behind its button on a phone
+            await page.get_by_role("button", name="Menu").click()
         await (
             page.get_by_role("navigation", name="Screens")
             .get_by_role("link", name="Support")
             .click()
         )
         await expect(page.get_by_role("heading", name="Support", exact=True)).to_be_visible()
-        row = page.get_by_test_id("callback-row").filter(has_text="Ravi Caller")
+        row = page.get_by_test_id("callback-row").filter(has_text=caller)
         await expect(row.get_by_test_id("waited")).to_contain_text("waiting")
         await expect(page.get_by_test_id("list-count")).to_have_text(
             re.compile(r"^\d+ callbacks?$")
         )
         await settled(page, "support inbox")
-        await check(page, "desk-support-inbox")
+        await check(page, f"{size}-support-inbox")
 
         await row.get_by_role("button", name="Take").click()
         await expect(row.get_by_test_id("status")).to_have_text("Taken")
         await expect(row).to_contain_text("held by Meera Desk")
         await row.get_by_role("link", name=re.compile("^Open the callback")).click()
-        await expect(page.get_by_role("heading", name="Callback for Ravi Caller")).to_be_visible()
+        await expect(page.get_by_role("heading", name=f"Callback for {caller}")).to_be_visible()
         call = page.get_by_test_id("call-link")
-        await expect(call).to_have_attribute("href", f"tel:{CALLER}")
+        await expect(call).to_have_attribute("href", f"tel:{phone}")
         await settled(page, "callback")
-        await check(page, "desk-callback")
+        await check(page, f"{size}-callback")
 
         # The call: dialled from the link, then how it went.
-        await page.get_by_role("combobox", name="How did the call go?").click()
-        await page.get_by_role("option", name="No answer").click()
+        await page.get_by_role("radiogroup", name="How did the call go?").get_by_role(
+            "radio", name="No answer"
+        ).check()
         await page.get_by_label("Notes", exact=True).fill("Rang for a minute")
         await page.get_by_role("button", name="Log the call").click()
         history = page.get_by_test_id("callback-history")
-        logged = history.get_by_test_id("history-item").filter(has_text=f"Called {CALLER}")
+        logged = history.get_by_test_id("history-item").filter(has_text=f"Called {phone}")
         await expect(logged).to_contain_text("no answer")
         await expect(logged).to_contain_text("Meera Desk")
         await expect(logged).to_contain_text("Rang for a minute")
         async with live.client() as api:
             events = (
-                await api.get(f"/admin/callbacks/{desk.callback_id}/history", headers=desk.admin)
+                await api.get(f"/admin/callbacks/{callback_id}/history", headers=desk.admin)
             ).json()
         (made,) = [e for e in events if e["kind"] == "call"]
         await expect(logged).to_contain_text(shown(made["at"]))
 
-        await page.get_by_role("combobox", name="Outcome").click()
-        await page.get_by_role("option", name="Could not reach them").click()
+        await page.get_by_role("radiogroup", name="Outcome").get_by_role(
+            "radio", name="Could not reach them"
+        ).check()
         await page.get_by_role("button", name="Close the callback").click()
         await expect(page.get_by_role("main").get_by_test_id("status").first).to_have_text("Closed")
         closing = history.get_by_test_id("history-item").filter(has_text="Closed it")
         await expect(closing).to_contain_text("could not reach them")
         await expect(closing).to_contain_text("Meera Desk")
-        await page.screenshot(path=screenshot_path("desk-callback-closed"), full_page=True)
+        await page.screenshot(path=screenshot_path(f"{size}-callback-closed"), full_page=True)
     finally:
         await context.close()
 

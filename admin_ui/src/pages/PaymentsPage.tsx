@@ -35,6 +35,7 @@ const COLUMNS: Column<Payment>[] = [
       </Anchor>
     ),
   },
+  { label: "Order", render: (p) => p.order_number },
   { label: "When", render: (p) => when(p.at) },
   { label: "Amount", render: (p) => money(p.amount_minor, p.currency, p.minor_units) },
   { label: "Refunded", render: (p) => (p.refunded_minor ? money(p.refunded_minor, p.currency, p.minor_units) : "Nothing") },

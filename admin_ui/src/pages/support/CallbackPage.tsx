@@ -1,6 +1,8 @@
 // One callback: who asked, about what, how long they have waited; call them (a tel: link) and log
 // how it went; hand it to a colleague; close it with an outcome. Its history names who did what.
-import { Button, Card, Grid, Group, Select, Stack, Text, Textarea, Timeline, Title, Anchor } from "@mantine/core";
+// Outcomes are radio buttons, one tap each on a phone (a dropdown at the foot of a phone's page
+// had no room to open).
+import { Button, Card, Grid, Group, Radio, Select, Stack, Text, Textarea, Timeline, Title, Anchor } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
@@ -38,10 +40,26 @@ function Line({ label, children }: { label: string; children: React.ReactNode })
   );
 }
 
+function Outcomes({ label, choices, value, onChange, focusRef }: {
+  label: string;
+  choices: { value: string; label: string }[];
+  value: string | null;
+  onChange: (value: string) => void;
+  focusRef?: React.RefObject<HTMLDivElement | null>;
+}) {
+  return (
+    <Radio.Group label={label} value={value} onChange={onChange} ref={focusRef} tabIndex={-1}>
+      <Stack gap={6} mt={4}>
+        {choices.map((c) => <Radio key={c.value} value={c.value} label={c.label} />)}
+      </Stack>
+    </Radio.Group>
+  );
+}
+
 function CallCard({ callback, done }: { callback: Callback; done: () => void }) {
   const [outcome, setOutcome] = useState<Schemas["CallOutcome"] | null>(null);
   const [notes, setNotes] = useState("");
-  const outcomeRef = useRef<HTMLInputElement>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
   const log = useMutation({
     mutationFn: () =>
       unwrap(api.POST("/api/v1/admin/callbacks/{callback_id}/calls", {
@@ -63,7 +81,7 @@ function CallCard({ callback, done }: { callback: Callback; done: () => void }) 
           Call {callback.phone}
         </Button>
         <Text size="sm" c="dimmed">Then say how it went: it goes on the customer's record and in this callback's history.</Text>
-        <Select ref={outcomeRef} label="How did the call go?" placeholder="Pick one" data={options(CALL_OUTCOMES)} value={outcome} onChange={(v) => setOutcome(v as Schemas["CallOutcome"] | null)} />
+        <Outcomes label="How did the call go?" choices={options(CALL_OUTCOMES)} value={outcome} onChange={(v) => setOutcome(v as Schemas["CallOutcome"])} focusRef={outcomeRef} />
         <Textarea label="Notes" autosize minRows={1} value={notes} onChange={(e) => setNotes(e.currentTarget.value)} />
         <Refused error={log.error} />
         <Group justify="end">
@@ -107,7 +125,7 @@ function CloseCard({ callback, done }: { callback: Callback; done: () => void })
     <Card withBorder>
       <Title order={2} size="h4" mb="xs">Close</Title>
       <Stack gap="xs">
-        <Select label="Outcome" placeholder="Pick one" data={options(CLOSE_OUTCOMES)} value={outcome} onChange={(v) => setOutcome(v as Schemas["CallbackOutcome"] | null)} />
+        <Outcomes label="Outcome" choices={options(CLOSE_OUTCOMES)} value={outcome} onChange={(v) => setOutcome(v as Schemas["CallbackOutcome"])} />
         <Textarea label="Notes for staff" description="The customer does not see them." autosize minRows={1} value={notes} onChange={(e) => setNotes(e.currentTarget.value)} />
         <Refused error={close.error} />
         <Group justify="end">
