@@ -256,9 +256,11 @@ async def test_support_takes_calls_logs_and_closes_a_callback_from_the_inbox(
         await check(page, f"{size}-callback")
 
         # The call: dialled from the link, then how it went.
-        await page.get_by_role("radiogroup", name="How did the call go?").get_by_role(
-            "radio", name="No answer"
-        ).check()
+        await (
+            page.get_by_role("radiogroup", name="How did the call go?")
+            .get_by_role("radio", name="No answer")
+            .check()
+        )
         await page.get_by_label("Notes", exact=True).fill("Rang for a minute")
         await page.get_by_role("button", name="Log the call").click()
         history = page.get_by_test_id("callback-history")
@@ -273,9 +275,11 @@ async def test_support_takes_calls_logs_and_closes_a_callback_from_the_inbox(
         (made,) = [e for e in events if e["kind"] == "call"]
         await expect(logged).to_contain_text(shown(made["at"]))
 
-        await page.get_by_role("radiogroup", name="Outcome").get_by_role(
-            "radio", name="Could not reach them"
-        ).check()
+        await (
+            page.get_by_role("radiogroup", name="Outcome")
+            .get_by_role("radio", name="Could not reach them")
+            .check()
+        )
         await page.get_by_role("button", name="Close the callback").click()
         await expect(page.get_by_role("main").get_by_test_id("status").first).to_have_text("Closed")
         closing = history.get_by_test_id("history-item").filter(has_text="Closed it")
