@@ -27,7 +27,7 @@ import httpx
 import psycopg
 import pytest
 from alembic import command
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
@@ -186,3 +186,25 @@ async def axe_check(page: Page, name: str) -> None:
     ]
     assert bad == [], f"{name}: {bad}"
     await page.screenshot(path=screenshot_path(name), full_page=True)
+
+
+async def sign_in_admin(page: Page, email: str) -> None:
+    """Sign in to the admin panel with PASSWORD, as a person does; the dashboard opens."""
+    await page.goto("/admin/")
+    await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    await page.get_by_label("Email or phone").fill(email)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+async def settled(page: Page, where: str) -> None:
+    """The screen has loaded: its heading, nothing loading or failed, nothing off the side."""
+    main = page.locator("main")
+    await expect(main.get_by_role("heading").first, where).to_be_visible()
+    await expect(main.get_by_test_id("loading"), where).to_have_count(0)
+    await expect(main.get_by_test_id("error"), where).to_have_count(0)
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, (where, overflow)

@@ -46,6 +46,10 @@ TEST_SECRET = "test-secret-for-jwt-signing-0123456789abcdef"
 TEST_OTP_SECRET = "test-secret-for-otp-codes-0123456789abcdef"
 
 
+# The web apps' browser tests' fixtures (chromium, live, browser), per test module.
+pytest_plugins = ["tests.browser_fixtures"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
-from temporalio.testing import WorkflowEnvironment
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from devstack.postgres import LocalPostgres
 from tests.admin_ui_harness import (
-    CHROMIUM_ARGS,
     Live,
     axe_check,
-    live_stack,
-    require_browser_and_build,
     screenshot_path,
+    sign_in_admin,
 )
 from tests.catalog_helpers import add_categories
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, wait_for_order
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import bearer
 from tests.request_helpers import technician, window
 
 # A bound for slow machines (each wait ends as soon as the page shows it), never an expectation.
@@ -35,30 +31,6 @@ expect.set_options(timeout=20_000)
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 ZONE = "America/New_York"  # the browser's; the business is in Asia/Kolkata
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return require_browser_and_build()
-
-
-@pytest.fixture(scope="module")
-def live(
-    chromium: str,
-    pg_server: LocalPostgres | None,
-    temporal_env: WorkflowEnvironment,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Live]:
-    with live_stack(pg_server, temporal_env, tmp_path_factory.mktemp("admin-ui")) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture
@@ -71,15 +43,6 @@ async def page(browser: Browser, live: Live) -> AsyncIterator[Page]:
 
 def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-
-
-async def sign_in(page: Page, email: str) -> None:
-    await page.goto("/admin/")
-    await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    await page.get_by_label("Email or phone").fill(email)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 async def go(page: Page, screen: str) -> None:
@@ -121,7 +84,7 @@ async def test_admin_sells_a_plan_and_runs_the_visit_through_the_panel(
         ravi = await technician(api, admin, "Ravi Fits", "+919812340101")
         await technician(api, admin, "Zoya Far", "+919812340102", zones=("110001",))
 
-        await sign_in(page, admin_email)
+        await sign_in_admin(page, admin_email)
         plan_id = await create_plan_in_ui(page, "Kitchen Care", f"kitchen-{uuid.uuid4().hex[:6]}")
         await go(page, "Plans")
         row = page.get_by_test_id("plan-row").filter(has_text="Kitchen Care")
@@ -219,7 +182,7 @@ async def test_admin_sells_a_plan_and_runs_the_visit_through_the_panel(
 async def test_support_cannot_reach_an_admin_only_screen_or_route(page: Page, live: Live) -> None:
     email = unique("support")
     support = bearer(live.staff(email, "support", "Sam Support")["tokens"])
-    await sign_in(page, email)
+    await sign_in_admin(page, email)
     menu = page.get_by_role("navigation", name="Screens")
     await expect(menu.get_by_role("link", name="Service requests")).to_be_visible()
     for admin_only in ("Plans", "Categories", "Reports", "Audit log"):
@@ -265,7 +228,7 @@ async def test_every_screen_opens_and_passes_axe_at_a_desk_and_on_a_phone(
         page = await context.new_page()
         await page.goto("/admin/signin")
         await page.screenshot(path=screenshot_path(f"{size}-signin"))
-        await sign_in(page, email)
+        await sign_in_admin(page, email)
         for name, path in SCREENS:
             await page.goto(path)
             main = page.locator("main")

@@ -10,27 +10,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
-from temporalio.testing import WorkflowEnvironment
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from devstack.postgres import LocalPostgres
 from domain import timefmt
 from tests.admin_ui_harness import (
-    CHROMIUM_ARGS,
     Live,
     axe_check,
-    live_stack,
-    require_browser_and_build,
+    sign_in_admin,
 )
 from tests.catalog_helpers import add_active_plan, add_category
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, wait_for_order
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import bearer
 from tests.waiting import eventually
 
 # A bound for slow machines (each wait ends as soon as the page shows it), never an expectation.
@@ -44,43 +39,11 @@ ZONE = "America/New_York"  # the browser's
 BUSINESS_ZONE = "Asia/Kolkata"
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return require_browser_and_build()
-
-
-@pytest.fixture(scope="module")
-def live(
-    chromium: str,
-    pg_server: LocalPostgres | None,
-    temporal_env: WorkflowEnvironment,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Live]:
-    with live_stack(pg_server, temporal_env, tmp_path_factory.mktemp("catalog-ui")) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 def _shown_at(iso: str) -> str:
     """What the panel shows for a time: the business's zone with its label, whatever the
     browser's (`Sat 12 Dec 2026, 11:00 IST`)."""
     at = datetime.fromisoformat(iso)
     return f"{timefmt.day(at, BUSINESS_ZONE)}, {timefmt.clock(at, BUSINESS_ZONE)}"
-
-
-async def _sign_in(page: Page, email: str) -> None:
-    await page.goto("/admin/")
-    await page.get_by_label("Email or phone").fill(email)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 async def _screen(page: Page, path: str, heading: str | re.Pattern[str], name: str) -> None:
@@ -151,7 +114,7 @@ async def test_the_catalogue_screens_at_a_desk_and_on_a_phone(
         )
         try:
             page = await context.new_page()
-            await _sign_in(page, email)
+            await sign_in_admin(page, email)
 
             # --- a new plan: a negative price is refused at its field; 0 is asked about ---------
             await _screen(page, "/admin/plans/new", "New plan", f"{size}-catalog-plan-new")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,24 +21,20 @@ from playwright.async_api import (
     BrowserContext,
     Page,
     ViewportSize,
-    async_playwright,
     expect,
 )
-from temporalio.testing import WorkflowEnvironment
 
-from devstack.postgres import LocalPostgres
 from domain import timefmt
 from tests.admin_ui_harness import (
-    CHROMIUM_ARGS,
     Live,
     axe_check,
-    live_stack,
-    require_browser_and_build,
     screenshot_path,
+    settled,
+    sign_in_admin,
 )
 from tests.catalog_helpers import add_active_plan, add_categories
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, wait_for_order
-from tests.conftest import PASSWORD, bearer, register
+from tests.conftest import bearer, register
 from tests.waiting import eventually
 
 expect.set_options(timeout=20_000)  # a bound for slow machines, never an expectation
@@ -63,30 +58,6 @@ class Desk:
     callback_id: str
     campaign_id: str
     audience: int
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return require_browser_and_build()
-
-
-@pytest.fixture(scope="module")
-def live(
-    chromium: str,
-    pg_server: LocalPostgres | None,
-    temporal_env: WorkflowEnvironment,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Live]:
-    with live_stack(pg_server, temporal_env, tmp_path_factory.mktemp("admin-desk")) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 def unique(name: str) -> str:
@@ -169,26 +140,6 @@ async def context_at(browser: Browser, live: Live, viewport: ViewportSize) -> Br
     )
 
 
-async def sign_in(page: Page, email: str) -> None:
-    await page.goto("/admin/")
-    await page.get_by_label("Email or phone").fill(email)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
-async def settled(page: Page, where: str) -> None:
-    """The screen has loaded: a heading, nothing loading, no error, nothing off the side."""
-    main = page.locator("main")
-    await expect(main.get_by_role("heading").first, where).to_be_visible()
-    await expect(main.get_by_test_id("loading"), where).to_have_count(0)
-    await expect(main.get_by_test_id("error"), where).to_have_count(0)
-    overflow = await page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, (where, overflow)
-
-
 async def check(page: Page, name: str) -> None:
     """axe on the screen as it rests: the pointer off every control (a hovered one is tinted),
     no dialog still fading in (its text would be measured half-transparent)."""
@@ -228,7 +179,7 @@ async def test_support_takes_calls_logs_and_closes_a_callback_from_the_inbox(
     context = await context_at(browser, live, viewport)
     try:
         page = await context.new_page()
-        await sign_in(page, desk.support_email)
+        await sign_in_admin(page, desk.support_email)
         if size == "phone":  # the menu folds behind its button on a phone
             await page.get_by_role("button", name="Menu").click()
         await (
@@ -296,7 +247,7 @@ async def test_a_payment_shows_its_refund_and_a_refund_above_what_is_left_is_ref
     context = await context_at(browser, live, DESKTOP)
     try:
         page = await context.new_page()
-        await sign_in(page, desk.admin_email)
+        await sign_in_admin(page, desk.admin_email)
         await page.goto("/admin/payments?status=partially_refunded")
         await settled(page, "payments")
         row = page.get_by_test_id("payment-row").first
@@ -345,7 +296,7 @@ async def test_starting_a_campaign_states_its_audience_first(
     context = await context_at(browser, live, DESKTOP)
     try:
         page = await context.new_page()
-        await sign_in(page, desk.admin_email)
+        await sign_in_admin(page, desk.admin_email)
         await page.goto("/admin/campaigns")
         await settled(page, "campaigns")
         row = page.get_by_test_id("campaign-row").filter(has_text="Monsoon check-up")
@@ -380,7 +331,7 @@ async def test_dashboard_reports_and_audit_read_in_words(
     context = await context_at(browser, live, DESKTOP)
     try:
         page = await context.new_page()
-        await sign_in(page, desk.admin_email)
+        await sign_in_admin(page, desk.admin_email)
         await expect(page.get_by_test_id("net-30-days")).to_contain_text("refunds ₹500.00")
         for series in ("Gross sales", "Refunds", "Net sales", "New users"):
             await expect(
@@ -430,7 +381,7 @@ async def test_the_back_office_screens_pass_axe_with_nothing_off_the_side(
     context = await context_at(browser, live, viewport)
     try:
         page = await context.new_page()
-        await sign_in(page, desk.admin_email)
+        await sign_in_admin(page, desk.admin_email)
         screens = [
             *SCREENS,
             ("callback", f"/admin/support/callbacks/{desk.callback_id}"),

@@ -14,28 +14,24 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
-from temporalio.testing import WorkflowEnvironment
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from devstack.postgres import LocalPostgres
 from domain import timefmt
 from tests.admin_ui_harness import (
-    CHROMIUM_ARGS,
     Live,
     axe_check,
-    live_stack,
-    require_browser_and_build,
+    settled,
+    sign_in_admin,
 )
 from tests.catalog_helpers import add_active_plan, add_categories
 from tests.checkout_helpers import buyer_with_cart, checkout, sandbox_act, wait_for_order
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import bearer
 
 expect.set_options(timeout=20_000)  # a bound for slow machines, never an expectation
 
@@ -45,30 +41,6 @@ BROWSER_ZONE = "America/New_York"
 IST = ZoneInfo("Asia/Kolkata")
 CUSTOMER_PHONE = "+919812377001"
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return require_browser_and_build()
-
-
-@pytest.fixture(scope="module")
-def live(
-    chromium: str,
-    pg_server: LocalPostgres | None,
-    temporal_env: WorkflowEnvironment,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Live]:
-    with live_stack(pg_server, temporal_env, tmp_path_factory.mktemp("dispatch-ui")) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 def unique(name: str) -> str:
@@ -81,26 +53,6 @@ def business_day(days_ahead: int) -> str:
 
 def at(day: str, clock: str) -> str:
     return datetime.fromisoformat(f"{day}T{clock}:00").replace(tzinfo=IST).isoformat()
-
-
-async def sign_in(page: Page, email: str) -> None:
-    await page.goto("/admin/")
-    await page.get_by_label("Email or phone").fill(email)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
-async def settled(page: Page, where: str) -> None:
-    """The screen has its heading, nothing loading or failed, nothing wider than the window."""
-    main = page.locator("main")
-    await expect(main.get_by_role("heading").first, where).to_be_visible()
-    await expect(main.get_by_test_id("loading"), where).to_have_count(0)
-    await expect(main.get_by_test_id("error"), where).to_have_count(0)
-    overflow = await page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, (where, overflow)
 
 
 class World:
@@ -203,7 +155,7 @@ async def test_a_dispatcher_assigns_finds_and_edits_at_a_desk(
 ) -> None:
     page = await new_page(browser, live, DESKTOP)
     try:
-        await sign_in(page, world.email)
+        await sign_in_admin(page, world.email)
         menu = page.get_by_role("navigation", name="Screens").get_by_role("link")
         assert (await menu.all_inner_texts())[:2] == ["Dashboard", "Dispatch"]
         await menu.filter(has_text="Dispatch").click()
@@ -333,7 +285,7 @@ async def test_on_a_phone_the_queue_comes_first_and_a_visit_is_run_from_its_card
     )
     page = await new_page(browser, live, PHONE)
     try:
-        await sign_in(page, world.email)
+        await sign_in_admin(page, world.email)
         await page.goto(f"/admin/dispatch?date={world.day}")
         await expect(page.get_by_role("heading", name="Dispatch", exact=True)).to_be_visible()
         queue = page.get_by_test_id("queue")
@@ -411,7 +363,7 @@ async def test_support_reads_the_board_but_moves_nothing(
     live.staff(email, "support", "Sam Support")
     page = await new_page(browser, live, DESKTOP)
     try:
-        await sign_in(page, email)
+        await sign_in_admin(page, email)
         await page.goto(f"/admin/dispatch?date={world.day}")
         await expect(page.get_by_test_id("board-row").first).to_be_visible()
         await expect(

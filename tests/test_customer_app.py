@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,19 +23,13 @@ from playwright.async_api import (
     BrowserContext,
     Page,
     ViewportSize,
-    async_playwright,
     expect,
 )
-from temporalio.testing import WorkflowEnvironment
 
-from devstack.postgres import LocalPostgres
 from tests.admin_ui_harness import (
     APP_DIST,
-    CHROMIUM_ARGS,
     Live,
     axe_check,
-    live_stack,
-    require_browser_and_build,
 )
 from tests.catalog_helpers import add_active_plan, add_categories
 from tests.checkout_helpers import sandbox_act
@@ -46,35 +39,12 @@ from tests.waiting import eventually
 
 expect.set_options(timeout=20_000)  # a bound for slow machines, never an expectation
 
+WEB_APP_DIST = APP_DIST  # the app these tests open (tests/browser_fixtures.py)
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESK: ViewportSize = {"width": 1280, "height": 900}
 ZONE = "America/New_York"  # the browser's; the business is in Asia/Kolkata
 TECH_PHONE = "+919811177001"
 PIN = "560001"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return require_browser_and_build(APP_DIST)
-
-
-@pytest.fixture(scope="module")
-def live(
-    chromium: str,
-    pg_server: LocalPostgres | None,
-    temporal_env: WorkflowEnvironment,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Live]:
-    with live_stack(pg_server, temporal_env, tmp_path_factory.mktemp("customer-app")) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture(scope="module")
