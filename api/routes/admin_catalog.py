@@ -21,18 +21,16 @@ from api.problems import problems
 from domain.catalog import impact, ordering, plans
 from domain.catalog import service as catalog
 from domain.catalog.models import PlanStatus
+from domain.catalog.plan_views import AdminPlanOut, PlanVersionOut, version_out
 from domain.catalog.schemas import (
     AdminCategoryOut,
-    AdminPlanOut,
     CategoryCreate,
     CategoryUpdate,
     MoveIn,
     Page,
     PlanCreate,
     PlanUpdate,
-    PlanVersionOut,
     ReorderIn,
-    version_out,
 )
 
 router = APIRouter(prefix="/admin/catalog", tags=["admin: catalog"])

@@ -17,7 +17,8 @@ from api.caching import NOT_MODIFIED, conditional
 from api.pagination import CustomerPage
 from api.problems import problems
 from domain.catalog import service as catalog
-from domain.catalog.schemas import CategoryList, CategoryOut, Page, PlanOut, PlanSort, plan_out
+from domain.catalog.plan_views import PlanOut, plan_out
+from domain.catalog.schemas import CategoryList, CategoryOut, Page, PlanSort
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog.models import Plan, PlanStatus, ServiceCategory, plan_version_categories
-from domain.catalog.schemas import AdminCategoryOut, AdminPlanOut, admin_plan_out
+from domain.catalog.plan_views import AdminPlanOut, admin_plan_out
+from domain.catalog.schemas import AdminCategoryOut
 from domain.subscriptions.contracts import LIVE
 from domain.subscriptions.models import Subscription
 

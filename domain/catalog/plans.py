@@ -39,15 +39,9 @@ from domain.catalog.models import (
     plan_version_categories,
 )
 from domain.catalog.ordering import next_position
+from domain.catalog.plan_views import admin_plan_out
 from domain.catalog.revision import touch_revision
-from domain.catalog.schemas import (
-    TERM_FIELDS,
-    PlanCreate,
-    PlanTerms,
-    PlanUpdate,
-    admin_plan_out,
-    terms_of,
-)
+from domain.catalog.schemas import TERM_FIELDS, PlanCreate, PlanTerms, PlanUpdate, terms_of
 from domain.catalog.service import flush_or_conflict, get_plan, price_breakdown
 
 Loc = tuple[str | int, ...]

@@ -6782,7 +6782,7 @@ export interface components {
             /** Visit Cap */
             visit_cap: number;
             /** Categories */
-            categories: components["schemas"]["domain__catalog__schemas__CategoryRef"][];
+            categories: components["schemas"]["domain__catalog__plan_views__CategoryRef"][];
             /** Inclusions */
             inclusions: components["schemas"]["InclusionOut"][];
         };
@@ -6867,7 +6867,7 @@ export interface components {
             /** Visit Cap */
             visit_cap: number;
             /** Categories */
-            categories: components["schemas"]["domain__catalog__schemas__CategoryRef"][];
+            categories: components["schemas"]["domain__catalog__plan_views__CategoryRef"][];
             /** Inclusions */
             inclusions: components["schemas"]["InclusionOut"][];
             /**
@@ -8412,7 +8412,7 @@ export interface components {
             ][];
         };
         /** CategoryRef */
-        domain__catalog__schemas__CategoryRef: {
+        domain__catalog__plan_views__CategoryRef: {
             /**
              * Id
              * Format: uuid
