@@ -198,10 +198,13 @@ async def test_support_cannot_reach_an_admin_only_screen_or_route(page: Page, li
         assert (await api.get("/admin/service-requests", headers=support)).status_code == 200
 
 
-# (screenshot name, page, the API routes it reads)
+# (screenshot name, page)
 SCREENS: list[tuple[str, str]] = [
     ("dashboard", "/admin/"),
+    ("dispatch", "/admin/dispatch"),
     ("requests", "/admin/requests"),
+    ("support", "/admin/support"),
+    ("search", "/admin/search?q=screens"),
     ("customers", "/admin/customers"),
     ("payments", "/admin/payments"),
     ("technicians", "/admin/technicians"),
