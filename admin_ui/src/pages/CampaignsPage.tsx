@@ -13,7 +13,7 @@ import { count } from "../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../components/States";
 import { PreviewButton, StartButton, TestSendButton } from "./campaigns/DraftActions";
 import { NewCampaign } from "./campaigns/NewCampaign";
-import { StatusPill } from "./StatusPill";
+import { StatusPill } from "../components/StatusPill";
 
 type Campaign = Schemas["CampaignOut"];
 type Move = "start" | "pause" | "resume" | "cancel";

@@ -13,7 +13,7 @@ import { Paged } from "../components/Paged";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useUrlFilters } from "../components/urlState";
 import { METHODS, PROVIDERS, STATUSES, STATUS_COLORS, paidWith } from "./payments/words";
-import { StatusPill } from "./StatusPill";
+import { StatusPill } from "../components/StatusPill";
 
 type Payment = Schemas["PaymentOut"];
 type Status = Schemas["PaymentStatusView"];

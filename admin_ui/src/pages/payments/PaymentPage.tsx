@@ -10,7 +10,7 @@ import { PageHeader, WorkflowLink } from "../../components/bits";
 import { money, when } from "../../components/format";
 import { ErrorState, Loading, Refused } from "../../components/States";
 import { RefundForm } from "./RefundForm";
-import { StatusPill } from "../StatusPill";
+import { StatusPill } from "../../components/StatusPill";
 import { STATUSES, STATUS_COLORS } from "./words";
 
 type Detail = Schemas["PaymentDetailOut"];

@@ -11,7 +11,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { PageHeader } from "../../components/bits";
 import { span, when } from "../../components/format";
 import { ErrorState, Loading, Refused } from "../../components/States";
-import { StatusPill } from "../StatusPill";
+import { StatusPill } from "../../components/StatusPill";
 import { CALL_OUTCOMES, CLOSE_OUTCOMES, REASONS, STATUSES, STATUS_COLORS, options, waitedFor } from "./words";
 
 type Callback = Schemas["AdminCallbackOut"];

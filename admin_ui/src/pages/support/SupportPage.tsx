@@ -12,7 +12,7 @@ import { span, when } from "../../components/format";
 import { Paged } from "../../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
-import { StatusPill } from "../StatusPill";
+import { StatusPill } from "../../components/StatusPill";
 import { REASONS, STATUSES, STATUS_COLORS, waitedFor } from "./words";
 
 type Callback = Schemas["AdminCallbackOut"];
