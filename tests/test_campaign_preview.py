@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import User
 from domain.audit.models import AuditEntry
+from domain.campaigns.preview import TEST_SENDS
 from domain.notifications.models import Delivery, Message
 from tests.admin_helpers import account
 from tests.campaign_helpers import messages_per_user, seed_customers
@@ -143,3 +144,23 @@ async def test_support_reads_the_preview_but_only_admins_send_a_test(
         "/admin/campaigns/00000000-0000-4000-8000-000000000000/message", headers=admin
     )
     assert missing.status_code == 404
+
+
+async def test_test_sends_are_limited_per_admin_per_hour(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    admin = await make_admin(api, db)
+    created = await api.post("/admin/campaigns", json=OFFER, headers=admin)
+    cid = created.json()["id"]
+    for n in range(TEST_SENDS.max_events):
+        sent = await api.post(
+            f"/admin/campaigns/{cid}/test",
+            headers={**admin, "Idempotency-Key": f"test-send-{n:04d}"},
+        )
+        assert sent.status_code == 202, sent.text
+    refused = await api.post(
+        f"/admin/campaigns/{cid}/test", headers={**admin, "Idempotency-Key": "test-send-9999"}
+    )
+    assert refused.status_code == 429, refused.text
+    assert "test messages" in refused.json()["detail"]
+    assert int(refused.headers["retry-after"]) > 0

@@ -125,7 +125,7 @@ async def message_preview(
     "/{campaign_id}/test",
     response_model=TestSendOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(404),
+    responses=problems(404, 429),
 )
 async def send_test(
     campaign_id: uuid.UUID,

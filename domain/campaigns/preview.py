@@ -7,12 +7,14 @@ through the one send activity, started by the API as `CampaignTestWorkflow`).
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
+from domain.accounts import throttle
 from domain.accounts.models import User
 from domain.audit import service as audit
 from domain.campaigns.contracts import KIND, TEST_KIND
@@ -81,6 +83,15 @@ async def channels_of(db: AsyncSession, *, staff: User, settings: Settings) -> l
     return [c for c, possible in wanted if possible and choices.wants(topic, c)]
 
 
+# A test send reaches only the admin, but each is an email and a push paid for: a few an hour.
+TEST_SENDS = throttle.Limit(
+    "campaign:test:staff",
+    10,
+    timedelta(hours=1),
+    "you have sent the most test messages allowed in an hour",
+)
+
+
 async def record_test(
     db: AsyncSession,
     *,
@@ -90,7 +101,9 @@ async def record_test(
     settings: Settings,
     workflow_id: str,
 ) -> TestSendOut:
-    """Audit a test send of `campaign` to `staff` (the caller commits, then starts it)."""
+    """Count and audit a test send of `campaign` to `staff` (the caller commits, then starts it).
+    TooManyRequests past TEST_SENDS."""
+    await throttle.spend(db, [TEST_SENDS.on(str(staff.id))])
     channels = await channels_of(db, staff=staff, settings=settings)
     email = staff.email if Channel.email in channels else None
     audit.record(
