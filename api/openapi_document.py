@@ -3,8 +3,8 @@
     python -m api.openapi_document web_common/openapi.json   (what `make openapi` runs)
 
 Built from the app itself (no server, no database), with development settings that read no `.env`,
-so every machine writes the same bytes; tests/test_admin_ui_client.py fails when the committed file
-is not what this writes.
+so every machine writes the same bytes; tests/admin/test_admin_ui_client.py fails when the
+committed file is not what this writes.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ types its errors:
   so every error status but 422 is declared as a page too (a person is shown no field errors:
   their invalid input is a 400 page).
 
-`tests/test_openapi_contract.py` drives every operation with schemathesis and fails on any status
-or content type the document does not declare.
+`tests/contract/test_openapi_contract.py` drives every operation with schemathesis and fails on
+any status or content type the document does not declare.
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ async def _visit(
 async def _measure(base_url: str) -> list[AppFigures]:
     from playwright.async_api import async_playwright
 
-    from tests.admin_ui_harness import CHROMIUM_ARGS, chromium_path
+    from tests.support.admin_ui_harness import CHROMIUM_ARGS, chromium_path
 
     executable = chromium_path()
     if executable is None:

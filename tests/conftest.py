@@ -47,7 +47,7 @@ TEST_OTP_SECRET = "test-secret-for-otp-codes-0123456789abcdef"
 
 
 # The web apps' browser tests' fixtures (chromium, live, browser), per test module.
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.support.browser_fixtures", "tests.support.payment_fixtures"]
 
 
 def free_port() -> int:
@@ -175,8 +175,10 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url=database_url)
+def settings(database_url: str, payment_settings: dict[str, Any]) -> Settings:
+    """The test's settings: the sandbox payment provider, or the fake Stripe or Razorpay a module
+    asks for with `pytest.mark.payments(...)` (tests/support/payment_fixtures.py)."""
+    return make_settings(database_url=database_url, **payment_settings)
 
 
 @pytest.fixture
@@ -244,7 +246,7 @@ def temporal(temporal_env: WorkflowEnvironment) -> Client:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The figures of the OpenAPI contract run, when it ran."""
-    contract = sys.modules.get("tests.test_openapi_contract")
+    contract = sys.modules.get("tests.contract.test_openapi_contract")
     for line in contract.figures() if contract is not None else []:
         terminalreporter.write_line(line)
 

@@ -7,7 +7,7 @@
 #   TEMPORAL_NAMESPACE            the namespace the API and worker use
 #   TEMPORAL_NAMESPACE_RETENTION  how long closed workflow histories are kept (Go duration)
 #   SEARCH_ATTRIBUTES             "Name=Type Name=Type ..." (domain/contracts.py SEARCH_ATTRIBUTES;
-#                                 tests/test_compose.py keeps the two lists equal)
+#                                 tests/platform/test_compose.py keeps the two lists equal)
 set -eu
 
 : "${TEMPORAL_ADDRESS:?}" "${TEMPORAL_NAMESPACE:?}" "${SEARCH_ATTRIBUTES:?}"

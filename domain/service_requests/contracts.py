@@ -23,7 +23,7 @@ def service_request_workflow_id(request_id: uuid.UUID) -> str:
 
 
 # The visit ledger's updates on SubscriptionWorkflow, by name (activities never import
-# workflows/); tests/test_workflow_replay.py checks they are the workflow's own.
+# workflows/); tests/workflows/test_workflow_replay.py checks they are the workflow's own.
 RESERVE_VISIT = "reserve_visit"
 CONSUME_VISIT = "consume_visit"
 RELEASE_VISIT = "release_visit"

@@ -58,7 +58,7 @@ def cancellation_refund_id(subscription_id: uuid.UUID, order_id: uuid.UUID) -> u
 
 
 # By name, for the activity that starts the workflow (activities never import workflows/);
-# tests/test_subscription_workflow.py checks they are the workflow's own.
+# tests/workflows/test_workflow_replay.py checks they are the workflow's own.
 SUBSCRIPTION_WORKFLOW = "SubscriptionWorkflow"
 RENEWAL_PAID_SIGNAL = "renewal_paid"
 

@@ -77,7 +77,7 @@ def point_messaging_at(app: firebase_admin.App, base_url: str) -> str:
 
     This is the only code that touches those privates. It checks both exist and agree before
     changing anything, so an SDK that renames them fails here, loudly, instead of silently sending
-    to Google (tests/test_provider_fcm.py pins this).
+    to Google (tests/notifications/test_provider_fcm.py pins this).
     """
     service_class = getattr(messaging, "_MessagingService", None)
     template = getattr(service_class, "FCM_URL", None)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clock, dateIn, day, instant, moment, when, window, zoneLabel } from "./time";
 
-// The same words as the server's formatter (tests/test_times_shown.py), so a screen and a
+// The same words as the server's formatter (tests/service_requests/test_times_shown.py), so a screen and a
 // message say one thing.
 describe("times in a zone, with its label", () => {
   const late = "2026-12-12T20:30:00Z"; // already the 13th in India

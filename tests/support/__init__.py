@@ -1,0 +1,1 @@
+"""What many test areas share: fixtures, fakes of providers that cannot run here, and helpers."""
