@@ -10,7 +10,7 @@ import domain.models  # noqa: F401  (registers every table the user model refers
 from core.db import utcnow
 from core.security import Passwords
 from domain.accounts.models import Role, User
-from domain.accounts.service import create_user, snapshot
+from domain.accounts.users import create_user, snapshot
 from domain.audit import service as audit
 from domain.types import Email
 
