@@ -177,8 +177,8 @@ async def start_subscriptions() -> int:
 async def ensure_schedules() -> int:
     """The Temporal Schedules (the daily report), created where missing; existing ones are left
     as they are."""
-    from core.schedules import ensure_schedules as ensure
     from core.temporal import connect
+    from domain.reports.schedules import ensure_schedules as ensure
 
     settings = get_settings()
     created = await ensure(await connect(settings), settings)

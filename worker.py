@@ -26,10 +26,10 @@ from activities.reports import ReportActivities
 from activities.service_requests import ServiceRequestActivities
 from activities.subscriptions import SubscriptionActivities
 from core.db import make_engine, make_sessionmaker
-from core.schedules import ensure_schedules
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.notifications.service import Notifier
+from domain.reports.schedules import ensure_schedules
 from providers.notifications import notification_providers
 from providers.payments import payment_provider
 from workflows.registry import WORKFLOWS, runner

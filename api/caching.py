@@ -2,7 +2,7 @@
 
 The ETag is a hash of the response body, so it changes exactly when the content does. Bodies are
 kept in a small per-process cache (`CatalogCache`) for one catalog revision, the token that every
-admin change replaces (see `domain.catalog.service.read_revision`); a new revision empties it.
+admin change replaces (see `domain.catalog.revision.read_revision`); a new revision empties it.
 
 Knowing the current revision is what a hit costs, and it is usually free:
 - While the process holds a `LISTEN catalog_changed` (a trigger on `catalog_state` notifies at
@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import listener
-from domain.catalog.service import read_revision
+from domain.catalog.revision import read_revision
 
 # Lists and details alike: a minute fresh, then served stale for ten while revalidating, which
 # the app does with If-None-Match (a 304 costs almost nothing).

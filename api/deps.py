@@ -22,8 +22,8 @@ from core.settings import Settings
 from domain.accounts import service as accounts
 from domain.accounts.auth import Authenticator, Client
 from domain.accounts.models import AuthSession, Role, User
+from domain.storage import PhotoStore
 from providers.payments.base import PaymentProvider
-from providers.storage import PhotoStore
 
 # Every dependency is `async def`, even the ones that only read app.state: FastAPI runs a plain
 # `def` dependency in its thread pool, a thread hop per dependency per request.

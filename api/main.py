@@ -60,6 +60,7 @@ from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.accounts.auth import Authenticator
+from providers.identity import identity_verifier
 from providers.payments import payment_provider
 from providers.storage import photo_store
 
@@ -107,7 +108,7 @@ def create_app(
             if drain_streams_on_stop_signals
             else (lambda: None)
         )
-        app.state.auth = Authenticator(settings)
+        app.state.auth = Authenticator(settings, firebase=identity_verifier(settings))
         app.state.payments = payment_provider(settings, sessions=app.state.sessions)
         app.state.photos = photo_store(settings)
         # Lazy: the API starts (and says "not ready") while Temporal is still coming up.

@@ -15,7 +15,7 @@ from domain.accounts.auth import Authenticator, Client
 from domain.accounts.models import User
 from domain.accounts.schemas import FirebaseIn, PhoneLoginIn, RegisterIn, TokenPair
 from domain.contracts import Channel, VerificationPurpose, VerificationState, VerificationStatus
-from providers.identity.firebase import FirebaseTokenError
+from domain.identity import FirebaseTokenError
 
 
 async def register(

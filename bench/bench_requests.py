@@ -303,7 +303,7 @@ def _part_of(timed: Any, meter_part: Part) -> Part:
 async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     import httpx
 
-    import core.models  # noqa: F401 (every table, so the ORM resolves every foreign key)
+    import providers.models  # noqa: F401 (every table, so the ORM resolves every foreign key)
     from bench import requests_live as live
     from bench import requests_seed as seed
     from core.db import make_engine, make_sessionmaker

@@ -6,11 +6,11 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import core.models  # noqa: F401  (registers every table the user model refers to)
+import domain.models  # noqa: F401  (registers every table the user model refers to)
 from core.db import utcnow
 from core.security import Passwords
 from domain.accounts.models import Role, User
-from domain.accounts.service import create_user, snapshot
+from domain.accounts.users import create_user, snapshot
 from domain.audit import service as audit
 from domain.types import Email
 

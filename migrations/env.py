@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from core.db import sync_url
-from core.models import Base
 from core.settings import get_settings
+from providers.models import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -31,13 +31,13 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from core.db import Base, make_engine, make_sessionmaker, sync_url
-from core.models import Base as _AllModels  # noqa: F401  (registers every table)
 from core.paths import temporal_cli
 from core.settings import Settings
 from devstack.postgres import LocalPostgres, ensure_database
 from domain.contracts import SEARCH_ATTRIBUTES
 from domain.notifications.models import Delivery, Message
 from domain.notifications.service import Notifier
+from providers.models import Base as _AllModels  # noqa: F401  (registers every table)
 from providers.notifications import notification_providers
 from worker import build_worker
 

@@ -1,7 +1,8 @@
 """Signing in: passwords, token pairs, refresh rotation, password change, Firebase exchange.
 
-The `Authenticator` holds what sign-in needs (hasher, token signer, limits) and is built once per
-process; every method takes the request's DB session first.
+The `Authenticator` holds what sign-in needs (hasher, token signer, limits, the Firebase verifier
+the composition root hands it) and is built once per process; every method takes the request's DB
+session first.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from domain.accounts import throttle
 from domain.accounts.models import Identity, Role, User
 from domain.accounts.schemas import TokenPair
 from domain.accounts.throttle import Budget
+from domain.identity import FirebaseIdentity, IdentityVerifier
 from domain.types import normalize_email, normalize_phone
-from providers.identity.firebase import FirebaseIdentity, FirebaseVerifier
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,13 @@ class Client:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, firebase: IdentityVerifier | None = None) -> None:
         self.passwords = Passwords(settings)
         self.tokens = AccessTokens(settings)
         self._refresh_ttl = timedelta(days=settings.refresh_token_ttl_days)
         self.limits = throttle.Limits.from_settings(settings)
-        self.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
+        # Firebase sign-in: the verifier the composition root built (None: off on this server).
+        self.firebase = firebase
 
     # --- throttling (see domain.accounts.throttle) ---------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.catalog import plans, service
+from domain.catalog import categories, plans
 from domain.catalog.models import Plan, ServiceCategory
 from domain.catalog.schemas import CategoryCreate, PlanCreate
 
@@ -223,7 +223,7 @@ async def load_demo_catalog(db: AsyncSession, *, actor_id: uuid.UUID | None = No
         return False
     # Each goes last as it is added: the catalog shows them in the order listed here.
     for data in CATEGORIES:
-        await service.create_category(
+        await categories.create_category(
             db, data=CategoryCreate.model_validate(data), actor_id=actor_id
         )
     for data in PLANS:

@@ -40,9 +40,10 @@ from domain.catalog.models import (
 )
 from domain.catalog.ordering import next_position
 from domain.catalog.plan_views import admin_plan_out
-from domain.catalog.revision import touch_revision
+from domain.catalog.queries import get_plan
+from domain.catalog.revision import flush_or_conflict, touch_revision
 from domain.catalog.schemas import TERM_FIELDS, PlanCreate, PlanTerms, PlanUpdate, terms_of
-from domain.catalog.service import flush_or_conflict, get_plan, price_breakdown
+from domain.catalog.selling import price_breakdown
 
 Loc = tuple[str | int, ...]
 

@@ -1,5 +1,6 @@
-"""The catalog's revision token: one row replaced by every admin change, so the public API keys
-its response cache by it and answers an unchanged catalog without loading it."""
+"""What every admin change to the catalog does in its transaction: flush (a slug taken meanwhile is
+a Conflict), and replace the catalog's revision token: one row replaced by every admin change, so
+the public API keys its response cache by it and answers an unchanged catalog without loading it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import Conflict
 from domain.catalog.models import CatalogState
 
 
@@ -28,3 +31,11 @@ async def touch_revision(db: AsyncSession) -> None:
         set_={"revision": stmt.excluded.revision, "changed_at": stmt.excluded.changed_at},
     )
     await db.execute(stmt)
+
+
+async def flush_or_conflict(db: AsyncSession, message: str) -> None:
+    """Flush; a unique violation (a slug taken meanwhile) is a Conflict with `message`."""
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        raise Conflict(message) from exc

@@ -23,7 +23,7 @@ from domain.notifications import devices, unsubscribe
 from domain.notifications.contracts import Sent
 from domain.notifications.kinds import Channel, Topic
 from domain.notifications.models import Delivery, Message
-from providers.notifications import Email, Outcome, Providers, Push, Result, Sms
+from domain.notifications.ports import Email, Outcome, Providers, Push, Result, Sms
 
 OPEN = ("pending", "retrying")
 

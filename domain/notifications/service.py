@@ -32,9 +32,9 @@ from domain.notifications.delivery import Courier
 from domain.notifications.facts import LOADERS, Gone, links
 from domain.notifications.kinds import Channel, Kind, Topic, kind
 from domain.notifications.models import Delivery, Message
+from domain.notifications.ports import Providers
 from domain.notifications.render import render
 from domain.technicians.models import Technician
-from providers.notifications import Providers
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from core.errors import Conflict, Forbidden, InvalidField, NotFound, TooLarge, U
 from core.settings import Settings
 from domain.accounts.models import Role, User
 from domain.service_requests.models import RequestPhoto, RequestStatus, ServiceRequest
+from domain.storage import ObjectMissing, PhotoStore
 from domain.technicians.models import Technician
-from providers.storage import ObjectMissing, PhotoStore
 
 log = logging.getLogger(__name__)
 STORE_RETRY_AFTER_S = 5

@@ -1,4 +1,5 @@
-"""Firebase ID-token verification with firebase-admin (social and phone sign-in from the app).
+"""Firebase ID-token verification with firebase-admin (social and phone sign-in from the app): the
+`domain.identity.IdentityVerifier` of this system, and the only importer of the SDK for sign-in.
 
 `verify_id_token` checks the RS256 signature against Google's published certificates, the expiry,
 the audience (our Firebase project) and the issuer. Only the project id is needed to verify; a
@@ -16,7 +17,6 @@ import asyncio
 import hashlib
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import firebase_admin
@@ -24,8 +24,8 @@ import google.auth.credentials
 import google.oauth2.credentials
 from firebase_admin import auth, credentials
 
-from core.errors import Unavailable
 from core.settings import Settings
+from domain.identity import FirebaseIdentity, FirebaseTokenError, FirebaseUnavailable
 from domain.types import normalize_phone
 
 APP_NAME_PREFIX = "homeplans"
@@ -35,24 +35,6 @@ EMULATOR_HOST_ENV = "FIREBASE_AUTH_EMULATOR_HOST"
 CLOCK_SKEW_SECONDS = 10
 _MAX_REASON = 300
 _apps_lock = threading.Lock()
-
-
-class FirebaseTokenError(Exception):
-    """The ID token is not one our Firebase project issued and that is still valid."""
-
-
-class FirebaseUnavailable(Unavailable):
-    """Verification could not run (Google's certificates unreachable): not the caller's fault."""
-
-
-@dataclass(frozen=True)
-class FirebaseIdentity:
-    uid: str
-    email: str | None
-    email_verified: bool
-    phone: str | None
-    name: str | None
-    sign_in_provider: str | None
 
 
 class _ProjectOnlyCredential(credentials.Base):

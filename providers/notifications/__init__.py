@@ -1,20 +1,10 @@
 """Notification providers, one per channel: the outbox (embedded default); SendGrid (email) and
-FCM (push) switch on by settings alone."""
+FCM (push) switch on by settings alone. They implement `domain.notifications.ports`."""
 
 from __future__ import annotations
 
 from core.settings import Settings
-from providers.notifications.base import (
-    Email,
-    EmailProvider,
-    Outcome,
-    Providers,
-    Push,
-    PushProvider,
-    Result,
-    Sms,
-    SmsProvider,
-)
+from domain.notifications.ports import EmailProvider, Providers, PushProvider
 from providers.notifications.outbox import OutboxEmail, OutboxPush, OutboxSms
 
 
@@ -33,15 +23,4 @@ def notification_providers(settings: Settings) -> Providers:
     return Providers(email=email, push=push, sms=OutboxSms())
 
 
-__all__ = [
-    "Email",
-    "EmailProvider",
-    "Outcome",
-    "Providers",
-    "Push",
-    "PushProvider",
-    "Result",
-    "Sms",
-    "SmsProvider",
-    "notification_providers",
-]
+__all__ = ["notification_providers"]

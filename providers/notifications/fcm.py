@@ -39,7 +39,7 @@ import google.auth.transport.requests
 from firebase_admin import credentials, exceptions, messaging
 
 from core.settings import Settings
-from providers.notifications.base import Outcome, Push, Result
+from domain.notifications.ports import Outcome, Push, Result
 
 APP_NAME_PREFIX = "homeplans-fcm"
 GOOGLE_FCM_ORIGIN = "https://fcm.googleapis.com"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from providers.notifications.base import Email, Outcome, Push, Result, Sms
+from domain.notifications.ports import Email, Outcome, Push, Result, Sms
 
 log = logging.getLogger("homeplans.outbox")
 

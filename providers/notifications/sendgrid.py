@@ -42,7 +42,7 @@ from sendgrid.helpers.mail import (
 from sendgrid.helpers.mail.exceptions import SendGridException
 
 from core.settings import Settings
-from providers.notifications.base import Email, Outcome
+from domain.notifications.ports import Email, Outcome
 
 # Seconds for one request (connect and each read). SendGrid answers in well under a second; a
 # request that takes longer is retried later rather than holding the activity.

@@ -27,6 +27,9 @@ then `POST /v1/payments/create/recurring` on it. Before creating, the order's pa
 a retry that finds one answers with it instead of debiting again. Razorpay usually settles the
 debit later (after its pre-debit notice, or the bank's batch), so the answer is `processing` on the
 order id, and `fetch_payment(order id)` follows the payment to captured or failed.
+
+What Razorpay's answers mean (an order's state from its payments, notes, receipts) is read in
+`providers.payments.razorpay_entities`; this module makes the calls.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import razorpay
 from razorpay.errors import BadRequestError, SignatureVerificationError
@@ -52,54 +55,23 @@ from domain.payments import (
     ProviderName,
     RecurringCharge,
     RefundResult,
-    SavedMethod,
     WebhookEvent,
+)
+from providers.payments.razorpay_entities import (
+    REFUND_STATES,
+    RENEWAL,
+    header,
+    is_captured,
+    notes_of,
+    order_status,
+    receipt_for,
 )
 
 if TYPE_CHECKING:
     from core.settings import Settings
 
 T = TypeVar("T")
-RECEIPT_MAX = 40
-RENEWAL = "renewal"  # the `kind` note of the orders renewals debit
 REQUEST_TIMEOUT_SECONDS = 30.0
-_SAVED_KINDS: dict[str, Literal["card", "upi", "wallet", "netbanking"]] = {
-    "card": "card",
-    "emi": "card",
-    "upi": "upi",
-    "wallet": "wallet",
-    "netbanking": "netbanking",
-}
-_REFUND_STATES: dict[str, Literal["pending", "succeeded", "failed"]] = {
-    "pending": "pending",
-    "processed": "succeeded",
-    "failed": "failed",
-}
-
-
-def receipt_for(reference: str) -> str:
-    """The order's receipt: our order id, or a digest of it when it is too long for Razorpay."""
-    if len(reference) <= RECEIPT_MAX:
-        return reference
-    return "h_" + hashlib.sha256(reference.encode()).hexdigest()[: RECEIPT_MAX - 2]
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever its case (a plain dict is not case-insensitive)."""
-    value = headers.get(name)
-    if value is not None:
-        return value
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-
-
-def notes_of(entity: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Razorpay sends empty notes as `[]`, filled ones as an object."""
-    notes = entity.get("notes")
-    return notes if isinstance(notes, Mapping) else {}
-
-
-def _captured(payment: Mapping[str, Any]) -> bool:
-    return bool(payment.get("captured")) or payment.get("status") in ("captured", "refunded")
 
 
 def _find_order(
@@ -227,7 +199,7 @@ class RazorpayProvider:
             card = None
             for payment in payments:
                 carded = payment.get("method") in ("card", "emi")
-                if _captured(payment) and payment.get("token_id") and carded:
+                if is_captured(payment) and payment.get("token_id") and carded:
                     expanded = client.payment.fetch(
                         payment["id"], {"expand[]": "card"}, timeout=timeout
                     )
@@ -346,7 +318,7 @@ class RazorpayProvider:
                         )
                     return dict(existing)
             payment = client.payment.fetch(payment_id, timeout=timeout)
-            if not _captured(payment):
+            if not is_captured(payment):
                 raise ProviderDeclined(f"payment {payment_id} was not captured; nothing to refund")
             if str(payment.get("currency", "")).upper() != currency.upper():
                 raise ProviderDeclined(
@@ -373,7 +345,7 @@ class RazorpayProvider:
         return RefundResult(
             provider_refund_id=refund["id"],
             amount_minor=refund["amount"],
-            status=_REFUND_STATES.get(str(refund.get("status")), "pending"),
+            status=REFUND_STATES.get(str(refund.get("status")), "pending"),
         )
 
     async def ensure_customer(
@@ -451,65 +423,3 @@ class RazorpayProvider:
         except SignatureVerificationError as exc:
             raise InvalidSignature("Razorpay payment signature does not verify") from exc
         return payment_id
-
-
-def order_status(
-    order: Mapping[str, Any],
-    payments: list[dict[str, Any]],
-    card: Mapping[str, Any] | None = None,
-) -> PaymentStatus:
-    """Our view of an order from its payments: captured wins, then authorised; a renewal's
-    recurring debit not settled yet -> processing; only failed attempts -> failed (the newest
-    one's reason); no attempt, or a customer's one in progress -> pending."""
-    base = {
-        "provider_ref": order["id"],
-        "amount_minor": order["amount"],
-        "currency": str(order["currency"]).upper(),
-    }
-    newest_first = sorted(payments, key=lambda p: p.get("created_at", 0), reverse=True)
-    captured = [p for p in newest_first if _captured(p)]
-    if captured:
-        payment = captured[0]
-        return PaymentStatus(
-            **base,
-            state=PaymentState.succeeded,
-            payment_id=payment["id"],
-            method=payment.get("method"),
-            saved_method=_saved_method(payment, card),
-        )
-    authorized = [p for p in newest_first if p.get("status") == "authorized"]
-    if authorized:
-        return PaymentStatus(
-            **base,
-            state=PaymentState.processing,
-            payment_id=authorized[0]["id"],
-            method=authorized[0].get("method"),
-        )
-    settling = [p for p in newest_first if p.get("status") in ("created", "pending")]
-    if settling and notes_of(order).get("kind") == RENEWAL:
-        # Razorpay debits the saved token later; nobody has anything to do meanwhile.
-        return PaymentStatus(
-            **base,
-            state=PaymentState.processing,
-            payment_id=settling[0]["id"],
-            method=settling[0].get("method"),
-        )
-    if newest_first and all(p.get("status") == "failed" for p in newest_first):
-        reason = newest_first[0].get("error_description") or "The payment failed"
-        return PaymentStatus(**base, state=PaymentState.failed, failure_reason=reason)
-    return PaymentStatus(**base, state=PaymentState.pending)
-
-
-def _saved_method(payment: Mapping[str, Any], card: Mapping[str, Any] | None) -> SavedMethod | None:
-    token = payment.get("token_id")
-    kind = _SAVED_KINDS.get(str(payment.get("method")))
-    if not token or kind is None:
-        return None
-    card = card or {}
-    return SavedMethod(
-        provider_customer_id=payment.get("customer_id"),
-        provider_method_id=token,
-        kind=kind,
-        brand=card.get("network"),
-        last4=card.get("last4"),
-    )

@@ -1,9 +1,10 @@
-"""Photo stores: a local folder (embedded default); an S3-compatible bucket by S3_BUCKET."""
+"""Photo stores: a local folder (embedded default); an S3-compatible bucket by S3_BUCKET. They
+implement `domain.storage.PhotoStore`."""
 
 from __future__ import annotations
 
 from core.settings import Settings
-from providers.storage.base import InvalidKey, ObjectMissing, PhotoStore, check_key
+from domain.storage import PhotoStore
 from providers.storage.local import LocalStore, uploads_root
 
 
@@ -16,12 +17,4 @@ def photo_store(settings: Settings) -> PhotoStore:
     return LocalStore(uploads_root(settings.uploads_dir))
 
 
-__all__ = [
-    "InvalidKey",
-    "LocalStore",
-    "ObjectMissing",
-    "PhotoStore",
-    "check_key",
-    "photo_store",
-    "uploads_root",
-]
+__all__ = ["LocalStore", "photo_store", "uploads_root"]

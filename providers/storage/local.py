@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from providers.storage.base import InvalidKey, ObjectMissing, check_key
+from domain.storage import InvalidKey, ObjectMissing, check_key
 
 # The project's root: a relative UPLOADS_DIR is under it, as `.data` is for `make run`, whatever
 # folder a process was started from.

@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from core.settings import Settings
-from providers.storage.base import ObjectMissing, check_key
+from domain.storage import ObjectMissing, check_key
 
 
 class S3Store:

@@ -19,13 +19,13 @@ from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.service import RPCError
 
 from core.db import utcnow
-from core.schedules import ensure_schedules
 from core.settings import Settings
 from domain.accounts.models import User
 from domain.notifications.models import Message
 from domain.reports.calendar import business_day, zone_for
 from domain.reports.contracts import SCHEDULE_ID, DailyReportInput, daily_report_workflow_id
 from domain.reports.models import Report
+from domain.reports.schedules import ensure_schedules
 from tests.support.catalog_helpers import add_active_plan, add_categories, make_admin, make_customer
 from tests.support.subscription_helpers import buy_plan
 from workflows.daily_report import DailyReportWorkflow

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.caching import none_match
 from domain.catalog.demo import load_demo_catalog
-from domain.catalog.service import price_breakdown
+from domain.catalog.selling import price_breakdown
 from tests.support.catalog_helpers import (
     add_active_plan,
     add_categories,

@@ -25,8 +25,8 @@ from domain.notifications import devices, preferences
 from domain.notifications.delivery import DeliveryDeferred
 from domain.notifications.kinds import Channel, Topic, kind
 from domain.notifications.models import Delivery, DeviceToken, Message
+from domain.notifications.ports import Providers
 from domain.notifications.service import Notifier, Recipient
-from providers.notifications import Providers
 from providers.notifications.fcm import FcmPush
 from providers.notifications.outbox import OutboxSms
 from providers.notifications.sendgrid import SendGridEmail

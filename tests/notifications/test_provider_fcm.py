@@ -19,9 +19,9 @@ import pytest
 from firebase_admin import messaging
 
 from core.settings import Settings
+from domain.notifications.ports import Push, Result
 from providers.identity.firebase import FirebaseVerifier
 from providers.notifications import notification_providers
-from providers.notifications.base import Push, Result
 from providers.notifications.fcm import (
     APP_NAME_PREFIX,
     GOOGLE_FCM_ORIGIN,

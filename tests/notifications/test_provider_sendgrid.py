@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from core.settings import Settings
+from domain.notifications.ports import Email, Outcome, Result
 from providers.notifications import notification_providers
-from providers.notifications.base import Email, Outcome, Result
 from providers.notifications.sendgrid import SendGridEmail, parse_sender
 from tests.support.fake_sendgrid import (
     FORBIDDEN,

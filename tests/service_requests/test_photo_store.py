@@ -10,15 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.storage import (
-    InvalidKey,
-    LocalStore,
-    ObjectMissing,
-    PhotoStore,
-    check_key,
-    photo_store,
-    uploads_root,
-)
+from domain.storage import InvalidKey, ObjectMissing, PhotoStore, check_key
+from providers.storage import LocalStore, photo_store, uploads_root
 from providers.storage.local import ROOT
 from providers.storage.s3 import S3Store
 from tests.conftest import make_settings

@@ -1,8 +1,11 @@
-"""What a notification provider does: deliver messages the domain has already written and chosen.
+"""What the notifications domain needs from a provider: deliver messages the domain has already
+written and chosen. The providers (`providers/notifications/`: the outbox, SendGrid, FCM) implement
+these interfaces; the domain talks to them in these terms and never imports a provider.
 
 The notifications domain (`domain.notifications`) owns the words, the channels and the record of
 every delivery; a provider only hands a batch of one channel's messages to its service and says,
-per message, how it went. Settings choose the provider of each channel; nothing else changes.
+per message, how it went. Settings choose the provider of each channel (the composition roots
+build them with `providers.notifications.notification_providers`); nothing else changes.
 
 Outcomes are the provider's reading of its service's answer:
 - `sent`: the service accepted it (SendGrid's 202, FCM's message name);

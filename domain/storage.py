@@ -1,5 +1,7 @@
-"""The photo store interface. Settings choose the implementation: a folder on this machine (the
-embedded default) or an S3-compatible bucket.
+"""Storing photos as the domain sees it: the store's interface, the keys it accepts and the errors
+it raises. The providers (`providers/storage/`: a folder on this machine, the embedded default, or
+an S3-compatible bucket) implement it, and settings choose one (`providers.storage.photo_store`,
+called by the composition roots); the domain depends on this module and never on a provider.
 
 Rules every implementation keeps:
 - Keys are made by our code (`domain.service_requests.photos`), never taken from a client; a store

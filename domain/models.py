@@ -1,4 +1,6 @@
-"""Imports every domain's tables so `Base.metadata` is complete (Alembic, test schema)."""
+"""Imports every domain's tables so `Base.metadata` holds them all (the ORM resolves every foreign
+key). The providers' own tables join them in `providers.models`, which Alembic and the test schema
+read."""
 
 from core.db import Base
 from domain.accounts import models as accounts_models
@@ -12,7 +14,6 @@ from domain.service_requests import models as service_request_models
 from domain.subscriptions import models as subscription_models
 from domain.support import models as support_models
 from domain.technicians import models as technician_models
-from providers.payments import sandbox_models as sandbox_payment_models
 
 __all__ = [
     "Base",
@@ -23,7 +24,6 @@ __all__ = [
     "notification_models",
     "order_models",
     "report_models",
-    "sandbox_payment_models",
     "service_request_models",
     "subscription_models",
     "support_models",
