@@ -9,7 +9,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { dayStart, when } from "../components/format";
-import { Paged } from "../components/Paged";
+import { Paged, pageWindow } from "../components/Paged";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useUrlFilters } from "../components/urlState";
 import { addDays, periodLabel } from "./reports/period";
@@ -118,8 +118,7 @@ export function AuditPage() {
     actor_id: filters.actor_id ?? undefined,
     since: filters.since ? dayStart(filters.since) : undefined,
     until: filters.until ? dayStart(addDays(filters.until, 1)) : undefined,
-    limit: LIMIT,
-    offset: (filters.page - 1) * LIMIT,
+    ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
     queryKey: ["audit", query],

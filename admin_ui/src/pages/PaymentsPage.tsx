@@ -9,7 +9,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { money, when } from "../components/format";
-import { Paged } from "../components/Paged";
+import { Paged, pageWindow } from "../components/Paged";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useUrlFilters } from "../components/urlState";
 import { METHODS, PROVIDERS, STATUSES, STATUS_COLORS, paidWith } from "./payments/words";
@@ -57,8 +57,7 @@ export function PaymentsPage() {
     provider: (filters.provider as Provider | null) ?? undefined,
     method: (filters.method as Method | null) ?? undefined,
     q: filters.q ?? undefined,
-    limit: LIMIT,
-    offset: (filters.page - 1) * LIMIT,
+    ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
     queryKey: ["payments", query],

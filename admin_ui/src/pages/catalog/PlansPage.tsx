@@ -9,7 +9,7 @@ import { PageHeader, StatusBadge } from "../../components/bits";
 import { ConfirmButton } from "../../components/Confirm";
 import { DataList, usePhone, type Column } from "../../components/DataList";
 import { money } from "../../components/format";
-import { count, Paged } from "../../components/Paged";
+import { count, Paged, pageCount, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 
@@ -47,7 +47,7 @@ export function PlansPage() {
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/admin/catalog/plans", {
-          params: { query: { status: status === "all" ? undefined : status, limit: LIMIT, offset: (page - 1) * LIMIT } },
+          params: { query: { status: status === "all" ? undefined : status, ...pageWindow(page, LIMIT) } },
         }),
       ),
   });
@@ -69,7 +69,7 @@ export function PlansPage() {
 
   const rows = plans.data?.items ?? [];
   const total = plans.data?.total ?? 0;
-  const lastPage = Math.max(1, Math.ceil(total / LIMIT));
+  const lastPage = pageCount(total, LIMIT);
   // First (or last) among the plans of its status: nothing to pass. A page's edge is not known to
   // be the status's edge, so the move stays offered there (the API changes nothing if it is).
   const canMove = (index: number, by: -1 | 1) => {

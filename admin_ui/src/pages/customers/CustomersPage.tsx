@@ -9,7 +9,7 @@ import { api, unwrap } from "../../api/client";
 import { PageHeader } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { day } from "../../components/format";
-import { Paged } from "../../components/Paged";
+import { Paged, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 
@@ -24,7 +24,7 @@ export function CustomersPage() {
   }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
   const list = useQuery({
     queryKey: ["customers", f.q, f.page],
-    queryFn: () => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role: "customer", q: f.q || undefined, limit: LIMIT, offset: (f.page - 1) * LIMIT } } })),
+    queryFn: () => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role: "customer", q: f.q || undefined, ...pageWindow(f.page, LIMIT) } } })),
     placeholderData: keepPreviousData,
   });
   return (

@@ -10,7 +10,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { dayStart, label, span } from "../../components/format";
-import { Paged } from "../../components/Paged";
+import { Paged, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 import { addDays } from "../technicians/week";
@@ -78,8 +78,7 @@ export function RequestsPage() {
               starts_before: from ? dayStart(addDays(to ?? from, 1)) : undefined,
               escalated: f.escalated === "true" ? true : undefined,
               overdue: f.overdue === "true" ? true : undefined,
-              limit: LIMIT,
-              offset: (f.page - 1) * LIMIT,
+              ...pageWindow(f.page, LIMIT),
             },
           },
         }),

@@ -9,7 +9,7 @@ import { useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/bits";
 import { DataList, type Column } from "../../components/DataList";
 import { span, when } from "../../components/format";
-import { Paged } from "../../components/Paged";
+import { Paged, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 import { StatusPill } from "../../components/StatusPill";
@@ -33,8 +33,7 @@ export function SupportPage() {
     waiting: show === "waiting" || show === "mine" ? true : undefined,
     taken_by: show === "mine" ? user?.id : undefined,
     status: show === "closed" ? ("closed" as const) : undefined,
-    limit: LIMIT,
-    offset: (filters.page - 1) * LIMIT,
+    ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
     queryKey: ["callbacks", query],

@@ -14,7 +14,7 @@ import { isAdmin, useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { applyFieldErrors } from "../../components/fieldErrors";
-import { Paged } from "../../components/Paged";
+import { Paged, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 import { summary, USUAL_WEEK, weekOf } from "./week";
@@ -82,7 +82,7 @@ export function TechniciansPage() {
   }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
   const list = useQuery({
     queryKey: ["technicians", "list", filters.q, filters.page],
-    queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { q: filters.q || undefined, limit: LIMIT, offset: (filters.page - 1) * LIMIT } } })),
+    queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { q: filters.q || undefined, ...pageWindow(filters.page, LIMIT) } } })),
     placeholderData: keepPreviousData,
   });
   return (
