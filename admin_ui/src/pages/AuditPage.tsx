@@ -6,6 +6,7 @@ import { DatePickerInput } from "@mantine/dates";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
+import { useStaff } from "../api/staff";
 import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { dayStart, when } from "../components/format";
@@ -13,6 +14,7 @@ import { Paged, pageWindow } from "../components/Paged";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useUrlFilters } from "../components/urlState";
 import { addDays, periodLabel } from "./reports/period";
+import { keys } from "../queryKeys";
 
 type Entry = Schemas["AuditEntryOut"];
 type Entity = Schemas["EntityRef"];
@@ -102,16 +104,7 @@ const COLUMNS: Column<Entry>[] = [
 export function AuditPage() {
   const [filters, set] = useUrlFilters(["entity_type", "entity_id", "actor_id", "since", "until"] as const);
   const [, setParams] = useSearchParams();
-  const staff = useQuery({
-    queryKey: ["staff"],
-    staleTime: 300_000,
-    queryFn: async () => {
-      const [admins, support] = await Promise.all(
-        (["admin", "support"] as const).map((role) => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role, limit: 100 } } }))),
-      );
-      return [...support.items, ...admins.items];
-    },
-  });
+  const staff = useStaff();
   const query = {
     entity_type: filters.entity_type ?? undefined,
     entity_id: filters.entity_id ?? undefined,
@@ -121,7 +114,7 @@ export function AuditPage() {
     ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
-    queryKey: ["audit", query],
+    queryKey: keys.audit(query),
     queryFn: () => unwrap(api.GET("/api/v1/admin/audit", { params: { query } })),
     placeholderData: keepPreviousData,
   });

@@ -14,6 +14,7 @@ import { Empty, ErrorState, Loading, Refused } from "../components/States";
 import { PreviewButton, StartButton, TestSendButton } from "./campaigns/DraftActions";
 import { NewCampaign } from "./campaigns/NewCampaign";
 import { StatusPill } from "../components/StatusPill";
+import { keys } from "../queryKeys";
 
 type Campaign = Schemas["CampaignOut"];
 type Move = "start" | "pause" | "resume" | "cancel";
@@ -53,12 +54,12 @@ export function CampaignsPage() {
   const admin = isAdmin(user);
   const queries = useQueryClient();
   const list = useQuery({
-    queryKey: ["campaigns"],
+    queryKey: keys.campaigns.all,
     queryFn: () => unwrap(api.GET("/api/v1/admin/campaigns", { params: { query: { limit: 50 } } })),
     // Running ones move: follow them while any is running.
     refetchInterval: (q) => (q.state.data?.items.some((c) => c.status === "running") ? 2000 : false),
   });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["campaigns"] });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.campaigns.all });
   const move = useMutation({
     mutationFn: ({ id, to }: { id: string; to: Move }) => unwrap(api.POST(`/api/v1/admin/campaigns/{campaign_id}/${to}`, { params: { path: { campaign_id: id } } })),
     onSuccess: refresh,

@@ -13,11 +13,11 @@ import { PageHeader } from "../components/bits";
 import { amount, major, when } from "../components/format";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { shortDay } from "./reports/period";
+import { keys } from "../queryKeys";
 
 type Dashboard = Schemas["Dashboard"];
 type Sales = Schemas["Sales"];
 
-const KEY = ["dashboard"];
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 /** "3 orders · ₹500.00 refunded", and what was sold in other currencies than the dashboard's. */
@@ -39,7 +39,7 @@ function useLiveDashboard(enabled: boolean): LiveState {
       onEvent: (event) => {
         if (event.event !== "dashboard") return;
         try {
-          queries.setQueryData(KEY, JSON.parse(event.data) as Dashboard);
+          queries.setQueryData(keys.dashboard, JSON.parse(event.data) as Dashboard);
         } catch {
           // a malformed event: keep what is shown; the next one replaces it
         }
@@ -71,7 +71,7 @@ function Stat({ label, value, hint, testid }: { label: string; value: string | n
 const LIVE_COLOR: Record<LiveState, string> = { live: "green", connecting: "gray", reconnecting: "orange", stopped: "gray" };
 
 export function DashboardPage() {
-  const query = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/v1/admin/dashboard")) });
+  const query = useQuery({ queryKey: keys.dashboard, queryFn: () => unwrap(api.GET("/api/v1/admin/dashboard")) });
   const live = useLiveDashboard(query.isSuccess);
 
   const header = (

@@ -14,6 +14,7 @@ import { Empty, ErrorState, Loading } from "../components/States";
 import { useUrlFilters } from "../components/urlState";
 import { METHODS, PROVIDERS, STATUSES, STATUS_COLORS, paidWith } from "./payments/words";
 import { StatusPill } from "../components/StatusPill";
+import { keys } from "../queryKeys";
 
 type Payment = Schemas["PaymentOut"];
 type Status = Schemas["PaymentStatusView"];
@@ -60,7 +61,7 @@ export function PaymentsPage() {
     ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
-    queryKey: ["payments", query],
+    queryKey: keys.payments.page(query),
     queryFn: () => unwrap(api.GET("/api/v1/admin/payments", { params: { query } })),
     placeholderData: keepPreviousData,
   });

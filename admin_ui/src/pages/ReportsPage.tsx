@@ -15,6 +15,7 @@ import { amount, label, major } from "../components/format";
 import { count } from "../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../components/States";
 import { PRESETS, dayLabel, periodLabel, preset, presetOf, shortDay, today, type Period, type Preset } from "./reports/period";
+import { keys } from "../queryKeys";
 
 type GroupBy = Schemas["GroupBy"];
 type Row = Schemas["RevenueRow"];
@@ -55,7 +56,7 @@ function Revenue({ period }: { period: Period }) {
   const [groupBy, setGroupBy] = useState<GroupBy>("day");
   const params = { ...period, group_by: groupBy };
   const rows = useQuery({
-    queryKey: ["reports", "revenue", params],
+    queryKey: keys.reports.revenue(params),
     queryFn: () => unwrap(api.GET("/api/v1/admin/reports/revenue", { params: { query: params } })).then(json),
   });
   const csv = useMutation({ mutationFn: () => download("/admin/reports/revenue", { ...params, format: "csv" }, `revenue-${groupBy}-${period.since}-${period.until}.csv`) });
@@ -97,7 +98,7 @@ function Revenue({ period }: { period: Period }) {
 
 function ActivityCard({ period }: { period: Period }) {
   const activity = useQuery({
-    queryKey: ["reports", "activity", period],
+    queryKey: keys.reports.activity(period),
     queryFn: () => unwrap(api.GET("/api/v1/admin/reports/activity", { params: { query: period } })).then(json),
   });
   const csv = useMutation({ mutationFn: () => download("/admin/reports/activity", { ...period, format: "csv" }, `activity-${period.since}-${period.until}.csv`) });
@@ -133,7 +134,7 @@ function ActivityCard({ period }: { period: Period }) {
 }
 
 function Daily() {
-  const list = useQuery({ queryKey: ["reports", "daily"], queryFn: () => unwrap(api.GET("/api/v1/admin/reports/daily")) });
+  const list = useQuery({ queryKey: keys.reports.daily, queryFn: () => unwrap(api.GET("/api/v1/admin/reports/daily")) });
   const csv = useMutation({ mutationFn: (d: string) => download(`/admin/reports/daily/${d}`, { format: "csv" }, `daily-${d}.csv`) });
   const items = list.data?.items ?? [];
   return (

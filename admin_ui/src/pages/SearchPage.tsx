@@ -10,6 +10,7 @@ import { DataList } from "../components/DataList";
 import { day, money, span } from "../components/format";
 import { count } from "../components/Paged";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { keys } from "../queryKeys";
 
 function Section({ title, testId, children }: { title: string; testId: string; children: ReactNode }) {
   return (
@@ -26,7 +27,7 @@ export function SearchPage() {
   const [params] = useSearchParams();
   const q = (params.get("q") ?? "").trim();
   const found = useQuery({
-    queryKey: ["search", q],
+    queryKey: keys.search(q),
     queryFn: () => unwrap(api.GET("/api/v1/admin/search", { params: { query: { q } } })),
     enabled: q.length > 0,
   });

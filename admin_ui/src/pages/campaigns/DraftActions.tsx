@@ -9,6 +9,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { ConfirmButton } from "../../components/Confirm";
 import { count } from "../../components/Paged";
 import { ErrorState, Loading } from "../../components/States";
+import { keys } from "../../queryKeys";
 
 type Campaign = Schemas["CampaignOut"];
 
@@ -21,7 +22,7 @@ function listed(words: string[]): string {
 
 export function MessagePreviewView({ campaignId }: { campaignId: string }) {
   const shown = useQuery({
-    queryKey: ["campaigns", campaignId, "message"],
+    queryKey: keys.campaigns.message(campaignId),
     queryFn: () => unwrap(api.GET("/api/v1/admin/campaigns/{campaign_id}/message", { params: { path: { campaign_id: campaignId } } })),
   });
   if (shown.isPending) return <Loading what="the message" />;
@@ -90,7 +91,7 @@ export function TestSendButton({ campaign }: { campaign: Campaign }) {
 
 export function StartButton({ campaign, onStart, loading }: { campaign: Campaign; onStart: () => void; loading: boolean }) {
   const size = useQuery({
-    queryKey: ["campaigns", campaign.id, "audience"],
+    queryKey: keys.campaigns.audience(campaign.id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/campaigns/{campaign_id}/audience", { params: { path: { campaign_id: campaign.id } } })),
   });
   const impact = size.isPending

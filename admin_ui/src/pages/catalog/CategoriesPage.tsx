@@ -17,6 +17,7 @@ import { applyFieldErrors } from "../../components/fieldErrors";
 import { count, Paged } from "../../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
+import { keys } from "../../queryKeys";
 
 type Category = Schemas["AdminCategoryOut"];
 const schema = z.object({ name: z.string().trim().min(1, "Give it a name"), slug: z.string().trim().min(1, "Give it a slug") });
@@ -43,11 +44,11 @@ export function CategoriesPage() {
   const [filters, setFilter] = useUrlFilters(["shown"] as const);
   const shown = filters.shown === "shown" || filters.shown === "hidden" ? filters.shown : "all";
   const list = useQuery({
-    queryKey: ["categories", "admin", shown],
+    queryKey: keys.categories.shown(shown),
     queryFn: () =>
       unwrap(api.GET("/api/v1/admin/catalog/categories", { params: { query: { shown: shown === "all" ? undefined : shown === "shown" } } })),
   });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["categories"] });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.categories.all });
   const form = useForm<Form>({ resolver: zodResolver(schema), defaultValues: { name: "", slug: "" } });
   const create = useMutation({
     mutationFn: (body: Form) => unwrap(api.POST("/api/v1/admin/catalog/categories", { body })),

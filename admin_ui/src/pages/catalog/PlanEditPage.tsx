@@ -20,6 +20,7 @@ import { applyFieldErrors } from "../../components/fieldErrors";
 import { money, when } from "../../components/format";
 import { count } from "../../components/Paged";
 import { ErrorState, Loading } from "../../components/States";
+import { keys } from "../../queryKeys";
 
 // The API's bounds (domain/catalog/schemas.py), said at the field before anything is sent.
 const MAX_VALIDITY_DAYS = 3650;
@@ -129,16 +130,16 @@ export function PlanEditPage() {
   const [lineProblems, setLineProblems] = useState<Record<string, string[]>>({});
   const [askFree, setAskFree] = useState<Form | null>(null);
   const plan = useQuery({
-    queryKey: ["plans", id],
+    queryKey: keys.plans.one(id),
     enabled: !creating,
     queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/plans/{plan_id}", { params: { path: { plan_id: id! } } })),
   });
   const versions = useQuery({
-    queryKey: ["plans", id, "versions"],
+    queryKey: keys.plans.versions(id),
     enabled: !creating,
     queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/plans/{plan_id}/versions", { params: { path: { plan_id: id! } } })),
   });
-  const categories = useQuery({ queryKey: ["categories"], queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
+  const categories = useQuery({ queryKey: keys.categories.all, queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
   const form = useForm<Form>({ resolver: zodResolver(schema), defaultValues: EMPTY });
   const inclusions = useFieldArray({ control: form.control, name: "inclusions" });
   useEffect(() => {
@@ -153,7 +154,7 @@ export function PlanEditPage() {
         : unwrap(api.PATCH("/api/v1/admin/catalog/plans/{plan_id}", { params: { path: { plan_id: id! } }, body }));
     },
     onSuccess: (saved) => {
-      void queries.invalidateQueries({ queryKey: ["plans"] });
+      void queries.invalidateQueries({ queryKey: keys.plans.all });
       const v = saved.current_version;
       notifications.show({
         color: "green",

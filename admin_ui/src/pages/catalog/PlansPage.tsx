@@ -12,6 +12,7 @@ import { money } from "../../components/format";
 import { count, Paged, pageCount, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
+import { keys } from "../../queryKeys";
 
 type Plan = Schemas["AdminPlanOut"];
 type Status = Schemas["PlanStatus"];
@@ -43,7 +44,7 @@ export function PlansPage() {
   const status = (STATUSES.find((s) => s.value === filters.status)?.value ?? "all") as Status | "all";
   const page = filters.page;
   const plans = useQuery({
-    queryKey: ["plans", "list", status, page],
+    queryKey: keys.plans.page(status, page),
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/admin/catalog/plans", {
@@ -51,7 +52,7 @@ export function PlansPage() {
         }),
       ),
   });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["plans"] });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.plans.all });
   const act = useMutation({
     mutationFn: ({ plan, action }: { plan: Plan; action: "publish" | "archive" }) =>
       unwrap(

@@ -9,6 +9,7 @@ import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { label, money, when } from "../../components/format";
 import { DataList } from "../../components/DataList";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { keys } from "../../queryKeys";
 
 type WithLink = { workflow_url?: string | null; workflow_id?: string };
 
@@ -28,12 +29,12 @@ function Calls({ userId, phone }: { userId: string; phone: string | null }) {
   const [purpose, setPurpose] = useState<Schemas["CallPurpose"]>("support");
   const [notes, setNotes] = useState("");
   const calls = useQuery({
-    queryKey: ["customers", userId, "calls"],
+    queryKey: keys.customers.calls(userId),
     queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}/calls", { params: { path: { user_id: userId }, query: { limit: 20 } } })),
   });
   const log = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/admin/users/{user_id}/calls", { params: { path: { user_id: userId } }, body: { outcome, purpose, direction: "outbound", notes: notes || null } })),
-    onSuccess: () => { setNotes(""); void queries.invalidateQueries({ queryKey: ["customers", userId, "calls"] }); },
+    onSuccess: () => { setNotes(""); void queries.invalidateQueries({ queryKey: keys.customers.calls(userId) }); },
   });
   return (
     <Section title="Call log">
@@ -58,11 +59,11 @@ function Calls({ userId, phone }: { userId: string; phone: string | null }) {
 
 export function CustomerPage() {
   const { id = "" } = useParams();
-  const user = useQuery({ queryKey: ["customers", id], queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}", { params: { path: { user_id: id } } })) });
-  const subscriptions = useQuery({ queryKey: ["customers", id, "subscriptions"], queryFn: () => unwrap(api.GET("/api/v1/admin/subscriptions", { params: { query: { user_id: id, limit: 50 } } })) });
-  const orders = useQuery({ queryKey: ["customers", id, "orders"], queryFn: () => unwrap(api.GET("/api/v1/admin/orders", { params: { query: { user_id: id, limit: 50 } } })) });
-  const callbacks = useQuery({ queryKey: ["customers", id, "callbacks"], queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks", { params: { query: { user_id: id, limit: 20 } } })) });
-  const overview = useQuery({ queryKey: ["customers", id, "overview"], queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}/overview", { params: { path: { user_id: id } } })) });
+  const user = useQuery({ queryKey: keys.customers.one(id), queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}", { params: { path: { user_id: id } } })) });
+  const subscriptions = useQuery({ queryKey: keys.customers.subscriptions(id), queryFn: () => unwrap(api.GET("/api/v1/admin/subscriptions", { params: { query: { user_id: id, limit: 50 } } })) });
+  const orders = useQuery({ queryKey: keys.customers.orders(id), queryFn: () => unwrap(api.GET("/api/v1/admin/orders", { params: { query: { user_id: id, limit: 50 } } })) });
+  const callbacks = useQuery({ queryKey: keys.customers.callbacks(id), queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks", { params: { query: { user_id: id, limit: 20 } } })) });
+  const overview = useQuery({ queryKey: keys.customers.overview(id), queryFn: () => unwrap(api.GET("/api/v1/admin/users/{user_id}/overview", { params: { path: { user_id: id } } })) });
 
   if (user.isPending) return <Loading what="the customer" />;
   if (user.isError) return <ErrorState what="the customer" error={user.error} retry={() => user.refetch()} />;

@@ -12,6 +12,7 @@ import { day } from "../../components/format";
 import { Paged, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
+import { keys } from "../../queryKeys";
 
 const LIMIT = 25;
 
@@ -23,7 +24,7 @@ export function CustomersPage() {
     if ((f.q ?? "") !== search) set("q", search);
   }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
   const list = useQuery({
-    queryKey: ["customers", f.q, f.page],
+    queryKey: keys.customers.page(f.q, f.page),
     queryFn: () => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role: "customer", q: f.q || undefined, ...pageWindow(f.page, LIMIT) } } })),
     placeholderData: keepPreviousData,
   });

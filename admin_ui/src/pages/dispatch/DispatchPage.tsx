@@ -21,6 +21,7 @@ import { addDays } from "../technicians/week";
 import { type Board, type Moves, type Row, useMoves } from "./moves";
 import { TechnicianDay } from "./TechnicianDay";
 import { VisitCard } from "./VisitCard";
+import { keys } from "../../queryKeys";
 
 function Queue({ board, moves, admin, drag, wide }: { board: Board; moves: Moves; admin: boolean; drag: boolean; wide?: boolean }) {
   return (
@@ -150,7 +151,7 @@ export function DispatchPage() {
   const date = filters.date && /^\d{4}-\d{2}-\d{2}$/.test(filters.date) ? filters.date : today;
   const days = filters.days === "7" ? 7 : 1;
   const board = useQuery({
-    queryKey: ["board", date, days],
+    queryKey: keys.board.days(date, days),
     queryFn: () => unwrap(api.GET("/api/v1/admin/dispatch/board", { params: { query: { date, days } } })),
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,

@@ -12,6 +12,7 @@ import { StatusBadge } from "../../components/bits";
 import { span } from "../../components/format";
 import { ErrorState, Loading } from "../../components/States";
 import { hours, type Moves, type Visit } from "./moves";
+import { keys } from "../../queryKeys";
 
 const ESCALATED = "#ad390c"; // orange at 6.2:1 under white text (orange.9 is 4.0:1)
 
@@ -36,7 +37,7 @@ function Flags({ visit }: { visit: Visit }) {
 
 function Suggestions({ visit, moves }: { visit: Visit; moves: Moves }) {
   const found = useQuery({
-    queryKey: ["requests", visit.id, "suggestions"],
+    queryKey: keys.requests.suggestions(visit.id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/service-requests/{request_id}/suggestions", { params: { path: { request_id: visit.id } } })),
   });
   if (found.isPending) return <Loading what="suggestions" />;

@@ -12,6 +12,7 @@ import { ErrorState, Loading, Refused } from "../../components/States";
 import { RefundForm } from "./RefundForm";
 import { StatusPill } from "../../components/StatusPill";
 import { STATUSES, STATUS_COLORS } from "./words";
+import { keys } from "../../queryKeys";
 
 type Detail = Schemas["PaymentDetailOut"];
 
@@ -103,7 +104,7 @@ export function PaymentPage() {
   const { user } = useAuth();
   const admin = isAdmin(user);
   const payment = useQuery({
-    queryKey: ["payments", "detail", orderId],
+    queryKey: keys.payments.one(orderId),
     queryFn: () => unwrap(api.GET("/api/v1/admin/payments/{order_id}", { params: { path: { order_id: orderId } } })),
     // A refund asked for is confirmed by the provider shortly: follow it until none is pending.
     refetchInterval: (q) => (q.state.data && refundPending(q.state.data) ? 2000 : false),

@@ -10,6 +10,7 @@ import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { label, span, when } from "../../components/format";
 import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { SlaFlags } from "./RequestsPage";
+import { keys } from "../../queryKeys";
 
 type Detail = Schemas["AdminRequestDetail"];
 
@@ -17,7 +18,7 @@ function Suggestions({ request }: { request: Detail }) {
   const queries = useQueryClient();
   const reassign = request.status === "assigned";
   const suggestions = useQuery({
-    queryKey: ["requests", request.id, "suggestions"],
+    queryKey: keys.requests.suggestions(request.id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/service-requests/{request_id}/suggestions", { params: { path: { request_id: request.id } } })),
   });
   const assign = useMutation({
@@ -29,8 +30,8 @@ function Suggestions({ request }: { request: Detail }) {
         }),
       ),
     onSuccess: (detail) => {
-      queries.setQueryData(["requests", request.id], detail);
-      void queries.invalidateQueries({ queryKey: ["requests"] });
+      queries.setQueryData(keys.requests.one(request.id), detail);
+      void queries.invalidateQueries({ queryKey: keys.requests.all });
     },
   });
 
@@ -92,8 +93,8 @@ function Moves({ request }: { request: Detail }) {
   const [reason, setReason] = useState("");
   const path = { params: { path: { request_id: request.id } } };
   const done = (detail: Detail) => {
-    queries.setQueryData(["requests", request.id], detail);
-    void queries.invalidateQueries({ queryKey: ["requests"] });
+    queries.setQueryData(keys.requests.one(request.id), detail);
+    void queries.invalidateQueries({ queryKey: keys.requests.all });
   };
   const start = useMutation({ mutationFn: () => unwrap(api.POST("/api/v1/admin/service-requests/{request_id}/start", path)), onSuccess: done });
   const complete = useMutation({
@@ -151,7 +152,7 @@ export function RequestPage() {
   const { id = "" } = useParams();
   const { user } = useAuth();
   const query = useQuery({
-    queryKey: ["requests", id],
+    queryKey: keys.requests.one(id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/service-requests/{request_id}", { params: { path: { request_id: id } } })),
     refetchInterval: 10_000,
   });

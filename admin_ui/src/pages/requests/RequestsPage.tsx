@@ -14,6 +14,7 @@ import { Paged, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 import { addDays } from "../technicians/week";
+import { keys } from "../../queryKeys";
 
 // Orange darkened to 6.2:1 under white text (Mantine's orange.9 is 4.0:1).
 const ESCALATED = "#ad390c";
@@ -57,14 +58,14 @@ export function RequestsPage() {
   const status = STATUSES.includes(f.status as Status) ? (f.status as Status) : undefined;
   const [from, to] = range(f.days);
 
-  const categories = useQuery({ queryKey: ["catalog-categories"], queryFn: () => unwrap(api.GET("/api/v1/catalog/categories")), staleTime: 60_000 });
+  const categories = useQuery({ queryKey: keys.publicCategories, queryFn: () => unwrap(api.GET("/api/v1/catalog/categories")), staleTime: 60_000 });
   const technicians = useQuery({
-    queryKey: ["technicians", "choices"],
+    queryKey: keys.technicians.choices,
     queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { limit: 200 } } })),
     staleTime: 60_000,
   });
   const query = useQuery({
-    queryKey: ["requests", f],
+    queryKey: keys.requests.page(f),
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/admin/service-requests", {

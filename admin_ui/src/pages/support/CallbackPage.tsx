@@ -8,28 +8,15 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
+import { useStaff } from "../../api/staff";
 import { PageHeader } from "../../components/bits";
 import { span, when } from "../../components/format";
 import { ErrorState, Loading, Refused } from "../../components/States";
 import { StatusPill } from "../../components/StatusPill";
 import { CALL_OUTCOMES, CLOSE_OUTCOMES, REASONS, STATUSES, STATUS_COLORS, options, waitedFor } from "./words";
+import { keys } from "../../queryKeys";
 
 type Callback = Schemas["AdminCallbackOut"];
-
-function useStaff() {
-  return useQuery({
-    queryKey: ["staff"],
-    staleTime: 300_000,
-    queryFn: async () => {
-      const [admins, support] = await Promise.all(
-        (["admin", "support"] as const).map((role) =>
-          unwrap(api.GET("/api/v1/admin/users", { params: { query: { role, limit: 100 } } })),
-        ),
-      );
-      return [...support.items, ...admins.items].filter((u) => u.is_active);
-    },
-  });
-}
 
 function Line({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -93,7 +80,7 @@ function CallCard({ callback, done }: { callback: Callback; done: () => void }) 
 }
 
 function HandOver({ callback, done }: { callback: Callback; done: () => void }) {
-  const staff = useStaff();
+  const staff = useStaff({ activeOnly: true });
   const [to, setTo] = useState<string | null>(null);
   const hand = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/admin/callbacks/{callback_id}/assign", { params: { path: { callback_id: callback.id } }, body: { staff_id: to! } })),
@@ -137,7 +124,7 @@ function CloseCard({ callback, done }: { callback: Callback; done: () => void })
 }
 
 function History({ id }: { id: string }) {
-  const history = useQuery({ queryKey: ["callbacks", id, "history"], queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}/history", { params: { path: { callback_id: id } } })) });
+  const history = useQuery({ queryKey: keys.callbacks.history(id), queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}/history", { params: { path: { callback_id: id } } })) });
   return (
     <Card withBorder data-testid="callback-history">
       <Title order={2} size="h4" mb="sm">History</Title>
@@ -158,8 +145,8 @@ function History({ id }: { id: string }) {
 export function CallbackPage() {
   const { id = "" } = useParams();
   const queries = useQueryClient();
-  const callback = useQuery({ queryKey: ["callbacks", id], queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}", { params: { path: { callback_id: id } } })) });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["callbacks"] });
+  const callback = useQuery({ queryKey: keys.callbacks.one(id), queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}", { params: { path: { callback_id: id } } })) });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.callbacks.all });
   const take = useMutation({ mutationFn: () => unwrap(api.POST("/api/v1/admin/callbacks/{callback_id}/take", { params: { path: { callback_id: id } } })), onSuccess: refresh });
   if (callback.isPending) return <Loading what="the callback" />;
   if (callback.isError) return <ErrorState what="the callback" error={callback.error} retry={() => callback.refetch()} />;

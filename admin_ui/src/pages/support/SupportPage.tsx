@@ -14,6 +14,7 @@ import { Empty, ErrorState, Loading, Refused } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 import { StatusPill } from "../../components/StatusPill";
 import { REASONS, STATUSES, STATUS_COLORS, waitedFor } from "./words";
+import { keys } from "../../queryKeys";
 
 type Callback = Schemas["AdminCallbackOut"];
 const LIMIT = 25;
@@ -36,14 +37,14 @@ export function SupportPage() {
     ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
-    queryKey: ["callbacks", query],
+    queryKey: keys.callbacks.page(query),
     queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks", { params: { query } })),
     placeholderData: keepPreviousData,
     refetchInterval: 30_000, // the queue moves as customers ask and colleagues take
   });
   const take = useMutation({
     mutationFn: (id: string) => unwrap(api.POST("/api/v1/admin/callbacks/{callback_id}/take", { params: { path: { callback_id: id } } })),
-    onSuccess: () => queries.invalidateQueries({ queryKey: ["callbacks"] }),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.callbacks.all }),
   });
 
   const columns: Column<Callback>[] = [

@@ -18,6 +18,7 @@ import { Paged, pageWindow } from "../../components/Paged";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useUrlFilters } from "../../components/urlState";
 import { summary, USUAL_WEEK, weekOf } from "./week";
+import { keys } from "../../queryKeys";
 
 const LIMIT = 25;
 
@@ -34,8 +35,8 @@ function AddTechnician() {
   const navigate = useNavigate();
   const queries = useQueryClient();
   const [problems, setProblems] = useState<string[]>([]);
-  const categories = useQuery({ queryKey: ["categories"], queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
-  const zones = useQuery({ queryKey: ["time-zones"], queryFn: () => unwrap(api.GET("/api/v1/admin/time-zones")), staleTime: Infinity });
+  const categories = useQuery({ queryKey: keys.categories.all, queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
+  const zones = useQuery({ queryKey: keys.timeZones, queryFn: () => unwrap(api.GET("/api/v1/admin/time-zones")), staleTime: Infinity });
   const form = useForm<Form>({ resolver: zodResolver(schema), defaultValues: { name: "", phone: "", skills: [], zones: "", timezone: "Asia/Kolkata" } });
   const create = useMutation({
     mutationFn: (f: Form) =>
@@ -43,7 +44,7 @@ function AddTechnician() {
         body: { name: f.name, phone: f.phone, skills: f.skills, zones: f.zones.split(/[,\s]+/).filter(Boolean), timezone: f.timezone, working_hours: USUAL_WEEK as never, is_active: true },
       })),
     onSuccess: (created) => {
-      void queries.invalidateQueries({ queryKey: ["technicians"] });
+      void queries.invalidateQueries({ queryKey: keys.technicians.all });
       navigate(`/technicians/${created.id}`);
     },
     onError: (e: Problem) => setProblems(applyFieldErrors(e, form.setError, ["name", "phone", "skills", "zones", "timezone"], (f) => f.replace(/^(skills|zones)\.\d+$/, "$1"))),
@@ -81,7 +82,7 @@ export function TechniciansPage() {
     if ((filters.q ?? "") !== search) setFilter("q", search);
   }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
   const list = useQuery({
-    queryKey: ["technicians", "list", filters.q, filters.page],
+    queryKey: keys.technicians.page(filters.q, filters.page),
     queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { q: filters.q || undefined, ...pageWindow(filters.page, LIMIT) } } })),
     placeholderData: keepPreviousData,
   });
