@@ -11,7 +11,8 @@ import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { dayStart, when } from "../components/format";
 import { Paged, pageWindow } from "../components/Paged";
-import { Empty, ErrorState, Loading } from "../components/States";
+import { Empty } from "../components/States";
+import { Loaded } from "../components/Loaded";
 import { useUrlFilters } from "../components/urlState";
 import { addDays, periodLabel } from "./reports/period";
 import { keys } from "../queryKeys";
@@ -161,18 +162,18 @@ export function AuditPage() {
           </Badge>
         </Group>
       )}
-      {list.isPending ? (
-        <Loading what="the audit log" />
-      ) : list.isError ? (
-        <ErrorState what="the audit log" error={list.error} retry={() => list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty title="Nothing recorded here" hint="Every staff change is recorded; widen the filters to see more." />
-      ) : (
-        <>
-          <DataList caption="Audit log" rows={list.data.items} columns={COLUMNS} rowKey={(e) => e.id} testId="audit-table" rowTestId="audit-row" />
-          <Paged total={list.data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="entry" plural="entries" />
-        </>
-      )}
+      <Loaded query={list} what="the audit log">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty title="Nothing recorded here" hint="Every staff change is recorded; widen the filters to see more." />
+          ) : (
+            <>
+              <DataList caption="Audit log" rows={data.items} columns={COLUMNS} rowKey={(e) => e.id} testId="audit-table" rowTestId="audit-row" />
+              <Paged total={data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="entry" plural="entries" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

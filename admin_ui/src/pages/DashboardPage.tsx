@@ -11,7 +11,8 @@ import { follow, type LiveState } from "@homeplans/web-common/sse";
 import { authedFetch } from "../api/session";
 import { PageHeader } from "../components/bits";
 import { amount, major, when } from "../components/format";
-import { Empty, ErrorState, Loading } from "../components/States";
+import { Loaded } from "../components/Loaded";
+import { Empty } from "../components/States";
 import { shortDay } from "./reports/period";
 import { keys } from "../queryKeys";
 
@@ -83,9 +84,16 @@ export function DashboardPage() {
       </Tooltip>
     </PageHeader>
   );
-  if (query.isPending) return <>{header}<Loading what="the dashboard" /></>;
-  if (query.isError) return <>{header}<ErrorState what="the dashboard" error={query.error} retry={() => query.refetch()} /></>;
-  const d = query.data;
+  return (
+    <Stack>
+      {header}
+      <Loaded query={query} what="the dashboard">{(d) => <Figures d={d} />}</Loaded>
+    </Stack>
+  );
+}
+
+/** The dashboard's figures and charts, under its header. */
+function Figures({ d }: { d: Dashboard }) {
   const series = d.series.map((p) => ({
     day: shortDay(p.day),
     "Gross sales": major(p.sales_amount),
@@ -98,8 +106,7 @@ export function DashboardPage() {
   const quiet = d.series.every((p) => !p.sales_count && !p.refunds_amount.amount_minor && !p.new_users && !p.requests_created);
 
   return (
-    <Stack>
-      {header}
+    <>
       <Text size="xs" c="dimmed">
         As of {when(d.as_of)}; days are business days in {d.time_zone}
       </Text>
@@ -169,6 +176,6 @@ export function DashboardPage() {
           </SimpleGrid>
         )}
       </Card>
-    </Stack>
+    </>
   );
 }

@@ -15,7 +15,8 @@ import { ConfirmButton } from "../../components/Confirm";
 import { DataList, usePhone, type Column } from "../../components/DataList";
 import { applyFieldErrors } from "../../components/fieldErrors";
 import { count, Paged } from "../../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { keys } from "../../queryKeys";
 
@@ -141,22 +142,22 @@ export function CategoriesPage() {
         data={FILTERS}
       />
       <Refused error={toggle.error ?? move.error} />
-      {list.isPending ? (
-        <Loading what="categories" />
-      ) : list.isError ? (
-        <ErrorState what="categories" error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        shown === "all" ? (
-          <Empty title="No categories yet" hint="Add the kinds of work you offer (plumbing, electrical, …); plans cover them." />
-        ) : (
-          <Empty title={`No ${shown} categories`} hint="Choose All to see every category." />
-        )
-      ) : (
-        <>
-          <DataList rows={rows} columns={columns} rowKey={(c) => c.id} actions={actions} testId="categories-table" rowTestId="category-row" caption="Categories, in the catalog's order" />
-          <Paged total={rows.length} noun="category" plural="categories" />
-        </>
-      )}
+      <Loaded query={list} what="categories">
+        {() =>
+          rows.length === 0 ? (
+            shown === "all" ? (
+              <Empty title="No categories yet" hint="Add the kinds of work you offer (plumbing, electrical, …); plans cover them." />
+            ) : (
+              <Empty title={`No ${shown} categories`} hint="Choose All to see every category." />
+            )
+          ) : (
+            <>
+              <DataList rows={rows} columns={columns} rowKey={(c) => c.id} actions={actions} testId="categories-table" rowTestId="category-row" caption="Categories, in the catalog's order" />
+              <Paged total={rows.length} noun="category" plural="categories" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

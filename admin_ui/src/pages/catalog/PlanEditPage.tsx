@@ -19,7 +19,8 @@ import { PageHeader, StatusBadge } from "../../components/bits";
 import { applyFieldErrors } from "../../components/fieldErrors";
 import { money, when } from "../../components/format";
 import { count } from "../../components/Paged";
-import { ErrorState, Loading } from "../../components/States";
+import { unready } from "../../components/Loaded";
+import { ErrorState } from "../../components/States";
 import { keys } from "../../queryKeys";
 
 // The API's bounds (domain/catalog/schemas.py), said at the field before anything is sent.
@@ -184,8 +185,8 @@ export function PlanEditPage() {
     save.mutate({ values, confirmFree });
   };
 
-  if (!creating && plan.isPending) return <Loading what="the plan" />;
-  if (!creating && plan.isError) return <ErrorState what="the plan" error={plan.error} retry={() => plan.refetch()} />;
+  const waiting = creating ? null : unready(plan, "the plan");
+  if (waiting) return waiting;
   const options = (categories.data ?? []).map((c) => ({ value: c.slug, label: c.name }));
   const chosen = form.watch("categories");
   const errors = form.formState.errors;

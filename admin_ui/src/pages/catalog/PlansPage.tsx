@@ -10,7 +10,8 @@ import { ConfirmButton } from "../../components/Confirm";
 import { DataList, usePhone, type Column } from "../../components/DataList";
 import { money } from "../../components/format";
 import { count, Paged, pageCount, pageWindow } from "../../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { keys } from "../../queryKeys";
 
@@ -161,25 +162,25 @@ export function PlansPage() {
         data={STATUSES}
       />
       <Refused error={act.error ?? move.error} />
-      {plans.isPending ? (
-        <Loading what="plans" />
-      ) : plans.isError ? (
-        <ErrorState what="plans" error={plans.error} retry={() => plans.refetch()} />
-      ) : rows.length === 0 ? (
-        status === "all" ? (
-          <Empty title="No plans yet" hint="Create a plan, then publish it to put it on sale." action={<Button component={Link} to="/plans/new" size="xs">New plan</Button>} />
-        ) : (
-          <Empty title={`No ${STATUSES.find((s) => s.value === status)?.label.toLowerCase()} plans`} hint="Choose All to see every plan." />
-        )
-      ) : (
-        <>
-          <Text size="sm" c="dimmed">
-            Customers see the plans on sale in this order. Drafts take their place when published; archived plans are listed last.
-          </Text>
-          <DataList rows={rows} columns={columns} rowKey={(p) => p.id} actions={actions} testId="plans-table" rowTestId="plan-row" caption="Plans, in the catalog's order" />
-          <Paged total={total} limit={LIMIT} page={page} onChange={(p) => setFilter("page", p)} noun="plan" />
-        </>
-      )}
+      <Loaded query={plans} what="plans">
+        {() =>
+          rows.length === 0 ? (
+            status === "all" ? (
+              <Empty title="No plans yet" hint="Create a plan, then publish it to put it on sale." action={<Button component={Link} to="/plans/new" size="xs">New plan</Button>} />
+            ) : (
+              <Empty title={`No ${STATUSES.find((s) => s.value === status)?.label.toLowerCase()} plans`} hint="Choose All to see every plan." />
+            )
+          ) : (
+            <>
+              <Text size="sm" c="dimmed">
+                Customers see the plans on sale in this order. Drafts take their place when published; archived plans are listed last.
+              </Text>
+              <DataList rows={rows} columns={columns} rowKey={(p) => p.id} actions={actions} testId="plans-table" rowTestId="plan-row" caption="Plans, in the catalog's order" />
+              <Paged total={total} limit={LIMIT} page={page} onChange={(p) => setFilter("page", p)} noun="plan" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -15,7 +15,8 @@ import { PageHeader } from "../../components/bits";
 import { usePhone } from "../../components/DataList";
 import { businessDate, zone } from "../../components/format";
 import { count } from "../../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { addDays } from "../technicians/week";
 import { type Board, type Moves, type Row, useMoves } from "./moves";
@@ -179,34 +180,34 @@ export function DispatchPage() {
         </Button>
       </Group>
       <Refused error={moves.error} />
-      {board.isPending ? (
-        <Loading what="the board" />
-      ) : board.isError ? (
-        <ErrorState what="the board" error={board.error} retry={() => board.refetch()} />
-      ) : phone ? (
-        <Stack>
-          <Queue board={board.data} moves={moves} admin={admin} drag={false} />
-          {board.data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Cards board={board.data} moves={moves} admin={admin} />}
-        </Stack>
-      ) : days === 1 ? (
-        <Grid>
-          <Grid.Col span={4}>
-            <Queue board={board.data} moves={moves} admin={admin} drag={admin} />
-          </Grid.Col>
-          <Grid.Col span={8}>
-            {board.data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Grid7 board={board.data} moves={moves} admin={admin} />}
-          </Grid.Col>
-        </Grid>
-      ) : (
-        <Stack>
-          <Queue board={board.data} moves={moves} admin={admin} drag={admin} wide />
-          {board.data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : (
-            <Box>
-              <Grid7 board={board.data} moves={moves} admin={admin} />
-            </Box>
-          )}
-        </Stack>
-      )}
+      <Loaded query={board} what="the board">
+        {(data) =>
+          phone ? (
+            <Stack>
+              <Queue board={data} moves={moves} admin={admin} drag={false} />
+              {data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Cards board={data} moves={moves} admin={admin} />}
+            </Stack>
+          ) : days === 1 ? (
+            <Grid>
+              <Grid.Col span={4}>
+                <Queue board={data} moves={moves} admin={admin} drag={admin} />
+              </Grid.Col>
+              <Grid.Col span={8}>
+                {data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Grid7 board={data} moves={moves} admin={admin} />}
+              </Grid.Col>
+            </Grid>
+          ) : (
+            <Stack>
+              <Queue board={data} moves={moves} admin={admin} drag={admin} wide />
+              {data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : (
+                <Box>
+                  <Grid7 board={data} moves={moves} admin={admin} />
+                </Box>
+              )}
+            </Stack>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -11,7 +11,8 @@ import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { dayStart, label, span } from "../../components/format";
 import { Paged, pageWindow } from "../../components/Paged";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { Empty } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { addDays } from "../technicians/week";
 import { keys } from "../../queryKeys";
@@ -113,37 +114,37 @@ export function RequestsPage() {
         <Checkbox label="Escalated" checked={f.escalated === "true"} onChange={(e) => set("escalated", e.currentTarget.checked ? "true" : null)} />
         <Checkbox label="Overdue" checked={f.overdue === "true"} onChange={(e) => set("overdue", e.currentTarget.checked ? "true" : null)} />
       </Group>
-      {query.isPending ? (
-        <Loading what="service requests" />
-      ) : query.isError ? (
-        <ErrorState what="service requests" error={query.error} retry={() => query.refetch()} />
-      ) : query.data.items.length === 0 ? (
-        <Empty
-          title="No service requests here"
-          hint={filtered ? "Nothing matches these filters: clear some to see more." : "Customers ask for visits from the app; they appear here as they do."}
-        />
-      ) : (
-        <>
-          <DataList
-            caption="Service requests"
-            testId="requests-table"
-            rowTestId="request-row"
-            rows={query.data.items}
-            rowKey={(r) => r.id}
-            columns={[
-              { label: "Request", primary: true, render: (r) => <Anchor component={Link} to={`/requests/${r.id}`}>{r.number}</Anchor> },
-              { label: "Window", render: (r) => span(r.window_start, r.window_end) },
-              { label: "Customer", render: (r) => <Anchor component={Link} to={`/customers/${r.customer.id}`}>{r.customer.name ?? r.customer.email ?? r.customer.phone}</Anchor> },
-              { label: "Category", render: (r) => r.category.name },
-              { label: "Postal code", render: (r) => r.postal_code },
-              { label: "Status", render: (r) => <Group gap={4}><StatusBadge status={r.status} /><SlaFlags r={r} /></Group> },
-              { label: "Technician", render: (r) => r.technician?.name ?? <Text c="dimmed" size="sm">Not assigned</Text> },
-            ]}
-            actions={(r) => <WorkflowLink url={r.workflow_url} id={r.workflow_id} />}
-          />
-          <Paged total={query.data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="request" />
-        </>
-      )}
+      <Loaded query={query} what="service requests">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty
+              title="No service requests here"
+              hint={filtered ? "Nothing matches these filters: clear some to see more." : "Customers ask for visits from the app; they appear here as they do."}
+            />
+          ) : (
+            <>
+              <DataList
+                caption="Service requests"
+                testId="requests-table"
+                rowTestId="request-row"
+                rows={data.items}
+                rowKey={(r) => r.id}
+                columns={[
+                  { label: "Request", primary: true, render: (r) => <Anchor component={Link} to={`/requests/${r.id}`}>{r.number}</Anchor> },
+                  { label: "Window", render: (r) => span(r.window_start, r.window_end) },
+                  { label: "Customer", render: (r) => <Anchor component={Link} to={`/customers/${r.customer.id}`}>{r.customer.name ?? r.customer.email ?? r.customer.phone}</Anchor> },
+                  { label: "Category", render: (r) => r.category.name },
+                  { label: "Postal code", render: (r) => r.postal_code },
+                  { label: "Status", render: (r) => <Group gap={4}><StatusBadge status={r.status} /><SlaFlags r={r} /></Group> },
+                  { label: "Technician", render: (r) => r.technician?.name ?? <Text c="dimmed" size="sm">Not assigned</Text> },
+                ]}
+                actions={(r) => <WorkflowLink url={r.workflow_url} id={r.workflow_id} />}
+              />
+              <Paged total={data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="request" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

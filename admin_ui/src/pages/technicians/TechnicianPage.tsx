@@ -10,7 +10,7 @@ import { api, unwrap } from "../../api/client";
 import type { Problem } from "../../api/session";
 import { isAdmin, useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/bits";
-import { ErrorState, Loading } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { HoursEditor } from "./HoursEditor";
 import { TimeOff } from "./TimeOff";
 import { DAYS, type DayKey, summary, type TechnicianView, type Week, weekOf } from "./week";
@@ -165,26 +165,27 @@ export function TechnicianPage() {
     queryKey: keys.technicians.one(id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/technicians/{technician_id}", { params: { path: { technician_id: id } } })),
   });
-  if (technician.isPending) return <Loading what="the technician" />;
-  if (technician.isError) return <ErrorState what="the technician" error={technician.error} retry={() => technician.refetch()} />;
-  const t = technician.data;
   return (
-    <Stack>
-      <PageHeader title={t.name}>
-        <Badge variant="outline" color={t.is_active ? "teal" : "gray"}>
-          {t.is_active ? "Active" : "Inactive"}
-        </Badge>
-        <Button component="a" href={`tel:${t.phone}`} variant="light" size="xs">
-          Call {t.phone}
-        </Button>
-      </PageHeader>
-      {!admin && (
-        <Text size="sm" c="dimmed">
-          Support can read a technician; an admin changes them.
-        </Text>
+    <Loaded query={technician} what="the technician">
+      {(t) => (
+        <Stack>
+          <PageHeader title={t.name}>
+            <Badge variant="outline" color={t.is_active ? "teal" : "gray"}>
+              {t.is_active ? "Active" : "Inactive"}
+            </Badge>
+            <Button component="a" href={`tel:${t.phone}`} variant="light" size="xs">
+              Call {t.phone}
+            </Button>
+          </PageHeader>
+          {!admin && (
+            <Text size="sm" c="dimmed">
+              Support can read a technician; an admin changes them.
+            </Text>
+          )}
+          <Editor technician={t} admin={admin} />
+          <TimeOff technician={t} admin={admin} />
+        </Stack>
       )}
-      <Editor technician={t} admin={admin} />
-      <TimeOff technician={t} admin={admin} />
-    </Stack>
+    </Loaded>
   );
 }

@@ -15,7 +15,8 @@ import { PageHeader } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { applyFieldErrors } from "../../components/fieldErrors";
 import { Paged, pageWindow } from "../../components/Paged";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { Empty } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { summary, USUAL_WEEK, weekOf } from "./week";
 import { keys } from "../../queryKeys";
@@ -91,27 +92,30 @@ export function TechniciansPage() {
       <PageHeader title="Technicians" />
       {admin && <AddTechnician />}
       <TextInput label="Search technicians" placeholder="Name, phone or email" value={q} onChange={(e) => setQ(e.currentTarget.value)} maw={360} />
-      {list.isPending ? <Loading what="technicians" /> : list.isError ? <ErrorState what="technicians" error={list.error} retry={() => list.refetch()} /> :
-        list.data.items.length === 0 ? <Empty title={filters.q ? "Nobody matches" : "No technicians"} hint={filters.q ? "Try part of the name or the phone number." : admin ? "Add the people who do the visits above." : "An admin adds technicians."} /> : (
-          <>
-            <DataList
-              caption="Technicians"
-              testId="technicians-table"
-              rowTestId="technician-row"
-              rows={list.data.items}
-              rowKey={(t) => t.id}
-              columns={[
-                { label: "Name", primary: true, render: (t) => <Anchor component={Link} to={`/technicians/${t.id}`}>{t.name}</Anchor> },
-                { label: "Phone", render: (t) => <Anchor href={`tel:${t.phone}`}>{t.phone}</Anchor> },
-                { label: "Skills", render: (t) => <Group gap={4}>{t.skills.map((s) => <Badge key={s.id} size="sm" variant="light">{s.name}</Badge>)}</Group> },
-                { label: "Postal codes", render: (t) => t.zones.join(", ") },
-                { label: "Hours", render: (t) => `${summary(weekOf(t.working_hours))} (${t.timezone})` },
-                { label: "Active", render: (t) => (t.is_active ? "Takes visits" : "Inactive") + (t.time_off.length ? ` · ${t.time_off.length} time off coming` : "") },
-              ]}
-            />
-            <Paged total={list.data.total} limit={LIMIT} page={filters.page} onChange={(p) => setFilter("page", p)} noun="technician" />
-          </>
-        )}
+      <Loaded query={list} what="technicians">
+        {(data) =>
+          data.items.length === 0 ? <Empty title={filters.q ? "Nobody matches" : "No technicians"} hint={filters.q ? "Try part of the name or the phone number." : admin ? "Add the people who do the visits above." : "An admin adds technicians."} /> : (
+            <>
+              <DataList
+                caption="Technicians"
+                testId="technicians-table"
+                rowTestId="technician-row"
+                rows={data.items}
+                rowKey={(t) => t.id}
+                columns={[
+                  { label: "Name", primary: true, render: (t) => <Anchor component={Link} to={`/technicians/${t.id}`}>{t.name}</Anchor> },
+                  { label: "Phone", render: (t) => <Anchor href={`tel:${t.phone}`}>{t.phone}</Anchor> },
+                  { label: "Skills", render: (t) => <Group gap={4}>{t.skills.map((s) => <Badge key={s.id} size="sm" variant="light">{s.name}</Badge>)}</Group> },
+                  { label: "Postal codes", render: (t) => t.zones.join(", ") },
+                  { label: "Hours", render: (t) => `${summary(weekOf(t.working_hours))} (${t.timezone})` },
+                  { label: "Active", render: (t) => (t.is_active ? "Takes visits" : "Inactive") + (t.time_off.length ? ` · ${t.time_off.length} time off coming` : "") },
+                ]}
+              />
+              <Paged total={data.total} limit={LIMIT} page={filters.page} onChange={(p) => setFilter("page", p)} noun="technician" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }
