@@ -1,12 +1,14 @@
 // The API's errors: problem+json (RFC 9457), with `errors` naming the fields of invalid input.
+import type { components } from "./schema";
 
-export interface Problem {
-  type?: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: { field: string; in?: string | null; message: string; type?: string | null }[];
-}
+type Schemas = components["schemas"];
+
+/** One invalid field of a 422 answer, as the API's OpenAPI document says. */
+export type FieldProblem = Schemas["FieldProblem"];
+
+/** A problem+json body as the OpenAPI document says (`Problem`); a 422's also has `errors`
+ * (`ValidationProblem`), so they are optional here. */
+export type Problem = Schemas["Problem"] & Partial<Pick<Schemas["ValidationProblem"], "errors">>;
 
 /** A problem+json body, or one made up from the status when the body is not one. */
 export async function problemOf(response: Response): Promise<Problem> {

@@ -7,7 +7,8 @@ import { problemOf, type Problem } from "./problems";
 
 export const API = "/api/v1";
 
-export type Role = "admin" | "support" | "customer" | "technician";
+/** An account's role, as the API's OpenAPI document says. */
+export type Role = components["schemas"]["Role"];
 
 export interface SessionUser {
   id: string;
@@ -64,7 +65,7 @@ export function createSession(config: SessionConfig): Session {
           id: session.user.id,
           name: session.user.name,
           email: session.user.email,
-          roles: [...(session.user.roles ?? [])] as Role[],
+          roles: [...(session.user.roles ?? [])],
         }
       : null;
     listeners.forEach((l) => l(currentUser));

@@ -15,28 +15,40 @@ const CONTROLS: Record<string, string> = {
   last: "Last page",
 };
 
+/** How many pages `total` rows make at `limit` a page (at least one). */
+export function pageCount(total: number, limit: number): number {
+  return Math.max(1, Math.ceil(total / limit));
+}
+
+/** What a list route is asked for to show `page` (from 1): `{ limit, offset }`. */
+export function pageWindow(page: number, limit: number): { limit: number; offset: number } {
+  return { limit, offset: (page - 1) * limit };
+}
+
+/** The count of a list, and its pages when it has more than one. Without `limit`, `page` and
+ * `onChange` (a list that comes whole), the count alone. */
 export function Paged({
   total,
   limit,
-  page,
+  page = 1,
   onChange,
   noun,
   plural,
 }: {
   total: number;
-  limit: number;
-  page: number;
-  onChange: (page: number) => void;
+  limit?: number;
+  page?: number;
+  onChange?: (page: number) => void;
   noun: string;
   plural?: string;
 }) {
-  const pages = Math.max(1, Math.ceil(total / limit));
+  const pages = limit ? pageCount(total, limit) : 1;
   return (
     <Group justify="space-between" wrap="wrap" gap="xs">
       <Text size="sm" c="dimmed" data-testid="list-count">
         {count(total, noun, plural)}
       </Text>
-      {pages > 1 && (
+      {pages > 1 && onChange && (
         <Pagination
           total={pages}
           value={page}

@@ -6,13 +6,16 @@ import { DatePickerInput } from "@mantine/dates";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
+import { useStaff } from "../api/staff";
 import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { dayStart, when } from "../components/format";
-import { Paged } from "../components/Paged";
-import { Empty, ErrorState, Loading } from "../components/States";
+import { Paged, pageWindow } from "../components/Paged";
+import { Empty } from "../components/States";
+import { Loaded } from "../components/Loaded";
 import { useUrlFilters } from "../components/urlState";
 import { addDays, periodLabel } from "./reports/period";
+import { keys } from "../queryKeys";
 
 type Entry = Schemas["AuditEntryOut"];
 type Entity = Schemas["EntityRef"];
@@ -102,27 +105,17 @@ const COLUMNS: Column<Entry>[] = [
 export function AuditPage() {
   const [filters, set] = useUrlFilters(["entity_type", "entity_id", "actor_id", "since", "until"] as const);
   const [, setParams] = useSearchParams();
-  const staff = useQuery({
-    queryKey: ["staff"],
-    staleTime: 300_000,
-    queryFn: async () => {
-      const [admins, support] = await Promise.all(
-        (["admin", "support"] as const).map((role) => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role, limit: 100 } } }))),
-      );
-      return [...support.items, ...admins.items];
-    },
-  });
+  const staff = useStaff();
   const query = {
     entity_type: filters.entity_type ?? undefined,
     entity_id: filters.entity_id ?? undefined,
     actor_id: filters.actor_id ?? undefined,
     since: filters.since ? dayStart(filters.since) : undefined,
     until: filters.until ? dayStart(addDays(filters.until, 1)) : undefined,
-    limit: LIMIT,
-    offset: (filters.page - 1) * LIMIT,
+    ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
-    queryKey: ["audit", query],
+    queryKey: keys.audit(query),
     queryFn: () => unwrap(api.GET("/api/v1/admin/audit", { params: { query } })),
     placeholderData: keepPreviousData,
   });
@@ -169,18 +162,18 @@ export function AuditPage() {
           </Badge>
         </Group>
       )}
-      {list.isPending ? (
-        <Loading what="the audit log" />
-      ) : list.isError ? (
-        <ErrorState what="the audit log" error={list.error} retry={() => list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty title="Nothing recorded here" hint="Every staff change is recorded; widen the filters to see more." />
-      ) : (
-        <>
-          <DataList caption="Audit log" rows={list.data.items} columns={COLUMNS} rowKey={(e) => e.id} testId="audit-table" rowTestId="audit-row" />
-          <Paged total={list.data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="entry" plural="entries" />
-        </>
-      )}
+      <Loaded query={list} what="the audit log">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty title="Nothing recorded here" hint="Every staff change is recorded; widen the filters to see more." />
+          ) : (
+            <>
+              <DataList caption="Audit log" rows={data.items} columns={COLUMNS} rowKey={(e) => e.id} testId="audit-table" rowTestId="audit-row" />
+              <Paged total={data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="entry" plural="entries" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -10,10 +10,12 @@ import { ConfirmButton } from "../components/Confirm";
 import { DataList, type Column } from "../components/DataList";
 import { when } from "../components/format";
 import { count } from "../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../components/States";
+import { Empty, Refused } from "../components/States";
+import { Loaded } from "../components/Loaded";
 import { PreviewButton, StartButton, TestSendButton } from "./campaigns/DraftActions";
 import { NewCampaign } from "./campaigns/NewCampaign";
 import { StatusPill } from "../components/StatusPill";
+import { keys } from "../queryKeys";
 
 type Campaign = Schemas["CampaignOut"];
 type Move = "start" | "pause" | "resume" | "cancel";
@@ -53,12 +55,12 @@ export function CampaignsPage() {
   const admin = isAdmin(user);
   const queries = useQueryClient();
   const list = useQuery({
-    queryKey: ["campaigns"],
+    queryKey: keys.campaigns.all,
     queryFn: () => unwrap(api.GET("/api/v1/admin/campaigns", { params: { query: { limit: 50 } } })),
     // Running ones move: follow them while any is running.
     refetchInterval: (q) => (q.state.data?.items.some((c) => c.status === "running") ? 2000 : false),
   });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["campaigns"] });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.campaigns.all });
   const move = useMutation({
     mutationFn: ({ id, to }: { id: string; to: Move }) => unwrap(api.POST(`/api/v1/admin/campaigns/{campaign_id}/${to}`, { params: { path: { campaign_id: id } } })),
     onSuccess: refresh,
@@ -69,47 +71,47 @@ export function CampaignsPage() {
       <PageHeader title="Campaigns" />
       {admin && <NewCampaign done={refresh} />}
       <Refused error={move.error} />
-      {list.isPending ? (
-        <Loading what="campaigns" />
-      ) : list.isError ? (
-        <ErrorState what="campaigns" error={list.error} retry={() => list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty title="No campaigns yet" hint={admin ? "Write one above: it is saved as a draft, and nobody gets anything until you start it." : "Admins create campaigns."} />
-      ) : (
-        <DataList
-          caption="Campaigns"
-          rows={list.data.items}
-          columns={COLUMNS}
-          rowKey={(c) => c.id}
-          testId="campaigns-table"
-          rowTestId="campaign-row"
-          actions={(c) => (
-            <>
-              <PreviewButton campaign={c} />
-              {c.status !== "draft" && <WorkflowLink url={c.workflow_url} id={c.workflow_id} />}
-              {admin && c.status === "draft" && <TestSendButton campaign={c} />}
-              {admin && c.status === "draft" && <StartButton campaign={c} onStart={() => move.mutate({ id: c.id, to: "start" })} loading={moving(c, "start")} />}
-              {admin && c.status === "running" && <Button size="xs" variant="default" onClick={() => move.mutate({ id: c.id, to: "pause" })} loading={moving(c, "pause")}>Pause</Button>}
-              {admin && c.status === "paused" && <Button size="xs" onClick={() => move.mutate({ id: c.id, to: "resume" })} loading={moving(c, "resume")}>Resume</Button>}
-              {admin && (c.status === "running" || c.status === "paused" || c.status === "draft") && (
-                <ConfirmButton
-                  size="xs"
-                  variant="subtle"
-                  color="red"
-                  title={`Cancel “${c.title}”?`}
-                  impact={c.total === null ? "The draft is cancelled: nobody is sent it, and it cannot be started." : `Nobody else is sent it: ${c.sent.toLocaleString("en-IN")} of ${count(c.total, "customer")} already have it.`}
-                  confirmLabel="Cancel the campaign"
-                  onConfirm={() => move.mutate({ id: c.id, to: "cancel" })}
-                  loading={moving(c, "cancel")}
-                  aria-label={`Cancel “${c.title}”`}
-                >
-                  Cancel
-                </ConfirmButton>
+      <Loaded query={list} what="campaigns">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty title="No campaigns yet" hint={admin ? "Write one above: it is saved as a draft, and nobody gets anything until you start it." : "Admins create campaigns."} />
+          ) : (
+            <DataList
+              caption="Campaigns"
+              rows={data.items}
+              columns={COLUMNS}
+              rowKey={(c) => c.id}
+              testId="campaigns-table"
+              rowTestId="campaign-row"
+              actions={(c) => (
+                <>
+                  <PreviewButton campaign={c} />
+                  {c.status !== "draft" && <WorkflowLink url={c.workflow_url} id={c.workflow_id} />}
+                  {admin && c.status === "draft" && <TestSendButton campaign={c} />}
+                  {admin && c.status === "draft" && <StartButton campaign={c} onStart={() => move.mutate({ id: c.id, to: "start" })} loading={moving(c, "start")} />}
+                  {admin && c.status === "running" && <Button size="xs" variant="default" onClick={() => move.mutate({ id: c.id, to: "pause" })} loading={moving(c, "pause")}>Pause</Button>}
+                  {admin && c.status === "paused" && <Button size="xs" onClick={() => move.mutate({ id: c.id, to: "resume" })} loading={moving(c, "resume")}>Resume</Button>}
+                  {admin && (c.status === "running" || c.status === "paused" || c.status === "draft") && (
+                    <ConfirmButton
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      title={`Cancel “${c.title}”?`}
+                      impact={c.total === null ? "The draft is cancelled: nobody is sent it, and it cannot be started." : `Nobody else is sent it: ${c.sent.toLocaleString("en-IN")} of ${count(c.total, "customer")} already have it.`}
+                      confirmLabel="Cancel the campaign"
+                      onConfirm={() => move.mutate({ id: c.id, to: "cancel" })}
+                      loading={moving(c, "cancel")}
+                      aria-label={`Cancel “${c.title}”`}
+                    >
+                      Cancel
+                    </ConfirmButton>
+                  )}
+                </>
               )}
-            </>
-          )}
-        />
-      )}
+            />
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -11,13 +11,14 @@ import { follow, type LiveState } from "@homeplans/web-common/sse";
 import { authedFetch } from "../api/session";
 import { PageHeader } from "../components/bits";
 import { amount, major, when } from "../components/format";
-import { Empty, ErrorState, Loading } from "../components/States";
+import { Loaded } from "../components/Loaded";
+import { Empty } from "../components/States";
 import { shortDay } from "./reports/period";
+import { keys } from "../queryKeys";
 
 type Dashboard = Schemas["Dashboard"];
 type Sales = Schemas["Sales"];
 
-const KEY = ["dashboard"];
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 /** "3 orders · ₹500.00 refunded", and what was sold in other currencies than the dashboard's. */
@@ -39,7 +40,7 @@ function useLiveDashboard(enabled: boolean): LiveState {
       onEvent: (event) => {
         if (event.event !== "dashboard") return;
         try {
-          queries.setQueryData(KEY, JSON.parse(event.data) as Dashboard);
+          queries.setQueryData(keys.dashboard, JSON.parse(event.data) as Dashboard);
         } catch {
           // a malformed event: keep what is shown; the next one replaces it
         }
@@ -71,7 +72,7 @@ function Stat({ label, value, hint, testid }: { label: string; value: string | n
 const LIVE_COLOR: Record<LiveState, string> = { live: "green", connecting: "gray", reconnecting: "orange", stopped: "gray" };
 
 export function DashboardPage() {
-  const query = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/v1/admin/dashboard")) });
+  const query = useQuery({ queryKey: keys.dashboard, queryFn: () => unwrap(api.GET("/api/v1/admin/dashboard")) });
   const live = useLiveDashboard(query.isSuccess);
 
   const header = (
@@ -83,9 +84,16 @@ export function DashboardPage() {
       </Tooltip>
     </PageHeader>
   );
-  if (query.isPending) return <>{header}<Loading what="the dashboard" /></>;
-  if (query.isError) return <>{header}<ErrorState what="the dashboard" error={query.error} retry={() => query.refetch()} /></>;
-  const d = query.data;
+  return (
+    <Stack>
+      {header}
+      <Loaded query={query} what="the dashboard">{(d) => <Figures d={d} />}</Loaded>
+    </Stack>
+  );
+}
+
+/** The dashboard's figures and charts, under its header. */
+function Figures({ d }: { d: Dashboard }) {
   const series = d.series.map((p) => ({
     day: shortDay(p.day),
     "Gross sales": major(p.sales_amount),
@@ -98,8 +106,7 @@ export function DashboardPage() {
   const quiet = d.series.every((p) => !p.sales_count && !p.refunds_amount.amount_minor && !p.new_users && !p.requests_created);
 
   return (
-    <Stack>
-      {header}
+    <>
       <Text size="xs" c="dimmed">
         As of {when(d.as_of)}; days are business days in {d.time_zone}
       </Text>
@@ -169,6 +176,6 @@ export function DashboardPage() {
           </SimpleGrid>
         )}
       </Card>
-    </Stack>
+    </>
   );
 }

@@ -9,11 +9,13 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { money, when } from "../components/format";
-import { Paged } from "../components/Paged";
-import { Empty, ErrorState, Loading } from "../components/States";
+import { Paged, pageWindow } from "../components/Paged";
+import { Empty } from "../components/States";
+import { Loaded } from "../components/Loaded";
 import { useUrlFilters } from "../components/urlState";
 import { METHODS, PROVIDERS, STATUSES, STATUS_COLORS, paidWith } from "./payments/words";
 import { StatusPill } from "../components/StatusPill";
+import { keys } from "../queryKeys";
 
 type Payment = Schemas["PaymentOut"];
 type Status = Schemas["PaymentStatusView"];
@@ -57,11 +59,10 @@ export function PaymentsPage() {
     provider: (filters.provider as Provider | null) ?? undefined,
     method: (filters.method as Method | null) ?? undefined,
     q: filters.q ?? undefined,
-    limit: LIMIT,
-    offset: (filters.page - 1) * LIMIT,
+    ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
-    queryKey: ["payments", query],
+    queryKey: keys.payments.page(query),
     queryFn: () => unwrap(api.GET("/api/v1/admin/payments", { params: { query } })),
     placeholderData: keepPreviousData,
   });
@@ -80,30 +81,30 @@ export function PaymentsPage() {
           </Button>
         )}
       </Group>
-      {list.isPending ? (
-        <Loading what="payments" />
-      ) : list.isError ? (
-        <ErrorState what="payments" error={list.error} retry={() => list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty title="No payments here" hint={filtered ? "Nothing matches: clear a filter." : "Payments appear as customers buy plans."} />
-      ) : (
-        <>
-          <DataList
-            caption="Payments"
-            rows={list.data.items}
-            columns={COLUMNS}
-            rowKey={(p) => p.order_id}
-            testId="payments-table"
-            rowTestId="payment-row"
-            actions={(p) => (
-              <Button size="xs" variant="default" component={Link} to={`/payments/${p.order_id}`} aria-label={`Details of the payment by ${customerName(p)}`}>
-                Details
-              </Button>
-            )}
-          />
-          <Paged total={list.data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="payment" />
-        </>
-      )}
+      <Loaded query={list} what="payments">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty title="No payments here" hint={filtered ? "Nothing matches: clear a filter." : "Payments appear as customers buy plans."} />
+          ) : (
+            <>
+              <DataList
+                caption="Payments"
+                rows={data.items}
+                columns={COLUMNS}
+                rowKey={(p) => p.order_id}
+                testId="payments-table"
+                rowTestId="payment-row"
+                actions={(p) => (
+                  <Button size="xs" variant="default" component={Link} to={`/payments/${p.order_id}`} aria-label={`Details of the payment by ${customerName(p)}`}>
+                    Details
+                  </Button>
+                )}
+              />
+              <Paged total={data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="payment" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -13,8 +13,10 @@ import { PageHeader } from "../components/bits";
 import { DataList, type Column } from "../components/DataList";
 import { amount, label, major } from "../components/format";
 import { count } from "../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../components/States";
+import { Empty, Refused } from "../components/States";
+import { Loaded } from "../components/Loaded";
 import { PRESETS, dayLabel, periodLabel, preset, presetOf, shortDay, today, type Period, type Preset } from "./reports/period";
+import { keys } from "../queryKeys";
 
 type GroupBy = Schemas["GroupBy"];
 type Row = Schemas["RevenueRow"];
@@ -55,7 +57,7 @@ function Revenue({ period }: { period: Period }) {
   const [groupBy, setGroupBy] = useState<GroupBy>("day");
   const params = { ...period, group_by: groupBy };
   const rows = useQuery({
-    queryKey: ["reports", "revenue", params],
+    queryKey: keys.reports.revenue(params),
     queryFn: () => unwrap(api.GET("/api/v1/admin/reports/revenue", { params: { query: params } })).then(json),
   });
   const csv = useMutation({ mutationFn: () => download("/admin/reports/revenue", { ...params, format: "csv" }, `revenue-${groupBy}-${period.since}-${period.until}.csv`) });
@@ -72,32 +74,35 @@ function Revenue({ period }: { period: Period }) {
         </Group>
       </Group>
       <Refused error={csv.error} />
-      {rows.isPending ? <Loading what="revenue" /> : rows.isError ? <ErrorState what="revenue" error={rows.error} retry={() => rows.refetch()} /> :
-        list.length === 0 ? <Empty title="No revenue in this period" hint="Pick a longer period, or wait for the first sales." /> : (
-          <Stack>
-            <BarChart
-              h={220}
-              withLegend
-              legendProps={{ verticalAlign: "bottom" }}
-              data={list.map((r) => ({ label: groupBy === "day" ? shortDay(r.key) : r.label || r.key, Net: major(r.net), Refunds: major(r.refunds) }))}
-              dataKey="label"
-              series={[{ name: "Net", color: "teal.6" }, { name: "Refunds", color: "red.6" }]}
-            />
-            <DataList caption="Revenue" rows={list} columns={columns} rowKey={(r) => `${r.key}-${r.currency}`} />
-            {totals.map((t) => (
-              <Text key={`total-${t.currency}`} size="sm" fw={600} data-testid="revenue-total">
-                Total{totals.length > 1 ? ` (${t.currency})` : ""}: {count(t.orders, "order")} · gross {amount(t.amount)} · refunds {amount(t.refunds)} · net {amount(t.net)}
-              </Text>
-            ))}
-          </Stack>
-        )}
+      <Loaded query={rows} what="revenue">
+        {() =>
+          list.length === 0 ? <Empty title="No revenue in this period" hint="Pick a longer period, or wait for the first sales." /> : (
+            <Stack>
+              <BarChart
+                h={220}
+                withLegend
+                legendProps={{ verticalAlign: "bottom" }}
+                data={list.map((r) => ({ label: groupBy === "day" ? shortDay(r.key) : r.label || r.key, Net: major(r.net), Refunds: major(r.refunds) }))}
+                dataKey="label"
+                series={[{ name: "Net", color: "teal.6" }, { name: "Refunds", color: "red.6" }]}
+              />
+              <DataList caption="Revenue" rows={list} columns={columns} rowKey={(r) => `${r.key}-${r.currency}`} />
+              {totals.map((t) => (
+                <Text key={`total-${t.currency}`} size="sm" fw={600} data-testid="revenue-total">
+                  Total{totals.length > 1 ? ` (${t.currency})` : ""}: {count(t.orders, "order")} · gross {amount(t.amount)} · refunds {amount(t.refunds)} · net {amount(t.net)}
+                </Text>
+              ))}
+            </Stack>
+          )
+        }
+      </Loaded>
     </Card>
   );
 }
 
 function ActivityCard({ period }: { period: Period }) {
   const activity = useQuery({
-    queryKey: ["reports", "activity", period],
+    queryKey: keys.reports.activity(period),
     queryFn: () => unwrap(api.GET("/api/v1/admin/reports/activity", { params: { query: period } })).then(json),
   });
   const csv = useMutation({ mutationFn: () => download("/admin/reports/activity", { ...period, format: "csv" }, `activity-${period.since}-${period.until}.csv`) });
@@ -108,41 +113,46 @@ function ActivityCard({ period }: { period: Period }) {
         <Button variant="default" onClick={() => csv.mutate()} loading={csv.isPending}>Export CSV</Button>
       </Group>
       <Refused error={csv.error} />
-      {activity.isPending ? <Loading what="activity" /> : activity.isError ? <ErrorState what="activity" error={activity.error} retry={() => activity.refetch()} /> : (
-        <SimpleGrid cols={{ base: 1, md: 3 }}>
-          <div>
-            <Text fw={600} size="sm">New users by day</Text>
-            {activity.data.new_users_by_day.every((d) => d.count === 0) ? <Text size="sm" c="dimmed">None in this period.</Text> :
-              <BarChart h={160} withLegend legendProps={{ verticalAlign: "bottom" }} data={activity.data.new_users_by_day.map((d) => ({ day: shortDay(d.day), "New users": d.count }))} dataKey="day" series={[{ name: "New users", color: "blue.6" }]} />}
-          </div>
-          <div>
-            <Text fw={600} size="sm">Requests by status</Text>
-            {Object.keys(activity.data.requests_by_status).length === 0 ? <Text size="sm" c="dimmed">None asked for in this period.</Text> :
-              Object.entries(activity.data.requests_by_status).map(([s, n]) => <Text key={s} size="sm">{label(s)}: {n}</Text>)}
-          </div>
-          <div>
-            <Text fw={600} size="sm">Time to assign</Text>
-            <Text size="sm">median {minutes(activity.data.time_to_assign.p50_minutes)} · mean {minutes(activity.data.time_to_assign.avg_minutes)}</Text>
-            <Text fw={600} size="sm" mt="xs">Time to complete</Text>
-            <Text size="sm">median {minutes(activity.data.time_to_complete.p50_minutes)} · mean {minutes(activity.data.time_to_complete.avg_minutes)}</Text>
-          </div>
-        </SimpleGrid>
-      )}
+      <Loaded query={activity} what="activity">
+        {(data) => (
+          <SimpleGrid cols={{ base: 1, md: 3 }}>
+            <div>
+              <Text fw={600} size="sm">New users by day</Text>
+              {data.new_users_by_day.every((d) => d.count === 0) ? <Text size="sm" c="dimmed">None in this period.</Text> :
+                <BarChart h={160} withLegend legendProps={{ verticalAlign: "bottom" }} data={data.new_users_by_day.map((d) => ({ day: shortDay(d.day), "New users": d.count }))} dataKey="day" series={[{ name: "New users", color: "blue.6" }]} />}
+            </div>
+            <div>
+              <Text fw={600} size="sm">Requests by status</Text>
+              {Object.keys(data.requests_by_status).length === 0 ? <Text size="sm" c="dimmed">None asked for in this period.</Text> :
+                Object.entries(data.requests_by_status).map(([s, n]) => <Text key={s} size="sm">{label(s)}: {n}</Text>)}
+            </div>
+            <div>
+              <Text fw={600} size="sm">Time to assign</Text>
+              <Text size="sm">median {minutes(data.time_to_assign.p50_minutes)} · mean {minutes(data.time_to_assign.avg_minutes)}</Text>
+              <Text fw={600} size="sm" mt="xs">Time to complete</Text>
+              <Text size="sm">median {minutes(data.time_to_complete.p50_minutes)} · mean {minutes(data.time_to_complete.avg_minutes)}</Text>
+            </div>
+          </SimpleGrid>
+        )}
+      </Loaded>
     </Card>
   );
 }
 
 function Daily() {
-  const list = useQuery({ queryKey: ["reports", "daily"], queryFn: () => unwrap(api.GET("/api/v1/admin/reports/daily")) });
+  const list = useQuery({ queryKey: keys.reports.daily, queryFn: () => unwrap(api.GET("/api/v1/admin/reports/daily")) });
   const csv = useMutation({ mutationFn: (d: string) => download(`/admin/reports/daily/${d}`, { format: "csv" }, `daily-${d}.csv`) });
   const items = list.data?.items ?? [];
   return (
     <Card withBorder data-testid="daily-reports">
       <Title order={2} size="h4" mb="sm">Daily reports</Title>
       <Refused error={csv.error} />
-      {list.isPending ? <Loading what="daily reports" /> : list.isError ? <ErrorState what="daily reports" error={list.error} retry={() => list.refetch()} /> :
-        items.length === 0 ? <Empty title="No daily report yet" hint="The schedule makes one each night (and emails it to admins); the first appears after the first night." /> :
-          <Group gap="xs">{items.map((r) => <Button key={r.day} size="xs" variant="default" onClick={() => csv.mutate(r.day)}>{dayLabel(r.day)} (CSV)</Button>)}</Group>}
+      <Loaded query={list} what="daily reports">
+        {() =>
+          items.length === 0 ? <Empty title="No daily report yet" hint="The schedule makes one each night (and emails it to admins); the first appears after the first night." /> :
+            <Group gap="xs">{items.map((r) => <Button key={r.day} size="xs" variant="default" onClick={() => csv.mutate(r.day)}>{dayLabel(r.day)} (CSV)</Button>)}</Group>
+        }
+      </Loaded>
     </Card>
   );
 }

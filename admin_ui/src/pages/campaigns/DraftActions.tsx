@@ -8,7 +8,8 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { ConfirmButton } from "../../components/Confirm";
 import { count } from "../../components/Paged";
-import { ErrorState, Loading } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
+import { keys } from "../../queryKeys";
 
 type Campaign = Schemas["CampaignOut"];
 
@@ -21,42 +22,43 @@ function listed(words: string[]): string {
 
 export function MessagePreviewView({ campaignId }: { campaignId: string }) {
   const shown = useQuery({
-    queryKey: ["campaigns", campaignId, "message"],
+    queryKey: keys.campaigns.message(campaignId),
     queryFn: () => unwrap(api.GET("/api/v1/admin/campaigns/{campaign_id}/message", { params: { path: { campaign_id: campaignId } } })),
   });
-  if (shown.isPending) return <Loading what="the message" />;
-  if (shown.isError) return <ErrorState what="the message" error={shown.error} />;
-  const m = shown.data;
   return (
-    <Stack gap="md" data-testid="message-preview">
-      <div>
-        <Title order={3} size="h5" mb={4}>Email</Title>
-        <Paper withBorder p="md">
-          <Text fw={700} mb="xs">{m.subject}</Text>
-          {m.paragraphs.map((p, i) => <Text key={i} size="sm" mb="xs">{p}</Text>)}
-          <Divider my="xs" />
-          {m.email_foot.map((line) => <Text key={line} size="xs" c="dimmed">{line}</Text>)}
-        </Paper>
-      </div>
-      <SimpleGrid cols={{ base: 1, sm: 2 }}>
-        <div>
-          <Title order={3} size="h5" mb={4}>Phone notification</Title>
-          <Paper withBorder p="sm" radius="lg">
-            <Text size="xs" c="dimmed">HomePlans</Text>
-            <Text size="sm" fw={600}>{m.push_title}</Text>
-            <Text size="sm" lineClamp={3}>{m.push_body}</Text>
-          </Paper>
-        </div>
-        <div>
-          <Title order={3} size="h5" mb={4}>Inbox in the app</Title>
-          <Paper withBorder p="sm">
-            <Text size="sm" fw={600}>{m.subject}</Text>
-            <Text size="sm" lineClamp={2}>{m.paragraphs[0]}</Text>
-          </Paper>
-        </div>
-      </SimpleGrid>
-      <Text size="xs" c="dimmed">Email and phone notifications go only to customers who asked for offers; the inbox to everyone who has not turned offers off.</Text>
-    </Stack>
+    <Loaded query={shown} what="the message" retry={false}>
+      {(m) => (
+        <Stack gap="md" data-testid="message-preview">
+          <div>
+            <Title order={3} size="h5" mb={4}>Email</Title>
+            <Paper withBorder p="md">
+              <Text fw={700} mb="xs">{m.subject}</Text>
+              {m.paragraphs.map((p, i) => <Text key={i} size="sm" mb="xs">{p}</Text>)}
+              <Divider my="xs" />
+              {m.email_foot.map((line) => <Text key={line} size="xs" c="dimmed">{line}</Text>)}
+            </Paper>
+          </div>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <div>
+              <Title order={3} size="h5" mb={4}>Phone notification</Title>
+              <Paper withBorder p="sm" radius="lg">
+                <Text size="xs" c="dimmed">HomePlans</Text>
+                <Text size="sm" fw={600}>{m.push_title}</Text>
+                <Text size="sm" lineClamp={3}>{m.push_body}</Text>
+              </Paper>
+            </div>
+            <div>
+              <Title order={3} size="h5" mb={4}>Inbox in the app</Title>
+              <Paper withBorder p="sm">
+                <Text size="sm" fw={600}>{m.subject}</Text>
+                <Text size="sm" lineClamp={2}>{m.paragraphs[0]}</Text>
+              </Paper>
+            </div>
+          </SimpleGrid>
+          <Text size="xs" c="dimmed">Email and phone notifications go only to customers who asked for offers; the inbox to everyone who has not turned offers off.</Text>
+        </Stack>
+      )}
+    </Loaded>
   );
 }
 
@@ -90,7 +92,7 @@ export function TestSendButton({ campaign }: { campaign: Campaign }) {
 
 export function StartButton({ campaign, onStart, loading }: { campaign: Campaign; onStart: () => void; loading: boolean }) {
   const size = useQuery({
-    queryKey: ["campaigns", campaign.id, "audience"],
+    queryKey: keys.campaigns.audience(campaign.id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/campaigns/{campaign_id}/audience", { params: { path: { campaign_id: campaign.id } } })),
   });
   const impact = size.isPending

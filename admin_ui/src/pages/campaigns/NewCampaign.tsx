@@ -10,6 +10,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import type { Problem } from "../../api/session";
 import { applyFieldErrors } from "../../components/fieldErrors";
 import { count } from "../../components/Paged";
+import { keys } from "../../queryKeys";
 
 const schema = z.object({
   title: z.string().trim().min(1, "Give it a title").max(120),
@@ -34,8 +35,8 @@ export function NewCampaign({ done }: { done: () => void }) {
   const [size, setSize] = useState<number | null>(null);
   const form = useForm<Form>({ resolver: zodResolver(schema), defaultValues: { title: "", body: "", kind: "all", target: "", within_days: 30 } });
   const kind = form.watch("kind");
-  const plans = useQuery({ queryKey: ["plans", "list", "active"], enabled: kind === "plan", queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/plans", { params: { query: { status: "active", limit: 100 } } })) });
-  const categories = useQuery({ queryKey: ["categories"], enabled: kind === "category", queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
+  const plans = useQuery({ queryKey: keys.plans.onSale, enabled: kind === "plan", queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/plans", { params: { query: { status: "active", limit: 100 } } })) });
+  const categories = useQuery({ queryKey: keys.categories.all, enabled: kind === "category", queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
   const preview = useMutation({ mutationFn: (f: Form) => unwrap(api.POST("/api/v1/admin/campaigns/preview", { body: { audience: audienceOf(f) } })), onSuccess: (r) => setSize(r.size) });
   const create = useMutation({
     mutationFn: (f: Form) => unwrap(api.POST("/api/v1/admin/campaigns", { body: { title: f.title, body: f.body, audience: audienceOf(f) } })),

@@ -15,8 +15,10 @@ import { ConfirmButton } from "../../components/Confirm";
 import { DataList, usePhone, type Column } from "../../components/DataList";
 import { applyFieldErrors } from "../../components/fieldErrors";
 import { count, Paged } from "../../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
+import { keys } from "../../queryKeys";
 
 type Category = Schemas["AdminCategoryOut"];
 const schema = z.object({ name: z.string().trim().min(1, "Give it a name"), slug: z.string().trim().min(1, "Give it a slug") });
@@ -43,11 +45,11 @@ export function CategoriesPage() {
   const [filters, setFilter] = useUrlFilters(["shown"] as const);
   const shown = filters.shown === "shown" || filters.shown === "hidden" ? filters.shown : "all";
   const list = useQuery({
-    queryKey: ["categories", "admin", shown],
+    queryKey: keys.categories.shown(shown),
     queryFn: () =>
       unwrap(api.GET("/api/v1/admin/catalog/categories", { params: { query: { shown: shown === "all" ? undefined : shown === "shown" } } })),
   });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["categories"] });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.categories.all });
   const form = useForm<Form>({ resolver: zodResolver(schema), defaultValues: { name: "", slug: "" } });
   const create = useMutation({
     mutationFn: (body: Form) => unwrap(api.POST("/api/v1/admin/catalog/categories", { body })),
@@ -140,22 +142,22 @@ export function CategoriesPage() {
         data={FILTERS}
       />
       <Refused error={toggle.error ?? move.error} />
-      {list.isPending ? (
-        <Loading what="categories" />
-      ) : list.isError ? (
-        <ErrorState what="categories" error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        shown === "all" ? (
-          <Empty title="No categories yet" hint="Add the kinds of work you offer (plumbing, electrical, …); plans cover them." />
-        ) : (
-          <Empty title={`No ${shown} categories`} hint="Choose All to see every category." />
-        )
-      ) : (
-        <>
-          <DataList rows={rows} columns={columns} rowKey={(c) => c.id} actions={actions} testId="categories-table" rowTestId="category-row" caption="Categories, in the catalog's order" />
-          <Paged total={rows.length} limit={Math.max(rows.length, 1)} page={1} onChange={() => undefined} noun="category" plural="categories" />
-        </>
-      )}
+      <Loaded query={list} what="categories">
+        {() =>
+          rows.length === 0 ? (
+            shown === "all" ? (
+              <Empty title="No categories yet" hint="Add the kinds of work you offer (plumbing, electrical, …); plans cover them." />
+            ) : (
+              <Empty title={`No ${shown} categories`} hint="Choose All to see every category." />
+            )
+          ) : (
+            <>
+              <DataList rows={rows} columns={columns} rowKey={(c) => c.id} actions={actions} testId="categories-table" rowTestId="category-row" caption="Categories, in the catalog's order" />
+              <Paged total={rows.length} noun="category" plural="categories" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -19,7 +19,9 @@ import { PageHeader, StatusBadge } from "../../components/bits";
 import { applyFieldErrors } from "../../components/fieldErrors";
 import { money, when } from "../../components/format";
 import { count } from "../../components/Paged";
-import { ErrorState, Loading } from "../../components/States";
+import { unready } from "../../components/Loaded";
+import { ErrorState } from "../../components/States";
+import { keys } from "../../queryKeys";
 
 // The API's bounds (domain/catalog/schemas.py), said at the field before anything is sent.
 const MAX_VALIDITY_DAYS = 3650;
@@ -129,16 +131,16 @@ export function PlanEditPage() {
   const [lineProblems, setLineProblems] = useState<Record<string, string[]>>({});
   const [askFree, setAskFree] = useState<Form | null>(null);
   const plan = useQuery({
-    queryKey: ["plans", id],
+    queryKey: keys.plans.one(id),
     enabled: !creating,
     queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/plans/{plan_id}", { params: { path: { plan_id: id! } } })),
   });
   const versions = useQuery({
-    queryKey: ["plans", id, "versions"],
+    queryKey: keys.plans.versions(id),
     enabled: !creating,
     queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/plans/{plan_id}/versions", { params: { path: { plan_id: id! } } })),
   });
-  const categories = useQuery({ queryKey: ["categories"], queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
+  const categories = useQuery({ queryKey: keys.categories.all, queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
   const form = useForm<Form>({ resolver: zodResolver(schema), defaultValues: EMPTY });
   const inclusions = useFieldArray({ control: form.control, name: "inclusions" });
   useEffect(() => {
@@ -153,7 +155,7 @@ export function PlanEditPage() {
         : unwrap(api.PATCH("/api/v1/admin/catalog/plans/{plan_id}", { params: { path: { plan_id: id! } }, body }));
     },
     onSuccess: (saved) => {
-      void queries.invalidateQueries({ queryKey: ["plans"] });
+      void queries.invalidateQueries({ queryKey: keys.plans.all });
       const v = saved.current_version;
       notifications.show({
         color: "green",
@@ -183,8 +185,8 @@ export function PlanEditPage() {
     save.mutate({ values, confirmFree });
   };
 
-  if (!creating && plan.isPending) return <Loading what="the plan" />;
-  if (!creating && plan.isError) return <ErrorState what="the plan" error={plan.error} retry={() => plan.refetch()} />;
+  const waiting = creating ? null : unready(plan, "the plan");
+  if (waiting) return waiting;
   const options = (categories.data ?? []).map((c) => ({ value: c.slug, label: c.name }));
   const chosen = form.watch("categories");
   const errors = form.formState.errors;

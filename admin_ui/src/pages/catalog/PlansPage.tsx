@@ -9,9 +9,11 @@ import { PageHeader, StatusBadge } from "../../components/bits";
 import { ConfirmButton } from "../../components/Confirm";
 import { DataList, usePhone, type Column } from "../../components/DataList";
 import { money } from "../../components/format";
-import { count, Paged } from "../../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { count, Paged, pageCount, pageWindow } from "../../components/Paged";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
+import { keys } from "../../queryKeys";
 
 type Plan = Schemas["AdminPlanOut"];
 type Status = Schemas["PlanStatus"];
@@ -43,15 +45,15 @@ export function PlansPage() {
   const status = (STATUSES.find((s) => s.value === filters.status)?.value ?? "all") as Status | "all";
   const page = filters.page;
   const plans = useQuery({
-    queryKey: ["plans", "list", status, page],
+    queryKey: keys.plans.page(status, page),
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/admin/catalog/plans", {
-          params: { query: { status: status === "all" ? undefined : status, limit: LIMIT, offset: (page - 1) * LIMIT } },
+          params: { query: { status: status === "all" ? undefined : status, ...pageWindow(page, LIMIT) } },
         }),
       ),
   });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["plans"] });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.plans.all });
   const act = useMutation({
     mutationFn: ({ plan, action }: { plan: Plan; action: "publish" | "archive" }) =>
       unwrap(
@@ -69,7 +71,7 @@ export function PlansPage() {
 
   const rows = plans.data?.items ?? [];
   const total = plans.data?.total ?? 0;
-  const lastPage = Math.max(1, Math.ceil(total / LIMIT));
+  const lastPage = pageCount(total, LIMIT);
   // First (or last) among the plans of its status: nothing to pass. A page's edge is not known to
   // be the status's edge, so the move stays offered there (the API changes nothing if it is).
   const canMove = (index: number, by: -1 | 1) => {
@@ -160,25 +162,25 @@ export function PlansPage() {
         data={STATUSES}
       />
       <Refused error={act.error ?? move.error} />
-      {plans.isPending ? (
-        <Loading what="plans" />
-      ) : plans.isError ? (
-        <ErrorState what="plans" error={plans.error} retry={() => plans.refetch()} />
-      ) : rows.length === 0 ? (
-        status === "all" ? (
-          <Empty title="No plans yet" hint="Create a plan, then publish it to put it on sale." action={<Button component={Link} to="/plans/new" size="xs">New plan</Button>} />
-        ) : (
-          <Empty title={`No ${STATUSES.find((s) => s.value === status)?.label.toLowerCase()} plans`} hint="Choose All to see every plan." />
-        )
-      ) : (
-        <>
-          <Text size="sm" c="dimmed">
-            Customers see the plans on sale in this order. Drafts take their place when published; archived plans are listed last.
-          </Text>
-          <DataList rows={rows} columns={columns} rowKey={(p) => p.id} actions={actions} testId="plans-table" rowTestId="plan-row" caption="Plans, in the catalog's order" />
-          <Paged total={total} limit={LIMIT} page={page} onChange={(p) => setFilter("page", p)} noun="plan" />
-        </>
-      )}
+      <Loaded query={plans} what="plans">
+        {() =>
+          rows.length === 0 ? (
+            status === "all" ? (
+              <Empty title="No plans yet" hint="Create a plan, then publish it to put it on sale." action={<Button component={Link} to="/plans/new" size="xs">New plan</Button>} />
+            ) : (
+              <Empty title={`No ${STATUSES.find((s) => s.value === status)?.label.toLowerCase()} plans`} hint="Choose All to see every plan." />
+            )
+          ) : (
+            <>
+              <Text size="sm" c="dimmed">
+                Customers see the plans on sale in this order. Drafts take their place when published; archived plans are listed last.
+              </Text>
+              <DataList rows={rows} columns={columns} rowKey={(p) => p.id} actions={actions} testId="plans-table" rowTestId="plan-row" caption="Plans, in the catalog's order" />
+              <Paged total={total} limit={LIMIT} page={page} onChange={(p) => setFilter("page", p)} noun="plan" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

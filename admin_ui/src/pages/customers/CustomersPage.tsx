@@ -9,9 +9,11 @@ import { api, unwrap } from "../../api/client";
 import { PageHeader } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { day } from "../../components/format";
-import { Paged } from "../../components/Paged";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { Paged, pageWindow } from "../../components/Paged";
+import { Empty } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
+import { keys } from "../../queryKeys";
 
 const LIMIT = 25;
 
@@ -23,35 +25,38 @@ export function CustomersPage() {
     if ((f.q ?? "") !== search) set("q", search);
   }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
   const list = useQuery({
-    queryKey: ["customers", f.q, f.page],
-    queryFn: () => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role: "customer", q: f.q || undefined, limit: LIMIT, offset: (f.page - 1) * LIMIT } } })),
+    queryKey: keys.customers.page(f.q, f.page),
+    queryFn: () => unwrap(api.GET("/api/v1/admin/users", { params: { query: { role: "customer", q: f.q || undefined, ...pageWindow(f.page, LIMIT) } } })),
     placeholderData: keepPreviousData,
   });
   return (
     <Stack>
       <PageHeader title="Customers" />
       <TextInput label="Search customers" placeholder="Name, email or phone" value={q} onChange={(e) => setQ(e.currentTarget.value)} maw={360} />
-      {list.isPending ? <Loading what="customers" /> : list.isError ? <ErrorState what="customers" error={list.error} retry={() => list.refetch()} /> :
-        list.data.items.length === 0 ? (
-          <Empty title={f.q ? "Nobody matches" : "No customers yet"} hint={f.q ? "Try part of the name, the email or the phone number." : "Customers appear here when they sign up in the app."} />
-        ) : (
-          <>
-            <DataList
-              caption="Customers"
-              testId="customers-table"
-              rowTestId="customer-row"
-              rows={list.data.items}
-              rowKey={(u) => u.id}
-              columns={[
-                { label: "Name", primary: true, render: (u) => <Anchor component={Link} to={`/customers/${u.id}`}>{u.name ?? u.email ?? u.phone ?? "Customer"}</Anchor> },
-                { label: "Email", render: (u) => u.email ?? "—" },
-                { label: "Phone", render: (u) => (u.phone ? <Anchor href={`tel:${u.phone}`}>{u.phone}</Anchor> : "—") },
-                { label: "Since", render: (u) => day(u.created_at) },
-              ]}
-            />
-            <Paged total={list.data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="customer" />
-          </>
-        )}
+      <Loaded query={list} what="customers">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty title={f.q ? "Nobody matches" : "No customers yet"} hint={f.q ? "Try part of the name, the email or the phone number." : "Customers appear here when they sign up in the app."} />
+          ) : (
+            <>
+              <DataList
+                caption="Customers"
+                testId="customers-table"
+                rowTestId="customer-row"
+                rows={data.items}
+                rowKey={(u) => u.id}
+                columns={[
+                  { label: "Name", primary: true, render: (u) => <Anchor component={Link} to={`/customers/${u.id}`}>{u.name ?? u.email ?? u.phone ?? "Customer"}</Anchor> },
+                  { label: "Email", render: (u) => u.email ?? "—" },
+                  { label: "Phone", render: (u) => (u.phone ? <Anchor href={`tel:${u.phone}`}>{u.phone}</Anchor> : "—") },
+                  { label: "Since", render: (u) => day(u.created_at) },
+                ]}
+              />
+              <Paged total={data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="customer" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -15,12 +15,14 @@ import { PageHeader } from "../../components/bits";
 import { usePhone } from "../../components/DataList";
 import { businessDate, zone } from "../../components/format";
 import { count } from "../../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { addDays } from "../technicians/week";
 import { type Board, type Moves, type Row, useMoves } from "./moves";
 import { TechnicianDay } from "./TechnicianDay";
 import { VisitCard } from "./VisitCard";
+import { keys } from "../../queryKeys";
 
 function Queue({ board, moves, admin, drag, wide }: { board: Board; moves: Moves; admin: boolean; drag: boolean; wide?: boolean }) {
   return (
@@ -150,7 +152,7 @@ export function DispatchPage() {
   const date = filters.date && /^\d{4}-\d{2}-\d{2}$/.test(filters.date) ? filters.date : today;
   const days = filters.days === "7" ? 7 : 1;
   const board = useQuery({
-    queryKey: ["board", date, days],
+    queryKey: keys.board.days(date, days),
     queryFn: () => unwrap(api.GET("/api/v1/admin/dispatch/board", { params: { query: { date, days } } })),
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
@@ -178,34 +180,34 @@ export function DispatchPage() {
         </Button>
       </Group>
       <Refused error={moves.error} />
-      {board.isPending ? (
-        <Loading what="the board" />
-      ) : board.isError ? (
-        <ErrorState what="the board" error={board.error} retry={() => board.refetch()} />
-      ) : phone ? (
-        <Stack>
-          <Queue board={board.data} moves={moves} admin={admin} drag={false} />
-          {board.data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Cards board={board.data} moves={moves} admin={admin} />}
-        </Stack>
-      ) : days === 1 ? (
-        <Grid>
-          <Grid.Col span={4}>
-            <Queue board={board.data} moves={moves} admin={admin} drag={admin} />
-          </Grid.Col>
-          <Grid.Col span={8}>
-            {board.data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Grid7 board={board.data} moves={moves} admin={admin} />}
-          </Grid.Col>
-        </Grid>
-      ) : (
-        <Stack>
-          <Queue board={board.data} moves={moves} admin={admin} drag={admin} wide />
-          {board.data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : (
-            <Box>
-              <Grid7 board={board.data} moves={moves} admin={admin} />
-            </Box>
-          )}
-        </Stack>
-      )}
+      <Loaded query={board} what="the board">
+        {(data) =>
+          phone ? (
+            <Stack>
+              <Queue board={data} moves={moves} admin={admin} drag={false} />
+              {data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Cards board={data} moves={moves} admin={admin} />}
+            </Stack>
+          ) : days === 1 ? (
+            <Grid>
+              <Grid.Col span={4}>
+                <Queue board={data} moves={moves} admin={admin} drag={admin} />
+              </Grid.Col>
+              <Grid.Col span={8}>
+                {data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : <Grid7 board={data} moves={moves} admin={admin} />}
+              </Grid.Col>
+            </Grid>
+          ) : (
+            <Stack>
+              <Queue board={data} moves={moves} admin={admin} drag={admin} wide />
+              {data.technicians.length === 0 ? <Empty title="No active technicians" hint="Add technicians on the Technicians screen." /> : (
+                <Box>
+                  <Grid7 board={data} moves={moves} admin={admin} />
+                </Box>
+              )}
+            </Stack>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -10,8 +10,9 @@ import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { StatusBadge } from "../../components/bits";
 import { span } from "../../components/format";
-import { ErrorState, Loading } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { hours, type Moves, type Visit } from "./moves";
+import { keys } from "../../queryKeys";
 
 const ESCALATED = "#ad390c"; // orange at 6.2:1 under white text (orange.9 is 4.0:1)
 
@@ -36,43 +37,47 @@ function Flags({ visit }: { visit: Visit }) {
 
 function Suggestions({ visit, moves }: { visit: Visit; moves: Moves }) {
   const found = useQuery({
-    queryKey: ["requests", visit.id, "suggestions"],
+    queryKey: keys.requests.suggestions(visit.id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/service-requests/{request_id}/suggestions", { params: { path: { request_id: visit.id } } })),
   });
-  if (found.isPending) return <Loading what="suggestions" />;
-  if (found.isError) return <ErrorState what="suggestions" error={found.error} retry={() => found.refetch()} />;
-  if (!found.data.length) return <Text size="sm" c="dimmed">Nobody does {visit.category.toLowerCase()}: add the skill to a technician.</Text>;
   return (
-    <Stack gap={6} data-testid="board-suggestions">
-      {found.data.slice(0, SHOWN).map((s) => (
-        <Card key={s.technician_id} withBorder padding="xs" data-testid="board-suggestion">
-          <Group justify="space-between" wrap="wrap" gap="xs" align="start">
-            <Stack gap={0} style={{ minWidth: 0, flex: 1 }}>
-              <Group gap={6}>
-                <Text fw={600} size="sm">{s.name}</Text>
-                <Badge size="xs" variant="outline" color={s.eligible ? "teal" : "gray"}>
-                  {s.eligible ? "Fits" : "Does not fit"}
-                </Badge>
-              </Group>
-              {(s.eligible ? s.reasons : s.problems)?.map((r) => (
-                <Text key={r} size="xs" c={s.eligible ? "dimmed" : "red.9"}>
-                  {s.eligible ? "✓" : "✗"} {r}
-                </Text>
-              ))}
-            </Stack>
-            <Button
-              size="compact-sm"
-              variant={s.eligible ? "filled" : "default"}
-              aria-label={`Assign ${visit.number} to ${s.name}`}
-              loading={moves.assign.isPending && moves.assign.variables?.technicianId === s.technician_id && moves.assign.variables?.visit.id === visit.id}
-              onClick={() => moves.assign.mutate({ visit, technicianId: s.technician_id })}
-            >
-              Assign
-            </Button>
-          </Group>
-        </Card>
-      ))}
-    </Stack>
+    <Loaded query={found} what="suggestions">
+      {(data) => {
+        if (!data.length) return <Text size="sm" c="dimmed">Nobody does {visit.category.toLowerCase()}: add the skill to a technician.</Text>;
+        return (
+          <Stack gap={6} data-testid="board-suggestions">
+            {data.slice(0, SHOWN).map((s) => (
+              <Card key={s.technician_id} withBorder padding="xs" data-testid="board-suggestion">
+                <Group justify="space-between" wrap="wrap" gap="xs" align="start">
+                  <Stack gap={0} style={{ minWidth: 0, flex: 1 }}>
+                    <Group gap={6}>
+                      <Text fw={600} size="sm">{s.name}</Text>
+                      <Badge size="xs" variant="outline" color={s.eligible ? "teal" : "gray"}>
+                        {s.eligible ? "Fits" : "Does not fit"}
+                      </Badge>
+                    </Group>
+                    {(s.eligible ? s.reasons : s.problems)?.map((r) => (
+                      <Text key={r} size="xs" c={s.eligible ? "dimmed" : "red.9"}>
+                        {s.eligible ? "✓" : "✗"} {r}
+                      </Text>
+                    ))}
+                  </Stack>
+                  <Button
+                    size="compact-sm"
+                    variant={s.eligible ? "filled" : "default"}
+                    aria-label={`Assign ${visit.number} to ${s.name}`}
+                    loading={moves.assign.isPending && moves.assign.variables?.technicianId === s.technician_id && moves.assign.variables?.visit.id === visit.id}
+                    onClick={() => moves.assign.mutate({ visit, technicianId: s.technician_id })}
+                  >
+                    Assign
+                  </Button>
+                </Group>
+              </Card>
+            ))}
+          </Stack>
+        );
+      }}
+    </Loaded>
   );
 }
 

@@ -4,6 +4,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { clock } from "../../components/format";
+import { keys } from "../../queryKeys";
 
 export type Board = Schemas["Board"];
 export type Visit = Schemas["BoardVisit"];
@@ -12,8 +13,8 @@ export type Row = Schemas["BoardTechnician"];
 export function useMoves() {
   const queries = useQueryClient();
   const done = () => {
-    void queries.invalidateQueries({ queryKey: ["board"] });
-    void queries.invalidateQueries({ queryKey: ["requests"] });
+    void queries.invalidateQueries({ queryKey: keys.board.all });
+    void queries.invalidateQueries({ queryKey: keys.requests.all });
   };
   const path = (id: string) => ({ params: { path: { request_id: id } } });
   const assign = useMutation({

@@ -8,10 +8,12 @@ import { authedFetch, problemOf } from "../../api/session";
 import { isAdmin, useAuth } from "../../auth/AuthProvider";
 import { PageHeader, WorkflowLink } from "../../components/bits";
 import { money, when } from "../../components/format";
-import { ErrorState, Loading, Refused } from "../../components/States";
+import { Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { RefundForm } from "./RefundForm";
 import { StatusPill } from "../../components/StatusPill";
 import { STATUSES, STATUS_COLORS } from "./words";
+import { keys } from "../../queryKeys";
 
 type Detail = Schemas["PaymentDetailOut"];
 
@@ -103,30 +105,31 @@ export function PaymentPage() {
   const { user } = useAuth();
   const admin = isAdmin(user);
   const payment = useQuery({
-    queryKey: ["payments", "detail", orderId],
+    queryKey: keys.payments.one(orderId),
     queryFn: () => unwrap(api.GET("/api/v1/admin/payments/{order_id}", { params: { path: { order_id: orderId } } })),
     // A refund asked for is confirmed by the provider shortly: follow it until none is pending.
     refetchInterval: (q) => (q.state.data && refundPending(q.state.data) ? 2000 : false),
   });
-  if (payment.isPending) return <Loading what="the payment" />;
-  if (payment.isError) return <ErrorState what="the payment" error={payment.error} retry={() => payment.refetch()} />;
-  const p = payment.data;
   return (
-    <Stack>
-      <PageHeader title={`Payment by ${p.customer.name ?? p.customer.email ?? "a customer"}`}>
-        <StatusPill words={STATUSES[p.status]} color={STATUS_COLORS[p.status]} />
-      </PageHeader>
-      <Grid>
-        <Grid.Col span={{ base: 12, md: 6 }}>
-          <Stack>
-            <Summary p={p} admin={admin} />
-            {admin && p.refundable_minor > 0 && <RefundForm payment={p} />}
-          </Stack>
-        </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 6 }}>
-          <Events p={p} />
-        </Grid.Col>
-      </Grid>
-    </Stack>
+    <Loaded query={payment} what="the payment">
+      {(p) => (
+        <Stack>
+          <PageHeader title={`Payment by ${p.customer.name ?? p.customer.email ?? "a customer"}`}>
+            <StatusPill words={STATUSES[p.status]} color={STATUS_COLORS[p.status]} />
+          </PageHeader>
+          <Grid>
+            <Grid.Col span={{ base: 12, md: 6 }}>
+              <Stack>
+                <Summary p={p} admin={admin} />
+                {admin && p.refundable_minor > 0 && <RefundForm payment={p} />}
+              </Stack>
+            </Grid.Col>
+            <Grid.Col span={{ base: 12, md: 6 }}>
+              <Events p={p} />
+            </Grid.Col>
+          </Grid>
+        </Stack>
+      )}
+    </Loaded>
   );
 }

@@ -10,6 +10,7 @@ import type { Problem } from "../../api/session";
 import { ConfirmButton } from "../../components/Confirm";
 import { applyFieldErrors } from "../../components/fieldErrors";
 import { money } from "../../components/format";
+import { keys } from "../../queryKeys";
 
 type Form = { amount: number | ""; reason: string };
 
@@ -32,7 +33,7 @@ export function RefundForm({ payment }: { payment: Schemas["PaymentDetailOut"] }
       notifications.show({ color: "green", message: "Refund asked for: the payment provider confirms it shortly.", closeButtonProps: { "aria-label": "Close" } });
       form.reset({ amount: "", reason: "" });
       setProblems([]);
-      void queries.invalidateQueries({ queryKey: ["payments"] });
+      void queries.invalidateQueries({ queryKey: keys.payments.all });
     },
     onError: (e: Problem) => {
       form.clearErrors();

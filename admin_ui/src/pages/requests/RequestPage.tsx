@@ -8,8 +8,10 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { isAdmin, useAuth } from "../../auth/AuthProvider";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { label, span, when } from "../../components/format";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { SlaFlags } from "./RequestsPage";
+import { keys } from "../../queryKeys";
 
 type Detail = Schemas["AdminRequestDetail"];
 
@@ -17,7 +19,7 @@ function Suggestions({ request }: { request: Detail }) {
   const queries = useQueryClient();
   const reassign = request.status === "assigned";
   const suggestions = useQuery({
-    queryKey: ["requests", request.id, "suggestions"],
+    queryKey: keys.requests.suggestions(request.id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/service-requests/{request_id}/suggestions", { params: { path: { request_id: request.id } } })),
   });
   const assign = useMutation({
@@ -29,8 +31,8 @@ function Suggestions({ request }: { request: Detail }) {
         }),
       ),
     onSuccess: (detail) => {
-      queries.setQueryData(["requests", request.id], detail);
-      void queries.invalidateQueries({ queryKey: ["requests"] });
+      queries.setQueryData(keys.requests.one(request.id), detail);
+      void queries.invalidateQueries({ queryKey: keys.requests.all });
     },
   });
 
@@ -40,48 +42,48 @@ function Suggestions({ request }: { request: Detail }) {
         {reassign ? "Reassign to" : "Suggested technicians"}
       </Title>
       <Refused error={assign.error} />
-      {suggestions.isPending ? (
-        <Loading what="suggestions" />
-      ) : suggestions.isError ? (
-        <ErrorState what="suggestions" error={suggestions.error} retry={() => suggestions.refetch()} />
-      ) : suggestions.data.filter((s) => s.technician_id !== request.technician?.id).length === 0 ? (
-        <Empty title={reassign ? "Nobody else does this kind of job" : "Nobody does this kind of job"} hint="Add a technician with this skill on the Technicians screen, then come back." />
-      ) : (
-        <Stack gap="xs" mt="xs">
-          {suggestions.data.filter((s) => s.technician_id !== request.technician?.id).map((s) => (
-            <Card key={s.technician_id} withBorder padding="sm" data-testid="suggestion">
-              <Group justify="space-between" wrap="nowrap" align="start">
-                <div>
-                  <Group gap="xs">
-                    <Text fw={600}>{s.name}</Text>
-                    <Badge size="sm" color={s.eligible ? "green" : "gray"}>
-                      {s.eligible ? `fits · ${Math.round(s.score)}` : "does not fit"}
-                    </Badge>
+      <Loaded query={suggestions} what="suggestions">
+        {(data) =>
+          data.filter((s) => s.technician_id !== request.technician?.id).length === 0 ? (
+            <Empty title={reassign ? "Nobody else does this kind of job" : "Nobody does this kind of job"} hint="Add a technician with this skill on the Technicians screen, then come back." />
+          ) : (
+            <Stack gap="xs" mt="xs">
+              {data.filter((s) => s.technician_id !== request.technician?.id).map((s) => (
+                <Card key={s.technician_id} withBorder padding="sm" data-testid="suggestion">
+                  <Group justify="space-between" wrap="nowrap" align="start">
+                    <div>
+                      <Group gap="xs">
+                        <Text fw={600}>{s.name}</Text>
+                        <Badge size="sm" color={s.eligible ? "green" : "gray"}>
+                          {s.eligible ? `fits · ${Math.round(s.score)}` : "does not fit"}
+                        </Badge>
+                      </Group>
+                      {(s.reasons ?? []).map((r) => (
+                        <Text key={r} size="xs" c="dimmed">
+                          ✓ {r}
+                        </Text>
+                      ))}
+                      {(s.problems ?? []).map((p) => (
+                        <Text key={p} size="xs" c="red">
+                          ✗ {p}
+                        </Text>
+                      ))}
+                    </div>
+                    <Button
+                      size="xs"
+                      variant={s.eligible ? "filled" : "default"}
+                      loading={assign.isPending && assign.variables === s.technician_id}
+                      onClick={() => assign.mutate(s.technician_id)}
+                    >
+                      {reassign ? "Reassign" : "Assign"}
+                    </Button>
                   </Group>
-                  {(s.reasons ?? []).map((r) => (
-                    <Text key={r} size="xs" c="dimmed">
-                      ✓ {r}
-                    </Text>
-                  ))}
-                  {(s.problems ?? []).map((p) => (
-                    <Text key={p} size="xs" c="red">
-                      ✗ {p}
-                    </Text>
-                  ))}
-                </div>
-                <Button
-                  size="xs"
-                  variant={s.eligible ? "filled" : "default"}
-                  loading={assign.isPending && assign.variables === s.technician_id}
-                  onClick={() => assign.mutate(s.technician_id)}
-                >
-                  {reassign ? "Reassign" : "Assign"}
-                </Button>
-              </Group>
-            </Card>
-          ))}
-        </Stack>
-      )}
+                </Card>
+              ))}
+            </Stack>
+          )
+        }
+      </Loaded>
     </Card>
   );
 }
@@ -92,8 +94,8 @@ function Moves({ request }: { request: Detail }) {
   const [reason, setReason] = useState("");
   const path = { params: { path: { request_id: request.id } } };
   const done = (detail: Detail) => {
-    queries.setQueryData(["requests", request.id], detail);
-    void queries.invalidateQueries({ queryKey: ["requests"] });
+    queries.setQueryData(keys.requests.one(request.id), detail);
+    void queries.invalidateQueries({ queryKey: keys.requests.all });
   };
   const start = useMutation({ mutationFn: () => unwrap(api.POST("/api/v1/admin/service-requests/{request_id}/start", path)), onSuccess: done });
   const complete = useMutation({
@@ -151,129 +153,132 @@ export function RequestPage() {
   const { id = "" } = useParams();
   const { user } = useAuth();
   const query = useQuery({
-    queryKey: ["requests", id],
+    queryKey: keys.requests.one(id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/service-requests/{request_id}", { params: { path: { request_id: id } } })),
     refetchInterval: 10_000,
   });
-  if (query.isPending) return <Loading what="the request" />;
-  if (query.isError) return <ErrorState what="the request" error={query.error} retry={() => query.refetch()} />;
-  const r = query.data;
-  const admin = isAdmin(user);
-
   return (
-    <Stack>
-      <PageHeader title={`${r.number} · ${r.category.name} visit`}>
-        <StatusBadge status={r.status} />
-        <SlaFlags r={r} />
-        <WorkflowLink url={(r as { workflow_url?: string }).workflow_url} id={r.workflow_id} />
-      </PageHeader>
-      <Grid>
-        <Grid.Col span={{ base: 12, md: 7 }}>
+    <Loaded query={query} what="the request">
+      {(r) => {
+        const admin = isAdmin(user);
+
+        return (
           <Stack>
-            <Card withBorder>
-              <Table variant="vertical" withRowBorders={false}>
-                <Table.Tbody>
-                  <Table.Tr>
-                    <Table.Th w={140}>Request</Table.Th>
-                    <Table.Td data-testid="request-number">{r.number}</Table.Td>
-                  </Table.Tr>
-                  <Table.Tr>
-                    <Table.Th>Status</Table.Th>
-                    <Table.Td data-testid="request-status">{label(r.status)}</Table.Td>
-                  </Table.Tr>
-                  <Table.Tr>
-                    <Table.Th>Window</Table.Th>
-                    <Table.Td>
-                      {span(r.window_start, r.window_end)}
-                    </Table.Td>
-                  </Table.Tr>
-                  <Table.Tr>
-                    <Table.Th>Customer</Table.Th>
-                    <Table.Td>
-                      <Anchor component={Link} to={`/customers/${r.customer.id}`}>
-                        {r.customer.name ?? r.customer.email}
-                      </Anchor>
-                      {r.customer.phone && (
-                        <Anchor href={`tel:${r.customer.phone}`} ml="sm" size="sm">
-                          Call {r.customer.phone}
-                        </Anchor>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                  <Table.Tr>
-                    <Table.Th>Address</Table.Th>
-                    <Table.Td>{r.address}</Table.Td>
-                  </Table.Tr>
-                  <Table.Tr>
-                    <Table.Th>Problem</Table.Th>
-                    <Table.Td>{r.description}</Table.Td>
-                  </Table.Tr>
-                  <Table.Tr>
-                    <Table.Th>Technician</Table.Th>
-                    <Table.Td data-testid="request-technician">{r.technician?.name ?? "Not assigned"}</Table.Td>
-                  </Table.Tr>
-                  <Table.Tr>
-                    <Table.Th>Plan</Table.Th>
-                    <Table.Td>
-                      {label(r.subscription_status)}, ends {when(r.subscription_ends_at)}
-                    </Table.Td>
-                  </Table.Tr>
-                  {r.completion_notes && (
-                    <Table.Tr>
-                      <Table.Th>Notes</Table.Th>
-                      <Table.Td>{r.completion_notes}</Table.Td>
-                    </Table.Tr>
+            <PageHeader title={`${r.number} · ${r.category.name} visit`}>
+              <StatusBadge status={r.status} />
+              <SlaFlags r={r} />
+              <WorkflowLink url={(r as { workflow_url?: string }).workflow_url} id={r.workflow_id} />
+            </PageHeader>
+            <Grid>
+              <Grid.Col span={{ base: 12, md: 7 }}>
+                <Stack>
+                  <Card withBorder>
+                    <Table variant="vertical" withRowBorders={false}>
+                      <Table.Tbody>
+                        <Table.Tr>
+                          <Table.Th w={140}>Request</Table.Th>
+                          <Table.Td data-testid="request-number">{r.number}</Table.Td>
+                        </Table.Tr>
+                        <Table.Tr>
+                          <Table.Th>Status</Table.Th>
+                          <Table.Td data-testid="request-status">{label(r.status)}</Table.Td>
+                        </Table.Tr>
+                        <Table.Tr>
+                          <Table.Th>Window</Table.Th>
+                          <Table.Td>
+                            {span(r.window_start, r.window_end)}
+                          </Table.Td>
+                        </Table.Tr>
+                        <Table.Tr>
+                          <Table.Th>Customer</Table.Th>
+                          <Table.Td>
+                            <Anchor component={Link} to={`/customers/${r.customer.id}`}>
+                              {r.customer.name ?? r.customer.email}
+                            </Anchor>
+                            {r.customer.phone && (
+                              <Anchor href={`tel:${r.customer.phone}`} ml="sm" size="sm">
+                                Call {r.customer.phone}
+                              </Anchor>
+                            )}
+                          </Table.Td>
+                        </Table.Tr>
+                        <Table.Tr>
+                          <Table.Th>Address</Table.Th>
+                          <Table.Td>{r.address}</Table.Td>
+                        </Table.Tr>
+                        <Table.Tr>
+                          <Table.Th>Problem</Table.Th>
+                          <Table.Td>{r.description}</Table.Td>
+                        </Table.Tr>
+                        <Table.Tr>
+                          <Table.Th>Technician</Table.Th>
+                          <Table.Td data-testid="request-technician">{r.technician?.name ?? "Not assigned"}</Table.Td>
+                        </Table.Tr>
+                        <Table.Tr>
+                          <Table.Th>Plan</Table.Th>
+                          <Table.Td>
+                            {label(r.subscription_status)}, ends {when(r.subscription_ends_at)}
+                          </Table.Td>
+                        </Table.Tr>
+                        {r.completion_notes && (
+                          <Table.Tr>
+                            <Table.Th>Notes</Table.Th>
+                            <Table.Td>{r.completion_notes}</Table.Td>
+                          </Table.Tr>
+                        )}
+                      </Table.Tbody>
+                    </Table>
+                  </Card>
+                  <Card withBorder data-testid="timeline">
+                    <Title order={2} size="h4" mb="sm">
+                      Timeline
+                    </Title>
+                    <Timeline bulletSize={14} lineWidth={2} active={r.timeline.length}>
+                      {r.timeline.map((e) => (
+                        <Timeline.Item key={e.id} title={e.to_status ? label(e.to_status) : label(e.kind)}>
+                          <Text size="xs" c="dimmed">
+                            {when(e.at)} · {e.actor.name}
+                          </Text>
+                          {e.note && <Text size="sm">{e.note}</Text>}
+                        </Timeline.Item>
+                      ))}
+                    </Timeline>
+                  </Card>
+                  {r.dispatch_log.length > 0 && (
+                    <Card withBorder>
+                      <Title order={2} size="h4" mb="sm">
+                        Dispatch log
+                      </Title>
+                      {r.dispatch_log.map((d) => (
+                        <Text key={d.at + d.technician_id} size="sm">
+                          {when(d.at)} · {d.actor.name} chose {d.technician_name ?? String((d.suggested.find((s) => (s as { technician_id?: string }).technician_id === d.technician_id) as { name?: string } | undefined)?.name ?? "a technician since removed")}
+                          {d.reason ? ` — ${d.reason}` : ""}
+                        </Text>
+                      ))}
+                    </Card>
                   )}
-                </Table.Tbody>
-              </Table>
-            </Card>
-            <Card withBorder data-testid="timeline">
-              <Title order={2} size="h4" mb="sm">
-                Timeline
-              </Title>
-              <Timeline bulletSize={14} lineWidth={2} active={r.timeline.length}>
-                {r.timeline.map((e) => (
-                  <Timeline.Item key={e.id} title={e.to_status ? label(e.to_status) : label(e.kind)}>
-                    <Text size="xs" c="dimmed">
-                      {when(e.at)} · {e.actor.name}
-                    </Text>
-                    {e.note && <Text size="sm">{e.note}</Text>}
-                  </Timeline.Item>
-                ))}
-              </Timeline>
-            </Card>
-            {r.dispatch_log.length > 0 && (
-              <Card withBorder>
-                <Title order={2} size="h4" mb="sm">
-                  Dispatch log
-                </Title>
-                {r.dispatch_log.map((d) => (
-                  <Text key={d.at + d.technician_id} size="sm">
-                    {when(d.at)} · {d.actor.name} chose {d.technician_name ?? String((d.suggested.find((s) => (s as { technician_id?: string }).technician_id === d.technician_id) as { name?: string } | undefined)?.name ?? "a technician since removed")}
-                    {d.reason ? ` — ${d.reason}` : ""}
-                  </Text>
-                ))}
-              </Card>
-            )}
+                </Stack>
+              </Grid.Col>
+              <Grid.Col span={{ base: 12, md: 5 }}>
+                <Stack>
+                  {admin ? (
+                    <>
+                      {(r.status === "pending" || r.status === "assigned") && <Suggestions request={r} />}
+                      <Moves request={r} />
+                    </>
+                  ) : (
+                    <Card withBorder>
+                      <Text size="sm" c="dimmed">
+                        Support can follow requests; assigning and moving them is for admins.
+                      </Text>
+                    </Card>
+                  )}
+                </Stack>
+              </Grid.Col>
+            </Grid>
           </Stack>
-        </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 5 }}>
-          <Stack>
-            {admin ? (
-              <>
-                {(r.status === "pending" || r.status === "assigned") && <Suggestions request={r} />}
-                <Moves request={r} />
-              </>
-            ) : (
-              <Card withBorder>
-                <Text size="sm" c="dimmed">
-                  Support can follow requests; assigning and moving them is for admins.
-                </Text>
-              </Card>
-            )}
-          </Stack>
-        </Grid.Col>
-      </Grid>
-    </Stack>
+        );
+      }}
+    </Loaded>
   );
 }

@@ -10,10 +10,12 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { PageHeader, StatusBadge, WorkflowLink } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { dayStart, label, span } from "../../components/format";
-import { Paged } from "../../components/Paged";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { Paged, pageWindow } from "../../components/Paged";
+import { Empty } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { addDays } from "../technicians/week";
+import { keys } from "../../queryKeys";
 
 // Orange darkened to 6.2:1 under white text (Mantine's orange.9 is 4.0:1).
 const ESCALATED = "#ad390c";
@@ -57,14 +59,14 @@ export function RequestsPage() {
   const status = STATUSES.includes(f.status as Status) ? (f.status as Status) : undefined;
   const [from, to] = range(f.days);
 
-  const categories = useQuery({ queryKey: ["catalog-categories"], queryFn: () => unwrap(api.GET("/api/v1/catalog/categories")), staleTime: 60_000 });
+  const categories = useQuery({ queryKey: keys.publicCategories, queryFn: () => unwrap(api.GET("/api/v1/catalog/categories")), staleTime: 60_000 });
   const technicians = useQuery({
-    queryKey: ["technicians", "choices"],
+    queryKey: keys.technicians.choices,
     queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { limit: 200 } } })),
     staleTime: 60_000,
   });
   const query = useQuery({
-    queryKey: ["requests", f],
+    queryKey: keys.requests.page(f),
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/admin/service-requests", {
@@ -78,8 +80,7 @@ export function RequestsPage() {
               starts_before: from ? dayStart(addDays(to ?? from, 1)) : undefined,
               escalated: f.escalated === "true" ? true : undefined,
               overdue: f.overdue === "true" ? true : undefined,
-              limit: LIMIT,
-              offset: (f.page - 1) * LIMIT,
+              ...pageWindow(f.page, LIMIT),
             },
           },
         }),
@@ -113,37 +114,37 @@ export function RequestsPage() {
         <Checkbox label="Escalated" checked={f.escalated === "true"} onChange={(e) => set("escalated", e.currentTarget.checked ? "true" : null)} />
         <Checkbox label="Overdue" checked={f.overdue === "true"} onChange={(e) => set("overdue", e.currentTarget.checked ? "true" : null)} />
       </Group>
-      {query.isPending ? (
-        <Loading what="service requests" />
-      ) : query.isError ? (
-        <ErrorState what="service requests" error={query.error} retry={() => query.refetch()} />
-      ) : query.data.items.length === 0 ? (
-        <Empty
-          title="No service requests here"
-          hint={filtered ? "Nothing matches these filters: clear some to see more." : "Customers ask for visits from the app; they appear here as they do."}
-        />
-      ) : (
-        <>
-          <DataList
-            caption="Service requests"
-            testId="requests-table"
-            rowTestId="request-row"
-            rows={query.data.items}
-            rowKey={(r) => r.id}
-            columns={[
-              { label: "Request", primary: true, render: (r) => <Anchor component={Link} to={`/requests/${r.id}`}>{r.number}</Anchor> },
-              { label: "Window", render: (r) => span(r.window_start, r.window_end) },
-              { label: "Customer", render: (r) => <Anchor component={Link} to={`/customers/${r.customer.id}`}>{r.customer.name ?? r.customer.email ?? r.customer.phone}</Anchor> },
-              { label: "Category", render: (r) => r.category.name },
-              { label: "Postal code", render: (r) => r.postal_code },
-              { label: "Status", render: (r) => <Group gap={4}><StatusBadge status={r.status} /><SlaFlags r={r} /></Group> },
-              { label: "Technician", render: (r) => r.technician?.name ?? <Text c="dimmed" size="sm">Not assigned</Text> },
-            ]}
-            actions={(r) => <WorkflowLink url={r.workflow_url} id={r.workflow_id} />}
-          />
-          <Paged total={query.data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="request" />
-        </>
-      )}
+      <Loaded query={query} what="service requests">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty
+              title="No service requests here"
+              hint={filtered ? "Nothing matches these filters: clear some to see more." : "Customers ask for visits from the app; they appear here as they do."}
+            />
+          ) : (
+            <>
+              <DataList
+                caption="Service requests"
+                testId="requests-table"
+                rowTestId="request-row"
+                rows={data.items}
+                rowKey={(r) => r.id}
+                columns={[
+                  { label: "Request", primary: true, render: (r) => <Anchor component={Link} to={`/requests/${r.id}`}>{r.number}</Anchor> },
+                  { label: "Window", render: (r) => span(r.window_start, r.window_end) },
+                  { label: "Customer", render: (r) => <Anchor component={Link} to={`/customers/${r.customer.id}`}>{r.customer.name ?? r.customer.email ?? r.customer.phone}</Anchor> },
+                  { label: "Category", render: (r) => r.category.name },
+                  { label: "Postal code", render: (r) => r.postal_code },
+                  { label: "Status", render: (r) => <Group gap={4}><StatusBadge status={r.status} /><SlaFlags r={r} /></Group> },
+                  { label: "Technician", render: (r) => r.technician?.name ?? <Text c="dimmed" size="sm">Not assigned</Text> },
+                ]}
+                actions={(r) => <WorkflowLink url={r.workflow_url} id={r.workflow_id} />}
+              />
+              <Paged total={data.total} limit={LIMIT} page={f.page} onChange={(p) => set("page", p)} noun="request" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

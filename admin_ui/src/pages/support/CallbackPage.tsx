@@ -8,28 +8,16 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
+import { useStaff } from "../../api/staff";
 import { PageHeader } from "../../components/bits";
 import { span, when } from "../../components/format";
-import { ErrorState, Loading, Refused } from "../../components/States";
+import { Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { StatusPill } from "../../components/StatusPill";
 import { CALL_OUTCOMES, CLOSE_OUTCOMES, REASONS, STATUSES, STATUS_COLORS, options, waitedFor } from "./words";
+import { keys } from "../../queryKeys";
 
 type Callback = Schemas["AdminCallbackOut"];
-
-function useStaff() {
-  return useQuery({
-    queryKey: ["staff"],
-    staleTime: 300_000,
-    queryFn: async () => {
-      const [admins, support] = await Promise.all(
-        (["admin", "support"] as const).map((role) =>
-          unwrap(api.GET("/api/v1/admin/users", { params: { query: { role, limit: 100 } } })),
-        ),
-      );
-      return [...support.items, ...admins.items].filter((u) => u.is_active);
-    },
-  });
-}
 
 function Line({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -93,7 +81,7 @@ function CallCard({ callback, done }: { callback: Callback; done: () => void }) 
 }
 
 function HandOver({ callback, done }: { callback: Callback; done: () => void }) {
-  const staff = useStaff();
+  const staff = useStaff({ activeOnly: true });
   const [to, setTo] = useState<string | null>(null);
   const hand = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/admin/callbacks/{callback_id}/assign", { params: { path: { callback_id: callback.id } }, body: { staff_id: to! } })),
@@ -137,20 +125,22 @@ function CloseCard({ callback, done }: { callback: Callback; done: () => void })
 }
 
 function History({ id }: { id: string }) {
-  const history = useQuery({ queryKey: ["callbacks", id, "history"], queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}/history", { params: { path: { callback_id: id } } })) });
+  const history = useQuery({ queryKey: keys.callbacks.history(id), queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}/history", { params: { path: { callback_id: id } } })) });
   return (
     <Card withBorder data-testid="callback-history">
       <Title order={2} size="h4" mb="sm">History</Title>
-      {history.isPending ? <Loading what="the history" /> : history.isError ? <ErrorState what="the history" error={history.error} /> : (
-        <Timeline bulletSize={14} lineWidth={2} active={history.data.length}>
-          {history.data.map((e, i) => (
-            <Timeline.Item key={`${e.at}-${i}`} title={e.text} data-testid="history-item">
-              <Text size="xs" c="dimmed">{when(e.at)} · {e.actor}</Text>
-              {e.notes && <Text size="sm">{e.notes}</Text>}
-            </Timeline.Item>
-          ))}
-        </Timeline>
-      )}
+      <Loaded query={history} what="the history" retry={false}>
+        {(data) => (
+          <Timeline bulletSize={14} lineWidth={2} active={data.length}>
+            {data.map((e, i) => (
+              <Timeline.Item key={`${e.at}-${i}`} title={e.text} data-testid="history-item">
+                <Text size="xs" c="dimmed">{when(e.at)} · {e.actor}</Text>
+                {e.notes && <Text size="sm">{e.notes}</Text>}
+              </Timeline.Item>
+            ))}
+          </Timeline>
+        )}
+      </Loaded>
     </Card>
   );
 }
@@ -158,57 +148,60 @@ function History({ id }: { id: string }) {
 export function CallbackPage() {
   const { id = "" } = useParams();
   const queries = useQueryClient();
-  const callback = useQuery({ queryKey: ["callbacks", id], queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}", { params: { path: { callback_id: id } } })) });
-  const refresh = () => queries.invalidateQueries({ queryKey: ["callbacks"] });
+  const callback = useQuery({ queryKey: keys.callbacks.one(id), queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks/{callback_id}", { params: { path: { callback_id: id } } })) });
+  const refresh = () => queries.invalidateQueries({ queryKey: keys.callbacks.all });
   const take = useMutation({ mutationFn: () => unwrap(api.POST("/api/v1/admin/callbacks/{callback_id}/take", { params: { path: { callback_id: id } } })), onSuccess: refresh });
-  if (callback.isPending) return <Loading what="the callback" />;
-  if (callback.isError) return <ErrorState what="the callback" error={callback.error} retry={() => callback.refetch()} />;
-  const c = callback.data;
-  const waiting = c.status === "open" || c.status === "taken";
-  const who = c.customer_name ?? "a customer";
   return (
-    <Stack>
-      <PageHeader title={`Callback for ${who}`}>
-        <StatusPill words={STATUSES[c.status]} color={STATUS_COLORS[c.status]} />
-        {c.status === "open" && <Button onClick={() => take.mutate()} loading={take.isPending}>Take</Button>}
-      </PageHeader>
-      <Refused error={take.error} />
-      <Grid>
-        <Grid.Col span={{ base: 12, md: 6 }}>
+    <Loaded query={callback} what="the callback">
+      {(c) => {
+        const waiting = c.status === "open" || c.status === "taken";
+        const who = c.customer_name ?? "a customer";
+        return (
           <Stack>
-            <Card withBorder>
-              <Title order={2} size="h4" mb="xs">Asked for</Title>
-              <Stack gap={4}>
-                <Line label="Customer"><Anchor component={Link} to={`/customers/${c.user_id}`}>{who}</Anchor></Line>
-                <Line label="About">{REASONS[c.reason]}{c.note ? `: ${c.note}` : ""}</Line>
-                <Line label="Number"><Anchor href={c.tel}>{c.phone}</Anchor></Line>
-                <Line label="Best time">{c.preferred_from && c.preferred_to ? span(c.preferred_from, c.preferred_to) : "Any time"}</Line>
-                <Line label="Asked">{when(c.created_at)}</Line>
-                <Line label="Waiting"><span data-testid="waited">{waitedFor(c)}</span></Line>
-                {c.taken_by && <Line label={waiting ? "Held by" : "Taken by"}>{c.taken_by.name ?? "a colleague"}</Line>}
-                {c.closed_by && <Line label="Closed by">{c.closed_by.name ?? "a colleague"}{c.outcome ? ` · ${CLOSE_OUTCOMES[c.outcome]}` : ""}</Line>}
-              </Stack>
-            </Card>
-            <History id={c.id} />
+            <PageHeader title={`Callback for ${who}`}>
+              <StatusPill words={STATUSES[c.status]} color={STATUS_COLORS[c.status]} />
+              {c.status === "open" && <Button onClick={() => take.mutate()} loading={take.isPending}>Take</Button>}
+            </PageHeader>
+            <Refused error={take.error} />
+            <Grid>
+              <Grid.Col span={{ base: 12, md: 6 }}>
+                <Stack>
+                  <Card withBorder>
+                    <Title order={2} size="h4" mb="xs">Asked for</Title>
+                    <Stack gap={4}>
+                      <Line label="Customer"><Anchor component={Link} to={`/customers/${c.user_id}`}>{who}</Anchor></Line>
+                      <Line label="About">{REASONS[c.reason]}{c.note ? `: ${c.note}` : ""}</Line>
+                      <Line label="Number"><Anchor href={c.tel}>{c.phone}</Anchor></Line>
+                      <Line label="Best time">{c.preferred_from && c.preferred_to ? span(c.preferred_from, c.preferred_to) : "Any time"}</Line>
+                      <Line label="Asked">{when(c.created_at)}</Line>
+                      <Line label="Waiting"><span data-testid="waited">{waitedFor(c)}</span></Line>
+                      {c.taken_by && <Line label={waiting ? "Held by" : "Taken by"}>{c.taken_by.name ?? "a colleague"}</Line>}
+                      {c.closed_by && <Line label="Closed by">{c.closed_by.name ?? "a colleague"}{c.outcome ? ` · ${CLOSE_OUTCOMES[c.outcome]}` : ""}</Line>}
+                    </Stack>
+                  </Card>
+                  <History id={c.id} />
+                </Stack>
+              </Grid.Col>
+              <Grid.Col span={{ base: 12, md: 6 }}>
+                {waiting ? (
+                  <Stack>
+                    <CallCard callback={c} done={refresh} />
+                    <HandOver callback={c} done={refresh} />
+                    <CloseCard callback={c} done={refresh} />
+                  </Stack>
+                ) : (
+                  <Card withBorder>
+                    <Text size="sm">
+                      This callback is {c.status === "closed" ? "closed" : "cancelled"}. A later call goes on{" "}
+                      <Anchor component={Link} to={`/customers/${c.user_id}`}>the customer's record</Anchor>.
+                    </Text>
+                  </Card>
+                )}
+              </Grid.Col>
+            </Grid>
           </Stack>
-        </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 6 }}>
-          {waiting ? (
-            <Stack>
-              <CallCard callback={c} done={refresh} />
-              <HandOver callback={c} done={refresh} />
-              <CloseCard callback={c} done={refresh} />
-            </Stack>
-          ) : (
-            <Card withBorder>
-              <Text size="sm">
-                This callback is {c.status === "closed" ? "closed" : "cancelled"}. A later call goes on{" "}
-                <Anchor component={Link} to={`/customers/${c.user_id}`}>the customer's record</Anchor>.
-              </Text>
-            </Card>
-          )}
-        </Grid.Col>
-      </Grid>
-    </Stack>
+        );
+      }}
+    </Loaded>
   );
 }

@@ -9,11 +9,13 @@ import { useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/bits";
 import { DataList, type Column } from "../../components/DataList";
 import { span, when } from "../../components/format";
-import { Paged } from "../../components/Paged";
-import { Empty, ErrorState, Loading, Refused } from "../../components/States";
+import { Paged, pageWindow } from "../../components/Paged";
+import { Empty, Refused } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { StatusPill } from "../../components/StatusPill";
 import { REASONS, STATUSES, STATUS_COLORS, waitedFor } from "./words";
+import { keys } from "../../queryKeys";
 
 type Callback = Schemas["AdminCallbackOut"];
 const LIMIT = 25;
@@ -33,18 +35,17 @@ export function SupportPage() {
     waiting: show === "waiting" || show === "mine" ? true : undefined,
     taken_by: show === "mine" ? user?.id : undefined,
     status: show === "closed" ? ("closed" as const) : undefined,
-    limit: LIMIT,
-    offset: (filters.page - 1) * LIMIT,
+    ...pageWindow(filters.page, LIMIT),
   };
   const list = useQuery({
-    queryKey: ["callbacks", query],
+    queryKey: keys.callbacks.page(query),
     queryFn: () => unwrap(api.GET("/api/v1/admin/callbacks", { params: { query } })),
     placeholderData: keepPreviousData,
     refetchInterval: 30_000, // the queue moves as customers ask and colleagues take
   });
   const take = useMutation({
     mutationFn: (id: string) => unwrap(api.POST("/api/v1/admin/callbacks/{callback_id}/take", { params: { path: { callback_id: id } } })),
-    onSuccess: () => queries.invalidateQueries({ queryKey: ["callbacks"] }),
+    onSuccess: () => queries.invalidateQueries({ queryKey: keys.callbacks.all }),
   });
 
   const columns: Column<Callback>[] = [
@@ -92,45 +93,45 @@ export function SupportPage() {
         maw="100%"
       />
       <Refused error={take.error} />
-      {list.isPending ? (
-        <Loading what="callbacks" />
-      ) : list.isError ? (
-        <ErrorState what="callbacks" error={list.error} retry={() => list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty
-          title={show === "waiting" ? "Nobody is waiting for a call" : "No callbacks here"}
-          hint={show === "waiting" ? "Callbacks customers ask for in the app appear here, the oldest first." : "Pick another view above."}
-        />
-      ) : (
-        <>
-          <DataList
-            caption="Callbacks"
-            rows={list.data.items}
-            columns={columns}
-            rowKey={(c) => c.id}
-            testId="callbacks"
-            rowTestId="callback-row"
-            actions={(c) => (
-              <>
-                {c.status === "open" && (
-                  <Button size="xs" onClick={() => take.mutate(c.id)} loading={take.isPending && take.variables === c.id}>
-                    Take
-                  </Button>
+      <Loaded query={list} what="callbacks">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty
+              title={show === "waiting" ? "Nobody is waiting for a call" : "No callbacks here"}
+              hint={show === "waiting" ? "Callbacks customers ask for in the app appear here, the oldest first." : "Pick another view above."}
+            />
+          ) : (
+            <>
+              <DataList
+                caption="Callbacks"
+                rows={data.items}
+                columns={columns}
+                rowKey={(c) => c.id}
+                testId="callbacks"
+                rowTestId="callback-row"
+                actions={(c) => (
+                  <>
+                    {c.status === "open" && (
+                      <Button size="xs" onClick={() => take.mutate(c.id)} loading={take.isPending && take.variables === c.id}>
+                        Take
+                      </Button>
+                    )}
+                    {(c.status === "open" || c.status === "taken") && (
+                      <Button size="xs" variant="default" component="a" href={c.tel} aria-label={`Call ${c.customer_name ?? "the customer"} on ${c.phone}`}>
+                        Call
+                      </Button>
+                    )}
+                    <Button size="xs" variant="default" component={Link} to={`/support/callbacks/${c.id}`} aria-label={`Open the callback for ${c.customer_name ?? "the customer"}`}>
+                      Open
+                    </Button>
+                  </>
                 )}
-                {(c.status === "open" || c.status === "taken") && (
-                  <Button size="xs" variant="default" component="a" href={c.tel} aria-label={`Call ${c.customer_name ?? "the customer"} on ${c.phone}`}>
-                    Call
-                  </Button>
-                )}
-                <Button size="xs" variant="default" component={Link} to={`/support/callbacks/${c.id}`} aria-label={`Open the callback for ${c.customer_name ?? "the customer"}`}>
-                  Open
-                </Button>
-              </>
-            )}
-          />
-          <Paged total={list.data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="callback" />
-        </>
-      )}
+              />
+              <Paged total={data.total} limit={LIMIT} page={filters.page} onChange={(p) => set("page", p)} noun="callback" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -10,10 +10,11 @@ import { api, unwrap } from "../../api/client";
 import type { Problem } from "../../api/session";
 import { isAdmin, useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/bits";
-import { ErrorState, Loading } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { HoursEditor } from "./HoursEditor";
 import { TimeOff } from "./TimeOff";
 import { DAYS, type DayKey, summary, type TechnicianView, type Week, weekOf } from "./week";
+import { keys } from "../../queryKeys";
 
 type Technician = TechnicianView;
 
@@ -63,11 +64,11 @@ function Editor({ technician, admin }: { technician: Technician; admin: boolean 
   const [draft, setDraft] = useState<Draft>(() => draftOf(technician));
   useEffect(() => setDraft(draftOf(technician)), [technician]);
   const categories = useQuery({
-    queryKey: ["categories"],
+    queryKey: keys.categories.all,
     queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")),
     enabled: admin,
   });
-  const zones = useQuery({ queryKey: ["time-zones"], queryFn: () => unwrap(api.GET("/api/v1/admin/time-zones")), staleTime: Infinity });
+  const zones = useQuery({ queryKey: keys.timeZones, queryFn: () => unwrap(api.GET("/api/v1/admin/time-zones")), staleTime: Infinity });
   const save = useMutation({
     mutationFn: () =>
       unwrap(
@@ -86,9 +87,9 @@ function Editor({ technician, admin }: { technician: Technician; admin: boolean 
         }),
       ),
     onSuccess: (saved) => {
-      queries.setQueryData(["technicians", technician.id], saved);
-      void queries.invalidateQueries({ queryKey: ["technicians"] });
-      void queries.invalidateQueries({ queryKey: ["board"] });
+      queries.setQueryData(keys.technicians.one(technician.id), saved);
+      void queries.invalidateQueries({ queryKey: keys.technicians.all });
+      void queries.invalidateQueries({ queryKey: keys.board.all });
       notifications.show({ color: "teal", message: `${saved.name}: changes saved.`, closeButtonProps: { "aria-label": "Dismiss" } });
     },
   });
@@ -161,29 +162,30 @@ export function TechnicianPage() {
   const { user } = useAuth();
   const admin = isAdmin(user);
   const technician = useQuery({
-    queryKey: ["technicians", id],
+    queryKey: keys.technicians.one(id),
     queryFn: () => unwrap(api.GET("/api/v1/admin/technicians/{technician_id}", { params: { path: { technician_id: id } } })),
   });
-  if (technician.isPending) return <Loading what="the technician" />;
-  if (technician.isError) return <ErrorState what="the technician" error={technician.error} retry={() => technician.refetch()} />;
-  const t = technician.data;
   return (
-    <Stack>
-      <PageHeader title={t.name}>
-        <Badge variant="outline" color={t.is_active ? "teal" : "gray"}>
-          {t.is_active ? "Active" : "Inactive"}
-        </Badge>
-        <Button component="a" href={`tel:${t.phone}`} variant="light" size="xs">
-          Call {t.phone}
-        </Button>
-      </PageHeader>
-      {!admin && (
-        <Text size="sm" c="dimmed">
-          Support can read a technician; an admin changes them.
-        </Text>
+    <Loaded query={technician} what="the technician">
+      {(t) => (
+        <Stack>
+          <PageHeader title={t.name}>
+            <Badge variant="outline" color={t.is_active ? "teal" : "gray"}>
+              {t.is_active ? "Active" : "Inactive"}
+            </Badge>
+            <Button component="a" href={`tel:${t.phone}`} variant="light" size="xs">
+              Call {t.phone}
+            </Button>
+          </PageHeader>
+          {!admin && (
+            <Text size="sm" c="dimmed">
+              Support can read a technician; an admin changes them.
+            </Text>
+          )}
+          <Editor technician={t} admin={admin} />
+          <TimeOff technician={t} admin={admin} />
+        </Stack>
       )}
-      <Editor technician={t} admin={admin} />
-      <TimeOff technician={t} admin={admin} />
-    </Stack>
+    </Loaded>
   );
 }

@@ -14,10 +14,12 @@ import { isAdmin, useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/bits";
 import { DataList } from "../../components/DataList";
 import { applyFieldErrors } from "../../components/fieldErrors";
-import { Paged } from "../../components/Paged";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { Paged, pageWindow } from "../../components/Paged";
+import { Empty } from "../../components/States";
+import { Loaded } from "../../components/Loaded";
 import { useUrlFilters } from "../../components/urlState";
 import { summary, USUAL_WEEK, weekOf } from "./week";
+import { keys } from "../../queryKeys";
 
 const LIMIT = 25;
 
@@ -34,8 +36,8 @@ function AddTechnician() {
   const navigate = useNavigate();
   const queries = useQueryClient();
   const [problems, setProblems] = useState<string[]>([]);
-  const categories = useQuery({ queryKey: ["categories"], queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
-  const zones = useQuery({ queryKey: ["time-zones"], queryFn: () => unwrap(api.GET("/api/v1/admin/time-zones")), staleTime: Infinity });
+  const categories = useQuery({ queryKey: keys.categories.all, queryFn: () => unwrap(api.GET("/api/v1/admin/catalog/categories")) });
+  const zones = useQuery({ queryKey: keys.timeZones, queryFn: () => unwrap(api.GET("/api/v1/admin/time-zones")), staleTime: Infinity });
   const form = useForm<Form>({ resolver: zodResolver(schema), defaultValues: { name: "", phone: "", skills: [], zones: "", timezone: "Asia/Kolkata" } });
   const create = useMutation({
     mutationFn: (f: Form) =>
@@ -43,7 +45,7 @@ function AddTechnician() {
         body: { name: f.name, phone: f.phone, skills: f.skills, zones: f.zones.split(/[,\s]+/).filter(Boolean), timezone: f.timezone, working_hours: USUAL_WEEK as never, is_active: true },
       })),
     onSuccess: (created) => {
-      void queries.invalidateQueries({ queryKey: ["technicians"] });
+      void queries.invalidateQueries({ queryKey: keys.technicians.all });
       navigate(`/technicians/${created.id}`);
     },
     onError: (e: Problem) => setProblems(applyFieldErrors(e, form.setError, ["name", "phone", "skills", "zones", "timezone"], (f) => f.replace(/^(skills|zones)\.\d+$/, "$1"))),
@@ -81,8 +83,8 @@ export function TechniciansPage() {
     if ((filters.q ?? "") !== search) setFilter("q", search);
   }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
   const list = useQuery({
-    queryKey: ["technicians", "list", filters.q, filters.page],
-    queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { q: filters.q || undefined, limit: LIMIT, offset: (filters.page - 1) * LIMIT } } })),
+    queryKey: keys.technicians.page(filters.q, filters.page),
+    queryFn: () => unwrap(api.GET("/api/v1/admin/technicians", { params: { query: { q: filters.q || undefined, ...pageWindow(filters.page, LIMIT) } } })),
     placeholderData: keepPreviousData,
   });
   return (
@@ -90,27 +92,30 @@ export function TechniciansPage() {
       <PageHeader title="Technicians" />
       {admin && <AddTechnician />}
       <TextInput label="Search technicians" placeholder="Name, phone or email" value={q} onChange={(e) => setQ(e.currentTarget.value)} maw={360} />
-      {list.isPending ? <Loading what="technicians" /> : list.isError ? <ErrorState what="technicians" error={list.error} retry={() => list.refetch()} /> :
-        list.data.items.length === 0 ? <Empty title={filters.q ? "Nobody matches" : "No technicians"} hint={filters.q ? "Try part of the name or the phone number." : admin ? "Add the people who do the visits above." : "An admin adds technicians."} /> : (
-          <>
-            <DataList
-              caption="Technicians"
-              testId="technicians-table"
-              rowTestId="technician-row"
-              rows={list.data.items}
-              rowKey={(t) => t.id}
-              columns={[
-                { label: "Name", primary: true, render: (t) => <Anchor component={Link} to={`/technicians/${t.id}`}>{t.name}</Anchor> },
-                { label: "Phone", render: (t) => <Anchor href={`tel:${t.phone}`}>{t.phone}</Anchor> },
-                { label: "Skills", render: (t) => <Group gap={4}>{t.skills.map((s) => <Badge key={s.id} size="sm" variant="light">{s.name}</Badge>)}</Group> },
-                { label: "Postal codes", render: (t) => t.zones.join(", ") },
-                { label: "Hours", render: (t) => `${summary(weekOf(t.working_hours))} (${t.timezone})` },
-                { label: "Active", render: (t) => (t.is_active ? "Takes visits" : "Inactive") + (t.time_off.length ? ` · ${t.time_off.length} time off coming` : "") },
-              ]}
-            />
-            <Paged total={list.data.total} limit={LIMIT} page={filters.page} onChange={(p) => setFilter("page", p)} noun="technician" />
-          </>
-        )}
+      <Loaded query={list} what="technicians">
+        {(data) =>
+          data.items.length === 0 ? <Empty title={filters.q ? "Nobody matches" : "No technicians"} hint={filters.q ? "Try part of the name or the phone number." : admin ? "Add the people who do the visits above." : "An admin adds technicians."} /> : (
+            <>
+              <DataList
+                caption="Technicians"
+                testId="technicians-table"
+                rowTestId="technician-row"
+                rows={data.items}
+                rowKey={(t) => t.id}
+                columns={[
+                  { label: "Name", primary: true, render: (t) => <Anchor component={Link} to={`/technicians/${t.id}`}>{t.name}</Anchor> },
+                  { label: "Phone", render: (t) => <Anchor href={`tel:${t.phone}`}>{t.phone}</Anchor> },
+                  { label: "Skills", render: (t) => <Group gap={4}>{t.skills.map((s) => <Badge key={s.id} size="sm" variant="light">{s.name}</Badge>)}</Group> },
+                  { label: "Postal codes", render: (t) => t.zones.join(", ") },
+                  { label: "Hours", render: (t) => `${summary(weekOf(t.working_hours))} (${t.timezone})` },
+                  { label: "Active", render: (t) => (t.is_active ? "Takes visits" : "Inactive") + (t.time_off.length ? ` · ${t.time_off.length} time off coming` : "") },
+                ]}
+              />
+              <Paged total={data.total} limit={LIMIT} page={filters.page} onChange={(p) => setFilter("page", p)} noun="technician" />
+            </>
+          )
+        }
+      </Loaded>
     </Stack>
   );
 }

@@ -13,6 +13,7 @@ import { ConfirmButton } from "../../components/Confirm";
 import { businessDate, span, zone } from "../../components/format";
 import { Refused } from "../../components/States";
 import { addDays, type TechnicianView } from "./week";
+import { keys } from "../../queryKeys";
 
 type Technician = TechnicianView;
 
@@ -44,8 +45,8 @@ function AddTimeOff({ technician }: { technician: Technician }) {
     onSuccess: (period) => {
       setAdded(period);
       setReason("");
-      void queries.invalidateQueries({ queryKey: ["technicians"] });
-      void queries.invalidateQueries({ queryKey: ["board"] });
+      void queries.invalidateQueries({ queryKey: keys.technicians.all });
+      void queries.invalidateQueries({ queryKey: keys.board.all });
     },
   });
   const problem = add.error as Problem | null;
@@ -93,8 +94,8 @@ export function TimeOff({ technician, admin }: { technician: Technician; admin: 
     mutationFn: (id: string) =>
       unwrap(api.DELETE("/api/v1/admin/technicians/{technician_id}/time-off/{time_off_id}", { params: { path: { technician_id: technician.id, time_off_id: id } } })),
     onSuccess: () => {
-      void queries.invalidateQueries({ queryKey: ["technicians"] });
-      void queries.invalidateQueries({ queryKey: ["board"] });
+      void queries.invalidateQueries({ queryKey: keys.technicians.all });
+      void queries.invalidateQueries({ queryKey: keys.board.all });
     },
   });
   return (
