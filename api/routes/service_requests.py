@@ -150,7 +150,7 @@ async def ask(
         )
     await db.commit()  # ends the read: nothing is written here, the workflow's activities write
     snapshot = address_snapshot(address)
-    await lifecycle.open_request(
+    await lifecycle.start_request_workflow(
         temporal,
         settings,
         RequestInput(
