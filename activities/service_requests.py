@@ -142,7 +142,7 @@ class ServiceRequestActivities:
     @activity.defn(name="service_request.open_request")
     async def open_request(self, opened: Opened) -> None:
         async with self._sessions() as db:
-            await requests.open_request(db, inp=opened.request, at=opened.at)
+            await requests.record_opened_request(db, inp=opened.request, at=opened.at)
             await db.commit()
 
     @activity.defn(name="service_request.record_change")

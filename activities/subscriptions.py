@@ -17,24 +17,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.errors import Conflict
 from core.settings import Settings
+from domain import workflow_starts
 from domain.accounts.models import PaymentMethod, User
-from domain.contracts import (
-    CUSTOMER_ID,
-    FLOW_STATUS,
-    PLAN_ID,
-    SUBSCRIPTION_ENDS_AT,
-    SUBSCRIPTION_ID,
-)
+from domain.contracts import OrderRef
 from domain.notifications.contracts import Send, To
 from domain.notifications.service import Notifier
 from domain.orders import ledger, receipts, renewals, settlement
@@ -44,7 +33,6 @@ from domain.payments import PaymentState, PaymentStatus, ProviderDeclined, Recur
 from domain.subscriptions import notices
 from domain.subscriptions import service as subscriptions
 from domain.subscriptions.contracts import (
-    RENEWAL_PAID_SIGNAL,
     SUBSCRIPTION_WORKFLOW,
     CancellationRecord,
     CancellationRecorded,
@@ -52,18 +40,17 @@ from domain.subscriptions.contracts import (
     LateRenewal,
     NewPeriod,
     Notice,
-    OrderRef,
     PeriodKind,
     PeriodRecorded,
     PeriodStart,
     Policy,
     RefundMade,
     RenewalCharge,
+    RenewalPaid,
     ReservationChange,
     Schedule,
     StatusChange,
     SubscriptionInput,
-    subscription_workflow_id,
 )
 from domain.subscriptions.models import Subscription
 from providers.payments.base import PaymentProvider
@@ -144,34 +131,9 @@ class SubscriptionActivities:
             )
         await self._start(inp)
 
-    async def _start(self, inp: SubscriptionInput, *, signal: Any = None) -> None:
+    async def _start(self, inp: SubscriptionInput, *, signal: RenewalPaid | None = None) -> None:
         assert self._temporal is not None
-        ends = inp.upcoming[-1].ends_at if inp.upcoming else inp.period.ends_at
-        options: dict[str, Any] = {
-            "id": subscription_workflow_id(inp.subscription_id),
-            "task_queue": self._task_queue,
-            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
-            "search_attributes": TypedSearchAttributes(
-                [
-                    SearchAttributePair(SUBSCRIPTION_ID, str(inp.subscription_id)),
-                    SearchAttributePair(PLAN_ID, str(inp.plan_id)),
-                    SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
-                    SearchAttributePair(FLOW_STATUS, inp.status.value),
-                    SearchAttributePair(SUBSCRIPTION_ENDS_AT, ends),
-                ]
-            ),
-            "static_summary": f"subscription {inp.subscription_id}",
-        }
-        if signal is None:
-            # Started once, ever: a retry after the workflow has even ended finds the first run
-            # (it is never started again by this path).
-            options["id_reuse_policy"] = WorkflowIDReusePolicy.REJECT_DUPLICATE
-        else:
-            # A renewal may come after the workflow ended (expired): a new run for it. A signal
-            # sent twice (a retry) is one period: the period is recorded once per order.
-            options["id_reuse_policy"] = WorkflowIDReusePolicy.ALLOW_DUPLICATE
-            options["start_signal"] = RENEWAL_PAID_SIGNAL
-            options["start_signal_args"] = [signal]
+        options = workflow_starts.subscription(inp, self._task_queue, renewal=signal)
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await self._temporal.start_workflow(SUBSCRIPTION_WORKFLOW, inp, **options)
 

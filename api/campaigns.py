@@ -14,29 +14,21 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowHandle,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from core import workflow_calls
 from core.errors import Conflict
 from core.settings import Settings
+from domain import workflow_starts
 from domain.campaigns.contracts import (
     CampaignProgress,
     CampaignRun,
-    CampaignStatus,
     Move,
     MoveRequest,
     TestSend,
-    campaign_test_key,
     campaign_workflow_id,
 )
-from domain.contracts import FLOW_STATUS
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_test import CampaignTestWorkflow
 
@@ -56,17 +48,9 @@ def run_input(settings: Settings, campaign_id: uuid.UUID) -> CampaignRun:
 async def start(temporal: Client, settings: Settings, campaign_id: uuid.UUID) -> CampaignProgress:
     """Start the campaign's workflow (or find it running) and answer once its audience is frozen.
     Conflict when its workflow already ended."""
+    inp = run_input(settings, campaign_id)
     operation = WithStartWorkflowOperation(
-        CampaignWorkflow.run,
-        run_input(settings, campaign_id),
-        id=campaign_workflow_id(campaign_id),
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(FLOW_STATUS, CampaignStatus.running.value)]
-        ),
-        static_summary=f"campaign {campaign_id}",
+        CampaignWorkflow.run, inp, **workflow_starts.campaign(inp, settings.temporal_task_queue)
     )
     try:
         return await workflow_calls.update_with_start(
@@ -107,15 +91,7 @@ async def progress(temporal: Client, campaign_id: uuid.UUID) -> CampaignProgress
 
 async def start_test(temporal: Client, settings: Settings, test: TestSend) -> str:
     """Start a test send (a retried request finds the one it started); its workflow id."""
-    workflow_id = campaign_test_key(test.campaign_id, test.test_id)
+    options = workflow_starts.campaign_test(test, settings.temporal_task_queue)
     with contextlib.suppress(WorkflowAlreadyStartedError):
-        await temporal.start_workflow(
-            CampaignTestWorkflow.run,
-            test,
-            id=workflow_id,
-            task_queue=settings.temporal_task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=f"test send of campaign {test.campaign_id}",
-        )
-    return workflow_id
+        await temporal.start_workflow(CampaignTestWorkflow.run, test, **options)
+    return options["id"]

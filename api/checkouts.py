@@ -11,30 +11,18 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowHandle,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from core import workflow_calls
 from core.settings import Settings
+from domain import workflow_starts
 from domain.contracts import (
-    CUSTOMER_ID,
-    FLOW_STATUS,
-    ORDER_ID,
     CheckoutInput,
     CheckoutState,
-    CheckoutStatus,
     OrderRef,
     PaymentNudge,
     RefundInput,
     checkout_workflow_id,
-    late_payment_workflow_id,
-    refund_workflow_id,
 )
 from workflows.checkout import CheckoutWorkflow
 from workflows.late_payment import LatePaymentWorkflow
@@ -57,26 +45,16 @@ async def begin(
     None when the order's checkout already ended (paid, failed or expired): an order is checked
     out once; a new attempt is a new order with a new Idempotency-Key.
     """
+    inp = CheckoutInput(
+        order_id=order_id,
+        user_id=user_id,
+        timeout_seconds=settings.checkout_timeout_seconds,
+        reconcile_every_seconds=settings.checkout_reconcile_seconds,
+    )
     operation = WithStartWorkflowOperation(
         CheckoutWorkflow.run,
-        CheckoutInput(
-            order_id=order_id,
-            user_id=user_id,
-            timeout_seconds=settings.checkout_timeout_seconds,
-            reconcile_every_seconds=settings.checkout_reconcile_seconds,
-        ),
-        id=checkout_workflow_id(order_id),
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CUSTOMER_ID, str(user_id)),
-                SearchAttributePair(ORDER_ID, str(order_id)),
-                SearchAttributePair(FLOW_STATUS, CheckoutStatus.creating_session.value),
-            ]
-        ),
-        static_summary=f"checkout of order {order_id}",
+        inp,
+        **workflow_starts.checkout(inp, settings.temporal_task_queue),
     )
     try:
         return await temporal.execute_update_with_start_workflow(
@@ -101,28 +79,20 @@ async def nudge(
 ) -> None:
     """Tell the order's checkout that the payment may have moved. When its checkout already
     ended, a LatePaymentWorkflow asks the provider and settles a payment that landed late."""
-    handle = _checkout(temporal, order_id)
-    try:
-        await handle.signal(
+    told = await workflow_calls.reached(
+        _checkout(temporal, order_id).signal(
             CheckoutWorkflow.payment_event, PaymentNudge(source=source, event_id=event_id)
         )
+    )
+    if told:
         return
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+    ref = OrderRef(order_id=order_id)
     await temporal.start_workflow(
         LatePaymentWorkflow.run,
-        OrderRef(order_id=order_id),
-        id=late_payment_workflow_id(order_id),
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CUSTOMER_ID, str(user_id)),
-                SearchAttributePair(ORDER_ID, str(order_id)),
-            ]
+        ref,
+        **workflow_starts.late_payment(
+            ref, settings.temporal_task_queue, user_id=user_id, source=source
         ),
-        static_summary=f"late payment event ({source}) for order {order_id}",
     )
 
 
@@ -141,13 +111,7 @@ async def confirm(temporal: Client, *, order_id: uuid.UUID, source: str) -> Chec
 
 
 async def checkout_state(temporal: Client, *, order_id: uuid.UUID) -> CheckoutState | None:
-    handle = _checkout(temporal, order_id)
-    try:
-        return await handle.query(CheckoutWorkflow.state)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
+    return await workflow_calls.or_none(_checkout(temporal, order_id).query(CheckoutWorkflow.state))
 
 
 async def start_refund(
@@ -158,20 +122,8 @@ async def start_refund(
     order_id: uuid.UUID,
     user_id: uuid.UUID,
 ) -> None:
+    inp = RefundInput(refund_id=refund_id, order_id=order_id, user_id=user_id)
     with contextlib.suppress(WorkflowAlreadyStartedError):  # a retry finds it running/done
         await temporal.start_workflow(
-            RefundWorkflow.run,
-            RefundInput(refund_id=refund_id, order_id=order_id, user_id=user_id),
-            id=refund_workflow_id(refund_id),
-            task_queue=settings.temporal_task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            # Only a refund whose workflow failed is run again by a retried request.
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(CUSTOMER_ID, str(user_id)),
-                    SearchAttributePair(ORDER_ID, str(order_id)),
-                ]
-            ),
-            static_summary=f"refund {refund_id} of order {order_id}",
+            RefundWorkflow.run, inp, **workflow_starts.refund(inp, settings.temporal_task_queue)
         )

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client as TemporalClient
@@ -77,6 +77,25 @@ PaymentsDep = Annotated[PaymentProvider, Depends(get_payments)]
 PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]
 ClientDep = Annotated[Client, Depends(get_client)]
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def _idempotency_key() -> Any:
+    return Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_\-:.]+$",
+        description="A key the client makes once per thing it asks for (an order, a visit, a "
+        "refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the "
+        "thing is made once.",
+    )
+
+
+# The same request again is the same purchase, visit or refund: the client sends one key per
+# thing it asks for. Required where a duplicate would cost the customer (an order, a visit);
+# optional where an admin acts (without it, every request is a new one).
+IdempotencyKey = Annotated[str, _idempotency_key()]
+OptionalIdempotencyKey = Annotated[str | None, _idempotency_key()]
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -1,5 +1,6 @@
-"""How the API drives ServiceRequestWorkflow: open a request (update-with-start, so the answer
-comes once its visit is reserved, or with the ledger's refusal), and every move as an update.
+"""How the API drives ServiceRequestWorkflow: start a request's workflow (update-with-start, so
+the answer comes once its visit is reserved, or with the ledger's refusal), and every move as an
+update.
 A refused move is a 409 with the workflow's reason; a request whose workflow has ended takes
 no more moves.
 """
@@ -10,11 +11,10 @@ import uuid
 from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from core import workflow_calls
 from core.settings import Settings
-from domain.contracts import CUSTOMER_ID, REQUEST_ID, REQUEST_STATUS, SUBSCRIPTION_ID
+from domain import workflow_starts
 from domain.service_requests.contracts import (
     Assign,
     Cancel,
@@ -46,24 +46,15 @@ def _handle(temporal: Client, request_id: uuid.UUID) -> WorkflowHandle[Any, Requ
     )
 
 
-async def open_request(temporal: Client, settings: Settings, inp: RequestInput) -> RequestState:
+async def start_request_workflow(
+    temporal: Client, settings: Settings, inp: RequestInput
+) -> RequestState:
     """Start the request's workflow (or find it: the same request again is the same workflow)
     and answer once its visit is reserved; Conflict with the ledger's reason when refused."""
     operation = WithStartWorkflowOperation(
         ServiceRequestWorkflow.run,
         inp,
-        id=service_request_workflow_id(inp.request_id),
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(REQUEST_ID, str(inp.request_id)),
-                SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
-                SearchAttributePair(SUBSCRIPTION_ID, str(inp.subscription_id)),
-                SearchAttributePair(REQUEST_STATUS, "pending"),
-            ]
-        ),
-        static_summary=f"service request {inp.request_id}",
+        **workflow_starts.service_request(inp, settings.temporal_task_queue),
     )
     return await workflow_calls.update_with_start(
         temporal, ServiceRequestWorkflow.opened, operation, gone=ENDED

@@ -13,20 +13,14 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-)
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
+from core import workflow_calls
 from core.errors import Conflict, TooManyRequests
 from core.settings import Settings
+from domain import workflow_starts
 from domain.accounts import otp
 from domain.contracts import (
-    CUSTOMER_ID,
-    FLOW_STATUS,
     Channel,
     CodeCheck,
     CodeSubmission,
@@ -52,36 +46,22 @@ async def start(
 
     `restart` ends a pending one first: the contact it was sending to has changed.
     """
-    workflow_id = verification_workflow_id(purpose, user_id, channel)
-    if restart:
-        try:
-            await temporal.get_workflow_handle(workflow_id).terminate(reason="contact changed")
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-    operation = WithStartWorkflowOperation(
-        AccountVerificationWorkflow.run,
-        VerificationStart(
-            user_id=user_id,
-            channel=channel,
-            destination=destination,
-            purpose=purpose,
-            ttl_seconds=settings.otp_ttl_seconds,
-            max_attempts=settings.otp_max_attempts,
-            resend_cooldown_seconds=settings.otp_resend_cooldown_seconds,
-            max_resends=settings.otp_max_resends,
-        ),
-        id=workflow_id,
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CUSTOMER_ID, str(user_id)),
-                SearchAttributePair(FLOW_STATUS, "pending"),
-            ]
-        ),
-        static_summary=f"{purpose.value} {channel.value} of user {user_id}",
+    inp = VerificationStart(
+        user_id=user_id,
+        channel=channel,
+        destination=destination,
+        purpose=purpose,
+        ttl_seconds=settings.otp_ttl_seconds,
+        max_attempts=settings.otp_max_attempts,
+        resend_cooldown_seconds=settings.otp_resend_cooldown_seconds,
+        max_resends=settings.otp_max_resends,
     )
+    options = workflow_starts.verification(inp, settings.temporal_task_queue)
+    if restart:  # none pending is fine: there is nothing to end
+        await workflow_calls.reached(
+            temporal.get_workflow_handle(options["id"]).terminate(reason="contact changed")
+        )
+    operation = WithStartWorkflowOperation(AccountVerificationWorkflow.run, inp, **options)
     return await temporal.execute_update_with_start_workflow(
         AccountVerificationWorkflow.current, start_workflow_operation=operation
     )
@@ -102,16 +82,12 @@ async def submit_code(
     handle = temporal.get_workflow_handle(
         verification_workflow_id(purpose, user_id, channel), result_type=VerificationState
     )
-    try:
-        return await handle.execute_update(
-            AccountVerificationWorkflow.submit_code, CodeSubmission(digest=digest)
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise Conflict(_reason(exc)) from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict("no code is pending; request a new one") from exc
-        raise
+    return await workflow_calls.update(
+        handle,
+        AccountVerificationWorkflow.submit_code,
+        CodeSubmission(digest=digest),
+        gone="no code is pending; request a new one",
+    )
 
 
 async def resend(
@@ -123,18 +99,17 @@ async def resend(
         verification_workflow_id(purpose, user_id, channel), result_type=VerificationState
     )
     try:
-        return await handle.execute_update(AccountVerificationWorkflow.resend)
+        state = await workflow_calls.or_none(
+            handle.execute_update(AccountVerificationWorkflow.resend)
+        )
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == "ResendCooldown":
             raise TooManyRequests(cause.message, retry_after=int(cause.details[0])) from exc
-        raise Conflict(f"{_reason(exc)}: {what_works(purpose, channel)}") from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(
-                f"no code is pending to send again: {what_works(purpose, channel)}"
-            ) from exc
-        raise
+        raise Conflict(f"{workflow_calls.reason(exc)}: {what_works(purpose, channel)}") from exc
+    if state is None:
+        raise Conflict(f"no code is pending to send again: {what_works(purpose, channel)}")
+    return state
 
 
 def what_works(purpose: VerificationPurpose, channel: Channel) -> str:
@@ -142,8 +117,3 @@ def what_works(purpose: VerificationPurpose, channel: Channel) -> str:
     if purpose == VerificationPurpose.login:
         return "ask for a new sign-in code with POST /api/v1/auth/phone/start"
     return f"start a new verification with POST /api/v1/auth/verification/{channel.value}"
-
-
-def _reason(exc: WorkflowUpdateFailedError) -> str:
-    cause = exc.cause
-    return getattr(cause, "message", None) or str(cause or exc)

@@ -2,6 +2,9 @@
 (its validator said no, or its handler failed) is a 409 with the workflow's own reason; an update
 to a workflow that has ended is `WorkflowGone` (a 409 unless the caller answers otherwise); an
 update the server dropped because the workflow was busy is sent again, then a 503.
+
+And the one check of "no such workflow" (Temporal's NOT_FOUND) for any other call to a workflow:
+`or_none` (a query, an update) and `reached` (a signal, a termination).
 """
 
 from __future__ import annotations
@@ -31,6 +34,32 @@ Result = TypeVar("Result")
 
 class WorkflowGone(Conflict):
     """The workflow has ended: it takes no more updates."""
+
+
+def not_found(exc: RPCError) -> bool:
+    """The workflow the call was for does not exist: never started, or ended and its history
+    removed (an update or a signal to a workflow that has ended is answered this way too)."""
+    return exc.status == RPCStatusCode.NOT_FOUND
+
+
+async def or_none(call: Awaitable[Result]) -> Result | None:
+    """`await call`, or None when its workflow does not exist (`not_found`)."""
+    try:
+        return await call
+    except RPCError as exc:
+        if not_found(exc):
+            return None
+        raise
+
+
+async def reached(call: Awaitable[None]) -> bool:
+    """`await call` (a signal, a termination: no answer), and whether its workflow was there."""
+
+    async def sent() -> bool:
+        await call
+        return True
+
+    return await or_none(sent()) is not None
 
 
 def reason(exc: WorkflowUpdateFailedError) -> str:
@@ -69,7 +98,7 @@ async def _send(call: Callable[[], Awaitable[Result]], *, gone: str) -> Result:
         except WorkflowUpdateFailedError as exc:
             raise Conflict(reason(exc)) from exc
         except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
+            if not_found(exc):
                 raise WorkflowGone(gone) from exc
             if exc.status != RPCStatusCode.FAILED_PRECONDITION:
                 raise

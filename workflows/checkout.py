@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         SettleInput,
     )
     from domain.payments import PaymentSession, PaymentState, PaymentStatus
-    from domain.subscriptions.contracts import OrderRef as SubscriptionOrderRef
 
 PROVIDER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -184,7 +183,7 @@ class CheckoutWorkflow:
             # the checkout still running (LatePaymentWorkflow settles orders too).
             await self._step(
                 SubscriptionActivities.announce_order,
-                SubscriptionOrderRef(order_id=self._inp.order_id),
+                OrderRef(order_id=self._inp.order_id),
                 DB_RETRY,
             )
         self._set_status(CheckoutStatus.completed)

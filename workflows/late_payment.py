@@ -12,7 +12,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
     from domain.contracts import FLOW_STATUS, OrderRef, SettleInput
     from domain.payments import PaymentState
-    from domain.subscriptions.contracts import OrderRef as SubscriptionOrderRef
 
 from workflows.checkout import ACTIVITY_TIMEOUT, ANNOUNCE_SUBSCRIPTIONS, DB_RETRY, PROVIDER_RETRY
 
@@ -41,7 +40,7 @@ class LatePaymentWorkflow:
             if workflow.patched(ANNOUNCE_SUBSCRIPTIONS):
                 await workflow.execute_activity_method(
                     SubscriptionActivities.announce_order,
-                    SubscriptionOrderRef(order_id=ref.order_id),
+                    OrderRef(order_id=ref.order_id),
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=DB_RETRY,
                 )

@@ -41,7 +41,13 @@ from workflows.notify import Outgoing
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
-    from domain.contracts import FLOW_STATUS, SUBSCRIPTION_ENDS_AT, RefundInput, refund_workflow_id
+    from domain.contracts import (
+        FLOW_STATUS,
+        SUBSCRIPTION_ENDS_AT,
+        OrderRef,
+        RefundInput,
+        refund_workflow_id,
+    )
     from domain.notifications.contracts import To
     from domain.subscriptions import notices, policy
     from domain.subscriptions.contracts import (
@@ -56,7 +62,6 @@ with workflow.unsafe.imports_passed_through():
         LateRenewal,
         NewPeriod,
         Notice,
-        OrderRef,
         PeriodKind,
         PeriodStart,
         PeriodTerms,

@@ -9,10 +9,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Query, status
 
 from api import campaigns as lifecycle
-from api.deps import AdminUser, NowDep, SessionDep, SettingsDep, StaffUser, TemporalDep
+from api.deps import (
+    AdminUser,
+    NowDep,
+    OptionalIdempotencyKey,
+    SessionDep,
+    SettingsDep,
+    StaffUser,
+    TemporalDep,
+)
 from api.pagination import StaffPage
 from api.problems import problems
 from api.workflow_links import LinksDep, WorkflowLinks
@@ -133,9 +141,7 @@ async def send_test(
     db: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=8, max_length=100)
-    ] = None,
+    idempotency_key: OptionalIdempotencyKey = None,
 ) -> TestSendOut:
     """Send the campaign's message to yourself alone (your email, your devices, your inbox, as
     your own choices for staff messages allow): nobody else is sent anything. 202: it goes

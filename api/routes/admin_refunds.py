@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, status
 
 from api import checkouts
-from api.deps import AdminUser, SessionDep, SettingsDep, TemporalDep
+from api.deps import AdminUser, OptionalIdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
 from domain.orders import refunds
 from domain.orders import service as orders
@@ -33,9 +32,7 @@ async def refund_order(
     db: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=8, max_length=100)
-    ] = None,
+    idempotency_key: OptionalIdempotencyKey = None,
 ) -> RefundOut:
     """Refund through the payment provider; the ledger and audit log record it. 202: the
     provider confirms asynchronously; follow it in the order's refunds."""

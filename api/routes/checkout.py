@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 from sqlalchemy import inspect
 
 from api import checkouts
-from api.deps import CurrentUser, PaymentsDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import CurrentUser, IdempotencyKey, PaymentsDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
 from core.errors import Conflict
 from domain.contracts import CheckoutState
@@ -25,18 +24,6 @@ from domain.payments import InvalidSignature, PaymentSession
 router = APIRouter(tags=["checkout"])
 
 ORDER_COLUMNS = [column.key for column in inspect(Order).column_attrs]
-
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_\-:.]+$",
-        description="A key the app makes once per purchase attempt (e.g. a UUID). Sending the same "
-        "key again, even concurrently, returns the same order and payment session.",
-    ),
-]
 
 
 class CheckoutOut(BaseModel):

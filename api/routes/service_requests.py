@@ -7,19 +7,19 @@ request's workflow (api.service_requests); reads come from the database it keeps
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Response, status
 
 from api import service_requests as lifecycle
-from api.deps import CurrentUser, NowDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import CurrentUser, IdempotencyKey, NowDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import CustomerPage
 from api.problems import problems
 from core.db import utcnow
-from core.errors import Conflict, InvalidField
+from core.errors import Conflict, InvalidField, NotFound
 from domain import actors
 from domain.accounts import service as accounts
 from domain.accounts.models import Address
@@ -39,7 +39,6 @@ from domain.service_requests.schemas import (
     RescheduleIn,
 )
 from domain.subscriptions import queries as subscriptions
-from domain.subscriptions.contracts import LIVE
 from domain.technicians.schemas import normalize_postal_code
 from domain.types import Page
 
@@ -48,18 +47,6 @@ router = APIRouter(prefix="/service-requests", tags=["service requests"])
 # Request ids made from the customer and their Idempotency-Key: the same POST again is the
 # same request (and the same workflow).
 REQUEST_IDS = uuid.UUID("3d6f9a52-1c4e-4b9b-8f0e-5a7d2c1b9e63")
-
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_\-:.]+$",
-        description="A key the app makes once per request it asks for (e.g. a UUID). Sending the "
-        "same key again, even concurrently, returns the same request.",
-    ),
-]
 
 
 @router.get("/free-windows", response_model=list[FreeWindow], responses=problems(404))
@@ -112,26 +99,13 @@ async def ask(
     response: Response,
 ) -> RequestDetail:
     """Ask for a visit: a visit of the plan is reserved for it (refused with the plan's reason
-    when the category is not covered or no visits are left)."""
+    when the plan has ended, the category is not covered or no visits are left)."""
     subscription = await subscriptions.get_subscription(
         db, subscription_id=body.subscription_id, user_id=user.id
     )
-    if subscription.status not in LIVE:
-        raise Conflict(f"this plan is {subscription.status}: renew it to book visits")
     if await db.get(ServiceCategory, body.category_id) is None:
         raise InvalidField(("category_id",), "no such category")
-    address_id = body.address_id or subscription.address_id
-    address = (
-        (
-            await db.execute(
-                select(Address).where(Address.id == address_id, Address.user_id == user.id)
-            )
-        ).scalar_one_or_none()
-        if address_id
-        else None
-    )
-    if address is None:
-        raise InvalidField(("address_id",), "no address of yours has this id")
+    address = await _address(db, user.id, body.address_id or subscription.address_id)
     requests.check_window(body.window_start, body.window_end, now=utcnow(), settings=settings)
     request_id = uuid.uuid5(REQUEST_IDS, f"{user.id}:{idempotency_key}")
     earlier = await db.get(requests.ServiceRequest, request_id)
@@ -150,7 +124,7 @@ async def ask(
         )
     await db.commit()  # ends the read: nothing is written here, the workflow's activities write
     snapshot = address_snapshot(address)
-    await lifecycle.open_request(
+    await lifecycle.start_request_workflow(
         temporal,
         settings,
         RequestInput(
@@ -171,6 +145,15 @@ async def ask(
         response.status_code = status.HTTP_200_OK
     request = await queries.get_request(db, request_id=request_id, user_id=user.id)
     return await queries.detail(db, request=request)
+
+
+async def _address(db: SessionDep, user_id: uuid.UUID, address_id: uuid.UUID | None) -> Address:
+    """The customer's address the visit is at: a field of the request, so one that is not
+    theirs is a 422 on `address_id` (not the 404 of the address routes)."""
+    if address_id is not None:
+        with contextlib.suppress(NotFound):
+            return await accounts.get_address(db, user_id=user_id, address_id=address_id)
+    raise InvalidField(("address_id",), "no address of yours has this id")
 
 
 @router.get("", response_model=Page[RequestOut])

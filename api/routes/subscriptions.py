@@ -10,20 +10,18 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import select
 
 from api import checkouts
 from api import subscriptions as lifecycle
-from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.deps import CurrentUser, IdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.pagination import CustomerPage
 from api.problems import problems
-from api.routes.checkout import ORDER_COLUMNS, CheckoutOut, IdempotencyKey
+from api.routes.checkout import ORDER_COLUMNS, CheckoutOut
 from core.errors import Conflict
 from domain import actors, timefmt
-from domain.accounts.models import PaymentMethod, User
 from domain.orders import renewals, settlement
 from domain.orders.schemas import OrderOut
-from domain.subscriptions import queries
+from domain.subscriptions import auto_renew, queries
 from domain.subscriptions.contracts import (
     AutoRenewChange,
     CancelOutcome,
@@ -131,7 +129,9 @@ async def set_auto_renew(
     )
     method_id = None
     if body.enabled:
-        method_id = await _method_for(db, user, settings.payments_provider, body.payment_method_id)
+        method_id = await auto_renew.renewal_method(
+            db, user=user, provider=settings.payments_provider, chosen=body.payment_method_id
+        )
     await lifecycle.set_auto_renew(
         temporal,
         subscription.id,
@@ -140,34 +140,6 @@ async def set_auto_renew(
     await db.refresh(subscription)
     (view,) = await queries.subscription_outs(db, [subscription])
     return view
-
-
-async def _method_for(
-    db: SessionDep, user: User, provider: str, chosen: uuid.UUID | None
-) -> uuid.UUID:
-    stmt = select(PaymentMethod).where(
-        PaymentMethod.user_id == user.id, PaymentMethod.provider == provider
-    )
-    if chosen is not None:
-        stmt = stmt.where(PaymentMethod.id == chosen)
-    method = (
-        (await db.execute(stmt.order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at)))
-        .scalars()
-        .first()
-    )
-    if method is None and chosen is not None:
-        raise Conflict(f"you have no saved {provider} payment method with this id")
-    if method is None:
-        raise Conflict(
-            "automatic renewal needs a saved payment method: pay once with a card in the app, "
-            "or save one with POST /api/v1/me/payment-methods"
-        )
-    if provider == "razorpay" and not (user.phone and user.email):
-        # Razorpay debits a saved token only for a customer with both (its notices go there).
-        raise Conflict(
-            "automatic renewal with Razorpay needs an email and a phone number on your account"
-        )
-    return method.id
 
 
 @router.post(

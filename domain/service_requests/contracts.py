@@ -9,13 +9,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from domain.contracts import Contract
 from domain.service_requests.models import RequestStatus
-
-
-class Contract(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 def service_request_workflow_id(request_id: uuid.UUID) -> str:

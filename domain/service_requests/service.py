@@ -76,7 +76,7 @@ def check_window(start: datetime, end: datetime, *, now: datetime, settings: Set
         )
 
 
-async def open_request(db: AsyncSession, *, inp: RequestInput, at: datetime) -> None:
+async def record_opened_request(db: AsyncSession, *, inp: RequestInput, at: datetime) -> None:
     """The request as asked for (its visit reserved), with the first entry of its timeline;
     once: a second call finds it."""
     opened = await db.execute(

@@ -11,7 +11,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from domain.contracts import Contract
 
 
 class SubscriptionStatus(StrEnum):
@@ -36,10 +38,6 @@ class ReservationStatus(StrEnum):
     reserved = "reserved"  # held for a service request
     consumed = "consumed"  # the visit happened
     released = "released"  # the request was cancelled: the visit is back
-
-
-class Contract(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 def subscription_workflow_id(subscription_id: uuid.UUID) -> str:
@@ -311,10 +309,6 @@ class RenewalCharge(Contract):
     state: str  # succeeded, failed, processing
     failure_reason: str | None = None
     paid: RenewalPaid | None = None
-
-
-class OrderRef(Contract):
-    order_id: uuid.UUID
 
 
 class CancellationRecord(Contract):

@@ -176,7 +176,7 @@ async def test_a_purchase_refund_sign_up_and_visit_move_the_dashboard_once(
     )
     row = await db.get(ServiceRequest, uuid.UUID(rid))
     assert row is not None
-    await requests.open_request(
+    await requests.record_opened_request(
         db,
         inp=RequestInput(
             request_id=row.id,

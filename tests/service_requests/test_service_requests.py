@@ -319,6 +319,45 @@ async def test_a_request_is_refused_when_the_plan_does_not_cover_it_or_has_no_vi
     assert mine["total"] == 2  # nothing was recorded for the refused ones
 
 
+async def test_a_request_names_my_address_and_a_category_and_a_plan_that_has_not_ended(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    s = await shop(api, db)
+    start, end = window()
+    body = {
+        "subscription_id": str(s.bought.subscription_id),
+        "category_id": s.categories["plumbing"],
+        "description": "The kitchen tap drips all night.",
+        "window_start": start,
+        "window_end": end,
+    }
+    for wrong, field in (
+        ({"address_id": str(uuid.uuid4())}, "address_id"),
+        ({"category_id": str(uuid.uuid4())}, "category_id"),
+    ):
+        refused = await api.post(
+            "/service-requests",
+            json={**body, **wrong},
+            headers={**s.customer, "Idempotency-Key": f"ask-{uuid.uuid4()}"},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == field
+    # A cancelled plan: its ledger (the subscription's workflow) refuses, with its reason.
+    sid = s.bought.subscription_id
+    quote = await api.post(f"/subscriptions/{sid}/cancellation-quote", headers=s.customer)
+    assert quote.status_code == 200, quote.text
+    cancelled = await api.post(
+        f"/subscriptions/{sid}/cancel",
+        json={"quote_id": quote.json()["quote_id"]},
+        headers=s.customer,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    refused = await ask(api, s)
+    assert refused.status_code == 409, refused.text
+    assert "no visits to book" in refused.json()["detail"]
+    assert (await api.get("/service-requests", headers=s.customer)).json()["total"] == 0
+
+
 async def test_a_request_asks_for_a_window_that_makes_sense(
     api: httpx.AsyncClient, db: AsyncSession
 ) -> None:

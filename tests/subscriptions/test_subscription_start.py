@@ -13,7 +13,8 @@ from temporalio.worker import Worker
 
 from activities.subscriptions import SubscriptionActivities
 from core.settings import Settings
-from domain.subscriptions.contracts import OrderRef, SubscriptionStatus, subscription_workflow_id
+from domain.contracts import OrderRef
+from domain.subscriptions.contracts import SubscriptionStatus, subscription_workflow_id
 from providers.payments import payment_provider
 from tests.conftest import outbox_notifier
 from tests.support.catalog_helpers import add_active_plan, add_categories, make_admin

@@ -1715,7 +1715,7 @@ export interface paths {
         /**
          * Ask
          * @description Ask for a visit: a visit of the plan is reserved for it (refused with the plan's reason
-         *     when the category is not covered or no visits are left).
+         *     when the plan has ended, the category is not covered or no visits are left).
          */
         post: operations["ask_api_v1_service_requests_post"];
         delete?: never;
@@ -12864,7 +12864,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description A key the app makes once per purchase attempt (e.g. a UUID). Sending the same key again, even concurrently, returns the same order and payment session. */
+                /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -13824,6 +13824,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -14035,7 +14036,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description A key the app makes once per purchase attempt (e.g. a UUID). Sending the same key again, even concurrently, returns the same order and payment session. */
+                /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
                 "Idempotency-Key": string;
             };
             path: {
@@ -15332,7 +15333,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description A key the app makes once per request it asks for (e.g. a UUID). Sending the same key again, even concurrently, returns the same request. */
+                /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -19459,6 +19460,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
                 "Idempotency-Key"?: string | null;
             };
             path: {
