@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.policies import DB_RETRY, STEP_TIMEOUT
+
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
     from activities.subscriptions import SubscriptionActivities
@@ -52,10 +54,6 @@ PROVIDER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=["ProviderDeclined", "AmountMismatch"],
 )
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Patch id: from this version on, the checkout's steps are local activities (see the docstring).
 LOCAL_STEPS = "checkout-local-activities"
 # Patch id: from this version on, a settled order starts its subscriptions' workflows (and tells
@@ -199,10 +197,10 @@ class CheckoutWorkflow:
         recorded before `LOCAL_STEPS`)."""
         if workflow.patched(LOCAL_STEPS):
             return await workflow.execute_local_activity_method(
-                activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
+                activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=retry
             )
         return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
+            activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=retry
         )
 
     # --- messages ----------------------------------------------------------------------------
