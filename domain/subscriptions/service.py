@@ -23,7 +23,7 @@ from domain.actors import WORKFLOW
 from domain.catalog.models import PlanVersion
 from domain.orders import refunds
 from domain.orders.models import Order, OrderItem, Refund
-from domain.subscriptions import notices
+from domain.subscriptions import keys, notices
 from domain.subscriptions.contracts import (
     LIVE,
     Allowance,
@@ -112,7 +112,7 @@ async def create_for_order(
         await record_event(
             db,
             subscription_id=subscription_id,
-            key=f"sub:{subscription_id}:period:1:activated",
+            key=keys.period_key(subscription_id, 1, "activated"),
             at=starts_at,
             actor=WORKFLOW,
             kind="activated",
@@ -350,7 +350,7 @@ async def record_period(db: AsyncSession, *, change: NewPeriod) -> PeriodRecorde
     await record_event(
         db,
         subscription_id=subscription.id,
-        key=f"sub:{subscription.id}:period:{terms.number}:renewed",
+        key=keys.period_key(subscription.id, terms.number, "renewed"),
         at=change.at,
         actor=change.actor,
         kind="renewed",
@@ -389,7 +389,7 @@ async def begin_period(db: AsyncSession, *, start: PeriodStart) -> bool:
     await record_event(
         db,
         subscription_id=subscription.id,
-        key=f"sub:{subscription.id}:period:{start.number}:started",
+        key=keys.period_key(subscription.id, start.number, "started"),
         at=start.at,
         actor=WORKFLOW,
         kind="period_started",
@@ -412,7 +412,7 @@ async def record_change(db: AsyncSession, *, change: StatusChange) -> bool:
     written = await record_event(
         db,
         subscription_id=subscription.id,
-        key=f"sub:{subscription.id}:period:{change.period}:{change.kind}",
+        key=keys.period_key(subscription.id, change.period, change.kind),
         at=change.at,
         actor=change.actor,
         kind=change.kind.split(":")[0],
