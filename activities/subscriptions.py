@@ -41,7 +41,7 @@ from domain.orders import ledger, receipts, renewals, settlement
 from domain.orders import service as orders
 from domain.orders.models import OrderStatus
 from domain.payments import PaymentState, PaymentStatus, ProviderDeclined, RecurringCharge
-from domain.subscriptions import notices
+from domain.subscriptions import keys, notices
 from domain.subscriptions import service as subscriptions
 from domain.subscriptions.contracts import (
     RENEWAL_PAID_SIGNAL,
@@ -205,17 +205,6 @@ class SubscriptionActivities:
         async with self._sessions() as db:
             await subscriptions.record_change(db, change=change)
             await db.commit()
-        if change.notify and notices.announced(change.kind):  # a run from before the patch
-            await self._send(
-                Notice(
-                    subscription_id=change.subscription_id,
-                    period=change.period,
-                    kind=change.kind,
-                    at=change.at,
-                    ends_at=change.ends_at or change.at,
-                    detail=change.detail,
-                )
-            )
 
     @activity.defn
     async def publish_schedule(self, schedule: Schedule) -> None:
@@ -255,27 +244,8 @@ class SubscriptionActivities:
 
     # --- messages -----------------------------------------------------------------------------
 
-    @activity.defn
-    async def notify(self, notice: Notice) -> None:
-        """A reminder or notice to the customer, in the timeline and the outbox, once per key."""
-        async with self._sessions() as db:
-            await subscriptions.record_event(
-                db,
-                subscription_id=notice.subscription_id,
-                key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
-                at=notice.at,
-                actor="workflow",
-                kind=notice.kind.split(":")[0],
-                period=notice.period,
-                detail=notice.detail,
-                data={"notice": notice.kind},
-            )
-            await db.commit()
-        await self._send(notice)
-
     async def _send(self, notice: Notice) -> None:
-        """For runs from before messages went through the notifications activity: the same
-        message, through the same domain."""
+        """A period's renewal or the cancellation, to the customer, once per key."""
         async with self._sessions() as db:
             subscription = await db.get(Subscription, notice.subscription_id)
             assert subscription is not None
@@ -283,7 +253,7 @@ class SubscriptionActivities:
         await self._notifier.send(
             Send(
                 kind=kind,
-                key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
+                key=keys.period_key(notice.subscription_id, notice.period, notice.kind),
                 to=To(user_id=subscription.user_id),
                 refs={
                     "subscription_id": str(notice.subscription_id),
@@ -303,9 +273,7 @@ class SubscriptionActivities:
         subscription and period (`sub:{id}:period:{n}`; a dunning retry is a new order,
         `...:retry:{k}`): the provider gets that key, so a retry of this activity finds the
         first charge instead of making a second."""
-        key = f"sub:{inp.subscription_id}:period:{inp.period}"
-        if inp.attempt:
-            key += f":retry:{inp.attempt}"
+        key = keys.renewal_key(inp.subscription_id, inp.period, inp.attempt)
         async with self._sessions() as db:
             subscription = await db.get(Subscription, inp.subscription_id)
             assert subscription is not None
@@ -442,7 +410,6 @@ class SubscriptionActivities:
             self.record_reservation,
             self.record_cancellation,
             self.refund_late_renewal,
-            self.notify,
             self.charge_renewal,
             self.check_renewal_charge,
         ]
