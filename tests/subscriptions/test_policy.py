@@ -149,19 +149,16 @@ def test_a_charge_the_provider_still_settles_is_asked_about_again_an_hour_on() -
 
 def test_the_schedule_shows_the_next_reminder_and_charge_while_live_and_not_renewed() -> None:
     charges = [policy.Due(END - 3 * DAY, "pre_debit"), policy.Due(END - 2 * DAY, "charge")]
-    kwargs = {"done": {"reminder:30"}, "charges": charges}
-    live = policy.schedule(
-        terms(), rules(), status=SubscriptionStatus.active, renewed=False, **kwargs
-    )
-    assert live == (END - 7 * DAY, END - 2 * DAY)  # the pre-debit notice is no charge
-    for status, renewed in (
-        (SubscriptionStatus.cancelled, False),
-        (SubscriptionStatus.active, True),
-    ):
-        assert policy.schedule(terms(), rules(), status=status, renewed=renewed, **kwargs) == (
-            None,
-            None,
+
+    def shown(status: SubscriptionStatus, renewed: bool) -> tuple[object, object]:
+        return policy.schedule(
+            terms(), rules(), status=status, renewed=renewed, done={"reminder:30"}, charges=charges
         )
+
+    # The pre-debit notice is no charge.
+    assert shown(SubscriptionStatus.active, False) == (END - 7 * DAY, END - 2 * DAY)
+    assert shown(SubscriptionStatus.cancelled, False) == (None, None)
+    assert shown(SubscriptionStatus.active, True) == (None, None)
 
 
 # --- the visit ledger ----------------------------------------------------------------------------
