@@ -18,6 +18,13 @@ it, instead of a round trip through an activity task queue. A purchase is then t
 keys and retries are the same: if the worker dies in the middle of a step, the workflow task times
 out, another worker replays the history and runs the step again with the same idempotency key.
 Histories recorded before this change keep replaying their regular activities (`LOCAL_STEPS`).
+
+Patches (the retirement rule is the one in workflows/subscription.py). A checkout's run lasts at
+most its payment deadline, so no open run predates a patch a deadline after its deploy; nothing
+was ever deployed. What holds them is tests/histories: deprecated, `checkout-local-activities`
+fails to replay checkout_*_regular_activities.json, and `checkout-announces-subscriptions`
+checkout_paid.json and checkout_paid_regular_activities.json (recorded before it). Each is
+retired by the commit that drops those histories on purpose, not before.
 """
 
 from __future__ import annotations

@@ -20,19 +20,18 @@ writes and announces nothing twice. The writes and messages are in
 `workflows/service_request_writes.py`.
 
 Patches (the rule is the one in workflows/subscription.py: `deprecate_patch` once no open run can
-take the old branch and the histories recorded before the patch are removed on purpose; deleted
-once no open run started under `patched`). A request's run lasts until it is completed (and rated,
-or its rating window passed) or cancelled.
-    messages-through-notifications: before it, service_request_{rated,moved_then_cancelled}.json
-        (they schedule `service_request.notify`, kept by name as RETIRED_NOTIFY for their replay:
-        no worker registers it, no open run can reach it since nothing was deployed before it).
-    ended-before-flags: no history was recorded before it (none of the recorded requests had a
-        flag's timer fire once it had ended, so they replay either way); its marker is in
-        service_request_cancelled_as_escalation_fell_due_ended_before_flags.json.
-Neither is retired yet: the histories recorded before messages-through-notifications are kept by
-the replay test. ended-before-flags could move to `deprecate_patch` now (nothing deployed, no
-stored history without its marker takes a flag's timer after the end), but the call is the only
-place its marker is recorded, and a deprecation buys nothing until the next recording.
+take the old branch and no stored history needs it; deleted once no open run started under
+`patched`). A request's run lasts until it is completed (and rated, or its rating window passed)
+or cancelled. Nothing was ever deployed, so what holds a patch is the histories in tests/histories.
+    messages-through-notifications: patched. service_request_{rated,moved_then_cancelled}.json,
+        recorded before it, schedule `service_request.notify` (kept by name as RETIRED_NOTIFY for
+        their replay alone: no worker registers it) and fail to replay on the new branch alone.
+        Retired when those two histories are dropped on purpose.
+    ended-before-flags: deprecated (`deprecate_patch`, the old branch gone). No history recorded
+        before it has a flag's timer fire once the request had ended, so every stored history
+        replays on the new branch; service_request_cancelled_as_escalation_fell_due_*.json,
+        recorded under `patched`, holds its marker and replays too. The call is deleted once no
+        run started under `patched` is open, with that history re-recorded.
 """
 
 from __future__ import annotations
@@ -75,9 +74,10 @@ LEDGER_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["VisitRefused"],
 )
-# A flag (escalated, overdue) whose timer fires once a move has ended the request (a cancellation
-# or a completion, in the same task or still recording) is not raised (before: the admins were
-# told that a request cancelled or completed that moment was escalated or overdue).
+# Deprecated patch id: a flag (escalated, overdue) whose timer fires once a move has ended the
+# request (a cancellation or a completion, in the same task or still recording) is not raised
+# (before: the admins were told that a request cancelled or completed that moment was escalated
+# or overdue).
 ENDED_FIRST = "ended-before-flags"
 
 
@@ -144,7 +144,8 @@ class ServiceRequestWorkflow(RequestWrites):
                 )
             except TimeoutError:
                 assert due is not None
-                if self._status in FINAL and workflow.patched(ENDED_FIRST):
+                if self._status in FINAL:
+                    workflow.deprecate_patch(ENDED_FIRST)
                     continue  # ended by a message meanwhile: nothing to flag
                 await self._flag(due[1])
         if self._status == RequestStatus.completed:

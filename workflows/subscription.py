@@ -7,62 +7,56 @@
     any live state --(cancel, with the refund quoted first)--> cancelled
 
 The workflow owns the lifecycle and the visit ledger; the database is its read model, written by
-its activities and read by the API. What falls due when, the visits left and the cancellation's
-refund are pure functions of its state (`domain/subscriptions/policy.py`); how it writes and
-announces is in `workflows/subscription_writes.py`. It waits for the earliest thing due (a
-reminder, a charge, a retry, the end of the period or of grace) on one durable timer, and wakes
-early when a message changes what is due; a due whose timer fires in the same task as such a
-message is looked at again, not acted on. Every message it sends is keyed by subscription, period
-and kind (`domain/subscriptions/keys.py`), so a retried activity or a replayed history never sends
-one twice.
+its activities, read by the API. What falls due when, the visits left and the cancellation's
+refund are pure functions (`domain/subscriptions/policy.py`); the writes and messages are in
+`workflows/subscription_writes.py`, the ledger's updates in `workflows/subscription_visits.py`. It
+waits for the earliest thing due on one durable timer and wakes early when a message changes what
+is due; a due whose timer fires in the same task as such a message is looked at again, not acted
+on. Every message is keyed by subscription, period and kind (`domain/subscriptions/keys.py`), so a
+retried activity or a replayed history never sends one twice. Each period continues-as-new with
+only what the next needs (open reservations, renewals paid ahead, the orders applied).
 
 Messages: `renewal_paid` (signal, from the settlement of a renewal order: the customer's manual
 renewal); updates `reserve_visit` / `consume_visit` / `release_visit` (the service requests),
 `set_auto_renew`, `quote_cancellation` then `cancel`, `extend` (staff); query `state`.
 
-Each period continues-as-new, carrying only what the next one needs (open reservations, renewals
-paid ahead, the orders already applied), so the history stays small however long it lives.
-
 One writer at a time. Update handlers and the main loop run side by side (each `await` lets the
-other run), and each writes the read model through a local activity made from the state when it is
-built. Two writes side by side may land in either order, and the last one written wins: a
-handler's write built before the main loop's could overwrite the newer state. So every write
-takes its turn (`_turn`, an asyncio.Lock: deterministic in a workflow, waiters served first come
-first served), builds its input once its turn has come, and the last written is the newest. This
-lock is the single-writer queue: a queue with a writer task would issue the same commands in a
-different order on replay, so the runs recorded on `writes-in-order` keep the lock.
+other run), and each writes the read model through a local activity whose input is built from the
+state of the moment; two writes side by side may land in either order, the last one wins, and a
+handler's older state could overwrite a newer one. So every write takes its turn (`_turn`: an
+asyncio.Lock, deterministic in a workflow, its waiters served first come first served) and builds
+its input once its turn has come: the last written is the newest. That lock is the single-writer
+queue; a queue with a writer task of its own would issue the same commands in another order, and
+the runs recorded under writes-in-order would no longer replay.
 
-Patches and their retirement. A patch moves to `workflow.deprecate_patch` (its old branch
-deleted) once no open run can take that branch: every subscription whose run started before the
-patch has ended or continued-as-new past it (a run lasts one period: at most the longest plan's
-validity plus `subscription_grace_days` after the deploy that brought the patch), and, in the same
-change, the histories in tests/histories recorded before the patch are removed (they stand for
-those runs; on the new branch alone they no longer replay). The `deprecate_patch` call is deleted
-once no open run started while the `patched` call was there (one more longest period plus grace),
-with the histories holding its marker re-recorded.
+Patches and their retirement. A patch moves to `workflow.deprecate_patch` (the old branch deleted)
+once no open run can take the old branch and no stored history needs it: every subscription whose
+run started before the patch has ended or continued-as-new past it (a run lasts one period, so at
+most the longest plan's validity plus `subscription_grace_days` after the deploy that brought it),
+and the histories in tests/histories recorded before it are dropped on purpose in the same commit.
+The `deprecate_patch` call is deleted once no run started under `patched` is open (one more such
+span), with the histories holding its marker re-recorded.
 
-    id (oldest first)                   histories recorded before it
-    messages-through-notifications      subscription_*_run{1,2}.json (no generation in the name)
-    schedule-with-change                subscription_*_messages_through_notifications_*.json
-    writes-in-order                     subscription_*_schedule_with_change_*.json
+    patch id (oldest first)           recorded before it, so it keeps them replaying
+    messages-through-notifications    subscription_*_run{1,2}.json (they schedule `notify`)
+    schedule-with-change              subscription_*_messages_through_notifications_*.json
+    writes-in-order                   subscription_*_schedule_with_change_*.json
 
-Where that holds today: nothing was ever deployed (no release, tag or deployment in the
-repository or README; commit 7c1bbb5 re-recorded the checkout's histories because "nothing
-deployed ran the old shape"; all three patches landed on 2-3 December 2026), so no open run of any
-of them exists outside tests. What holds them is the replay test: the histories recorded before
-each patch take the old branch (before messages-through-notifications they schedule the `notify`
-activity; before schedule-with-change a `publish_schedule` after each change; before
-writes-in-order no marker), and every stored history must keep replaying. So none is retired in
-this change; retiring them is deleting those histories, on purpose, in one commit per patch, in
-the order above. Until then the old branches stay, with what replay needs and nothing more: the
-`notify` activity is scheduled by name (`RETIRED_NOTIFY`) but no worker registers it, since no
-open run can reach it.
+Nothing was ever deployed (no release, tag or deployment in the repository or README; 7c1bbb5
+re-recorded the checkout's histories as "nothing deployed ran the old shape"; the three patches
+landed on 2-3 December 2026), so no open run predates any of them: the first condition holds for
+all three. The second holds for none: with each patch deprecated in turn, the histories recorded
+before it fail to replay (messages-through-notifications: 3 of them, plus the 2 service request
+ones of the same id; schedule-with-change: 4; writes-in-order: 6). So none is retired in this
+change; each is, in the order above, by the commit that drops those histories. Until then their
+old branches stay with what replay needs and no more: the `notify` activity is scheduled by name
+(RETIRED_NOTIFY) and no worker registers it, as no open run can reach it.
 
-writes-in-order also covers one later behaviour (commit c0d7261, 71 minutes after the patch: a
-renewal declined once the subscription has ended announces no retry). A run recorded between the
-two with such a decline would no longer replay. None can exist: nothing was deployed in between,
-and the histories recorded in that window (subscription_*_writes_in_order_*.json) decline no
-charge after an ending; they replay. So it keeps the id.
+writes-in-order also carries a later behaviour (c0d7261, 71 minutes after the patch: a renewal
+declined once the subscription has ended announces no retry). A run recorded between the two with
+such a decline would fail to replay. None can exist: nothing was deployed in between, and the
+histories recorded in that window (subscription_*_writes_in_order_*.json) decline no charge after
+an ending and replay. So it keeps the id, and needs none of its own.
 """
 
 from __future__ import annotations
