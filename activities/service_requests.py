@@ -22,9 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from core import workflow_calls
 from core.errors import Conflict
-from domain.notifications.contracts import Ref, Send, To
 from domain.notifications.service import Notifier
-from domain.service_requests import notices
 from domain.service_requests import service as requests
 from domain.service_requests.contracts import (
     CONSUME_VISIT,
@@ -34,7 +32,6 @@ from domain.service_requests.contracts import (
     BookingResult,
     Change,
     MoveBooking,
-    Notify,
     Opened,
     VisitCall,
 )
@@ -58,7 +55,7 @@ NOT_STARTED_ATTEMPTS = 6
 
 class ServiceRequestActivities:
     """Each is registered as `service_request.<name>`: other flows have activities of the same
-    names (record_change, notify)."""
+    names (record_change)."""
 
     def __init__(
         self,
@@ -214,37 +211,6 @@ class ServiceRequestActivities:
             await dispatch.release_booking(db, request_id=call.request_id)
             await db.commit()
 
-    # --- messages -----------------------------------------------------------------------------
-
-    @activity.defn(name="service_request.notify")
-    async def notify(self, notice: Notify) -> None:
-        """For runs from before messages went through the notifications activity: each
-        recipient's message of the step, through the same domain."""
-        key = f"request:{notice.request_id}:{notice.step}"
-        refs: dict[str, Ref] = {"request_id": str(notice.request_id), "note": notice.note}
-        sends: list[tuple[str | None, str, To]] = []
-        if notice.to_customer:
-            async with self._sessions() as db:
-                request = await db.get(ServiceRequest, notice.request_id)
-            if request is not None:
-                sends.append((notices.to_customer(notice.kind), key, To(user_id=request.user_id)))
-        if notice.to_technician is not None:
-            sends.append(
-                (
-                    notices.to_technician(notice.kind),
-                    f"{key}:job",
-                    To(technician_id=notice.to_technician),
-                )
-            )
-        if notice.to_admins:
-            sends.append((notices.to_admins(notice.kind), f"{key}:alert", To(role="admin")))
-        attempt = activity.info().attempt
-        for kind, message_key, to in sends:
-            if kind is not None:
-                await self._notifier.send(
-                    Send(kind=kind, key=message_key, to=to, refs=refs), attempt=attempt
-                )
-
     def activities(self) -> list[Callable[..., Any]]:
         return [
             self.reserve_visit,
@@ -255,5 +221,4 @@ class ServiceRequestActivities:
             self.book,
             self.move_booking,
             self.release_booking,
-            self.notify,
         ]

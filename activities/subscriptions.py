@@ -19,18 +19,18 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.errors import Conflict
 from core.settings import Settings
 from domain import workflow_starts
-from domain.accounts.models import PaymentMethod, User
-from domain.contracts import OrderRef
+from domain.contracts import (
+    OrderRef,
+)
 from domain.notifications.contracts import Send, To
 from domain.notifications.service import Notifier
-from domain.orders import ledger, receipts, renewals, settlement
+from domain.orders import ledger, receipts, renewals
 from domain.orders import service as orders
 from domain.orders.models import OrderStatus
-from domain.payments import PaymentState, PaymentStatus, ProviderDeclined, RecurringCharge
-from domain.subscriptions import notices
+from domain.payments import PaymentStatus, ProviderDeclined
+from domain.subscriptions import keys, notices, recording
 from domain.subscriptions import service as subscriptions
 from domain.subscriptions.contracts import (
     SUBSCRIPTION_WORKFLOW,
@@ -40,7 +40,6 @@ from domain.subscriptions.contracts import (
     LateRenewal,
     NewPeriod,
     Notice,
-    PeriodKind,
     PeriodRecorded,
     PeriodStart,
     Policy,
@@ -142,7 +141,7 @@ class SubscriptionActivities:
     @activity.defn
     async def record_period(self, change: NewPeriod) -> PeriodRecorded:
         async with self._sessions() as db:
-            recorded = await subscriptions.record_period(db, change=change)
+            recorded = await recording.record_period(db, change=change)
             await db.commit()
         if recorded.recorded:
             await self._send(
@@ -159,42 +158,31 @@ class SubscriptionActivities:
     @activity.defn
     async def begin_period(self, start: PeriodStart) -> None:
         async with self._sessions() as db:
-            await subscriptions.begin_period(db, start=start)
+            await recording.begin_period(db, start=start)
             await db.commit()
 
     @activity.defn
     async def record_change(self, change: StatusChange) -> None:
         async with self._sessions() as db:
-            await subscriptions.record_change(db, change=change)
+            await recording.record_change(db, change=change)
             await db.commit()
-        if change.notify and notices.announced(change.kind):  # a run from before the patch
-            await self._send(
-                Notice(
-                    subscription_id=change.subscription_id,
-                    period=change.period,
-                    kind=change.kind,
-                    at=change.at,
-                    ends_at=change.ends_at or change.at,
-                    detail=change.detail,
-                )
-            )
 
     @activity.defn
     async def publish_schedule(self, schedule: Schedule) -> None:
         async with self._sessions() as db:
-            await subscriptions.publish_schedule(db, schedule=schedule)
+            await recording.publish_schedule(db, schedule=schedule)
             await db.commit()
 
     @activity.defn
     async def record_reservation(self, change: ReservationChange) -> None:
         async with self._sessions() as db:
-            await subscriptions.record_reservation(db, change=change)
+            await recording.record_reservation(db, change=change)
             await db.commit()
 
     @activity.defn
     async def record_cancellation(self, record: CancellationRecord) -> CancellationRecorded:
         async with self._sessions() as db:
-            recorded = await subscriptions.record_cancellation(db, record=record)
+            recorded = await recording.record_cancellation(db, record=record)
             await db.commit()
         await self._send(
             Notice(
@@ -211,33 +199,14 @@ class SubscriptionActivities:
     @activity.defn
     async def refund_late_renewal(self, late: LateRenewal) -> RefundMade | None:
         async with self._sessions() as db:
-            made = await subscriptions.refund_late_renewal(db, late=late)
+            made = await recording.refund_late_renewal(db, late=late)
             await db.commit()
         return made
 
     # --- messages -----------------------------------------------------------------------------
 
-    @activity.defn
-    async def notify(self, notice: Notice) -> None:
-        """A reminder or notice to the customer, in the timeline and the outbox, once per key."""
-        async with self._sessions() as db:
-            await subscriptions.record_event(
-                db,
-                subscription_id=notice.subscription_id,
-                key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
-                at=notice.at,
-                actor="workflow",
-                kind=notice.kind.split(":")[0],
-                period=notice.period,
-                detail=notice.detail,
-                data={"notice": notice.kind},
-            )
-            await db.commit()
-        await self._send(notice)
-
     async def _send(self, notice: Notice) -> None:
-        """For runs from before messages went through the notifications activity: the same
-        message, through the same domain."""
+        """A period's renewal or the cancellation, to the customer, once per key."""
         async with self._sessions() as db:
             subscription = await db.get(Subscription, notice.subscription_id)
             assert subscription is not None
@@ -245,7 +214,7 @@ class SubscriptionActivities:
         await self._notifier.send(
             Send(
                 kind=kind,
-                key=f"sub:{notice.subscription_id}:period:{notice.period}:{notice.kind}",
+                key=keys.period_key(notice.subscription_id, notice.period, notice.kind),
                 to=To(user_id=subscription.user_id),
                 refs={
                     "subscription_id": str(notice.subscription_id),
@@ -262,54 +231,22 @@ class SubscriptionActivities:
     @activity.defn
     async def charge_renewal(self, inp: ChargeRenewal) -> RenewalCharge:
         """Charge the saved method for the next period, through a renewal order keyed by the
-        subscription and period (`sub:{id}:period:{n}`; a dunning retry is a new order,
-        `...:retry:{k}`): the provider gets that key, so a retry of this activity finds the
-        first charge instead of making a second."""
-        key = f"sub:{inp.subscription_id}:period:{inp.period}"
-        if inp.attempt:
-            key += f":retry:{inp.attempt}"
+        subscription and period (`keys.renewal_key`; a dunning retry is a new order): the
+        provider gets that key, so a retry of this activity finds the first charge instead of
+        making a second."""
+        key = keys.renewal_key(inp.subscription_id, inp.period, inp.attempt)
         async with self._sessions() as db:
-            subscription = await db.get(Subscription, inp.subscription_id)
-            assert subscription is not None
-            method = (
-                await db.get(PaymentMethod, inp.payment_method_id)
-                if inp.payment_method_id
-                else None
+            prepared = await renewals.charge_for(
+                db,
+                subscription_id=inp.subscription_id,
+                payment_method_id=inp.payment_method_id,
+                idempotency_key=key,
+                provider=self._provider.name,
             )
-            if method is None or method.user_id != subscription.user_id:
-                return RenewalCharge(
-                    order_id=None, state="failed", failure_reason="no saved payment method"
-                )
-            if method.provider != self._provider.name:
-                return RenewalCharge(
-                    order_id=None,
-                    state="failed",
-                    failure_reason=f"the saved method is with {method.provider}, which is not "
-                    "in use any more",
-                )
-            try:
-                order, _ = await renewals.create_renewal_order(
-                    db,
-                    subscription=subscription,
-                    idempotency_key=key,
-                    provider=self._provider.name,
-                    actor="workflow",
-                )
-            except Conflict as exc:  # the plan is no longer sold
-                return RenewalCharge(order_id=None, state="failed", failure_reason=exc.detail)
-            user = await db.get(User, subscription.user_id)
-            assert user is not None
             await db.commit()
-            charge = RecurringCharge(
-                reference=str(order.id),
-                amount_minor=order.total_minor,
-                currency=order.currency,
-                description=f"HomePlans renewal, order {str(order.id)[:8]}",
-                provider_method_id=method.provider_method_id,
-                provider_customer_id=method.provider_customer_id,
-                customer_email=user.email,
-                customer_phone=user.phone,
-            )
+        if isinstance(prepared, RenewalCharge):
+            return prepared  # nothing to charge: declined, with why
+        order, charge = prepared
         if order.status in (OrderStatus.completed, OrderStatus.failed):
             return await self._outcome(order.id, None)
         if order.provider_ref is not None:  # charged before this attempt of the activity died
@@ -321,7 +258,10 @@ class SubscriptionActivities:
                 # The provider will never take this charge (a method it no longer has, a
                 # customer it cannot debit): a declined renewal like any other, so the plan
                 # goes through dunning with the reason, instead of failing its workflow.
-                return await self._refused(order.id, str(exc))
+                async with self._sessions() as db:
+                    await renewals.refuse(db, order_id=order.id, reason=str(exc))
+                    await db.commit()
+                return await self._outcome(order.id, None)
             async with self._sessions() as db:
                 await ledger.record_session(
                     db,
@@ -343,56 +283,17 @@ class SubscriptionActivities:
             return await self._outcome(order.id, None)
         return await self._outcome(order.id, await self._provider.fetch_payment(order.provider_ref))
 
-    async def _refused(self, order_id: Any, reason: str) -> RenewalCharge:
-        async with self._sessions() as db:
-            try:
-                await settlement.mark_order_failed(
-                    db, order_id=order_id, reason=reason, status=None
-                )
-                await db.commit()
-            except Conflict:  # settled meanwhile: the payment stands
-                await db.rollback()
-        return await self._outcome(order_id, None)
-
     async def _outcome(self, order_id: Any, status: PaymentStatus | None) -> RenewalCharge:
-        """Settle or fail the renewal order as `status` says (None: as recorded already)."""
+        """The renewal order settled or failed as `status` says (None: as recorded already);
+        the receipt when it is paid."""
         async with self._sessions() as db:
-            if status is not None and status.state == PaymentState.succeeded:
-                await settlement.settle_paid_order(
-                    db, order_id=order_id, status=status, keep_method=False
-                )
-                await db.commit()
-            elif status is not None and status.state in (
-                PaymentState.failed,
-                PaymentState.cancelled,
-            ):
-                try:
-                    await settlement.mark_order_failed(
-                        db,
-                        order_id=order_id,
-                        reason=status.failure_reason or "the payment was declined",
-                        status=status,
-                    )
-                    await db.commit()
-                except Conflict:  # settled meanwhile: the payment stands
-                    await db.rollback()
-            order = await orders.get_order(db, order_id=order_id, user_id=None)
-            user = await db.get(User, order.user_id)
-            assert user is not None
-            if order.status == OrderStatus.completed:
-                item = order.items[0]
-                paid = await subscriptions.renewal_paid(db, item=item)
-                paid = paid.model_copy(update={"kind": PeriodKind.auto_renewal})
-        if order.status == OrderStatus.completed:
+            order, outcome = await renewals.charge_outcome(db, order_id=order_id, status=status)
+            await db.commit()
+        if outcome.state == "succeeded":
             await receipts.send_receipt(
                 self._notifier, order=order, attempt=activity.info().attempt
             )
-            return RenewalCharge(order_id=order.id, state="succeeded", paid=paid)
-        if order.status == OrderStatus.failed:
-            return RenewalCharge(
-                order_id=order.id, state="failed", failure_reason=order.failure_reason
-            )
-        return RenewalCharge(order_id=order.id, state="processing")
+        return outcome
 
     def activities(self) -> list[Callable[..., Any]]:
         return [
@@ -404,7 +305,6 @@ class SubscriptionActivities:
             self.record_reservation,
             self.record_cancellation,
             self.refund_late_renewal,
-            self.notify,
             self.charge_renewal,
             self.check_renewal_charge,
         ]

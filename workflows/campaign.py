@@ -29,6 +29,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from workflows.policies import CAMPAIGN_STEP_TIMEOUT, DB_RETRY
+
 with workflow.unsafe.imports_passed_through():
     from activities.campaigns import CampaignActivities
     from domain.campaigns.contracts import (
@@ -45,9 +47,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.campaigns.contracts import BatchInput as Batch
     from domain.contracts import FLOW_STATUS
 
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
 # A batch that met a provider's passing failure (429, 5xx) is tried again with this backoff; the
 # Notifier records a delivery failed after NOTIFY_MAX_ATTEMPTS, then the batch completes.
 BATCH_RETRY = RetryPolicy(
@@ -55,7 +54,6 @@ BATCH_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
 )
-STEP_TIMEOUT = timedelta(minutes=5)
 BATCH_TIMEOUT = timedelta(minutes=10)
 # The batch heartbeats every 2 s: a worker that died is noticed after this, and the batch retried.
 BATCH_HEARTBEAT = timedelta(seconds=10)
@@ -82,7 +80,7 @@ class CampaignWorkflow:
             frozen = await workflow.execute_activity_method(
                 CampaignActivities.freeze,
                 FreezeInput(campaign_id=run.campaign_id),
-                start_to_close_timeout=STEP_TIMEOUT,
+                start_to_close_timeout=CAMPAIGN_STEP_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             self._total, self._frozen = frozen.total, True
@@ -164,7 +162,7 @@ class CampaignWorkflow:
                     status=status,
                     actor_id=actor_id,
                 ),
-                start_to_close_timeout=STEP_TIMEOUT,
+                start_to_close_timeout=CAMPAIGN_STEP_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
 

@@ -18,6 +18,13 @@ it, instead of a round trip through an activity task queue. A purchase is then t
 keys and retries are the same: if the worker dies in the middle of a step, the workflow task times
 out, another worker replays the history and runs the step again with the same idempotency key.
 Histories recorded before this change keep replaying their regular activities (`LOCAL_STEPS`).
+
+Patches (the retirement rule is the one in workflows/subscription.py). A checkout's run lasts at
+most its payment deadline, so no open run predates a patch a deadline after its deploy; nothing
+was ever deployed. What holds them is tests/histories: deprecated, `checkout-local-activities`
+fails to replay checkout_*_regular_activities.json, and `checkout-announces-subscriptions`
+checkout_paid.json and checkout_paid_regular_activities.json (recorded before it). Each is
+retired by the commit that drops those histories on purpose, not before.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+
+from workflows.policies import DB_RETRY, STEP_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
@@ -51,10 +60,6 @@ PROVIDER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=["ProviderDeclined", "AmountMismatch"],
 )
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Patch id: from this version on, the checkout's steps are local activities (see the docstring).
 LOCAL_STEPS = "checkout-local-activities"
 # Patch id: from this version on, a settled order starts its subscriptions' workflows (and tells
@@ -198,10 +203,10 @@ class CheckoutWorkflow:
         recorded before `LOCAL_STEPS`)."""
         if workflow.patched(LOCAL_STEPS):
             return await workflow.execute_local_activity_method(
-                activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
+                activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=retry
             )
         return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
+            activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=retry
         )
 
     # --- messages ----------------------------------------------------------------------------

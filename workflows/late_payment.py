@@ -13,7 +13,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts import FLOW_STATUS, OrderRef, SettleInput
     from domain.payments import PaymentState
 
-from workflows.checkout import ACTIVITY_TIMEOUT, ANNOUNCE_SUBSCRIPTIONS, DB_RETRY, PROVIDER_RETRY
+from workflows.checkout import ANNOUNCE_SUBSCRIPTIONS, PROVIDER_RETRY
+from workflows.policies import DB_RETRY, STEP_TIMEOUT
 
 
 @workflow.defn
@@ -27,21 +28,21 @@ class LatePaymentWorkflow:
         payment = await workflow.execute_activity_method(
             CheckoutActivities.check_payment,
             ref,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
         )
         if payment.state == PaymentState.succeeded:
             await workflow.execute_activity_method(
                 CheckoutActivities.settle_order,
                 SettleInput(order_id=ref.order_id, payment=payment),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             if workflow.patched(ANNOUNCE_SUBSCRIPTIONS):
                 await workflow.execute_activity_method(
                     SubscriptionActivities.announce_order,
                     OrderRef(order_id=ref.order_id),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    start_to_close_timeout=STEP_TIMEOUT,
                     retry_policy=DB_RETRY,
                 )
             workflow.upsert_search_attributes([FLOW_STATUS.value_set("settled_late")])

@@ -16,7 +16,22 @@ escalated (admins told, flagged); not completed by the end of its window plus
 
 The database is the read model: every change is written by an activity with its time, actor and
 note, keyed `request:{id}:{n}:{kind}` (n counts the request's changes), so a retried activity
-writes and announces nothing twice.
+writes and announces nothing twice. The writes and messages are in
+`workflows/service_request_writes.py`.
+
+Patches (the rule is the one in workflows/subscription.py: `deprecate_patch` once no open run can
+take the old branch and no stored history needs it; deleted once no open run started under
+`patched`). A request's run lasts until it is completed (and rated, or its rating window passed)
+or cancelled. Nothing was ever deployed, so what holds a patch is the histories in tests/histories.
+    messages-through-notifications: patched. service_request_{rated,moved_then_cancelled}.json,
+        recorded before it, schedule `service_request.notify` (kept by name as RETIRED_NOTIFY for
+        their replay alone: no worker registers it) and fail to replay on the new branch alone.
+        Retired when those two histories are dropped on purpose.
+    ended-before-flags: deprecated (`deprecate_patch`, the old branch gone). No history recorded
+        before it has a flag's timer fire once the request had ended, so every stored history
+        replays on the new branch; service_request_cancelled_as_escalation_fell_due_*.json,
+        recorded under `patched`, holds its marker and replays too. The call is deleted once no
+        run started under `patched` is open, with that history re-recorded.
 """
 
 from __future__ import annotations
@@ -24,29 +39,26 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.notify import Outgoing
+from workflows.policies import DB_RETRY, STEP_TIMEOUT
+from workflows.service_request_writes import RequestWrites
 
 with workflow.unsafe.imports_passed_through():
     from activities.service_requests import ServiceRequestActivities
-    from domain.contracts import REQUEST_ESCALATED, REQUEST_OVERDUE, REQUEST_STATUS, TECHNICIAN_ID
-    from domain.notifications.contracts import To
-    from domain.service_requests import notices
+    from domain.contracts import REQUEST_STATUS
     from domain.service_requests.contracts import (
         FINAL,
         NOT_STARTED,
         Assign,
         Booking,
         Cancel,
-        Change,
         Complete,
         MoveBooking,
-        Notify,
         Opened,
         Rate,
         RequestInput,
@@ -57,21 +69,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.service_requests.models import RequestStatus
 
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
 LEDGER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["VisitRefused"],
 )
-STEP_TIMEOUT = timedelta(seconds=30)
-WORKFLOW = "workflow"
-# Messages go through the notifications activity, not awaited (before: the notify activity).
-MESSAGES = "messages-through-notifications"
-# A flag (escalated, overdue) whose timer fires once a move has ended the request (a cancellation
-# or a completion, in the same task or still recording) is not raised (before: the admins were
-# told that a request cancelled or completed that moment was escalated or overdue).
+# Deprecated patch id: a flag (escalated, overdue) whose timer fires once a move has ended the
+# request (a cancellation or a completion, in the same task or still recording) is not raised
+# (before: the admins were told that a request cancelled or completed that moment was escalated
+# or overdue).
 ENDED_FIRST = "ended-before-flags"
 
 
@@ -81,7 +87,7 @@ def _reason(exc: BaseException) -> str:
 
 
 @workflow.defn
-class ServiceRequestWorkflow:
+class ServiceRequestWorkflow(RequestWrites):
     @workflow.init
     def __init__(self, inp: RequestInput) -> None:
         self._inp = inp
@@ -138,7 +144,8 @@ class ServiceRequestWorkflow:
                 )
             except TimeoutError:
                 assert due is not None
-                if self._status in FINAL and workflow.patched(ENDED_FIRST):
+                if self._status in FINAL:
+                    workflow.deprecate_patch(ENDED_FIRST)
                     continue  # ended by a message meanwhile: nothing to flag
                 await self._flag(due[1])
         if self._status == RequestStatus.completed:
@@ -451,125 +458,3 @@ class ServiceRequestWorkflow:
 
     def _label(self) -> str:
         return self._status.value.replace("_", " ")
-
-    # --- recording and announcing ----------------------------------------------------------------
-
-    def _key(self, kind: str) -> str:
-        return f"request:{self._inp.request_id}:{self._count}:{kind}"
-
-    def _visit(self) -> VisitCall:
-        return VisitCall(
-            subscription_id=self._inp.subscription_id,
-            request_id=self._inp.request_id,
-            category_id=self._inp.category_id,
-        )
-
-    async def _record(
-        self,
-        kind: str,
-        was: RequestStatus | None,
-        to: RequestStatus | None,
-        *,
-        actor: str = WORKFLOW,
-        note: str | None = None,
-        fields: dict[str, Any] | None = None,
-        counted: bool = True,
-    ) -> None:
-        if counted:
-            self._count += 1
-        changed = dict(fields or {})
-        if to is not None and to != was:
-            # Only a move writes the status: a flag or a rating that leaves it as it was must not
-            # write it back, or an escalation whose write is retried (the timer fired while an
-            # assignment was booking) could land after the assignment's and undo it.
-            changed["status"] = to.value
-        await workflow.execute_local_activity_method(
-            ServiceRequestActivities.record_change,
-            Change(
-                request_id=self._inp.request_id,
-                key=self._key(kind),
-                kind=kind,
-                at=workflow.now(),
-                actor=actor,
-                from_status=was,
-                to_status=to,
-                note=note,
-                fields=changed,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-
-    async def _release_booking(self) -> None:
-        await workflow.execute_local_activity_method(
-            ServiceRequestActivities.release_booking,
-            self._visit(),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-
-    async def _notify(
-        self,
-        kind: str,
-        *,
-        to_customer: bool = True,
-        to_technician: uuid.UUID | None = None,
-        to_admins: bool = False,
-        note: str | None = None,
-    ) -> None:
-        if workflow.patched(MESSAGES):
-            self._send(kind, to_customer, to_technician, to_admins, note)
-            return
-        await workflow.execute_activity_method(
-            ServiceRequestActivities.notify,
-            Notify(
-                request_id=self._inp.request_id,
-                step=f"{self._count}:{kind}",
-                kind=kind,
-                at=workflow.now(),
-                to_customer=to_customer,
-                to_technician=to_technician,
-                to_admins=to_admins,
-                note=note,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-
-    def _send(
-        self,
-        kind: str,
-        to_customer: bool,
-        to_technician: uuid.UUID | None,
-        to_admins: bool,
-        note: str | None,
-    ) -> None:
-        """Each recipient's message of this step, keyed `request:<id>:<n>:<step>[:job|:alert]`."""
-        key = f"request:{self._inp.request_id}:{self._count}:{kind}"
-        refs: dict[str, str | None] = {"request_id": str(self._inp.request_id), "note": note}
-        customer = notices.to_customer(kind) if to_customer else None
-        if customer is not None:
-            self._outgoing.send(customer, key, To(user_id=self._inp.user_id), **refs)
-        job = notices.to_technician(kind) if to_technician is not None else None
-        if job is not None:
-            self._outgoing.send(job, f"{key}:job", To(technician_id=to_technician), **refs)
-        alert = notices.to_admins(kind) if to_admins else None
-        if alert is not None:
-            self._outgoing.send(alert, f"{key}:alert", To(role="admin"), **refs)
-
-    def _sync_search_attributes(self) -> None:
-        current = workflow.info().typed_search_attributes
-        wanted: list[SearchAttributeUpdate[Any]] = []
-        if current.get(REQUEST_STATUS) != self._status.value:
-            wanted.append(REQUEST_STATUS.value_set(self._status.value))
-        technician = str(self._technician) if self._technician else None
-        if current.get(TECHNICIAN_ID) != technician:
-            wanted.append(
-                TECHNICIAN_ID.value_set(technician) if technician else TECHNICIAN_ID.value_unset()
-            )
-        if current.get(REQUEST_ESCALATED) != self._escalated:
-            wanted.append(REQUEST_ESCALATED.value_set(self._escalated))
-        if current.get(REQUEST_OVERDUE) != self._overdue:
-            wanted.append(REQUEST_OVERDUE.value_set(self._overdue))
-        if wanted:
-            workflow.upsert_search_attributes(wanted)

@@ -7,49 +7,78 @@
     any live state --(cancel, with the refund quoted first)--> cancelled
 
 The workflow owns the lifecycle and the visit ledger; the database is its read model, written by
-its activities (every change with its time and actor, one write at a time in the order the
-workflow decided them, though handlers and the main loop run side by side) and read by the API.
-It waits for the earliest thing due (a reminder, a charge, a retry, the end of the period or of
-grace) on one durable timer, and wakes early when a message changes what is due; a due whose
-timer fires in the same task as such a message is looked at again, not acted on. Every message
-it sends is keyed by subscription, period and kind (`sub:{id}:period:{n}:{kind}`), so a retried
-activity or a replayed history never sends one twice.
+its activities, read by the API. What falls due when, the visits left and the cancellation's
+refund are pure functions (`domain/subscriptions/policy.py`); the writes and messages are in
+`workflows/subscription_writes.py`, the ledger's updates in `workflows/subscription_visits.py`. It
+waits for the earliest thing due on one durable timer and wakes early when a message changes what
+is due; a due whose timer fires in the same task as such a message is looked at again, not acted
+on. Every message is keyed by subscription, period and kind (`domain/subscriptions/keys.py`), so a
+retried activity or a replayed history never sends one twice. Each period continues-as-new with
+only what the next needs (open reservations, renewals paid ahead, the orders applied).
 
 Messages: `renewal_paid` (signal, from the settlement of a renewal order: the customer's manual
 renewal); updates `reserve_visit` / `consume_visit` / `release_visit` (the service requests),
 `set_auto_renew`, `quote_cancellation` then `cancel`, `extend` (staff); query `state`.
 
-Each period continues-as-new, carrying only what the next one needs (open reservations, renewals
-paid ahead, the orders already applied), so the history stays small however long it lives.
+One writer at a time. Update handlers and the main loop run side by side (each `await` lets the
+other run), and each writes the read model through a local activity whose input is built from the
+state of the moment; two writes side by side may land in either order, the last one wins, and a
+handler's older state could overwrite a newer one. So every write takes its turn (`_turn`: an
+asyncio.Lock, deterministic in a workflow, its waiters served first come first served) and builds
+its input once its turn has come: the last written is the newest. That lock is the single-writer
+queue; a queue with a writer task of its own would issue the same commands in another order, and
+the runs recorded under writes-in-order would no longer replay.
+
+Patches and their retirement. A patch moves to `workflow.deprecate_patch` (the old branch deleted)
+once no open run can take the old branch and no stored history needs it: every subscription whose
+run started before the patch has ended or continued-as-new past it (a run lasts one period, so at
+most the longest plan's validity plus `subscription_grace_days` after the deploy that brought it),
+and the histories in tests/histories recorded before it are dropped on purpose in the same commit.
+The `deprecate_patch` call is deleted once no run started under `patched` is open (one more such
+span), with the histories holding its marker re-recorded.
+
+    patch id (oldest first)           recorded before it, so it keeps them replaying
+    messages-through-notifications    subscription_*_run{1,2}.json (they schedule `notify`)
+    schedule-with-change              subscription_*_messages_through_notifications_*.json
+    writes-in-order                   subscription_*_schedule_with_change_*.json
+
+Nothing was ever deployed (no release, tag or deployment in the repository or README; 7c1bbb5
+re-recorded the checkout's histories as "nothing deployed ran the old shape"; the three patches
+landed on 2-3 December 2026), so no open run predates any of them: the first condition holds for
+all three. The second holds for none: with each patch deprecated in turn, the histories recorded
+before it fail to replay (messages-through-notifications: 3 of them, plus the 2 service request
+ones of the same id; schedule-with-change: 4; writes-in-order: 6). So none is retired in this
+change; each is, in the order above, by the commit that drops those histories. Until then their
+old branches stay with what replay needs and no more: the `notify` activity is scheduled by name
+(RETIRED_NOTIFY) and no worker registers it, as no open run can reach it.
+
+writes-in-order also carries a later behaviour (c0d7261, 71 minutes after the patch: a renewal
+declined once the subscription has ended announces no retry). A run recorded between the two with
+such a decline would fail to replay. None can exist: nothing was deployed in between, and the
+histories recorded in that window (subscription_*_writes_in_order_*.json) decline no charge after
+an ending and replay. So it keeps the id, and needs none of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.common import RetryPolicy
 
 from workflows.notify import Outgoing
+from workflows.policies import DB_RETRY, STEP_TIMEOUT
+from workflows.subscription_visits import VisitLedger
+from workflows.subscription_writes import IN_ORDER, MESSAGES, WORKFLOW
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
     from domain.contracts import (
-        FLOW_STATUS,
-        SUBSCRIPTION_ENDS_AT,
         OrderRef,
-        RefundInput,
-        refund_workflow_id,
     )
-    from domain.notifications.contracts import To
-    from domain.subscriptions import notices, policy
+    from domain.subscriptions import policy
     from domain.subscriptions.contracts import (
         LIVE,
         AutoRenewChange,
@@ -59,60 +88,32 @@ with workflow.unsafe.imports_passed_through():
         CancelRequest,
         ChargeRenewal,
         ExtendRequest,
-        LateRenewal,
         NewPeriod,
-        Notice,
         PeriodKind,
         PeriodStart,
-        PeriodTerms,
         QuoteRequest,
         RefundChoice,
-        RefundLine,
-        RefundMade,
         RenewalPaid,
-        Reservation,
-        ReservationChange,
         ReservationStatus,
         Schedule,
-        StatusChange,
         SubscriptionInput,
         SubscriptionState,
         SubscriptionStatus,
-        VisitRef,
-        VisitRequest,
     )
-    from workflows.refund import RefundWorkflow
 
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
 PROVIDER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["ProviderDeclined"],
 )
-# Messages go through the notifications activity (before: inside notify and record_change).
-MESSAGES = "messages-through-notifications"
-# The schedule (what is due next) written with the change that moved it, in the same local
-# activity (before: a second local activity after it, one more transaction per reminder).
-SCHEDULE_WITH_CHANGE = "schedule-with-change"
-# The read model written one local activity at a time, each input made when its turn comes, and
-# a handler's change seen by the main loop at once: a due it had been waiting for is acted on only
-# if no message changed what is due (before: a handler's write could run beside the main loop's
-# and land after a newer one, and a reminder whose timer fired in the task of a cancellation was
-# still sent).
-IN_ORDER = "writes-in-order"
+CHARGE_TIMEOUT = timedelta(minutes=2)
 DUE_SOON = timedelta(seconds=1)
-STEP_TIMEOUT = timedelta(seconds=30)
-# How often a renewal charge the provider has not settled yet is asked about again.
-PROCESSING_CHECK = timedelta(hours=1)
 FINAL = (SubscriptionStatus.expired, SubscriptionStatus.cancelled)
-WORKFLOW = "workflow"
 APPLIED_KEPT = 20
 
 
 @workflow.defn
-class SubscriptionWorkflow:
+class SubscriptionWorkflow(VisitLedger):
     @workflow.init
     def __init__(self, inp: SubscriptionInput) -> None:
         self._inp = inp
@@ -125,14 +126,12 @@ class SubscriptionWorkflow:
         self._reservations = {r.request_id: r for r in inp.reservations}
         self._applied = list(inp.applied_orders)
         self._pending: list[RenewalPaid] = []
-        # What was done in this period (reminder:30, pre_debit, charge, retry:1, ...).
         self._done: set[str] = set()
-        self._attempt = 0  # charges made for the next period: 1 the first, 2 the first retry...
+        self._attempt = 0
         self._first_failure: datetime | None = None
-        self._processing: uuid.UUID | None = None  # a renewal order the provider still settles
+        self._processing: uuid.UUID | None = None
         self._quotes: dict[uuid.UUID, CancellationQuote] = {}
         self._published: Schedule | None = None
-        # Bumped by every message that changes what is due: the wait below wakes on it.
         self._changes = 0
         self._writes = asyncio.Lock()
         self._outgoing = Outgoing()
@@ -164,7 +163,14 @@ class SubscriptionWorkflow:
                 workflow.continue_as_new(self._next_run())
             if self._status in FINAL:
                 break
-            due = self._next_due()
+            due = policy.next_due(
+                self._period,
+                self._policy,
+                status=self._status,
+                renewed=bool(self._upcoming),
+                done=self._done,
+                charges=self._charges(),
+            )
             await self._publish_schedule()
             seen = self._changes
             wait = max(due.at - now, timedelta(0))
@@ -186,47 +192,6 @@ class SubscriptionWorkflow:
         await self._outgoing.drain()
         return self.state()
 
-    # --- what is due ---------------------------------------------------------------------------
-
-    def _next_due(self) -> policy.Due:
-        period, live_period = (
-            self._period,
-            self._status
-            in (
-                SubscriptionStatus.active,
-                SubscriptionStatus.past_due,
-            ),
-        )
-        candidates: list[policy.Due] = []
-        if self._upcoming:  # renewed: nothing to do until the period rolls over
-            return policy.Due(period.ends_at, "period_end")
-        if live_period:
-            candidates += [
-                d for d in policy.reminders(period, self._policy) if d.kind not in self._done
-            ]
-            candidates.append(policy.Due(period.ends_at, "period_end"))
-        else:  # grace
-            candidates.append(policy.Due(policy.grace_end(period, self._policy), "grace_end"))
-        if self._auto_renew and self._method is not None:
-            candidates += self._charges_due()
-        return min(candidates, key=lambda d: d.at)
-
-    def _charges_due(self) -> list[policy.Due]:
-        if self._processing is not None:
-            return [policy.Due(workflow.now() + PROCESSING_CHECK, "check_charge")]
-        if self._attempt == 0:
-            due = []
-            notice_at = policy.pre_debit_at(self._period, self._policy)
-            if notice_at is not None and "pre_debit" not in self._done:
-                due.append(policy.Due(notice_at, "pre_debit"))
-            due.append(policy.Due(policy.charge_at(self._period, self._policy), "charge"))
-            return due
-        assert self._first_failure is not None
-        retry = policy.retry_at(self._first_failure, self._attempt, self._policy)
-        if retry is None or retry >= policy.grace_end(self._period, self._policy):
-            return []
-        return [policy.Due(retry, f"retry:{self._attempt}")]
-
     async def _act(self, due: policy.Due) -> None:
         kind = due.kind
         if kind.startswith("reminder:") or kind == "pre_debit":
@@ -242,6 +207,18 @@ class SubscriptionWorkflow:
         elif kind == "grace_end":
             await self._change(SubscriptionStatus.expired, "expired")
 
+    async def _change(
+        self,
+        to: SubscriptionStatus,
+        kind: str,
+        *,
+        detail: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        was, self._status = self._status, to
+        self._sync_search_attributes()
+        await self._record(kind, actor=WORKFLOW, detail=detail, from_status=was, retry_at=retry_at)
+
     # --- automatic renewal ---------------------------------------------------------------------
 
     async def _charge(self) -> None:
@@ -254,7 +231,7 @@ class SubscriptionWorkflow:
                 attempt=self._attempt - 1,
                 payment_method_id=self._method,
             ),
-            start_to_close_timeout=timedelta(minutes=2),
+            start_to_close_timeout=CHARGE_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
         )
         await self._charged(outcome.state, outcome.order_id, outcome.failure_reason, outcome.paid)
@@ -264,17 +241,13 @@ class SubscriptionWorkflow:
         outcome = await workflow.execute_activity_method(
             SubscriptionActivities.check_renewal_charge,
             OrderRef(order_id=self._processing),
-            start_to_close_timeout=timedelta(minutes=2),
+            start_to_close_timeout=CHARGE_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
         )
         await self._charged(outcome.state, outcome.order_id, outcome.failure_reason, outcome.paid)
 
     async def _charged(
-        self,
-        state: str,
-        order_id: uuid.UUID | None,
-        reason: str | None,
-        paid: RenewalPaid | None,
+        self, state: str, order_id: uuid.UUID | None, reason: str | None, paid: RenewalPaid | None
     ) -> None:
         self._processing = None
         if state == "succeeded":
@@ -288,23 +261,24 @@ class SubscriptionWorkflow:
             return  # cancelled while the charge was out: no retry to announce, nothing to renew
         if self._first_failure is None:
             self._first_failure = workflow.now()
-        retry = policy.retry_at(self._first_failure, self._attempt, self._policy)
-        last = retry is None or retry >= policy.grace_end(self._period, self._policy)
-        detail = reason or "the payment was declined"
         # When it is tried again is a time: the words for it are written where times are shown
         # (the timeline's entry and the message), in the reader's zone, not here.
-        retry_at = None if last else retry
+        retry_at = policy.dunning_retry(
+            self._first_failure, self._attempt, self._period, self._policy
+        )
+        detail = reason or "the payment was declined"
+        kind = f"renewal_failed:{self._attempt}"
         if self._status == SubscriptionStatus.active:
-            await self._change(
-                SubscriptionStatus.past_due,
-                f"renewal_failed:{self._attempt}",
-                detail=detail,
-                retry_at=retry_at,
-            )
+            await self._change(SubscriptionStatus.past_due, kind, detail=detail, retry_at=retry_at)
         else:
-            await self._notify(f"renewal_failed:{self._attempt}", detail=detail, retry_at=retry_at)
+            await self._notify(kind, detail=detail, retry_at=retry_at)
 
     # --- renewals ------------------------------------------------------------------------------
+
+    @workflow.signal
+    def renewal_paid(self, paid: RenewalPaid) -> None:
+        self._pending.append(paid)
+        self._changes += 1
 
     async def _apply_renewals(self) -> None:
         while self._pending:
@@ -325,17 +299,7 @@ class SubscriptionWorkflow:
         # Continuity: from the end of the last period bought, even in grace; after expiry
         # a new period starts now.
         starts = last.ends_at if self._status != SubscriptionStatus.expired else workflow.now()
-        terms = PeriodTerms(
-            number=last.number + 1,
-            kind=paid.kind,
-            starts_at=starts,
-            ends_at=starts + timedelta(days=paid.validity_days),
-            plan_version_id=paid.plan_version_id,
-            order_id=paid.order_id,
-            paid_minor=paid.paid_minor,
-            currency=paid.currency,
-            allowance=paid.allowance,
-        )
+        terms = policy.renewed_period(last, paid, starts_at=starts)
         recorded = await workflow.execute_local_activity_method(
             SubscriptionActivities.record_period,
             NewPeriod(
@@ -358,32 +322,6 @@ class SubscriptionWorkflow:
             self._status = SubscriptionStatus.active
             self._sync_search_attributes()
 
-    async def _refund_late(self, paid: RenewalPaid) -> None:
-        made = await workflow.execute_local_activity_method(
-            SubscriptionActivities.refund_late_renewal,
-            LateRenewal(
-                subscription_id=self._inp.subscription_id,
-                order_id=paid.order_id,
-                at=workflow.now(),
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        if made is not None:
-            await self._start_refund(made)
-
-    async def _start_refund(self, refund: RefundMade) -> None:
-        # The refund outlives this workflow, which ends soon: ABANDON.
-        await workflow.start_child_workflow(
-            RefundWorkflow.run,
-            RefundInput(
-                refund_id=refund.refund_id, order_id=refund.order_id, user_id=self._inp.user_id
-            ),
-            id=refund_workflow_id(refund.refund_id),
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"refund of subscription {self._inp.subscription_id}",
-        )
-
     def _next_run(self) -> SubscriptionInput:
         nxt, rest = self._upcoming[0], self._upcoming[1:]
         return SubscriptionInput(
@@ -404,118 +342,6 @@ class SubscriptionWorkflow:
 
     def _last_number(self) -> int:
         return self._upcoming[-1].number if self._upcoming else self._period.number
-
-    @workflow.signal
-    def renewal_paid(self, paid: RenewalPaid) -> None:
-        self._pending.append(paid)
-        self._changes += 1
-
-    # --- the visit ledger ----------------------------------------------------------------------
-
-    def _visits_left(self) -> tuple[dict[uuid.UUID, int], int]:
-        period = self._period
-        used = [
-            r
-            for r in self._reservations.values()
-            if r.period == period.number and r.status != ReservationStatus.released
-        ]
-        per_category = {
-            category: visits - sum(1 for r in used if r.category_id == category)
-            for category, visits in period.allowance.per_category.items()
-        }
-        return per_category, period.allowance.visit_cap - len(used)
-
-    def _cannot_reserve(self, category_id: uuid.UUID) -> str | None:
-        if self._status not in LIVE:
-            return f"this subscription is {self._status.value}: it has no visits to book"
-        per_category, total = self._visits_left()
-        if category_id not in per_category:
-            return "this plan does not cover that category"
-        allowed = self._period.allowance.per_category[category_id]
-        if per_category[category_id] <= 0:
-            return f"all {allowed} visits of this category in this period are booked or used"
-        if total <= 0:
-            cap = self._period.allowance.visit_cap
-            return f"all {cap} visits of this period are booked or used"
-        return None
-
-    @workflow.update
-    async def reserve_visit(self, request: VisitRequest) -> Reservation:
-        existing = self._reservations.get(request.request_id)
-        if existing is not None:
-            return existing  # the same request again: the reservation it has
-        # Checked again here: two requests racing for the last visit both pass the validator
-        # (it runs before either handler); the first handler takes it, this refuses the second.
-        reason = self._cannot_reserve(request.category_id)
-        if reason is not None:
-            raise ApplicationError(reason, type="VisitRefused", non_retryable=True)
-        reservation = Reservation(
-            request_id=request.request_id,
-            category_id=request.category_id,
-            period=self._period.number,
-            status=ReservationStatus.reserved,
-        )
-        self._reservations[request.request_id] = reservation
-        await self._record_reservation(reservation)
-        return reservation
-
-    @reserve_visit.validator
-    def _validate_reserve(self, request: VisitRequest) -> None:
-        if request.request_id not in self._reservations:
-            reason = self._cannot_reserve(request.category_id)
-            if reason is not None:
-                raise ValueError(reason)
-
-    @workflow.update
-    async def consume_visit(self, ref: VisitRef) -> Reservation:
-        return await self._close(ref, ReservationStatus.consumed)
-
-    @consume_visit.validator
-    def _validate_consume(self, ref: VisitRef) -> None:
-        self._ensure_closable(ref, ReservationStatus.consumed)
-
-    @workflow.update
-    async def release_visit(self, ref: VisitRef) -> Reservation:
-        return await self._close(ref, ReservationStatus.released)
-
-    @release_visit.validator
-    def _validate_release(self, ref: VisitRef) -> None:
-        self._ensure_closable(ref, ReservationStatus.released)
-
-    def _ensure_closable(self, ref: VisitRef, to: ReservationStatus) -> None:
-        reservation = self._reservations.get(ref.request_id)
-        if reservation is None:
-            raise ValueError("no visit is reserved for this request")
-        if reservation.status not in (ReservationStatus.reserved, to):
-            raise ValueError(f"the visit for this request was {reservation.status.value}")
-
-    async def _close(self, ref: VisitRef, to: ReservationStatus) -> Reservation:
-        reservation = self._reservations[ref.request_id]
-        if reservation.status == to:
-            return reservation  # the same request again
-        if reservation.status != ReservationStatus.reserved:
-            raise ApplicationError(
-                f"the visit for this request was {reservation.status.value}",
-                type="VisitRefused",
-                non_retryable=True,
-            )
-        closed = reservation.model_copy(update={"status": to})
-        self._reservations[ref.request_id] = closed
-        await self._record_reservation(closed)
-        return closed
-
-    async def _record_reservation(self, reservation: Reservation) -> None:
-        async with self._turn():
-            await workflow.execute_local_activity_method(
-                SubscriptionActivities.record_reservation,
-                ReservationChange(
-                    subscription_id=self._inp.subscription_id,
-                    reservation=reservation,
-                    at=workflow.now(),
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
 
     # --- auto-renewal on and off ---------------------------------------------------------------
 
@@ -542,35 +368,13 @@ class SubscriptionWorkflow:
     # --- cancellation --------------------------------------------------------------------------
 
     def _quote(self) -> CancellationQuote:
-        now = workflow.now()
-        consumed = sum(
-            1
-            for r in self._reservations.values()
-            if r.period == self._period.number and r.status == ReservationStatus.consumed
-        )
-        current = policy.refund_quote(
+        return policy.cancellation_quote(
             self._period,
-            now=now,
-            visits_used=consumed,
-            full_within_days=self._policy.refund_full_within_days,
-        )
-        lines, why = [], [current.why]
-        if self._period.order_id is not None and current.refund_minor > 0:
-            lines.append(
-                RefundLine(order_id=self._period.order_id, amount_minor=current.refund_minor)
-            )
-        for ahead in self._upcoming:  # renewals paid for periods not begun: in full
-            if ahead.order_id is not None and ahead.paid_minor > 0:
-                lines.append(RefundLine(order_id=ahead.order_id, amount_minor=ahead.paid_minor))
-                why.append(f"and the renewal for period {ahead.number} in full")
-        return CancellationQuote(
+            self._upcoming,
+            self._reservations.values(),
+            self._policy,
+            now=workflow.now(),
             quote_id=workflow.uuid4(),
-            refund_minor=sum(line.amount_minor for line in lines),
-            currency=self._period.currency,
-            why="; ".join(why),
-            valid_until=now + timedelta(seconds=self._policy.quote_ttl_seconds),
-            period=self._period.number,
-            refunds=lines,
         )
 
     @workflow.update
@@ -642,12 +446,7 @@ class SubscriptionWorkflow:
 
     @workflow.update
     async def extend(self, request: ExtendRequest) -> SubscriptionState:
-        shift = timedelta(days=request.days)
-        self._period = self._period.model_copy(update={"ends_at": self._period.ends_at + shift})
-        self._upcoming = [
-            p.model_copy(update={"starts_at": p.starts_at + shift, "ends_at": p.ends_at + shift})
-            for p in self._upcoming
-        ]
+        self._period, self._upcoming = policy.extended(self._period, self._upcoming, request.days)
         if self._status == SubscriptionStatus.grace and self._period.ends_at > workflow.now():
             self._status = SubscriptionStatus.active
         woken = self._wake()
@@ -672,7 +471,7 @@ class SubscriptionWorkflow:
 
     @workflow.query
     def state(self) -> SubscriptionState:
-        per_category, total = self._visits_left()
+        per_category, total = policy.visits_left(self._period, self._reservations.values())
         schedule = self._schedule()
         return SubscriptionState(
             subscription_id=self._inp.subscription_id,
@@ -690,164 +489,6 @@ class SubscriptionWorkflow:
             dunning_attempt=max(self._attempt - 1, 0) if self._first_failure else 0,
         )
 
-    # --- recording and announcing --------------------------------------------------------------
-
     def _ensure_live(self) -> None:
         if self._status not in LIVE:
             raise ValueError(f"this subscription is {self._status.value}")
-
-    async def _change(
-        self,
-        to: SubscriptionStatus,
-        kind: str,
-        *,
-        detail: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> None:
-        was, self._status = self._status, to
-        self._sync_search_attributes()
-        await self._record(kind, actor=WORKFLOW, detail=detail, from_status=was, retry_at=retry_at)
-
-    async def _record(
-        self,
-        kind: str,
-        *,
-        actor: str,
-        detail: str | None = None,
-        from_status: SubscriptionStatus | None = None,
-        notify: bool = True,
-        retry_at: datetime | None = None,
-    ) -> None:
-        """Write a change to the read model (and announce it), once per period and kind."""
-        # Runs from before the patch announce inside record_change; later ones send the message
-        # through the notifications activity.
-        through_notifications = workflow.patched(MESSAGES)
-        async with self._turn():
-            schedule = self._schedule() if workflow.patched(SCHEDULE_WITH_CHANGE) else None
-            await workflow.execute_local_activity_method(
-                SubscriptionActivities.record_change,
-                StatusChange(
-                    subscription_id=self._inp.subscription_id,
-                    period=self._period.number,
-                    kind=kind,
-                    at=workflow.now(),
-                    actor=actor,
-                    from_status=from_status,
-                    to_status=self._status,
-                    detail=detail,
-                    retry_at=retry_at,
-                    ends_at=self._period.ends_at,
-                    grace_ends_at=policy.grace_end(self._period, self._policy),
-                    auto_renew=self._auto_renew,
-                    payment_method_id=self._method,
-                    notify=notify and not through_notifications,
-                    schedule=schedule if schedule != self._published else None,
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            if schedule is not None:
-                self._published = schedule
-        if through_notifications and notify and notices.announced(kind):
-            self._announce(kind, detail, retry_at)
-
-    async def _notify(
-        self, kind: str, *, detail: str | None = None, retry_at: datetime | None = None
-    ) -> None:
-        """A reminder or notice: in the timeline, and to the customer."""
-        if workflow.patched(MESSAGES):
-            await self._record(kind, actor=WORKFLOW, detail=detail, notify=False, retry_at=retry_at)
-            self._announce(kind, detail, retry_at)
-            return
-        await workflow.execute_activity_method(
-            SubscriptionActivities.notify,
-            Notice(
-                subscription_id=self._inp.subscription_id,
-                period=self._period.number,
-                kind=kind,
-                at=workflow.now(),
-                ends_at=self._period.ends_at,
-                detail=detail,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-
-    def _announce(self, kind: str, detail: str | None, retry_at: datetime | None = None) -> None:
-        message, refs = notices.message(kind)
-        if retry_at is not None:
-            refs["retry_at"] = retry_at.isoformat()
-        self._outgoing.send(
-            message,
-            f"sub:{self._inp.subscription_id}:period:{self._period.number}:{kind}",
-            To(user_id=self._inp.user_id),
-            subscription_id=str(self._inp.subscription_id),
-            ends_at=self._period.ends_at.isoformat(),
-            detail=detail,
-            **refs,
-        )
-
-    def _schedule(self) -> Schedule:
-        live = self._status in LIVE
-        reminders = [
-            d.at
-            for d in policy.reminders(self._period, self._policy)
-            if d.kind not in self._done and live and not self._upcoming
-        ]
-        charges = (
-            [d.at for d in self._charges_due() if d.kind != "pre_debit"]
-            if live and self._auto_renew and self._method is not None and not self._upcoming
-            else []
-        )
-        return Schedule(
-            subscription_id=self._inp.subscription_id,
-            next_reminder_at=min(reminders, default=None),
-            next_charge_at=min(charges, default=None),
-        )
-
-    async def _publish_schedule(self) -> None:
-        async with self._turn():
-            schedule = self._schedule()
-            if schedule == self._published:
-                return
-            await workflow.execute_local_activity_method(
-                SubscriptionActivities.publish_schedule,
-                schedule,
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            self._published = schedule
-
-    @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        """A write to the read model, in its turn: one at a time, in the order they were asked
-        for, each input made once its turn has come, so the last written is the newest (patch
-        IN_ORDER; the runs from before it wrote at once, beside each other)."""
-        if not workflow.patched(IN_ORDER):
-            yield
-            return
-        async with self._writes:
-            yield
-
-    def _wake(self) -> bool:
-        """A handler has changed what is due: wake the main loop now (patch IN_ORDER), so a
-        timer that fires in this same task is not acted on (its write waits its turn behind the
-        handler's). False in the runs from before it, whose handlers wake the loop after their
-        write."""
-        if not workflow.patched(IN_ORDER):
-            return False
-        self._changes += 1
-        return True
-
-    def _sync_search_attributes(self) -> None:
-        """FlowStatus and SubscriptionEndsAt as they are now; an upsert only when they differ
-        (each is an event in the history)."""
-        ends = self._upcoming[-1].ends_at if self._upcoming else self._period.ends_at
-        current = workflow.info().typed_search_attributes
-        updates: list[SearchAttributeUpdate[Any]] = []
-        if current.get(FLOW_STATUS) != self._status.value:
-            updates.append(FLOW_STATUS.value_set(self._status.value))
-        if current.get(SUBSCRIPTION_ENDS_AT) != ends:
-            updates.append(SUBSCRIPTION_ENDS_AT.value_set(ends))
-        if updates:
-            workflow.upsert_search_attributes(updates)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, Timestamps, UUIDPk
 from domain.contracts import checkout_workflow_id
+from domain.subscriptions import keys
 from domain.subscriptions.contracts import subscription_workflow_id
 
 PROVIDERS = ("sandbox", "stripe", "razorpay")
@@ -151,10 +152,11 @@ class Order(UUIDPk, Timestamps, Base):
     @property
     def workflow_id(self) -> str:
         """The workflow that takes this order's payment: its CheckoutWorkflow, or for an
-        automatic renewal (keyed `sub:{subscription id}:period:{n}...` by the subscription's
-        workflow, which charges it) that SubscriptionWorkflow."""
-        if self.idempotency_key.startswith("sub:"):
-            return subscription_workflow_id(uuid.UUID(self.idempotency_key.split(":")[1]))
+        automatic renewal (keyed by `keys.renewal_key` by the subscription's workflow, which
+        charges it) that SubscriptionWorkflow."""
+        subscription_id = keys.subscription_of(self.idempotency_key)
+        if subscription_id is not None:
+            return subscription_workflow_id(subscription_id)
         return checkout_workflow_id(self.id)
 
 

@@ -249,7 +249,6 @@ class StatusChange(Contract):
     grace_ends_at: datetime | None = None
     auto_renew: bool | None = None
     payment_method_id: uuid.UUID | None = None
-    notify: bool = True
     # What the workflow will do next once this change is made, written with it (one transaction
     # and one local activity instead of two); None from runs before that (they publish it apart).
     schedule: Schedule | None = None

@@ -7,11 +7,13 @@ old code still replay on the new one.
     .venv/bin/python -m tests.workflows.record_histories
     .venv/bin/python -m tests.workflows.record_histories campaigns      # campaigns alone
     .venv/bin/python -m tests.workflows.record_histories subscriptions  # subscriptions alone
+    .venv/bin/python -m tests.workflows.record_histories service_requests  # the race alone
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -43,7 +45,7 @@ from domain.contracts import (
     VerificationStart,
     checkout_workflow_id,
 )
-from domain.service_requests.contracts import service_request_workflow_id
+from domain.service_requests.contracts import Cancel, service_request_workflow_id
 from domain.subscriptions.contracts import VisitRef, VisitRequest, subscription_workflow_id
 from tests.conftest import TEST_OTP_SECRET, alembic_config, free_port, latest_code, make_settings
 from tests.support import campaign_helpers as campaigns
@@ -52,15 +54,18 @@ from tests.support.catalog_helpers import add_active_plan, add_categories, make_
 from tests.support.checkout_helpers import buyer_with_cart, checkout, sandbox_act, shop_with_cart
 from tests.support.request_helpers import asked, shop, technician, technician_headers, window
 from tests.support.subscription_helpers import buy_plan, renew, running, subscription_until
+from tests.support.worker_process import until_timer_fired
 from worker import build_worker
 from workflows.account_verification import AccountVerificationWorkflow
+from workflows.service_request import ServiceRequestWorkflow
 
 OUT = Path(__file__).resolve().parents[1] / "histories"
 # The checkout's newest patch (workflows/checkout.py ANNOUNCE_SUBSCRIPTIONS): part of the names of
 # its recordings, so recording again after the next patch keeps these.
 CHECKOUT_GENERATION = "announcing_subscriptions"
-# The service request's newest patch (MESSAGES in workflows/service_request.py).
-MESSAGES_GENERATION = "messages_through_notifications"
+# The service request's newest patch (ENDED_FIRST in workflows/service_request.py; the
+# recordings named after MESSAGES, the one before, are kept).
+REQUESTS_GENERATION = "ended_before_flags"
 # The subscription's newest patch (IN_ORDER in workflows/subscription.py).
 SUBSCRIPTION_GENERATION = "writes_in_order"
 DAY = timedelta(days=1)
@@ -109,9 +114,14 @@ async def record(only: str | None = None) -> None:
                 build_worker(skipping.client, settings, sessions=sessions),
                 sessions() as db,
             ):
-                await _subscriptions(skipping, settings, db, only_these=only == "subscriptions")
-                if only != "subscriptions":
+                if only in (None, "subscriptions"):
+                    await _subscriptions(skipping, settings, db, only_these=only == "subscriptions")
+                if only is None:
                     await _service_requests(skipping, settings, db)
+            if only in (None, "service_requests"):
+                await _service_request_race(
+                    skipping, settings, sessions, only_these=only == "service_requests"
+                )
         finally:
             await skipping.shutdown()
             await engine.dispose()
@@ -305,9 +315,66 @@ async def _service_requests(env: WorkflowEnvironment, settings: Settings, db: As
             for rid, name in ((done, "rated"), (dropped, "moved_then_cancelled")):
                 handle = env.client.get_workflow_handle(service_request_workflow_id(uuid.UUID(rid)))
                 await handle.result()
-                path = OUT / f"service_request_{name}_{MESSAGES_GENERATION}.json"
+                path = OUT / f"service_request_{name}_{REQUESTS_GENERATION}.json"
                 path.write_text((await handle.fetch_history()).to_json())
                 print("recorded", path)
+
+
+async def _service_request_race(
+    env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    only_these: bool,
+) -> None:
+    """A request cancelled as its escalation falls due (the patch ended-before-flags): the
+    escalation's timer fires while no worker runs, the customer cancels before one is back, and
+    the next worker runs both in one workflow task (as tests/test_service_request_sla.py stages
+    it). Its history holds the patch's marker."""
+    app = create_app(settings, temporal=env.client)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://record/api/v1"
+        ) as api,
+        sessions() as db,
+    ):
+        async with build_worker(env.client, settings, sessions=sessions):
+            with env.with_time_skipping_disabled():
+                admin = await make_admin(api, db, "race-admin@example.com")
+                if only_these:  # the categories the checkouts made otherwise
+                    await add_categories(api, admin)
+                plan = await add_active_plan(api, admin, "race-care")
+                s = await shop(api, db, "race@example.com", admin=admin, plan=plan)
+                rid = (await asked(api, s))["id"]
+            handle = env.client.get_workflow_handle(service_request_workflow_id(uuid.UUID(rid)))
+            for _ in range(1200):  # its "received" message sent: time skips with none out
+                if not (await handle.describe()).raw_description.pending_activities:
+                    break
+                await asyncio.sleep(0.05)
+        moved = asyncio.create_task(env.fast_forward(handle, timedelta(hours=5)))
+        await until_timer_fired(handle)
+        cancel = asyncio.create_task(
+            handle.execute_update(
+                ServiceRequestWorkflow.cancel, Cancel(actor="customer", reason="fixed it myself")
+            )
+        )
+        await asyncio.sleep(1.0)  # the update reaches the server before a worker is there
+        async with build_worker(env.client, settings, sessions=sessions):
+            await asyncio.wait_for(cancel, timeout=60)
+            await asyncio.wait_for(moved, timeout=60)
+            await asyncio.wait_for(handle.result(), timeout=60)
+    history = await handle.fetch_history()
+    patches = [
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+    # The race was staged (the flag's timer looked at once the request had ended): its marker.
+    assert "ended-before-flags" in patches, "the update and the timer came in different tasks"
+    path = OUT / f"service_request_cancelled_as_escalation_fell_due_{REQUESTS_GENERATION}.json"
+    path.write_text(history.to_json())
+    print("recorded", path)
 
 
 async def _campaigns(temporal: Client, settings: Settings, db: AsyncSession) -> None:
