@@ -231,9 +231,12 @@ async def test_a_listener_that_loses_its_connection_reconnects_and_rereads(
     await eventually(served_early_after_a_read, "a read served early after the route's answer")
 
     # The database drops the listener's connection (a restart, a failover, an idle-kill rule).
+    # This database's alone: an API of another module's (a browser test's stack) may be listening
+    # on its own database of the same server.
     killed = await db.execute(
         text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = :name AND datname = current_database()"
         ),
         {"name": LISTENER_NAME},
     )

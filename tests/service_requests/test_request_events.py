@@ -402,7 +402,8 @@ async def test_a_stream_keeps_going_when_its_process_loses_the_listener(
         # Every API process's listener on this database loses its connection.
         await db.execute(
             text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n"
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :n AND datname = current_database()"
             ),
             {"n": LISTENER_NAME},
         )
