@@ -232,7 +232,19 @@ async def test_a_listener_that_loses_its_connection_reconnects_and_rereads(
 
     # The database drops the listener's connection (a restart, a failover, an idle-kill rule).
     # This database's alone: an API of another module's (a browser test's stack) may be listening
-    # on its own database of the same server.
+    # on its own database of the same server. The previous test's listener closed its connection,
+    # but its backend leaves pg_stat_activity a moment later: wait until only this app's is left.
+    listeners = text(
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE application_name = :name AND datname = current_database()"
+    )
+
+    async def only_this_apps_listener() -> bool:
+        found = (await db.execute(listeners, {"name": LISTENER_NAME})).scalars().all()
+        await db.commit()  # pg_stat_activity is a snapshot per transaction
+        return len(found) == 1
+
+    await eventually(only_this_apps_listener, "one catalog listener on this database")
     killed = await db.execute(
         text(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
