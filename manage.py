@@ -10,6 +10,12 @@ python manage.py ensure-schedules                           create the Temporal 
 python manage.py rebuild-rollups                            count the dashboard's rollups again
                                                             from the rows (after DEFAULT_TIME_ZONE
                                                             changed, or a fix made in psql)
+python manage.py backup --to DIR [--temporal-sqlite F]      Temporal's store (the dev server's
+                    [--temporal-database URL ...]           SQLite file F, or its PostgreSQL
+                                                            databases), then the read model, in DIR
+python manage.py restore --from DIR [the same options]      a backup into an EMPTY database
+                                                            (DATABASE_URL) and Temporal's store
+                                                            (see docs/operations.md, Backups)
 
 The password comes from ADMIN_PASSWORD, or is asked twice on the terminal. The database is the
 one of the settings (DATABASE_URL). Exit codes: 0 done, 1 the database failed, 2 bad usage or a
@@ -72,8 +78,31 @@ def main(argv: list[str] | None = None) -> int:
         "rebuild-rollups",
         help="count the dashboard's and reports' rollups again from the rows (safe to repeat)",
     )
+    for name, where, helptext in (
+        ("backup", "--to", "back up Temporal's store, then the read model, into a directory"),
+        ("restore", "--from", "restore a backup directory into empty databases"),
+    ):
+        sub = commands.add_parser(name, help=helptext)
+        sub.add_argument(where, dest="directory", required=True, type=Path, metavar="DIR")
+        sub.add_argument(
+            "--temporal-sqlite",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="the Temporal dev server's store (make run: .data/temporal.db)",
+        )
+        sub.add_argument(
+            "--temporal-database",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="a PostgreSQL database of Temporal's (production: temporal and"
+            " temporal_visibility); repeat for each",
+        )
     args = parser.parse_args(argv)
     try:
+        if args.command in ("backup", "restore"):
+            return backups(args)
         if args.command == "migrate":
             return migrate()
         if args.command == "start-subscriptions":
@@ -89,6 +118,27 @@ def main(argv: list[str] | None = None) -> int:
     except ProgrammingError as exc:
         _err(f"database error ({exc.orig or exc}); has `python manage.py migrate` run?")
         return DB_FAILED
+
+
+def backups(args: argparse.Namespace) -> int:
+    from core import backups as b
+
+    options = {
+        "temporal_sqlite": args.temporal_sqlite,
+        "temporal_databases": tuple(args.temporal_database),
+    }
+    try:
+        if args.command == "backup":
+            made = b.back_up(get_settings().database_url, args.directory, **options)
+            print(f"backup in {made.directory}: {', '.join(made.files)}")
+        else:
+            done = b.restore_all(get_settings().database_url, args.directory, **options)
+            print("restored: " + "; ".join(done))
+            print("next: python manage.py migrate (when this code is newer than the backup)")
+    except b.BackupError as exc:
+        _err(str(exc))
+        return USAGE
+    return OK
 
 
 def migrate() -> int:
