@@ -3,20 +3,22 @@
 
 - a stranger (no token): 401, but on the public routes, which answer as they would anyone;
 - a customer (and a technician) on another customer's order, plan, visit, photo, receipt, card,
-  address, callback, message, device: the answer a missing id gets (404 for an id in the path),
-  and nothing in the database changes;
+  address, cart item, callback, message, device: the answer a missing id gets (404 for an id in
+  the path), also with their own thing in the path and the other's in the body or query; and
+  nothing in the tables those routes write changes (nor the stored photos);
 - customers and technicians on staff routes: 403; support on admin-only routes: 403; anyone but
   a technician on a technician's routes: 403; a technician on another technician's job: 404;
-- a deactivated customer, a signed-out customer and an admin whose sessions an admin ended: 401
-  on everything but the public routes.
+- a customer the admin deactivated, an inactive one whose sessions are still open, a signed-out
+  one, and an admin whose sessions another admin ended: 401 on everything but the public routes.
 
-And, so that the refusals are of real things: the owners reach them (B its own things, the
-technician their job, support the staff routes), and a customer's own lists name nothing of
-another customer's.
+And, so that the refusals are of real things: the owners reach them (B its own things, technician
+B their job, support the staff routes and a request's photos and live status), and a customer's
+own lists (a technician's jobs) name nothing of another customer's.
 
-One world is made (tests/support/authz_world.py) and every request is sent once, in-process,
-by a module fixture; the tests below read its answers. Streams go to a live API process (an
-in-process client would wait for a stream's end), read for their status only and closed at once.
+One world is made (tests/support/authz_world.py) and every request is sent once by a module
+fixture, in-process (tests/support/authz_caller.py); the tests below read its answers. Streams go
+to a live API process (an in-process client would wait for a stream's end), read for their status
+only and closed at once.
 """
 
 from __future__ import annotations

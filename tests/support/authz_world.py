@@ -3,8 +3,9 @@ made through the API as people make it: an admin and a support agent; two custom
 each with a paid plan (order, receipt, subscription, saved card), an address, a plan in the cart,
 a service request assigned to a technician of their own (two technicians) with a photo, a
 callback, a registered device and messages in the inbox; and the accounts that must be refused
-everything: a customer the admin deactivated, a customer who signed out, and an admin whose
-sessions another admin ended (deactivated, then active again).
+everything: a customer the admin deactivated, an inactive customer whose sessions are still open,
+a customer who signed out, and an admin whose sessions another admin ended (deactivated, then
+active again).
 
 The matrix sends B's ids to everyone else; `values` names them by the path parameters they fill.
 """
@@ -29,6 +30,7 @@ from core.settings import Settings
 from domain.accounts.models import User
 from domain.notifications import unsubscribe
 from domain.notifications.kinds import Channel, Topic
+from domain.notifications.models import Delivery
 from domain.orders.models import Order, Receipt
 from tests.conftest import PASSWORD, count_rows, register
 from tests.support import campaign_helpers as campaigns
@@ -37,6 +39,23 @@ from tests.support.catalog_helpers import add_active_plan, add_categories, make_
 from tests.support.request_helpers import Shop, asked, sent_to, technician, technician_headers
 from tests.support.subscription_helpers import buy_plan
 from tests.support.waiting import eventually
+
+# Everyone who signs up: the parties a and b, the staff, the refused, and a spare account the
+# public sign-in routes sign in to.
+EMAIL = {
+    name: f"authz-{name}@example.com"
+    for name in (
+        "a",
+        "b",
+        "admin",
+        "support",
+        "deactivated",
+        "inactive",
+        "signed-out",
+        "revoked-admin",
+        "spare",
+    )
+}
 
 # The tables the routes that take a customer's ids write (directly or through a workflow).
 WRITTEN_BY_CUSTOMER_ROUTES = (
@@ -142,7 +161,7 @@ async def _party(
     categories: dict[str, str],
     technician_phone: str,
 ) -> Party:
-    email = f"authz-{name}@example.com"
+    email = EMAIL[name]
     bought = await buy_plan(api, db, email, plan=plan, admin=admin)
     who = bought.buyer.headers
     tech = await technician(api, admin, f"Technician {name.upper()}", technician_phone)
@@ -215,7 +234,17 @@ async def _party(
     return Party(email, who, ids, technician_phone)
 
 
-async def _settled(api: httpx.AsyncClient, db: AsyncSession, party: Party) -> None:
+async def _codes_sent(db: AsyncSession, emails: list[str]) -> None:
+    """The verification code every sign-up sends, once its workflow has sent it."""
+    for email in emails:
+        await eventually(
+            lambda email=email: count_rows(db, Delivery, Delivery.destination == email),  # type: ignore[misc]
+            bool,
+            f"the code sent to {email}",
+        )
+
+
+async def _settled(db: AsyncSession, party: Party) -> None:
     """What the seeding's workflows write after their answers: the receipt, and the messages of
     the assignment to the customer and the technician."""
     order_id = uuid.UUID(party.ids["order_id"])
@@ -233,19 +262,17 @@ async def _settled(api: httpx.AsyncClient, db: AsyncSession, party: Party) -> No
 async def _refused(
     api: httpx.AsyncClient, db: AsyncSession, admin: dict[str, str]
 ) -> dict[str, dict[str, str]]:
-    deactivated_id, deactivated = await account(api, db, "authz-deactivated@example.com")
+    deactivated_id, deactivated = await account(api, db, EMAIL["deactivated"])
     await _ok(
         await api.patch(f"/admin/users/{deactivated_id}", json={"is_active": False}, headers=admin)
     )
     # Inactive with its sessions still open (no route leaves them so): the flag alone refuses it.
-    _, inactive = await account(api, db, "authz-inactive@example.com")
-    await db.execute(
-        update(User).where(User.email == "authz-inactive@example.com").values(is_active=False)
-    )
+    _, inactive = await account(api, db, EMAIL["inactive"])
+    await db.execute(update(User).where(User.email == EMAIL["inactive"]).values(is_active=False))
     await db.commit()
-    _, signed_out = await account(api, db, "authz-signed-out@example.com")
+    _, signed_out = await account(api, db, EMAIL["signed-out"])
     await _ok(await api.post("/auth/logout", headers=signed_out), 204)
-    revoked_id, revoked = await account(api, db, "authz-revoked-admin@example.com", role="admin")
+    revoked_id, revoked = await account(api, db, EMAIL["revoked-admin"], role="admin")
     for active in (False, True):  # the sessions end with the deactivation; the account is back
         await _ok(
             await api.patch(f"/admin/users/{revoked_id}", json={"is_active": active}, headers=admin)
@@ -266,11 +293,11 @@ def _window(days: int) -> tuple[str, str]:
 
 
 async def build_world(api: httpx.AsyncClient, db: AsyncSession, settings: Settings) -> World:
-    admin = await make_admin(api, db, "authz-admin@example.com")
+    admin = await make_admin(api, db, EMAIL["admin"])
     by_slug = await add_categories(api, admin)
     categories = {slug: c["id"] for slug, c in by_slug.items()}
     plan = await add_active_plan(api, admin)
-    _, support = await account(api, db, "authz-support@example.com", role="support")
+    _, support = await account(api, db, EMAIL["support"], role="support")
     a = await _party(
         api,
         db,
@@ -291,8 +318,8 @@ async def build_world(api: httpx.AsyncClient, db: AsyncSession, settings: Settin
     )
     for party in (a, b):
         party.technician = await technician_headers(api, db, party.technician_phone)
-        await _settled(api, db, party)
-    spare = await register(api, "authz-spare@example.com")
+        await _settled(db, party)
+    spare = await register(api, EMAIL["spare"])
     start, end = _window(4)
     values = {
         **b.ids,
@@ -317,12 +344,14 @@ async def build_world(api: httpx.AsyncClient, db: AsyncSession, settings: Settin
             now=datetime.now(UTC),
         ).split("token=", 1)[1],
         "password": PASSWORD,
-        "spare_email": "authz-spare@example.com",  # whom the public sign-in routes sign in
-        "support_email": "authz-support@example.com",
+        "spare_email": EMAIL["spare"],  # whom the public sign-in routes sign in
+        "support_email": EMAIL["support"],
         "tech_a_phone": a.technician_phone,
         "tech_b_phone": b.technician_phone,
     }
-    return World(admin, support, a, b, await _refused(api, db, admin), values)
+    refused = await _refused(api, db, admin)
+    await _codes_sent(db, sorted(EMAIL.values()))
+    return World(admin, support, a, b, refused, values)
 
 
 def _stored_files(uploads: Path) -> list[str]:
