@@ -76,7 +76,12 @@ def followable_by(user_id: uuid.UUID, role: str) -> ColumnElement[bool]:
     if role in STAFF_ROLES:
         return true()
     # technicians.user_id is unique: at most one technician is this user.
-    technician = select(Technician.id).where(Technician.user_id == user_id).scalar_subquery()
+    # An inactive technician (off the roster) no longer follows their jobs, as on the job routes.
+    technician = (
+        select(Technician.id)
+        .where(Technician.user_id == user_id, Technician.is_active)
+        .scalar_subquery()
+    )
     return or_(ServiceRequest.user_id == user_id, ServiceRequest.technician_id == technician)
 
 

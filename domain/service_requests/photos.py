@@ -122,7 +122,11 @@ async def visible_request(
     missing. `for_update` locks it (its photos change one at a time)."""
     stmt = (
         select(ServiceRequest, Technician.user_id)
-        .outerjoin(Technician, Technician.id == ServiceRequest.technician_id)
+        # An inactive technician (off the roster) no longer sees their jobs, as on the job routes.
+        .outerjoin(
+            Technician,
+            (Technician.id == ServiceRequest.technician_id) & Technician.is_active,
+        )
         .where(ServiceRequest.id == request_id)
         .execution_options(populate_existing=True)
     )

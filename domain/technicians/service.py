@@ -3,8 +3,9 @@
 A technician is a `technicians` row and a `users` row with role `technician`, made together. The
 account has no password: the technician signs in with a code sent by SMS to their phone
 (`POST /auth/phone/start`, `/auth/phone/verify`), so their phone is their identity and stays the
-same on both rows. Deactivating a technician takes them out of dispatch; their account stays
-usable, so they can still see the jobs they did.
+same on both rows. Deactivating a technician takes them out of dispatch and out of their jobs
+(the job routes answer 403; a job's photos and live status 404, as to anyone else); their
+account stays usable (profile, sign-in), and reactivating gives the jobs back.
 
 Keyword-only functions, the session first; the caller commits.
 """

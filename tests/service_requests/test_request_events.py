@@ -341,6 +341,11 @@ async def test_only_the_customer_staff_and_the_assigned_technician_may_follow(
         assert stream.response.status_code == 401
         assert stream.response.headers["www-authenticate"] == "Bearer"
 
+    # Taken off the roster, the assigned technician follows it no more.
+    await db.execute(update(Technician).where(Technician.id == assigned_id).values(is_active=False))
+    await db.commit()
+    assert await refused(request_id, assigned) == missing
+
 
 async def test_a_user_holds_at_most_max_streams_per_user_at_once(
     live_api: ApiProcess, api: httpx.AsyncClient, db: AsyncSession

@@ -474,6 +474,15 @@ async def test_staff_and_the_assigned_technician_see_the_photos_and_change_nothi
         assert answer.status_code == 404
     assert await count_rows(db, RequestPhoto) == 1
 
+    # Taken off the roster, the technician no longer sees the job's photos; back on, they do.
+    for active, status in ((False, 404), (True, 200)):
+        await db.execute(
+            update(Technician).where(Technician.id == assigned).values(is_active=active)
+        )
+        await db.commit()
+        assert (await api.get(url, headers=tech)).status_code == status
+        assert (await api.get(visit.photos, headers=tech)).status_code == status
+
 
 async def test_photos_are_added_until_the_visit_ends_and_removed_until_it_starts(
     api: httpx.AsyncClient, db: AsyncSession, visit: Visit, uploads: Path
