@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict
+from core.errors import Conflict, InvalidField
 from domain.accounts.models import PaymentMethod, User
 
 
@@ -28,8 +28,10 @@ async def renewal_method(
         .scalars()
         .first()
     )
-    if method is None and chosen is not None:
-        raise Conflict(f"you have no saved {provider} payment method with this id")
+    if method is None and chosen is not None:  # as for an id that exists nowhere
+        raise InvalidField(
+            ("payment_method_id",), f"you have no saved {provider} payment method with this id"
+        )
     if method is None:
         raise Conflict(
             "automatic renewal needs a saved payment method: pay once with a card in the app, "

@@ -98,3 +98,30 @@ async def test_staff_filter_subscriptions_by_status_plan_customer_and_expiry(
     assert await ids(user_id=str(second.buyer.id)) == [str(second.subscription_id)]
     assert set(await ids(status="active")) == both
     assert await ids(status="expired") == []
+
+
+async def test_automatic_renewal_on_a_card_that_is_not_the_customers_names_the_field(
+    api: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    bought = await buy_plan(api, db)
+    other = await make_customer(api, "other@example.com")
+    theirs = await api.post(
+        "/me/payment-methods",
+        json={"provider": "sandbox", "provider_method_id": "sbx_pm_abc123", "kind": "card"},
+        headers=other,
+    )
+    assert theirs.status_code == 201, theirs.text
+    url = f"/subscriptions/{bought.subscription_id}/auto-renew"
+    answers = [
+        await api.put(
+            url, json={"enabled": True, "payment_method_id": card}, headers=bought.buyer.headers
+        )
+        for card in (theirs.json()["id"], str(uuid.uuid4()))
+    ]
+    # Another customer's card is answered exactly as a card that exists nowhere: on the field.
+    assert [a.status_code for a in answers] == [422, 422]
+    problems = [a.json()["errors"] for a in answers]
+    assert problems[0] == problems[1]
+    assert [e["field"] for e in problems[0]] == ["payment_method_id"]
+    mine = await api.get(f"/subscriptions/{bought.subscription_id}", headers=bought.buyer.headers)
+    assert mine.json()["auto_renew"] is False

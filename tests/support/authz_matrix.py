@@ -246,7 +246,7 @@ MIXED: list[tuple[tuple[str, str], tuple[str, ...], Op]] = [
     (
         ("PUT", f"{V1}/subscriptions/{{subscription_id}}/auto-renew"),
         ("subscription_id",),
-        Op(OWN, body={"enabled": True, "payment_method_id": "{method_id}"}, expect=409),
+        Op(OWN, body={"enabled": True, "payment_method_id": "{method_id}"}, expect=422),
     ),
     (
         ("PATCH", f"{V1}/cart/items/{{item_id}}"),
