@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.http_settings import HttpSettings
 
 DEV_PLACEHOLDER = "dev-only-insecure-secret-change-me-0123456789"
 
@@ -70,7 +72,8 @@ def parse_support_hours(text: str) -> Week:
     return week
 
 
-class Settings(BaseSettings):
+# The HTTP boundary's settings (body size, timeouts, CORS, proxies, HSTS) are HttpSettings' fields.
+class Settings(HttpSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     environment: Literal["development", "test", "production"] = "development"

@@ -13,6 +13,7 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 
 from api.deps import CurrentUser, PhotoStoreDep, SessionDep, SettingsDep
+from api.limits import takes_upload
 from api.problems import problems
 from api.uploads import check_file_request, file_field_schema, read_file
 from domain.service_requests import photos
@@ -49,6 +50,7 @@ def _out(request: Request, photo: RequestPhoto) -> PhotoOut:
         photos.FIELD, f"The photo: {photos.ALLOWED}, as its bytes say (not its name or type)"
     ),
 )
+@takes_upload
 async def add_photo(
     request_id: uuid.UUID,
     request: Request,
