@@ -13,9 +13,12 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.settings import MAX_REQUEST_SLOTS
 from domain.accounts.addresses import MAX_ADDRESSES
 from domain.accounts.models import PaymentMethod
 from domain.accounts.payment_methods import MAX_PAYMENT_METHODS, keep_provider_method
@@ -23,7 +26,7 @@ from domain.catalog.categories import MAX_CATEGORIES
 from domain.catalog.models import PlanVersion, ServiceCategory
 from domain.catalog.queries import MAX_VERSIONS_LISTED
 from domain.payments import SavedMethod
-from tests.conftest import bearer, count_rows, register
+from tests.conftest import bearer, count_rows, make_settings, register
 from tests.support.catalog_helpers import add_categories, add_plan
 
 PAGE_FIELDS = {"items", "total", "limit", "offset"}
@@ -70,6 +73,13 @@ def test_every_list_route_declares_its_maximum(app: Any) -> None:
     paths = {path for path, _, _ in lists}
     assert len(paths) >= 30
     assert {"/api/v1/orders", "/api/v1/me/addresses", "/api/v1/catalog/categories"} <= paths
+
+
+def test_the_visit_windows_of_a_day_are_at_most_their_maximum() -> None:
+    slot = "09:00-10:00"
+    assert make_settings(request_slots=",".join([slot] * MAX_REQUEST_SLOTS))
+    with pytest.raises(ValidationError, match="request_slots"):
+        make_settings(request_slots=",".join([slot] * (MAX_REQUEST_SLOTS + 1)))
 
 
 # --- what the domains keep ------------------------------------------------------------------------
