@@ -16,9 +16,9 @@
 - The client's address: the address that connected, unless that address is a trusted proxy
   (`TRUSTED_PROXIES`, none by default), whose `X-Forwarded-For` then names the client (the
   nearest address in it that is not a trusted proxy itself) and `X-Forwarded-Proto` the
-  scheme. Resolved here once, for everything that reads `request.client` (the sign-up and
-  sign-in limits per IP, the audit log); uvicorn runs with `--no-proxy-headers`, so a
-  deployment's server flags cannot change who the client is.
+  scheme. Resolved here once, for everything that reads `request.client` (the per-IP limits of
+  sign-up, sign-in and codes; the address kept with a session); uvicorn runs with
+  `--no-proxy-headers`, so a deployment's server flags cannot change who the client is.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ deadline; an upload has UPLOAD_TIMEOUT_SECONDS.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -26,14 +27,19 @@ from api.main import create_app
 from core.settings import Settings
 from domain.accounts.models import User
 from tests.conftest import PASSWORD, bearer, count_rows, free_port, make_settings, register
-from tests.service_requests.test_request_photos import JPEG, ask_for_visit
 from tests.support.catalog_helpers import make_admin
+from tests.support.request_helpers import asked, shop
 from tests.support.sse import WAIT_S, ApiProcess, Stream, api_environment
-from tests.support.subscription_helpers import buy_plan
 from tests.support.waiting import eventually
 
 MAX_BODY = 16 * 1024
 PHOTO_MAX = 256 * 1024
+# A real 1x1 baseline JPEG.
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////"
+    "////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQAB"
+    "PxA="
+)
 
 Opener = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -133,9 +139,9 @@ async def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(
 
 
 async def test_a_photo_keeps_its_own_larger_limit(api: httpx.AsyncClient, db: AsyncSession) -> None:
-    bought = await buy_plan(api, db)
-    photos = f"/service-requests/{await ask_for_visit(db, bought)}/photos"
-    headers = bought.buyer.headers
+    asker = await shop(api, db)
+    photos = f"/service-requests/{(await asked(api, asker))['id']}/photos"
+    headers = asker.bought.buyer.headers
 
     large = JPEG + bytes(PHOTO_MAX - len(JPEG))  # 16 times MAX_BODY_BYTES: a photo's own limit
     taken = await api.post(photos, files={"file": ("p.jpg", large, "image/jpeg")}, headers=headers)
@@ -225,8 +231,8 @@ async def test_a_request_past_the_deadline_is_503_and_its_work_is_undone(
 async def test_an_upload_has_its_own_longer_deadline(
     api: httpx.AsyncClient, db: AsyncSession, api_with: Opener
 ) -> None:
-    bought = await buy_plan(api, db)
-    photos = f"/service-requests/{await ask_for_visit(db, bought)}/photos"
+    asker = await shop(api, db)
+    photos = f"/service-requests/{(await asked(api, asker))['id']}/photos"
     boundary = "slow-photo"
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
@@ -245,7 +251,7 @@ async def test_an_upload_has_its_own_longer_deadline(
             photos,
             content=slowly(),
             headers={
-                **bought.buyer.headers,
+                **asker.bought.buyer.headers,
                 "content-type": f"multipart/form-data; boundary={boundary}",
             },
         )
