@@ -7,7 +7,8 @@ types its errors:
 - `Problem` and `ValidationProblem` (a 422 with `errors`, one entry per field) are the schemas;
 - an operation's statuses come from what it depends on, declared where the dependency is
   defined with `@answers(...)` (signing in: 401; a role: 403; the database or Temporal: 503;
-  any parameter or body: 422; a body, in the types it declares: 415, see `api.boundary`), plus
+  any parameter or body: 422; a body, in the types it declares: 415, see `api.boundary`; a body
+  past its size: 413, and any request past its time: 503, see `api.limits`), plus
   the ones its route lists with `responses=problems(404, 409)` for what only its own logic refuses;
 - `install(app)` writes them into the document, with the problem+json content and the headers
   (`Retry-After` on 429, `WWW-Authenticate` on 401, `Accept` on 415), replacing FastAPI's default
@@ -78,7 +79,8 @@ DESCRIPTIONS: dict[int, str] = {
     415: "The body is of a type this operation does not take; `Accept` names the ones it does",
     422: "Invalid input: `errors` names each field and what is wrong with it",
     429: "Too many attempts; `Retry-After` says how many seconds to wait",
-    503: "A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly",
+    503: "A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took "
+    "longer than the API allows; try again shortly",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
@@ -137,7 +139,8 @@ def operation_statuses(route: APIRoute | RouteContext) -> set[int]:
     if _takes_input(route.dependant):
         statuses.add(422)
     if body_types(route):
-        statuses.add(415)
+        statuses |= {413, 415}  # every body is bounded (api.limits)
+    statuses.add(503)  # any request may run out of time (api.limits)
     return statuses
 
 

@@ -15,13 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.http_settings import HttpSettings
 
 DEV_PLACEHOLDER = "dev-only-insecure-secret-change-me-0123456789"
 
 # OWASP Password Storage Cheat Sheet, argon2id minimum: m=19 MiB, t=2, p=1.
 OWASP_ARGON2_MEMORY_KIB = 19_456
 OWASP_ARGON2_TIME_COST = 2
+MAX_REQUEST_SLOTS = 24
 
 # --- support hours: "mon-fri 09:00-18:00, sat 10:00-14:00" ----------------------------------------
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -70,7 +73,8 @@ def parse_support_hours(text: str) -> Week:
     return week
 
 
-class Settings(BaseSettings):
+# The HTTP boundary's settings (body size, timeouts, CORS, proxies, HSTS) are HttpSettings' fields.
+class Settings(HttpSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     environment: Literal["development", "test", "production"] = "development"
@@ -178,10 +182,11 @@ class Settings(BaseSettings):
     request_max_days_ahead: int = Field(default=60, ge=1, le=365)
     request_window_min_minutes: int = Field(default=60, ge=15, le=24 * 60)
     request_window_max_hours: int = Field(default=12, ge=1, le=72)
-    # The windows the app offers for a visit, wall-clock times in DEFAULT_TIME_ZONE.
+    # The windows the app offers for a visit, wall-clock times in DEFAULT_TIME_ZONE (at most
+    # MAX_REQUEST_SLOTS: a day's windows are listed whole).
     request_slots: str = Field(
         default="09:00-12:00,12:00-15:00,15:00-18:00",
-        pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$",
+        pattern=rf"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d){{0,{MAX_REQUEST_SLOTS - 1}}}$",
     )
     # A visit can be started at most this long before its window (an admin may start it earlier,
     # with a reason, which is audited).

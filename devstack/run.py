@@ -238,12 +238,22 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
     await register_search_attributes(sup, config)
 
     await sup.spawn("worker", [python, "worker.py"], env=env, cwd=ROOT)
-    api_argv = [python, "-m", "uvicorn", "--factory", "api.main:app"]
-    api_argv += ["--host", config.api_host, "--port", str(config.api_port)]
-    await sup.spawn("api", api_argv, env=env, cwd=ROOT)
+    await sup.spawn("api", api_command(python, config), env=env, cwd=ROOT)
 
     if await wait_api(sup, config):
         banner(sup.printer, config)
+
+
+# How uvicorn serves the API, here as in production (Dockerfile, docker-compose.yml): the app
+# itself decides who the client is (TRUSTED_PROXIES, api.security), never uvicorn's own trust of
+# X-Forwarded-For from 127.0.0.1; an idle keep-alive connection is closed after 5 s.
+UVICORN_FLAGS = ("--no-proxy-headers", "--timeout-keep-alive", "5")
+
+
+def api_command(python: str, config: StackConfig) -> list[str]:
+    """The API process's argv."""
+    served = ["--host", config.api_host, "--port", str(config.api_port)]
+    return [python, "-m", "uvicorn", "--factory", "api.main:app", *UVICORN_FLAGS, *served]
 
 
 async def wait_temporal(

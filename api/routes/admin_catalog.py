@@ -16,12 +16,14 @@ from fastapi import APIRouter, Query, Request, status
 
 from api.caching import catalog_changed
 from api.deps import AdminUser, SessionDep
-from api.pagination import StaffPage
+from api.pagination import StaffPage, at_most
 from api.problems import problems
 from domain.catalog import impact, ordering, plans
 from domain.catalog import service as catalog
+from domain.catalog.categories import MAX_CATEGORIES
 from domain.catalog.models import PlanStatus
 from domain.catalog.plan_views import AdminPlanOut, PlanVersionOut, version_out
+from domain.catalog.queries import MAX_VERSIONS_LISTED
 from domain.catalog.schemas import (
     AdminCategoryOut,
     CategoryCreate,
@@ -39,7 +41,7 @@ router = APIRouter(prefix="/admin/catalog", tags=["admin: catalog"])
 # --- categories ---------------------------------------------------------------------------------
 
 
-@router.get("/categories", response_model=list[AdminCategoryOut])
+@router.get("/categories", response_model=at_most(AdminCategoryOut, MAX_CATEGORIES))
 async def list_categories(
     _admin: AdminUser,
     db: SessionDep,
@@ -69,7 +71,7 @@ async def create_category(
     return await impact.admin_category(db, category)
 
 
-@router.post("/categories/reorder", response_model=list[AdminCategoryOut])
+@router.post("/categories/reorder", response_model=at_most(AdminCategoryOut, MAX_CATEGORIES))
 async def reorder_categories(
     request: Request, body: ReorderIn, admin: AdminUser, db: SessionDep
 ) -> list[AdminCategoryOut]:
@@ -210,12 +212,15 @@ async def read_plan(plan_id: uuid.UUID, _admin: AdminUser, db: SessionDep) -> Ad
 
 
 @router.get(
-    "/plans/{plan_id}/versions", response_model=list[PlanVersionOut], responses=problems(404)
+    "/plans/{plan_id}/versions",
+    response_model=at_most(PlanVersionOut, MAX_VERSIONS_LISTED),
+    responses=problems(404),
 )
 async def list_versions(
     plan_id: uuid.UUID, _admin: AdminUser, db: SessionDep
 ) -> list[PlanVersionOut]:
-    """The plan's versions, newest first: every one published or sold, and the current one."""
+    """The plan's versions, newest first (the newest 100): every one published or sold, and the
+    current one."""
     return [version_out(v) for v in await catalog.list_versions(db, plan_id=plan_id)]
 
 

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime
 
 from api import service_requests as lifecycle
 from api.deps import AdminUser, NowDep, SessionDep, SettingsDep, StaffUser, TemporalDep
-from api.pagination import StaffPage
+from api.pagination import StaffPage, at_most
 from api.problems import problems
 from api.workflow_links import LinksDep, WorkflowLinks
 from core.errors import Conflict
@@ -107,7 +107,11 @@ async def read_request(
     return await _detail(db, request_id, links)
 
 
-@router.get("/{request_id}/suggestions", response_model=list[Suggested], responses=problems(404))
+@router.get(
+    "/{request_id}/suggestions",
+    response_model=at_most(Suggested, SUGGESTED),
+    responses=problems(404),
+)
 async def suggestions(request_id: uuid.UUID, _staff: StaffUser, db: SessionDep) -> list[Suggested]:
     """Technicians for this request, the best first (skill, zone, free in the window, load),
     each with why they fit or why not; never the technician it is assigned to already (a

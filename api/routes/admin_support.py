@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import NowDep, SessionDep, StaffUser
-from api.pagination import StaffPage
+from api.pagination import StaffPage, at_most
 from api.problems import problems
 from domain.accounts import service as accounts
 from domain.support import calls, queue
@@ -132,7 +132,7 @@ async def log_callback_call(
 
 @router.get(
     "/admin/callbacks/{callback_id}/history",
-    response_model=list[CallbackEventOut],
+    response_model=at_most(CallbackEventOut, queue.MAX_HISTORY),
     responses=problems(404),
 )
 async def callback_history(

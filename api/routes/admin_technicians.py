@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import AdminUser, NowDep, SessionDep, StaffUser
-from api.pagination import StaffPage
+from api.pagination import StaffPage, at_most
 from api.problems import problems
 from domain.technicians import service as technicians
 from domain.technicians import time_off
@@ -121,7 +121,7 @@ async def remove_time_off(
     await db.commit()
 
 
-@router.get("/time-zones", response_model=list[TimeZoneOut])
+@router.get("/time-zones", response_model=at_most(TimeZoneOut, time_off.MAX_TIME_ZONES))
 async def time_zones(_staff: StaffUser, now: NowDep) -> list[TimeZoneOut]:
     """The time zones a technician's working hours may be in, by name, with today's offsets."""
     return time_off.time_zones(now)

@@ -14,16 +14,19 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.caching import NOT_MODIFIED, conditional
-from api.pagination import CustomerPage
+from api.pagination import CustomerPage, at_most
 from api.problems import problems
 from domain.catalog import service as catalog
+from domain.catalog.categories import MAX_CATEGORIES
 from domain.catalog.plan_views import PlanOut, plan_out
 from domain.catalog.schemas import CategoryList, CategoryOut, Page, PlanSort
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 
 
-@router.get("/categories", response_model=list[CategoryOut], responses=NOT_MODIFIED)
+@router.get(
+    "/categories", response_model=at_most(CategoryOut, MAX_CATEGORIES), responses=NOT_MODIFIED
+)
 async def list_categories(request: Request) -> Response:
     """Active service categories, in the catalog's order (`position`, set by the admin)."""
 

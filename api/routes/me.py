@@ -12,9 +12,12 @@ from fastapi import APIRouter, status
 
 from api import verifications
 from api.deps import AuthDep, ClientDep, CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.pagination import at_most
 from api.problems import problems
 from domain.accounts import service as accounts
 from domain.accounts import throttle
+from domain.accounts.addresses import MAX_ADDRESSES
+from domain.accounts.payment_methods import MAX_PAYMENT_METHODS
 from domain.accounts.schemas import (
     AddressIn,
     AddressOut,
@@ -83,16 +86,21 @@ async def change_password(
     return tokens
 
 
-@router.get("/addresses", response_model=list[AddressOut])
+@router.get("/addresses", response_model=at_most(AddressOut, MAX_ADDRESSES))
 async def list_addresses(user: CurrentUser, db: SessionDep) -> list[AddressOut]:
     """The user's addresses, the default first."""
     rows = await accounts.list_addresses(db, user_id=user.id)
     return [AddressOut.model_validate(row) for row in rows]
 
 
-@router.post("/addresses", response_model=AddressOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/addresses",
+    response_model=AddressOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+)
 async def add_address(body: AddressIn, user: CurrentUser, db: SessionDep) -> AddressOut:
-    """Add an address; the first one becomes the default."""
+    """Add an address (at most 20); the first one becomes the default."""
     address = await accounts.add_address(db, user_id=user.id, data=body)
     await db.commit()
     return AddressOut.model_validate(address)
@@ -126,7 +134,7 @@ async def delete_address(address_id: uuid.UUID, user: CurrentUser, db: SessionDe
     await db.commit()
 
 
-@router.get("/payment-methods", response_model=list[PaymentMethodOut])
+@router.get("/payment-methods", response_model=at_most(PaymentMethodOut, MAX_PAYMENT_METHODS))
 async def list_payment_methods(user: CurrentUser, db: SessionDep) -> list[PaymentMethodOut]:
     """Saved payment methods (provider tokens and display hints only)."""
     rows = await accounts.list_payment_methods(db, user_id=user.id)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
-from api.pagination import CustomerPage
+from api.pagination import CustomerPage, at_most
 from api.problems import problems
 from core.db import utcnow
 from domain.notifications import devices, inbox, preferences
@@ -79,7 +79,7 @@ async def mark_all_read(user: CurrentUser, db: SessionDep) -> Marked:
 # --- devices ------------------------------------------------------------------------------------
 
 
-@router.get("/devices", response_model=list[DeviceOut])
+@router.get("/devices", response_model=at_most(DeviceOut, devices.MAX_DEVICES))
 async def list_devices(user: CurrentUser, db: SessionDep) -> list[DeviceOut]:
     """The app installs that get your push messages (at most 10, the most recent first)."""
     return [DeviceOut.model_validate(d) for d in await devices.of_user(db, user.id)]

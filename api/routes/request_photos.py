@@ -13,6 +13,8 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 
 from api.deps import CurrentUser, PhotoStoreDep, SessionDep, SettingsDep
+from api.limits import takes_upload
+from api.pagination import at_most
 from api.problems import problems
 from api.uploads import check_file_request, file_field_schema, read_file
 from domain.service_requests import photos
@@ -22,6 +24,7 @@ from domain.service_requests.photos import PhotoOut
 router = APIRouter(prefix="/service-requests/{request_id}/photos", tags=["service requests"])
 
 PHOTO_ROUTE = "service_request_photo"
+MAX_PHOTOS = 50  # the most PHOTOS_PER_REQUEST may be (core.settings)
 
 
 def _out(request: Request, photo: RequestPhoto) -> PhotoOut:
@@ -49,6 +52,7 @@ def _out(request: Request, photo: RequestPhoto) -> PhotoOut:
         photos.FIELD, f"The photo: {photos.ALLOWED}, as its bytes say (not its name or type)"
     ),
 )
+@takes_upload
 async def add_photo(
     request_id: uuid.UUID,
     request: Request,
@@ -78,7 +82,7 @@ async def add_photo(
     return out
 
 
-@router.get("", response_model=list[PhotoOut], responses=problems(404))
+@router.get("", response_model=at_most(PhotoOut, MAX_PHOTOS), responses=problems(404))
 async def list_photos(
     request_id: uuid.UUID, request: Request, user: CurrentUser, db: SessionDep
 ) -> list[PhotoOut]:

@@ -16,10 +16,11 @@ from fastapi import APIRouter, Query, Response, status
 
 from api import service_requests as lifecycle
 from api.deps import CurrentUser, IdempotencyKey, NowDep, SessionDep, SettingsDep, TemporalDep
-from api.pagination import CustomerPage
+from api.pagination import CustomerPage, at_most
 from api.problems import problems
 from core.db import utcnow
 from core.errors import Conflict, InvalidField, NotFound
+from core.settings import MAX_REQUEST_SLOTS
 from domain import actors
 from domain.accounts import service as accounts
 from domain.accounts.models import Address
@@ -49,7 +50,11 @@ router = APIRouter(prefix="/service-requests", tags=["service requests"])
 REQUEST_IDS = uuid.UUID("3d6f9a52-1c4e-4b9b-8f0e-5a7d2c1b9e63")
 
 
-@router.get("/free-windows", response_model=list[FreeWindow], responses=problems(404))
+@router.get(
+    "/free-windows",
+    response_model=at_most(FreeWindow, MAX_REQUEST_SLOTS),
+    responses=problems(404),
+)
 async def free_windows(
     user: CurrentUser,
     db: SessionDep,

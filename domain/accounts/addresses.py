@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, NotFound
@@ -12,6 +12,8 @@ from domain.accounts.models import (
     Address,
 )
 from domain.accounts.schemas import AddressIn, AddressUpdate
+
+MAX_ADDRESSES = 20  # a user keeps at most this many (their list is answered whole)
 
 
 async def list_addresses(db: AsyncSession, *, user_id: uuid.UUID) -> list[Address]:
@@ -36,10 +38,15 @@ async def get_address(db: AsyncSession, *, user_id: uuid.UUID, address_id: uuid.
 
 
 async def add_address(db: AsyncSession, *, user_id: uuid.UUID, data: AddressIn) -> Address:
-    has_any = (
-        await db.execute(select(Address.id).where(Address.user_id == user_id).limit(1))
-    ).first() is not None
-    make_default = data.is_default or not has_any  # the first address is the default
+    """Add an address; Conflict past MAX_ADDRESSES."""
+    held = (
+        await db.execute(
+            select(func.count()).select_from(Address).where(Address.user_id == user_id)
+        )
+    ).scalar_one()
+    if held >= MAX_ADDRESSES:
+        raise Conflict(f"you can keep at most {MAX_ADDRESSES} addresses; remove one first")
+    make_default = data.is_default or not held  # the first address is the default
     if make_default:
         await _clear_default_address(db, user_id=user_id)
     address = Address(

@@ -8,7 +8,7 @@ import logging
 import uuid
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,8 @@ from domain.accounts.schemas import PaymentMethodIn
 from domain.payments import SavedMethod
 
 log = logging.getLogger(__name__)
+
+MAX_PAYMENT_METHODS = 20  # a user keeps at most this many (their list is answered whole)
 
 
 async def provider_customer_id(
@@ -75,10 +77,16 @@ async def add_payment_method(
         if taken.user_id != user_id:
             raise Conflict("that payment method is saved on another account")
         return taken
-    has_any = (
-        await db.execute(select(PaymentMethod.id).where(PaymentMethod.user_id == user_id).limit(1))
-    ).first() is not None
-    make_default = data.is_default or not has_any
+    held = (
+        await db.execute(
+            select(func.count()).select_from(PaymentMethod).where(PaymentMethod.user_id == user_id)
+        )
+    ).scalar_one()
+    if held >= MAX_PAYMENT_METHODS:
+        raise Conflict(
+            f"you can keep at most {MAX_PAYMENT_METHODS} payment methods; remove one first"
+        )
+    make_default = data.is_default or not held
     if make_default:
         await db.execute(
             update(PaymentMethod)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, NotFound
@@ -19,6 +19,9 @@ from domain.catalog.models import ServiceCategory
 from domain.catalog.ordering import ADMIN_CATEGORY_ORDER, next_position
 from domain.catalog.revision import flush_or_conflict, touch_revision
 from domain.catalog.schemas import AdminCategoryOut, CategoryCreate, CategoryUpdate
+
+# The catalog holds at most this many categories (shown or hidden): its lists are answered whole.
+MAX_CATEGORIES = 200
 
 
 async def list_categories(db: AsyncSession) -> list[ServiceCategory]:
@@ -68,7 +71,13 @@ async def _ensure_category_slug_free(
 async def create_category(
     db: AsyncSession, *, data: CategoryCreate, actor_id: uuid.UUID | None
 ) -> ServiceCategory:
-    """Add a category, last in the catalog."""
+    """Add a category, last in the catalog; Conflict past MAX_CATEGORIES."""
+    await touch_revision(db)  # first: the revision's row lock orders concurrent catalog writes
+    held = (await db.execute(select(func.count()).select_from(ServiceCategory))).scalar_one()
+    if held >= MAX_CATEGORIES:
+        raise Conflict(
+            f"the catalog holds at most {MAX_CATEGORIES} categories; hide or reuse one instead"
+        )
     await _ensure_category_slug_free(db, slug=data.slug)
     category = ServiceCategory(
         **data.model_dump(), display_order=await next_position(db, ServiceCategory)

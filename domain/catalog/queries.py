@@ -106,13 +106,19 @@ async def get_plan(db: AsyncSession, *, plan_id: uuid.UUID, for_update: bool = F
     return plan
 
 
+# A plan's versions are listed whole, the newest this many.
+MAX_VERSIONS_LISTED = 100
+
+
 async def list_versions(db: AsyncSession, *, plan_id: uuid.UUID) -> list[PlanVersion]:
-    """Every version of a plan, newest first: each one published or sold, and the current one."""
+    """The versions of a plan, newest first (at most MAX_VERSIONS_LISTED): each one published or
+    sold, and the current one."""
     await get_plan(db, plan_id=plan_id)
     stmt = (
         select(PlanVersion)
         .where(PlanVersion.plan_id == plan_id)
         .order_by(PlanVersion.number.desc())
+        .limit(MAX_VERSIONS_LISTED)
         .options(selectinload(PlanVersion.categories), selectinload(PlanVersion.inclusions))
     )
     return list((await db.execute(stmt)).scalars().all())

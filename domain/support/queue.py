@@ -162,8 +162,13 @@ def _outcome(value: object) -> str:
         return str(value)
 
 
+# A callback's history is answered whole: its newest this many steps.
+MAX_HISTORY = 200
+
+
 async def history(db: AsyncSession, *, callback: SupportCallback) -> list[CallbackEventOut]:
-    """What happened to `callback`, the oldest first, each step with who took it, by name."""
+    """What happened to `callback`, the oldest first (the newest MAX_HISTORY steps), each step
+    with who took it, by name."""
     entries = list(
         (
             await db.execute(
@@ -245,4 +250,4 @@ async def history(db: AsyncSession, *, callback: SupportCallback) -> list[Callba
                 at=callback.cancelled_at, kind="cancelled", text="Cancelled it", actor=customer
             )
         )
-    return sorted(events, key=lambda e: e.at)
+    return sorted(events, key=lambda e: e.at)[-MAX_HISTORY:]

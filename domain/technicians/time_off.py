@@ -166,6 +166,10 @@ def _zones(day: str) -> list[TimeZoneOut]:
     ]
 
 
+# More than the time zone database names (about 600): the list is answered whole.
+MAX_TIME_ZONES = 1000
+
+
 def time_zones(now: datetime) -> list[TimeZoneOut]:
     """The zones a technician's hours may be in, by name, each with its offset today."""
-    return _zones(now.date().isoformat())
+    return _zones(now.date().isoformat())[:MAX_TIME_ZONES]

@@ -589,7 +589,7 @@ export interface paths {
         put?: never;
         /**
          * Add Address
-         * @description Add an address; the first one becomes the default.
+         * @description Add an address (at most 20); the first one becomes the default.
          */
         post: operations["add_address_api_v1_me_addresses_post"];
         delete?: never;
@@ -962,7 +962,8 @@ export interface paths {
         };
         /**
          * List Versions
-         * @description The plan's versions, newest first: every one published or sold, and the current one.
+         * @description The plan's versions, newest first (the newest 100): every one published or sold, and the
+         *     current one.
          */
         get: operations["list_versions_api_v1_admin_catalog_plans__plan_id__versions_get"];
         put?: never;
@@ -8655,6 +8656,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     readyz_readyz_get: {
@@ -8711,6 +8721,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_plans_api_v1_catalog_plans_get: {
@@ -8754,6 +8773,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8804,6 +8832,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     register_api_v1_auth_register_post: {
@@ -8830,6 +8867,15 @@ export interface operations {
             };
             /** @description What it refers to is in a state that does not allow this; the detail says what does */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8870,7 +8916,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8914,6 +8960,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -8947,7 +9002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8991,6 +9046,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9013,7 +9077,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9051,7 +9115,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9089,7 +9153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9160,7 +9224,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9231,7 +9295,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9295,6 +9359,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9328,7 +9401,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9363,6 +9436,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9396,7 +9478,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9440,6 +9522,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9473,7 +9564,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9544,6 +9635,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9577,7 +9677,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9630,6 +9730,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9663,7 +9772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9734,7 +9843,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9785,7 +9894,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9836,6 +9945,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9869,7 +9987,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9922,6 +10040,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -9955,7 +10082,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10008,6 +10135,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -10041,7 +10177,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10112,6 +10248,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -10145,7 +10290,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10216,7 +10361,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10267,7 +10412,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10294,6 +10439,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AppConfig"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -10327,7 +10481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10380,6 +10534,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -10413,7 +10576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10457,6 +10620,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -10490,7 +10662,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10530,7 +10702,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10574,6 +10746,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description What it refers to is in a state that does not allow this; the detail says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -10596,7 +10786,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10656,7 +10846,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10714,7 +10904,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10778,6 +10968,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -10800,7 +10999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10840,7 +11039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10893,6 +11092,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -10915,7 +11123,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10973,7 +11181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11039,7 +11247,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11108,7 +11316,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11181,6 +11389,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -11203,7 +11420,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11277,7 +11494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11338,7 +11555,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11400,6 +11617,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -11422,7 +11648,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11475,6 +11701,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -11497,7 +11732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11561,6 +11796,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -11583,7 +11827,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11656,6 +11900,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -11678,7 +11931,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11747,7 +12000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11816,7 +12069,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11880,7 +12133,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11942,6 +12195,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -11964,7 +12226,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12017,6 +12279,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -12039,7 +12310,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12103,6 +12374,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -12125,7 +12405,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12194,7 +12474,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12270,7 +12550,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12343,6 +12623,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -12365,7 +12654,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12434,7 +12723,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12512,7 +12801,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12590,7 +12879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12630,7 +12919,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12683,6 +12972,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -12705,7 +13003,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12763,7 +13061,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12827,6 +13125,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -12849,7 +13156,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12912,6 +13219,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -12934,7 +13250,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12998,6 +13314,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -13020,7 +13345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13089,7 +13414,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13143,7 +13468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13203,7 +13528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13263,7 +13588,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13312,7 +13637,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13372,6 +13697,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -13394,7 +13728,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13454,6 +13788,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -13476,7 +13819,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13536,7 +13879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13606,7 +13949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13671,7 +14014,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13740,7 +14083,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13809,7 +14152,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13885,6 +14228,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -13907,7 +14259,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13961,7 +14313,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14021,7 +14373,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14100,7 +14452,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14164,6 +14516,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -14184,7 +14545,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14253,7 +14614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14317,6 +14678,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -14339,7 +14709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14407,7 +14777,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14476,7 +14846,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14549,6 +14919,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -14571,7 +14950,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14644,6 +15023,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -14666,7 +15054,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14736,7 +15124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14798,6 +15186,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -14820,7 +15217,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14889,7 +15286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14962,6 +15359,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -14984,7 +15390,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15057,6 +15463,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -15079,7 +15494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15147,7 +15562,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15196,7 +15611,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15263,7 +15678,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15318,7 +15733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15390,6 +15805,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -15412,7 +15836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15472,7 +15896,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15536,6 +15960,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -15558,7 +15991,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15622,6 +16055,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -15644,7 +16086,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15708,6 +16150,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -15730,7 +16181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15804,7 +16255,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15873,7 +16324,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15942,7 +16393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16015,6 +16466,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -16037,7 +16497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16110,6 +16570,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -16132,7 +16601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16205,6 +16674,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -16227,7 +16705,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16300,6 +16778,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -16322,7 +16809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16395,6 +16882,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -16417,7 +16913,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16481,7 +16977,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16550,7 +17046,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16628,7 +17124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16701,6 +17197,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -16723,7 +17228,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16783,7 +17288,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16893,7 +17398,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16957,7 +17462,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17034,7 +17539,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17128,7 +17633,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17155,6 +17660,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SupportInfo"];
+                };
+            };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -17203,7 +17717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17256,6 +17770,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -17289,7 +17812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17349,7 +17872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17418,7 +17941,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17474,7 +17997,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17514,7 +18037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17574,7 +18097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17614,7 +18137,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17654,7 +18177,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17707,6 +18230,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -17727,7 +18259,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17785,7 +18317,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17825,7 +18357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17869,6 +18401,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -17891,7 +18432,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17952,6 +18493,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
         };
     };
     confirmed_api_v1_unsubscribe_post: {
@@ -18004,7 +18555,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18075,7 +18626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18144,7 +18695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18222,7 +18773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18295,6 +18846,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -18317,7 +18877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18390,6 +18950,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -18412,7 +18981,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18481,7 +19050,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18554,6 +19123,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -18576,7 +19154,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18650,7 +19228,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18714,6 +19292,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -18736,7 +19323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18811,7 +19398,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18883,7 +19470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18952,7 +19539,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19024,7 +19611,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19088,7 +19675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19141,6 +19728,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -19163,7 +19759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19216,6 +19812,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is of a type this operation does not take; `Accept` names the ones it does */
             415: {
                 headers: {
@@ -19238,7 +19843,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19307,7 +19912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19376,7 +19981,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19445,7 +20050,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19528,7 +20133,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19606,7 +20211,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19695,7 +20300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19773,7 +20378,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19851,7 +20456,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19929,7 +20534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19978,7 +20583,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20046,7 +20651,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20113,7 +20718,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20179,7 +20784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20246,7 +20851,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20319,7 +20924,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20382,7 +20987,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20443,7 +21048,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached; try again shortly */
+            /** @description A part of the system (PostgreSQL, Temporal) cannot be reached, or the request took longer than the API allows; try again shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
