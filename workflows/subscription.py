@@ -299,7 +299,9 @@ class SubscriptionWorkflow(VisitLedger):
         # Continuity: from the end of the last period bought, even in grace; after expiry
         # a new period starts now.
         starts = last.ends_at if self._status != SubscriptionStatus.expired else workflow.now()
-        terms = policy.renewed_period(last, paid, starts_at=starts)
+        terms = policy.renewed_period(
+            last, paid, starts_at=starts, day_seconds=self._policy.day_seconds
+        )
         recorded = await workflow.execute_local_activity_method(
             SubscriptionActivities.record_period,
             NewPeriod(

@@ -1,0 +1,354 @@
+"""What must hold once the faults stop and the stack settles, read from the database, the sandbox
+provider's own records (sandbox_payments) and Temporal (list/count with the search attributes,
+describe). Each check counts what it looked at and what was lost, duplicated or stuck."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
+
+from chaos.mix_campaigns import plain_url
+from chaos.world import World
+
+PAYMENT_SAYS = {"succeeded": "completed", "failed": "failed", "cancelled": "expired"}
+UPDATE_TO_STATUS = {
+    "assign": "assigned",
+    "start": "in_progress",
+    "complete": "completed",
+    "cancel": "cancelled",
+}
+LIVE = {"active", "past_due", "grace"}
+STUCK_AFTER = timedelta(minutes=1)
+
+
+@dataclass
+class Result:
+    name: str
+    checked: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    stuck: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < 5:
+            self.notes.append(text)
+
+
+async def rows(db: psycopg.AsyncConnection[Any], sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    cursor = await db.execute(sql, params)
+    return list(await cursor.fetchall())
+
+
+async def orders(db: psycopg.AsyncConnection[Any], world: World) -> Result:
+    """Every order ended as its payment says (the payer's action too), none left pending."""
+    r = Result("orders end as their payment says")
+    found = await rows(
+        db,
+        "SELECT o.id::text, o.status, sp.status, o.created_at FROM orders o "
+        "LEFT JOIN sandbox_payments sp ON sp.id = o.provider_ref",
+    )
+    for order_id, status, payment, _created in found:
+        r.checked += 1
+        if status == "pending_payment" or payment in (None, "pending"):
+            r.stuck += 1
+            r.note(f"order {order_id} is {status}, its payment {payment}")
+        elif PAYMENT_SAYS.get(payment) != status:
+            r.lost += 1
+            r.note(f"order {order_id} is {status} but its payment {payment}")
+        action = world.paid.get(order_id)
+        wanted = {"approve": "completed", "decline": "failed"}.get(action or "")
+        if wanted and status not in (wanted, "pending_payment"):
+            r.lost += 1
+            r.note(f"order {order_id} was {action}d on the page but is {status}")
+    mine = {row[0] for row in found}
+    for order_id in world.paid:
+        if order_id not in mine:
+            r.lost += 1
+            r.note(f"order {order_id} that the client paid is not in the database")
+    return r
+
+
+async def payments(db: psycopg.AsyncConnection[Any]) -> Result:
+    """Exactly one provider payment and one captured ledger entry per paid order, one renewal
+    charge per subscription period."""
+    r = Result("one payment and one ledger capture per paid order")
+    found = await rows(
+        db,
+        "SELECT o.id::text, "
+        " (SELECT count(*) FROM sandbox_payments sp WHERE sp.reference = o.id::text "
+        "   AND sp.status = 'succeeded'), "
+        " (SELECT count(*) FROM payment_ledger l WHERE l.order_id = o.id AND l.kind = 'captured') "
+        "FROM orders o WHERE o.status = 'completed'",
+    )
+    for order_id, paid, captured in found:
+        r.checked += 1
+        for what, n in (("provider payments", paid), ("ledger captures", captured)):
+            if n == 0:
+                r.lost += 1
+                r.note(f"order {order_id}: no {what}")
+            elif n > 1:
+                r.duplicated += n - 1
+                r.note(f"order {order_id}: {n} {what}")
+    charges = await rows(
+        db,
+        "SELECT idempotency_key, count(*) FROM sandbox_payments WHERE status = 'succeeded' "
+        "AND charged_method_id IS NOT NULL GROUP BY split_part(idempotency_key, ':retry', 1), "
+        "idempotency_key",
+    )
+    per_period = Counter(key.split(":retry")[0] for key, _n in charges)
+    for period, n in per_period.items():
+        r.checked += 1
+        if n > 1:
+            r.duplicated += n - 1
+            r.note(f"{period}: {n} renewal charges succeeded")
+    renewals = await rows(
+        db,
+        "SELECT i.renews_subscription_id::text, count(DISTINCT o.id), "
+        " (SELECT count(*) FROM subscription_periods p "
+        "   WHERE p.subscription_id = i.renews_subscription_id AND p.number > 1) "
+        "FROM order_items i JOIN orders o ON o.id = i.order_id "
+        "WHERE i.renews_subscription_id IS NOT NULL AND o.status = 'completed' "
+        "GROUP BY i.renews_subscription_id",
+    )
+    for sid, paid, periods in renewals:
+        r.checked += 1
+        if paid > periods:
+            r.lost += paid - periods
+            r.note(f"subscription {sid}: {paid} renewals paid, {periods} periods added")
+        elif periods > paid:
+            r.duplicated += periods - paid
+            r.note(f"subscription {sid}: {periods} periods added for {paid} renewals paid")
+    return r
+
+
+async def receipts(db: psycopg.AsyncConnection[Any]) -> Result:
+    r = Result("receipt numbers without gaps or repeats")
+    numbers = [n for (n,) in await rows(db, "SELECT number FROM receipts ORDER BY number")]
+    r.checked = len(numbers)
+    counts = Counter(numbers)
+    r.duplicated = sum(n - 1 for n in counts.values())
+    if numbers:
+        missing = set(range(numbers[0], numbers[-1] + 1)) - set(numbers)
+        r.lost = len(missing)
+        if missing:
+            r.note(f"missing receipt numbers: {sorted(missing)[:10]}")
+    (completed,) = (await rows(db, "SELECT count(*) FROM orders WHERE status = 'completed'"))[0]
+    if completed != len(counts):
+        r.lost += abs(completed - len(counts))
+        r.note(f"{completed} completed orders, {len(counts)} receipts")
+    return r
+
+
+async def subscriptions(db: psycopg.AsyncConnection[Any], temporal: Client) -> Result:
+    """One subscription per item bought; exactly one `subscription:{id}` lifecycle, running or
+    ended as the subscription says."""
+    r = Result("one subscription and one lifecycle per item")
+    items = await rows(
+        db,
+        "SELECT i.id::text, count(s.id) FROM order_items i JOIN orders o ON o.id = i.order_id "
+        "LEFT JOIN subscriptions s ON s.order_item_id = i.id "
+        "WHERE o.status = 'completed' AND i.renews_subscription_id IS NULL GROUP BY i.id",
+    )
+    for item_id, n in items:
+        if n != 1:
+            r.lost += n == 0
+            r.duplicated += max(n - 1, 0)
+            r.note(f"order item {item_id}: {n} subscriptions")
+    subs = await rows(db, "SELECT id::text, status FROM subscriptions")
+    for sid, status in subs:
+        r.checked += 1
+        query = f'WorkflowId = "subscription:{sid}"'
+        runs = [w async for w in temporal.list_workflows(query)]
+        running = [w for w in runs if w.status == WorkflowExecutionStatus.RUNNING]
+        if len(running) > 1:
+            r.duplicated += len(running) - 1
+            r.note(f"subscription {sid}: {len(running)} lifecycles running")
+        if status in LIVE and not running:
+            r.lost += 1
+            r.note(f"subscription {sid} is {status} but no lifecycle runs")
+        if status not in LIVE and running:
+            r.stuck += 1
+            r.note(f"subscription {sid} is {status} but its lifecycle still runs")
+    return r
+
+
+async def visits(db: psycopg.AsyncConnection[Any], world: World) -> Result:
+    """Every visit reserved once, then consumed or released once; `visits_used` as the ledger."""
+    r = Result("visits reserved once, consumed or released once")
+    found = await rows(
+        db,
+        "SELECT q.id::text, q.status, count(v.request_id), "
+        " string_agg(v.status, ',') FROM service_requests q "
+        "LEFT JOIN visit_reservations v ON v.request_id = q.id GROUP BY q.id, q.status",
+    )
+    wanted = {"completed": "consumed", "cancelled": "released"}
+    for rid, status, n, states in found:
+        r.checked += 1
+        if n != 1:
+            r.lost += n == 0
+            r.duplicated += max(n - 1, 0)
+            r.note(f"request {rid}: {n} reservations")
+        elif status in wanted and states != wanted[status]:
+            r.lost += 1
+            r.note(f"request {rid} is {status}, its visit {states}")
+        seen = world.requests.get(rid)
+        if seen is not None and seen.final is not None and seen.final != status:
+            r.lost += 1
+            r.note(f"request {rid} was {seen.final} by the client but is {status}")
+    ledger = await rows(
+        db,
+        "SELECT s.id::text, s.visits_used, (SELECT count(*) FROM visit_reservations v "
+        " WHERE v.subscription_id = s.id AND v.period = s.period AND v.status <> 'released') "
+        "FROM subscriptions s",
+    )
+    for sid, used, counted in ledger:
+        if used != counted:
+            r.lost += 1
+            r.note(f"subscription {sid}: visits_used {used}, the ledger says {counted}")
+    for won, _lost in world.races:
+        r.checked += 1
+        if won > 2:
+            r.duplicated += won - 2
+            r.note(f"a race for 2 visits had {won} winners")
+    return r
+
+
+async def timelines(db: psycopg.AsyncConnection[Any], temporal: Client, world: World) -> Result:
+    """Every request's timeline equal to its workflow's history (the status changes its updates
+    made, in order), and no event missing from, or repeated in, a reconnecting stream."""
+    r = Result("timelines equal histories; streams miss nothing")
+    for rid, seen in world.requests.items():
+        r.checked += 1
+        events = await rows(
+            db,
+            "SELECT id, to_status FROM service_request_events WHERE request_id = %(r)s ORDER BY id",
+            r=uuid.UUID(rid),
+        )
+        changes = [to for _id, to in events if to is not None]
+        history = await status_history(temporal, f"service-request:{rid}")
+        if history is not None and history != changes[-len(history) :]:
+            r.lost += 1
+            r.note(f"request {rid}: timeline {changes}, history {history}")
+        if seen.first_state is not None:
+            wanted = {eid for eid, _to in events if eid > seen.first_state}
+            got = Counter(seen.stream_ids)
+            r.duplicated += sum(n - 1 for n in got.values())
+            if seen.ended:
+                missing = wanted - set(got)
+                if missing:
+                    r.lost += len(missing)
+                    r.note(f"request {rid}: its stream missed events {sorted(missing)}")
+    return r
+
+
+async def status_history(temporal: Client, workflow_id: str) -> list[str] | None:
+    """The statuses the workflow's completed updates moved the request to, in order."""
+    try:
+        history = await temporal.get_workflow_handle(workflow_id).fetch_history()
+    except RPCError:
+        return None
+    names: dict[str, str] = {}
+    out = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            attrs = event.workflow_execution_update_accepted_event_attributes
+            names[attrs.protocol_instance_id] = attrs.accepted_request.input.name
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            attrs2 = event.workflow_execution_update_completed_event_attributes
+            name = names.get(attrs2.meta.update_id, "")
+            if name in UPDATE_TO_STATUS and attrs2.outcome.HasField("success"):
+                out.append(UPDATE_TO_STATUS[name])
+    return out
+
+
+async def messages(db: psycopg.AsyncConnection[Any], world: World) -> Result:
+    """One message per (kind, key, channel); no campaign recipient skipped or repeated."""
+    r = Result("one message per kind, key and channel; campaigns whole")
+    (r.checked,) = (await rows(db, "SELECT count(*) FROM notification_deliveries"))[0]
+    dup = await rows(
+        db,
+        "SELECT m.kind, m.key, d.channel, count(*) FROM notification_messages m "
+        "JOIN notification_deliveries d ON d.message_id = m.id "
+        "GROUP BY m.kind, m.key, d.channel, d.destination HAVING count(*) > 1",
+    )
+    for kind, key, channel, n in dup:
+        r.duplicated += n - 1
+        r.note(f"{kind} {key} by {channel}: {n}")
+    for campaign_id in world.campaigns:
+        found = await rows(
+            db,
+            "SELECT count(*) FILTER (WHERE n = 0), count(*) FILTER (WHERE n > 1), count(*) "
+            "FROM (SELECT rc.user_id, count(m.id) AS n FROM campaign_recipients rc "
+            " LEFT JOIN notification_messages m ON m.user_id = rc.user_id "
+            "  AND m.campaign_id = rc.campaign_id "
+            " WHERE rc.campaign_id = %(c)s GROUP BY rc.user_id) AS per_person",
+            c=uuid.UUID(campaign_id),
+        )
+        skipped, repeated, people = found[0]
+        r.checked += people
+        r.lost += skipped
+        r.duplicated += repeated
+        if skipped or repeated:
+            r.note(f"campaign {campaign_id}: {skipped} skipped, {repeated} repeated of {people}")
+    return r
+
+
+async def workflows(temporal: Client) -> Result:
+    """No workflow failed, timed out or terminated; none running with a task pending longer than
+    a minute."""
+    r = Result("no workflow failed or stuck")
+    for status in ("Failed", "TimedOut", "Terminated"):
+        count = (await temporal.count_workflows(f'ExecutionStatus = "{status}"')).count
+        r.lost += count
+        if count:
+            r.note(f"{count} workflows {status}")
+    now = datetime.now(UTC)
+    async for execution in temporal.list_workflows('ExecutionStatus = "Running"'):
+        r.checked += 1
+        described = await temporal.get_workflow_handle(
+            execution.id, run_id=execution.run_id
+        ).describe()
+        raw = described.raw_description
+        task = raw.pending_workflow_task
+        if (
+            task.HasField("scheduled_time")
+            and now - task.scheduled_time.ToDatetime(tzinfo=UTC) > STUCK_AFTER
+        ):
+            r.stuck += 1
+            r.note(f"{execution.id}: a workflow task pending since {task.scheduled_time}")
+            continue
+        for activity in raw.pending_activities:
+            since = activity.last_started_time if activity.HasField("last_started_time") else None
+            if (
+                activity.attempt > 1
+                and since is not None
+                and (now - since.ToDatetime(tzinfo=UTC) > STUCK_AFTER)
+            ):
+                r.stuck += 1
+                r.note(f"{execution.id}: {activity.activity_type.name} attempt {activity.attempt}")
+                break
+    return r
+
+
+async def run_all(database_url: str, temporal: Client, world: World) -> list[Result]:
+    async with await psycopg.AsyncConnection.connect(plain_url(database_url)) as db:
+        results = [
+            await orders(db, world),
+            await payments(db),
+            await subscriptions(db, temporal),
+            await receipts(db),
+            await visits(db, world),
+            await timelines(db, temporal, world),
+            await messages(db, world),
+        ]
+    results.append(await workflows(temporal))
+    return results
