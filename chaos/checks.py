@@ -20,6 +20,7 @@ from chaos.world import World
 
 PAYMENT_SAYS = {"succeeded": "completed", "failed": "failed", "cancelled": "expired"}
 UPDATE_TO_STATUS = {
+    "opened": "pending",
     "assign": "assigned",
     "start": "in_progress",
     "complete": "completed",

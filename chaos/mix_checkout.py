@@ -99,15 +99,24 @@ async def purchase(world: World) -> Holder | None:
 
 
 async def auto_renew(world: World, holder: Holder, method_id: str | None) -> None:
-    response = await world.api.call(
-        "PUT",
-        f"/subscriptions/{holder.subscription_id}/auto-renew",
-        who=holder.who,
-        op="auto-renew on",
-        json={"enabled": True, "payment_method_id": method_id},
-    )
+    """Turn automatic renewal on; a 409 while the subscription's lifecycle is still starting
+    (the settlement starts it just after the order completes) is asked again, as the app would."""
+    for _ in range(20):
+        response = await world.api.call(
+            "PUT",
+            f"/subscriptions/{holder.subscription_id}/auto-renew",
+            who=holder.who,
+            op="auto-renew on",
+            json={"enabled": True, "payment_method_id": method_id},
+        )
+        if response.status_code != 409:
+            break
+        world.api.ops["auto-renew on"] -= 1  # the same operation, asked again
+        await asyncio.sleep(1)
     if response.status_code != 200:
-        world.errors.append(f"auto-renew {holder.subscription_id}: {response.status_code}")
+        world.errors.append(
+            f"auto-renew {holder.subscription_id}: {response.status_code} {response.text[:200]}"
+        )
 
 
 async def renew_by_hand(world: World) -> None:

@@ -159,6 +159,7 @@ class Stack:
     def __init__(self, data_dir: Path, settings: Settings, *, log: Path | None = None) -> None:
         self.data_dir = data_dir
         self.settings = settings
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log or data_dir.parent / f"{data_dir.name}.log", "w")  # noqa: SIM115
         self.sup = Supervisor(Printer(self._log))
         self.config = StackConfig(
