@@ -15,7 +15,6 @@ import sys
 import warnings
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -231,16 +231,24 @@ async def timelines(db: psycopg.AsyncConnection[Any], temporal: Client, world: W
         r.checked += 1
         events = await rows(
             db,
-            "SELECT id, to_status FROM service_request_events WHERE request_id = %(r)s ORDER BY id",
+            "SELECT id, from_status, to_status FROM service_request_events "
+            "WHERE request_id = %(r)s ORDER BY id",
             r=uuid.UUID(rid),
         )
-        changes = [to for _id, to in events if to is not None]
+        moves = [(eid, to) for eid, was, to in events if to is not None and to != was]
+        changes = [to for _eid, to in moves]
         history = await status_history(temporal, f"service-request:{rid}")
-        if history is not None and history != changes[-len(history) :]:
+        if history is None or history != changes:
             r.lost += 1
             r.note(f"request {rid}: timeline {changes}, history {history}")
+        # A stream ends with the change to completed or cancelled (a rating comes after it).
+        end = next((eid for eid, to in moves if to in ("completed", "cancelled")), None)
         if seen.first_state is not None:
-            wanted = {eid for eid, _to in events if eid > seen.first_state}
+            wanted = {
+                eid
+                for eid, _was, _to in events
+                if eid > seen.first_state and (end is None or eid <= end)
+            }
             got = Counter(seen.stream_ids)
             r.duplicated += sum(n - 1 for n in got.values())
             if seen.ended:
