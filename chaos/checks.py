@@ -348,6 +348,37 @@ async def workflows(temporal: Client) -> Result:
     return r
 
 
+COVERAGE = (
+    ("orders", "SELECT status, count(*) FROM orders GROUP BY 1"),
+    (
+        "renewal charges",
+        "SELECT status, count(*) FROM sandbox_payments WHERE charged_method_id IS NOT NULL "
+        "GROUP BY 1",
+    ),
+    ("periods", "SELECT kind, count(*) FROM subscription_periods GROUP BY 1"),
+    ("subscriptions", "SELECT status, count(*) FROM subscriptions GROUP BY 1"),
+    (
+        "subscription steps",
+        "SELECT split_part(kind, ':', 1), count(*) FROM subscription_events GROUP BY 1",
+    ),
+    ("requests", "SELECT status, count(*) FROM service_requests GROUP BY 1"),
+    (
+        "campaign messages",
+        "SELECT 'sent', count(*) FROM notification_messages WHERE campaign_id IS NOT NULL",
+    ),
+)
+
+
+async def coverage(database_url: str) -> list[str]:
+    """What the mix made happen, by kind: so a run that never reached a lifecycle shows it."""
+    lines = []
+    async with await psycopg.AsyncConnection.connect(plain_url(database_url)) as db:
+        for name, sql in COVERAGE:
+            found = sorted(await rows(db, sql))
+            lines.append(f"{name}: " + ", ".join(f"{k} {n}" for k, n in found))
+    return lines
+
+
 async def run_all(database_url: str, temporal: Client, world: World) -> list[Result]:
     async with await psycopg.AsyncConnection.connect(plain_url(database_url)) as db:
         results = [

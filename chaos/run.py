@@ -165,6 +165,8 @@ async def run(opts: Options) -> int:
         say(f"mix done in {time.monotonic() - started:.0f} s; settling")
         await settle(world, stack)
         results = await checks.run_all(stack.database_url, temporal, world)
+        for line in await checks.coverage(stack.database_url):
+            say(line)
     finally:
         await stack.stop()
     return report(results, injector, world, time.monotonic() - began)
