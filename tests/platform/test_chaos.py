@@ -10,6 +10,7 @@ machine), never an expectation.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -51,35 +52,26 @@ def test_the_short_chaos_run_loses_duplicates_and_strands_nothing(tmp_path: Path
     try:
         output, _ = proc.communicate(timeout=RUN_BOUND_S)
     except subprocess.TimeoutExpired:
-        kill_tree(proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
-        raise AssertionError(f"the chaos run did not end within {RUN_BOUND_S:.0f} s:\n{output}")
+        output += f"\n(the chaos run did not end within {RUN_BOUND_S:.0f} s)"
     finally:
-        kill_tree(proc.pid)
+        left_behind(tmp_path)
     summary = SUMMARY.search(output)
     assert summary, f"no summary line:\n{output[-6000:]}"
     assert proc.returncode == 0, output[-6000:]
-    faults, by_kind, operations, lost, duplicated, stuck = summary.groups()
+    _faults, by_kind, operations, lost, duplicated, stuck = summary.groups()
     kinds = dict(part.rsplit(" ", 1) for part in by_kind.split(", "))
     assert {kind: int(kinds.get(kind, 0)) >= 1 for kind in KINDS} == dict.fromkeys(KINDS, True)
     assert int(operations) > 0
     assert (lost, duplicated, stuck) == ("0", "0", "0")
 
 
-def kill_tree(pid: int) -> None:
-    """Nothing of the run may outlive the test: its process group (the harness, which stops its
-    children itself) and any child left in a group of its own."""
-    try:
-        parent = psutil.Process(pid)
-        children = parent.children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    for child in children:
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def left_behind(data_dir: Path) -> None:
+    """Nothing of the run may outlive the test: a server still running on its data (the harness
+    stops them itself; this is for a run that was killed) is killed."""
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        with contextlib.suppress(psutil.Error, ProcessLookupError, PermissionError):
+            if str(data_dir) in " ".join(process.info["cmdline"] or []):
+                os.kill(process.info["pid"], signal.SIGKILL)

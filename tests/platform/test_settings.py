@@ -119,5 +119,8 @@ def test_short_subscription_days_are_refused_outside_development(environment: st
 
 
 def test_development_may_shorten_a_subscription_day() -> None:
-    assert _settings(environment="development", subscription_day_seconds=5).subscription_day_seconds == 5
+    assert (
+        _settings(environment="development", subscription_day_seconds=5).subscription_day_seconds
+        == 5
+    )
     assert _settings(environment="test").subscription_day_seconds == 86_400
