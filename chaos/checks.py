@@ -165,10 +165,20 @@ async def subscriptions(db: psycopg.AsyncConnection[Any], temporal: Client) -> R
             r.duplicated += max(n - 1, 0)
             r.note(f"order item {item_id}: {n} subscriptions")
     subs = await rows(db, "SELECT id::text, status FROM subscriptions")
+    live = sum(1 for _sid, status in subs if status in LIVE)
+    counted = await temporal.count_workflows(
+        'WorkflowType = "SubscriptionWorkflow" AND ExecutionStatus = "Running"'
+    )
+    if counted.count != live:
+        r.note(f"{counted.count} lifecycles running for {live} live subscriptions")
     for sid, status in subs:
         r.checked += 1
-        query = f'WorkflowId = "subscription:{sid}"'
+        # By its search attribute, as an operator finds it (every run: one per period).
+        query = f'SubscriptionId = "{sid}" AND WorkflowType = "SubscriptionWorkflow"'
         runs = [w async for w in temporal.list_workflows(query)]
+        if any(w.id != f"subscription:{sid}" for w in runs):
+            r.duplicated += 1
+            r.note(f"subscription {sid}: a lifecycle under another id")
         running = [w for w in runs if w.status == WorkflowExecutionStatus.RUNNING]
         if len(running) > 1:
             r.duplicated += len(running) - 1
