@@ -117,7 +117,7 @@ async def race(world: World) -> None:
     holder.requests = 3
     answers = await asyncio.gather(*(ask(world, holder, "plumbing") for _ in range(3)))
     won = [a for a in answers if a.status_code in (200, 201)]
-    world.races.append((len(won), len(answers) - len(won)))
+    world.races.append([a.json()["id"] for a in won])
     for answer in won:  # give the visits back, so the plan stays usable
         seen = RequestSeen(answer.json()["id"], holder)
         world.requests[seen.request_id] = seen

@@ -15,6 +15,7 @@ import httpx
 import psycopg
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from chaos import checks, mix_campaigns, mix_checkout, mix_requests
 from chaos.client import Api, GaveUp
@@ -23,7 +24,7 @@ from chaos.stack import Settings, Stack
 from chaos.world import World, prepare
 
 READY_S = 180.0
-SETTLE_S = 240.0  # bounded: what has not settled by then is reported stuck by the checks
+SETTLE_S = 300.0  # bounded: what has not settled by then is reported stuck by the checks
 # Journeys of the mix and their weights.
 JOURNEYS = (
     ("purchase", 8),
@@ -98,9 +99,9 @@ async def drive(world: World, opts: Options, ends_at: float) -> None:
     await asyncio.gather(*(lane(n) for n in range(opts.concurrency)))
 
 
-async def settle(world: World, stack: Stack) -> None:
+async def settle(world: World, stack: Stack, temporal: Client) -> None:
     """No new renewal starts (automatic renewal off for every holder); then until no order is
-    pending and the campaigns have ended, bounded."""
+    pending, the campaigns have ended and no workflow waits on a retry, bounded."""
     for holder in world.holders:
         with contextlib.suppress(GaveUp):
             await world.api.call(
@@ -114,7 +115,7 @@ async def settle(world: World, stack: Stack) -> None:
     deadline = loop.time() + SETTLE_S
     url = mix_campaigns.plain_url(stack.database_url)
     while loop.time() < deadline:
-        with contextlib.suppress(psycopg.OperationalError):
+        with contextlib.suppress(psycopg.OperationalError, RPCError):
             async with await psycopg.AsyncConnection.connect(url) as db:
                 cursor = await db.execute(
                     "SELECT (SELECT count(*) FROM orders WHERE status IN "
@@ -122,7 +123,7 @@ async def settle(world: World, stack: Stack) -> None:
                     "(SELECT count(*) FROM campaigns WHERE status IN ('running', 'paused'))"
                 )
                 row = await cursor.fetchone()
-                if row is not None and row[0] == 0:
+                if row is not None and row[0] == 0 and await checks.busy(temporal) == 0:
                     return
         await asyncio.sleep(2)
 
@@ -163,7 +164,7 @@ async def run(opts: Options) -> int:
         except Exception as exc:  # reported, and the checks still run
             world.errors.append(f"campaign: {exc!r}"[:300])
         say(f"mix done in {time.monotonic() - started:.0f} s; settling")
-        await settle(world, stack)
+        await settle(world, stack, temporal)
         results = await checks.run_all(stack.database_url, temporal, world)
         for line in await checks.coverage(stack.database_url):
             say(line)

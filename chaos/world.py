@@ -54,7 +54,7 @@ class World:
     # order id -> what the payer did on the sandbox page: approve or decline
     paid: dict[str, str] = field(default_factory=dict)
     requests: dict[str, RequestSeen] = field(default_factory=dict)
-    races: list[tuple[int, int]] = field(default_factory=list)  # (won, lost) of each race
+    races: list[list[str]] = field(default_factory=list)  # the requests that won each race
     campaigns: list[str] = field(default_factory=list)
     customers: int = 0
     slot: int = 0  # the next free visit window (no two requests share one)
