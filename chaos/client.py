@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -96,7 +97,8 @@ class Api:
                     return response
             if loop.time() > deadline:
                 self.gave_up += 1
-                raise GaveUp(f"{method} {path}: {last}")
+                at = time.strftime("%H:%M:%S")
+                raise GaveUp(f"{method} {path} (given up at {at}): {last}")
             self.retries += 1
             await asyncio.sleep(delay * (0.5 + self.rng.random()))
             delay = min(delay * 2, 4.0)

@@ -17,9 +17,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
-from chaos import checks, mix_campaigns, mix_checkout, mix_requests
+from chaos import checks, checks_workflows, mix_campaigns, mix_checkout, mix_requests
 from chaos.client import Api, GaveUp
 from chaos.faults import Injector, schedule
+from chaos.results import Result
 from chaos.stack import Settings, Stack
 from chaos.world import World, prepare
 
@@ -123,7 +124,7 @@ async def settle(world: World, stack: Stack, temporal: Client) -> None:
                     "(SELECT count(*) FROM campaigns WHERE status IN ('running', 'paused'))"
                 )
                 row = await cursor.fetchone()
-                if row is not None and row[0] == 0 and await checks.busy(temporal) == 0:
+                if row is not None and row[0] == 0 and await checks_workflows.busy(temporal) == 0:
                     return
         await asyncio.sleep(2)
 
@@ -173,7 +174,7 @@ async def run(opts: Options) -> int:
     return report(results, injector, world, time.monotonic() - began)
 
 
-def report(results: list[checks.Result], injector: Injector, world: World, took: float) -> int:
+def report(results: list[Result], injector: Injector, world: World, took: float) -> int:
     for result in results:
         line = (
             f"check {result.name}: {result.checked} checked, {result.lost} lost, "
