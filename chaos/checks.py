@@ -4,6 +4,7 @@ describe). Each check counts what it looked at and what was lost, duplicated or 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from typing import Any
@@ -18,6 +19,7 @@ from chaos.world import World
 
 PAYMENT_SAYS = {"succeeded": "completed", "failed": "failed", "cancelled": "expired"}
 LIVE = {"active", "past_due", "grace"}
+RE_READS = 10
 
 
 async def orders(db: psycopg.AsyncConnection[Any], world: World) -> Result:
@@ -144,13 +146,23 @@ async def subscriptions(db: psycopg.AsyncConnection[Any], temporal: Client) -> R
         r.note(f"{counted.count} lifecycles running for {live} live subscriptions")
     for sid, status in subs:
         r.checked += 1
-        # By its search attribute, as an operator finds it (every run: one per period).
-        query = f'SubscriptionId = "{sid}" AND WorkflowType = "SubscriptionWorkflow"'
-        runs = [w async for w in temporal.list_workflows(query)]
+        # By its search attribute, as an operator finds it (every run: one per period). Plans in
+        # grace still expire while the checks run: a status and a run that disagree are read
+        # again (bounded) before they count.
+        for _ in range(RE_READS):
+            runs = await lifecycles(temporal, sid)
+            running = [w for w in runs if w.status == WorkflowExecutionStatus.RUNNING]
+            if (status in LIVE) == bool(running):
+                break
+            await asyncio.sleep(1)
+            (status,) = (
+                await rows(
+                    db, "SELECT status FROM subscriptions WHERE id = %(s)s", s=uuid.UUID(sid)
+                )
+            )[0]
         if any(w.id != f"subscription:{sid}" for w in runs):
             r.duplicated += 1
             r.note(f"subscription {sid}: a lifecycle under another id")
-        running = [w for w in runs if w.status == WorkflowExecutionStatus.RUNNING]
         if len(running) > 1:
             r.duplicated += len(running) - 1
             r.note(f"subscription {sid}: {len(running)} lifecycles running")
@@ -161,6 +173,11 @@ async def subscriptions(db: psycopg.AsyncConnection[Any], temporal: Client) -> R
             r.stuck += 1
             r.note(f"subscription {sid} is {status} but its lifecycle still runs")
     return r
+
+
+async def lifecycles(temporal: Client, sid: str) -> list[Any]:
+    query = f'SubscriptionId = "{sid}" AND WorkflowType = "SubscriptionWorkflow"'
+    return [w async for w in temporal.list_workflows(query)]
 
 
 async def visits(db: psycopg.AsyncConnection[Any], world: World) -> Result:

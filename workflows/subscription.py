@@ -41,7 +41,8 @@ span), with the histories holding its marker re-recorded.
     messages-through-notifications    subscription_*_run{1,2}.json (they schedule `notify`)
     schedule-with-change              subscription_*_messages_through_notifications_*.json
     writes-in-order                   subscription_*_schedule_with_change_*.json
-    late-renewal                      none: no recorded run ends with a renewal signal pending
+    late-renewal                      none: no recorded run ends (or continues as new) with a
+                                      renewal signal pending
 
 Nothing was ever deployed (no release, tag or deployment in the repository or README; 7c1bbb5
 re-recorded the checkout's histories as "nothing deployed ran the old shape"; the three patches
@@ -110,8 +111,9 @@ PROVIDER_RETRY = RetryPolicy(
 CHARGE_TIMEOUT = timedelta(minutes=2)
 DUE_SOON = timedelta(seconds=1)
 FINAL = (SubscriptionStatus.expired, SubscriptionStatus.cancelled)
-# A renewal paid while the run ends is applied (found by `make chaos`: the signal came while the
-# expiry's messages drained, and the run completed with the payment captured and no period).
+# A renewal paid while the run ends (expired, or about to continue as new) is applied (found by
+# `make chaos`: the signal came while the last messages drained, and the run ended with the
+# payment captured and no period).
 LATE_RENEWAL = "late-renewal"
 APPLIED_KEPT = 20
 
@@ -175,6 +177,8 @@ class SubscriptionWorkflow(VisitLedger):
                 # one that restarted an expired subscription).
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._outgoing.drain()
+                if self._pending and workflow.patched(LATE_RENEWAL):
+                    continue  # a renewal paid meanwhile: applied before the next run starts
                 workflow.continue_as_new(self._next_run())
             if self._status in FINAL:
                 break
