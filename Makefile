@@ -2,6 +2,8 @@
 #   make run     the whole system on embedded defaults (Temporal dev server, PostgreSQL, API, worker)
 #   make test    the whole test suite against a real PostgreSQL and a real Temporal server
 #   make bench   benchmarks (print figures; never part of the tests)
+#   make chaos   the stack under seeded faults for ten minutes, then its checks (docs/chaos.md);
+#                CHAOS_ARGS="--seed 7 --minutes 20"; `python -m chaos --short` runs in make test
 #   make lint    ruff (lint + format check) and mypy
 #   make ui      the web apps (admin_ui/dist, customer_app/dist) as make run builds them: npm ci when
 #                a lockfile changed, a build when a source did (python -m devstack apps)
@@ -12,7 +14,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lint format clean-data ui openapi browser
+.PHONY: install run test bench chaos lint format clean-data ui openapi browser
 
 install: $(STAMP)
 
@@ -34,6 +36,9 @@ test: $(STAMP) ui browser
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+chaos: $(STAMP)
+	$(PY) -m chaos $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -60,19 +60,21 @@ log = logging.getLogger(__name__)
 
 
 DAY = 86_400
-HOUR = 3_600
 
 
 def policy_from(settings: Settings, provider: str) -> Policy:
+    # A day (and its hours) as long as the settings say: a real one but in development.
+    day = settings.subscription_day_seconds
     return Policy(
-        reminder_seconds=[days * DAY for days in settings.subscription_reminder_days],
-        grace_seconds=settings.subscription_grace_days * DAY,
-        auto_renew_lead_seconds=settings.auto_renew_lead_hours * HOUR,
-        dunning_retry_seconds=[days * DAY for days in settings.dunning_retry_days],
-        pre_debit_notice_seconds=settings.pre_debit_notice_hours * HOUR,
+        reminder_seconds=[days * day for days in settings.subscription_reminder_days],
+        grace_seconds=settings.subscription_grace_days * day,
+        auto_renew_lead_seconds=settings.auto_renew_lead_hours * day // 24,
+        dunning_retry_seconds=[days * day for days in settings.dunning_retry_days],
+        pre_debit_notice_seconds=settings.pre_debit_notice_hours * day // 24,
         refund_full_within_days=settings.refund_full_within_days,
         quote_ttl_seconds=settings.cancellation_quote_ttl_seconds,
         provider=provider,
+        day_seconds=day,
     )
 
 

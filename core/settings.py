@@ -160,6 +160,12 @@ class Settings(HttpSettings):
     # used; pro rata by time less the visits used at their per-visit value otherwise.
     refund_full_within_days: int = Field(default=7, ge=0, le=365)
     cancellation_quote_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # DEVELOPMENT ONLY (`make chaos`): how long a subscription "day" lasts, in seconds, so a run
+    # of minutes sees reminders, renewals, dunning and expiry. Every length of the lifecycle
+    # (a plan's validity, reminders, grace, the renewal lead, dunning) is counted in these days;
+    # it is carried in each workflow's Policy, so a running workflow keeps the length it started
+    # with. Anything but 86400 is refused unless ENVIRONMENT=development.
+    subscription_day_seconds: int = Field(default=86_400, ge=1, le=86_400)
     # Workflows the worker keeps in memory between their tasks (its memory follows this, not the
     # number of workflows alive).
     worker_max_cached_workflows: int = Field(default=500, ge=0, le=100_000)
@@ -323,6 +329,15 @@ class Settings(HttpSettings):
         retries = self.dunning_retry_days
         if any(not 0 < days <= 60 for days in retries) or retries != sorted(set(retries)):
             raise ValueError("DUNNING_RETRY_DAYS must be increasing days between 1 and 60")
+        return self
+
+    @model_validator(mode="after")
+    def _short_days_only_in_development(self) -> Settings:
+        if self.subscription_day_seconds != 86_400 and self.environment != "development":
+            raise ValueError(
+                "SUBSCRIPTION_DAY_SECONDS is a development setting (make chaos); "
+                "it is refused unless ENVIRONMENT=development"
+            )
         return self
 
     @model_validator(mode="after")

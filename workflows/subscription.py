@@ -41,6 +41,8 @@ span), with the histories holding its marker re-recorded.
     messages-through-notifications    subscription_*_run{1,2}.json (they schedule `notify`)
     schedule-with-change              subscription_*_messages_through_notifications_*.json
     writes-in-order                   subscription_*_schedule_with_change_*.json
+    late-renewal                      none: no recorded run ends (or continues as new) with a
+                                      renewal signal pending
 
 Nothing was ever deployed (no release, tag or deployment in the repository or README; 7c1bbb5
 re-recorded the checkout's histories as "nothing deployed ran the old shape"; the three patches
@@ -109,6 +111,10 @@ PROVIDER_RETRY = RetryPolicy(
 CHARGE_TIMEOUT = timedelta(minutes=2)
 DUE_SOON = timedelta(seconds=1)
 FINAL = (SubscriptionStatus.expired, SubscriptionStatus.cancelled)
+# A renewal paid while the run ends (expired, or about to continue as new) is applied (found by
+# `make chaos`: the signal came while the last messages drained, and the run ended with the
+# payment captured and no period).
+LATE_RENEWAL = "late-renewal"
 APPLIED_KEPT = 20
 
 
@@ -153,6 +159,17 @@ class SubscriptionWorkflow(VisitLedger):
                     retry_policy=DB_RETRY,
                 )
         while True:
+            await self._live()
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            await self._outgoing.drain()
+            # A renewal paid while the run was ending (its signal came during the last writes)
+            # is applied, not dropped with the run: after expiry it starts a new period.
+            if not (self._pending and workflow.patched(LATE_RENEWAL)):
+                return self.state()
+
+    async def _live(self) -> None:
+        """The lifecycle until the subscription has ended (expired or cancelled)."""
+        while True:
             await self._apply_renewals()
             now = workflow.now()
             if self._upcoming and now >= self._period.ends_at:
@@ -160,6 +177,8 @@ class SubscriptionWorkflow(VisitLedger):
                 # one that restarted an expired subscription).
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._outgoing.drain()
+                if self._pending and workflow.patched(LATE_RENEWAL):
+                    continue  # a renewal paid meanwhile: applied before the next run starts
                 workflow.continue_as_new(self._next_run())
             if self._status in FINAL:
                 break
@@ -188,9 +207,6 @@ class SubscriptionWorkflow(VisitLedger):
                 if workflow.patched(IN_ORDER) and (self._changes != seen or self._status in FINAL):
                     continue  # a message in this very task changed what is due: look again
                 await self._act(due)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._outgoing.drain()
-        return self.state()
 
     async def _act(self, due: policy.Due) -> None:
         kind = due.kind
@@ -299,7 +315,9 @@ class SubscriptionWorkflow(VisitLedger):
         # Continuity: from the end of the last period bought, even in grace; after expiry
         # a new period starts now.
         starts = last.ends_at if self._status != SubscriptionStatus.expired else workflow.now()
-        terms = policy.renewed_period(last, paid, starts_at=starts)
+        terms = policy.renewed_period(
+            last, paid, starts_at=starts, day_seconds=self._policy.day_seconds
+        )
         recorded = await workflow.execute_local_activity_method(
             SubscriptionActivities.record_period,
             NewPeriod(

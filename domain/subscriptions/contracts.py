@@ -75,6 +75,10 @@ class Policy(Contract):
     quote_ttl_seconds: int
     # Where the automatic renewal is charged ("razorpay" sends a pre-debit notice first).
     provider: str
+    # How long a "day" of the lifecycle lasts: a plan's validity of N days is N of these.
+    # Always 86400 but in development (SUBSCRIPTION_DAY_SECONDS, for `make chaos`); histories
+    # recorded before it existed carry none, so they replay with a real day.
+    day_seconds: int = 86_400
 
 
 class Allowance(Contract):

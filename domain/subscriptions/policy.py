@@ -40,9 +40,9 @@ def grace_end(period: PeriodTerms, policy: Policy) -> datetime:
     return period.ends_at + timedelta(seconds=policy.grace_seconds)
 
 
-def reminder_kind(seconds: int) -> str:
+def reminder_kind(seconds: int, day_seconds: int = 86_400) -> str:
     """`reminder:30` for 30 days before the end (`reminder:90s` for a length of seconds)."""
-    days, rest = divmod(seconds, 86_400)
+    days, rest = divmod(seconds, day_seconds)
     return f"reminder:{days}" if rest == 0 else f"reminder:{seconds}s"
 
 
@@ -50,7 +50,10 @@ def reminders(period: PeriodTerms, policy: Policy) -> list[Due]:
     """The reminders of a period, earliest first: those that fall after the period began (a
     30-day reminder of a 10-day plan would be before it)."""
     due = [
-        Due(period.ends_at - timedelta(seconds=seconds), reminder_kind(seconds))
+        Due(
+            period.ends_at - timedelta(seconds=seconds),
+            reminder_kind(seconds, policy.day_seconds),
+        )
         for seconds in sorted(set(policy.reminder_seconds), reverse=True)
         if seconds > 0
     ]
@@ -204,13 +207,16 @@ def cannot_reserve(
 # --- renewing and extending ---------------------------------------------------------------------
 
 
-def renewed_period(last: PeriodTerms, paid: RenewalPaid, *, starts_at: datetime) -> PeriodTerms:
-    """The period a renewal paid for, after `last` (the last one bought), from `starts_at`."""
+def renewed_period(
+    last: PeriodTerms, paid: RenewalPaid, *, starts_at: datetime, day_seconds: int = 86_400
+) -> PeriodTerms:
+    """The period a renewal paid for, after `last` (the last one bought), from `starts_at`: the
+    plan's validity in days of `day_seconds` (the Policy's)."""
     return PeriodTerms(
         number=last.number + 1,
         kind=paid.kind,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(days=paid.validity_days),
+        ends_at=starts_at + timedelta(seconds=paid.validity_days * day_seconds),
         plan_version_id=paid.plan_version_id,
         order_id=paid.order_id,
         paid_minor=paid.paid_minor,

@@ -44,6 +44,14 @@ from domain.subscriptions.models import (
 )
 
 
+def day_length() -> int:
+    """Seconds in a subscription day: 86400 but in development (SUBSCRIPTION_DAY_SECONDS, for
+    `make chaos`), read when first asked like the other process-wide settings of the domain."""
+    from core.settings import get_settings
+
+    return get_settings().subscription_day_seconds
+
+
 async def create_for_order(
     db: AsyncSession, *, order: Order, starts_at: datetime
 ) -> list[uuid.UUID]:
@@ -68,7 +76,7 @@ async def create_for_order(
             "status": SubscriptionStatus.active.value,
             "period": 1,
             "starts_at": starts_at,
-            "ends_at": starts_at + timedelta(days=item.validity_days),
+            "ends_at": starts_at + timedelta(seconds=item.validity_days * day_length()),
             "visits_allowed": item.visit_cap,
             "visits_used": 0,
         }

@@ -105,3 +105,22 @@ def test_make_run_tells_the_api_its_port(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_unsafe_values_are_refused(name: str, value: int) -> None:
     with pytest.raises(ValidationError, match=name):
         _settings(**{name: value})
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+def test_short_subscription_days_are_refused_outside_development(environment: str) -> None:
+    values: dict[str, Any] = {"environment": environment, "subscription_day_seconds": 10}
+    if environment == "production":
+        values |= {"jwt_secret": GOOD, "otp_secret": OTHER, "payments_provider": "stripe"}
+        values |= {"stripe_secret_key": "sk", "stripe_webhook_secret": "wh"}
+        values |= {"support_phone": "+918012345678"}
+    with pytest.raises(ValidationError, match="SUBSCRIPTION_DAY_SECONDS"):
+        _settings(**values)
+
+
+def test_development_may_shorten_a_subscription_day() -> None:
+    assert (
+        _settings(environment="development", subscription_day_seconds=5).subscription_day_seconds
+        == 5
+    )
+    assert _settings(environment="test").subscription_day_seconds == 86_400

@@ -210,6 +210,29 @@ def test_a_renewal_adds_the_next_period_from_the_start_given() -> None:
     assert (nxt.order_id, nxt.paid_minor, nxt.kind) == (paid.order_id, 50_00, PeriodKind.renewal)
 
 
+def test_a_short_development_day_shortens_the_renewed_period_and_names_reminders_in_days() -> None:
+    """SUBSCRIPTION_DAY_SECONDS (development only, `make chaos`): the day's length travels in the
+    Policy; a Policy without it (every recorded history) keeps a real day."""
+    assert Policy.model_validate(rules().model_dump(exclude={"day_seconds"})).day_seconds == 86_400
+    short = rules(day_seconds=3, reminder_seconds=[7 * 3, 3])
+    paid = RenewalPaid(
+        order_id=uuid.uuid4(),
+        plan_version_id=uuid.uuid4(),
+        validity_days=12,
+        paid_minor=50_00,
+        currency="INR",
+        allowance=Allowance(visit_cap=1, per_category={PLUMBING: 1}),
+    )
+    nxt = policy.renewed_period(terms(), paid, starts_at=END, day_seconds=short.day_seconds)
+    assert nxt.ends_at == END + timedelta(seconds=36)
+    due = policy.reminders(nxt, short)
+    assert [d.kind for d in due] == ["reminder:7", "reminder:1"]
+    assert [d.at for d in due] == [
+        nxt.ends_at - timedelta(seconds=21),
+        nxt.ends_at - timedelta(seconds=3),
+    ]
+
+
 def test_an_extension_moves_the_end_and_every_period_paid_ahead() -> None:
     ahead = terms(number=2, starts_at=END, ends_at=END + 365 * DAY)
     period, upcoming = policy.extended(terms(), [ahead], 10)

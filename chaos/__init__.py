@@ -1,0 +1,1 @@
+"""`make chaos`: the system under faults (see chaos/__main__.py)."""
