@@ -229,7 +229,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError) -> Response:
-        if exc.status in _TEMPORAL_DOWN:
+        if temporal_unreachable(exc):
             return _unavailable(request, "Temporal", exc)
         return await _unhandled(request, exc)
 
@@ -272,6 +272,18 @@ def install(app: FastAPI) -> None:
 
 
 _TEMPORAL_DOWN = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+
+
+def temporal_unreachable(exc: RPCError) -> bool:
+    """Temporal could not be reached: down, too slow, or the connection broke during the call.
+    A connection that breaks (the server restarting) comes as UNKNOWN "transport error" from
+    the SDK's core (seen by `make chaos`), not as UNAVAILABLE. Each is the client's 503: calls
+    are keyed by business ids, so trying again with the same Idempotency-Key is safe."""
+    if exc.status in _TEMPORAL_DOWN:
+        return True
+    return exc.status == RPCStatusCode.UNKNOWN and "transport error" in exc.message
+
+
 UNAVAILABLE_RETRY_AFTER_S = 5
 
 

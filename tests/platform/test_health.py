@@ -6,7 +6,9 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import create_app
 from tests.conftest import free_port, make_settings
@@ -79,3 +81,42 @@ async def test_not_ready_when_postgres_is_down(temporal_env: Any) -> None:
         "request_streams": "reading every second",
         "open_streams": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (RPCStatusCode.UNAVAILABLE, "tcp connect error"),
+        # What the SDK raises when the connection breaks during a call (Temporal restarting).
+        (RPCStatusCode.UNKNOWN, "transport error"),
+    ],
+)
+async def test_a_call_that_cannot_reach_temporal_is_a_503_to_try_again(
+    database_url: str, status: RPCStatusCode, message: str
+) -> None:
+    app = create_app(make_settings(database_url=database_url))
+
+    @app.get("/api/v1/reaches-temporal")
+    async def reaches_temporal() -> None:
+        raise RPCError(message, status, b"")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.get("/api/v1/reaches-temporal")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "5"
+    assert "Temporal cannot be reached" in answer.json()["detail"]
+
+
+async def test_any_other_temporal_error_is_still_a_500(database_url: str) -> None:
+    app = create_app(make_settings(database_url=database_url))
+
+    @app.get("/api/v1/reaches-temporal")
+    async def reaches_temporal() -> None:
+        raise RPCError("workflow task failed", RPCStatusCode.UNKNOWN, b"")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.get("/api/v1/reaches-temporal")
+    assert answer.status_code == 500
