@@ -21,13 +21,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.api.enums.v1 import EventType
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.support.fake_sendgrid import FakeSendGrid
 from tests.support.subscription_helpers import Bought, renew, running, subscription_until
 from tests.support.waiting import eventually
+from workflows.registry import STRICT, WORKFLOWS
+from workflows.subscription import LATE_RENEWAL
 
 DAY = timedelta(days=1)
 HOLD_S = 120.0  # a bound: the test releases the mail long before
@@ -107,3 +111,25 @@ async def test_a_renewal_paid_while_the_run_ends_starts_a_new_period(
     ).scalar_one()
     await db.commit()
     assert paid_for == uuid.UUID(order["id"])
+
+    # The run that took the late renewal replays on today's code: the patched branch is
+    # deterministic (its marker is in this history; tests/histories holds none of it yet).
+    runs = [
+        await env.client.get_workflow_handle(handle.id, run_id=run.run_id).fetch_history()
+        async for run in env.client.list_workflows(f"WorkflowId = '{handle.id}'")
+    ]
+
+    def took_it(history: Any) -> bool:
+        patches = [
+            e.marker_recorded_event_attributes.details["patch-data"].payloads
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == "core_patch"
+        ]
+        return any(f'"id":"{LATE_RENEWAL}"'.encode() in p.data for ps in patches for p in ps)
+
+    (ended,) = [h for h in runs if took_it(h)]
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=STRICT
+    )
+    await replayer.replay_workflow(ended)
