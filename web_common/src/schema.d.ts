@@ -4772,18 +4772,22 @@ export interface components {
              */
             position: number;
         };
-        /** CategoryUpdate */
+        /**
+         * CategoryUpdate
+         * @description What changes; fields left out stay (`icon: null` removes the icon; the others cannot be
+         *     null, which the document says by not offering it).
+         */
         CategoryUpdate: {
             /** Slug */
-            slug?: string | null;
+            slug?: string;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Icon */
             icon?: string | null;
             /** Is Active */
-            is_active?: boolean | null;
+            is_active?: boolean;
         };
         /** CategoryVisits */
         CategoryVisits: {
@@ -5735,7 +5739,23 @@ export interface components {
              * @description e.g. {"promotions": {"email": true}}
              */
             topics?: {
-                [key: string]: components["schemas"]["ChannelChoices"];
+                orders?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                plan_reminders?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                service_updates?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                staff?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                promotions?: components["schemas"]["ChannelChoices"];
             } | null;
         };
         /** OpeningHours */
@@ -6183,7 +6203,7 @@ export interface components {
              * Return To
              * @description A page of the customer app to go back to (303) once answered
              */
-            return_to?: string | null;
+            return_to?: string;
         };
         /**
          * PaymentConfirmationIn
@@ -6825,22 +6845,25 @@ export interface components {
          */
         PlanUpdate: {
             /** Slug */
-            slug?: string | null;
+            slug?: string;
             /** Badge */
             badge?: string | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Categories */
-            categories?: string[] | null;
-            price?: components["schemas"]["PriceIn"] | null;
+            categories?: string[];
+            price?: components["schemas"]["PriceIn"];
             /** Validity Days */
-            validity_days?: number | null;
-            /** Visit Cap */
-            visit_cap?: number | null;
+            validity_days?: number;
+            /**
+             * Visit Cap
+             * @description Visits in total
+             */
+            visit_cap?: number;
             /** Inclusions */
-            inclusions?: components["schemas"]["InclusionIn"][] | null;
+            inclusions?: components["schemas"]["InclusionIn"][];
             /**
              * Confirm Free
              * @description Must be true to save a price of 0: the plan is then free to customers
@@ -7013,14 +7036,14 @@ export interface components {
         QuietHoursIO: {
             /**
              * Starts
-             * Format: time
              * @description Local time push stops, e.g. 22:00
+             * @example 22:00
              */
             starts: string;
             /**
              * Ends
-             * Format: time
              * @description Local time push resumes, e.g. 07:00 (the next day if earlier)
+             * @example 22:00
              */
             ends: string;
         };
@@ -8000,20 +8023,29 @@ export interface components {
          */
         TechnicianUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Phone */
-            phone?: string | null;
+            phone?: string;
             /** Email */
             email?: string | null;
-            /** Skills */
-            skills?: string[] | null;
-            /** Zones */
-            zones?: string[] | null;
-            working_hours?: components["schemas"]["WorkingHours"] | null;
-            /** Timezone */
-            timezone?: string | null;
+            /**
+             * Skills
+             * @description Slugs of the service categories they do
+             */
+            skills?: string[];
+            /**
+             * Zones
+             * @description Postal codes served
+             */
+            zones?: string[];
+            working_hours?: components["schemas"]["WorkingHours"];
+            /**
+             * Timezone
+             * @description IANA time zone name of the working hours, e.g. Asia/Kolkata
+             */
+            timezone?: string;
             /** Is Active */
-            is_active?: boolean | null;
+            is_active?: boolean;
         };
         /**
          * TestSendOut
@@ -8717,7 +8749,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only plans covering this category (slug) */
-                category?: string | null;
+                category?: string;
                 /** @description featured (the catalog's order, set by the admin), or by the price paid, tax included */
                 sort?: "featured" | "price_asc" | "price_desc";
                 /** @description Items per page (at most 100) */
@@ -9679,12 +9711,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-admin`: proves the admin panel's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_refresh?: string | null;
+                hp_refresh?: string;
             };
         };
         requestBody?: never;
@@ -9750,12 +9782,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-admin`: proves the admin panel's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_refresh?: string | null;
+                hp_refresh?: string;
             };
         };
         requestBody?: never;
@@ -10161,12 +10193,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-app`: proves the app's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_app_refresh?: string | null;
+                hp_app_refresh?: string;
             };
         };
         requestBody?: never;
@@ -10232,12 +10264,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-app`: proves the app's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_app_refresh?: string | null;
+                hp_app_refresh?: string;
             };
         };
         requestBody?: never;
@@ -10987,9 +11019,9 @@ export interface operations {
     list_users_api_v1_admin_users_get: {
         parameters: {
             query?: {
-                role?: components["schemas"]["Role"] | null;
+                role?: components["schemas"]["Role"];
                 /** @description name, email or phone */
-                q?: string | null;
+                q?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -11292,7 +11324,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only the categories shown in the catalog (true) or hidden (false) */
-                shown?: boolean | null;
+                shown?: boolean;
             };
             header?: never;
             path?: never;
@@ -11830,7 +11862,7 @@ export interface operations {
     list_plans_api_v1_admin_catalog_plans_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["PlanStatus"] | null;
+                status?: components["schemas"]["PlanStatus"];
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -13550,13 +13582,13 @@ export interface operations {
     list_transactions_api_v1_admin_transactions_get: {
         parameters: {
             query?: {
-                provider?: ("sandbox" | "stripe" | "razorpay") | null;
-                kind?: components["schemas"]["LedgerKind"] | null;
-                order_id?: string | null;
+                provider?: "sandbox" | "stripe" | "razorpay";
+                kind?: components["schemas"]["LedgerKind"];
+                order_id?: string;
                 /** @description From this time (inclusive) */
-                since?: string | null;
+                since?: string;
                 /** @description Before this time */
-                until?: string | null;
+                until?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -13620,8 +13652,8 @@ export interface operations {
     list_orders_api_v1_admin_orders_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["OrderStatus"] | null;
-                user_id?: string | null;
+                status?: components["schemas"]["OrderStatus"];
+                user_id?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -13825,7 +13857,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 order_id: string;
@@ -14353,11 +14385,11 @@ export interface operations {
     list_subscriptions_api_v1_admin_subscriptions_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["SubscriptionStatus"] | null;
-                plan_id?: string | null;
-                user_id?: string | null;
+                status?: components["schemas"]["SubscriptionStatus"];
+                plan_id?: string;
+                user_id?: string;
                 /** @description Active, and ending within this many days */
-                expiring_within_days?: number | null;
+                expiring_within_days?: number;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -14680,13 +14712,13 @@ export interface operations {
     list_technicians_api_v1_admin_technicians_get: {
         parameters: {
             query?: {
-                active?: boolean | null;
+                active?: boolean;
                 /** @description A category's slug */
-                skill?: string | null;
+                skill?: string;
                 /** @description A postal code served */
-                zone?: string | null;
+                zone?: string;
                 /** @description name, phone or email */
-                q?: string | null;
+                q?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -15217,7 +15249,7 @@ export interface operations {
                 /** @description The day, in the business's time zone */
                 day: string;
                 /** @description One of your addresses; omitted: the plan's */
-                address_id?: string | null;
+                address_id?: string;
             };
             header?: never;
             path?: never;
@@ -15277,7 +15309,7 @@ export interface operations {
     list_mine_api_v1_service_requests_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["RequestStatus"] | null;
+                status?: components["schemas"]["RequestStatus"];
                 /** @description Items per page (at most 100) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -15744,17 +15776,17 @@ export interface operations {
     list_requests_api_v1_admin_service_requests_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["RequestStatus"] | null;
-                category_id?: string | null;
+                status?: components["schemas"]["RequestStatus"];
+                category_id?: string;
                 /** @description A postal code or its beginning: 5600 finds 560001 and 560034 */
-                zone?: string | null;
+                zone?: string;
                 /** @description Window from (inclusive) */
-                starts_from?: string | null;
+                starts_from?: string;
                 /** @description Window before */
-                starts_before?: string | null;
-                technician_id?: string | null;
-                escalated?: boolean | null;
-                overdue?: boolean | null;
+                starts_before?: string;
+                technician_id?: string;
+                escalated?: boolean;
+                overdue?: boolean;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -16431,7 +16463,7 @@ export interface operations {
     my_jobs_api_v1_technician_jobs_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["RequestStatus"] | null;
+                status?: components["schemas"]["RequestStatus"];
                 /** @description Items per page (at most 100) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -17050,7 +17082,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The `id:` of the last event received: resume after it */
-                "Last-Event-ID"?: number | null;
+                "Last-Event-ID"?: number;
             };
             path: {
                 request_id: string;
@@ -17078,7 +17110,25 @@ export interface operations {
                      *     id: 57
                      *     data: {"id": 57, "at": "…", "kind": "started", "from_status": "assigned", "to_status": "in_progress", "note": null, "actor": {"role": "technician", "name": "Ravi Kumar"}}
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @constant */
+                        event: "state";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "change";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "reauth";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    };
                 };
             };
             /** @description Resuming after the end: the request is completed or cancelled and the client has had that change (an EventSource stops reconnecting) */
@@ -17162,7 +17212,7 @@ export interface operations {
     list_callbacks_api_v1_support_callbacks_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["CallbackStatus"] | null;
+                status?: components["schemas"]["CallbackStatus"];
                 /** @description Items per page (at most 100) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -18019,11 +18069,11 @@ export interface operations {
     list_callbacks_api_v1_admin_callbacks_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["CallbackStatus"] | null;
+                status?: components["schemas"]["CallbackStatus"];
                 /** @description One customer's */
-                user_id?: string | null;
+                user_id?: string;
                 /** @description Taken by this staff member */
-                taken_by?: string | null;
+                taken_by?: string;
                 /** @description Only those still to do: open or taken */
                 waiting?: boolean;
                 /** @description Items per page (at most 200) */
@@ -18751,17 +18801,17 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Done by this user */
-                actor_id?: string | null;
+                actor_id?: string;
                 /** @description e.g. `plan.publish` */
-                action?: string | null;
+                action?: string;
                 /** @description e.g. `plan`, `order` */
-                entity_type?: string | null;
+                entity_type?: string;
                 /** @description The id of what changed */
-                entity_id?: string | null;
+                entity_id?: string;
                 /** @description From this time (inclusive) */
-                since?: string | null;
+                since?: string;
                 /** @description Before this time */
-                until?: string | null;
+                until?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -18825,15 +18875,15 @@ export interface operations {
     list_payments_api_v1_admin_payments_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["PaymentStatusView"] | null;
-                provider?: ("sandbox" | "stripe" | "razorpay") | null;
-                method?: ("card" | "upi" | "wallet" | "netbanking") | null;
+                status?: components["schemas"]["PaymentStatusView"];
+                provider?: "sandbox" | "stripe" | "razorpay";
+                method?: "card" | "upi" | "wallet" | "netbanking";
                 /** @description From this time (inclusive) */
-                since?: string | null;
+                since?: string;
                 /** @description Before this time */
-                until?: string | null;
+                until?: string;
                 /** @description An order or customer id, a customer's name, email or phone, or the provider's session or payment id */
-                q?: string | null;
+                q?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -19038,7 +19088,7 @@ export interface operations {
     list_campaigns_api_v1_admin_campaigns_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["CampaignStatus"] | null;
+                status?: components["schemas"]["CampaignStatus"];
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -19461,7 +19511,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 campaign_id: string;
@@ -20012,7 +20062,19 @@ export interface operations {
                      *
                      *     : keep-alive
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @constant */
+                        event: "dashboard";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "reauth";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    };
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
@@ -20194,9 +20256,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description From this day */
-                since?: string | null;
+                since?: string;
                 /** @description To this day, included */
-                until?: string | null;
+                until?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -20334,7 +20396,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The first day (YYYY-MM-DD, a business day); today if none */
-                date?: string | null;
+                date?: string;
                 /** @description 1: a day; 7: a week */
                 days?: number;
             };
