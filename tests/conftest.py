@@ -246,7 +246,7 @@ def temporal(temporal_env: WorkflowEnvironment) -> Client:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The figures of the OpenAPI contract run, when it ran."""
-    contract = sys.modules.get("tests.contract.test_openapi_contract")
+    contract = sys.modules.get("tests.support.fuzzing")
     for line in contract.figures() if contract is not None else []:
         terminalreporter.write_line(line)
 
