@@ -12,39 +12,22 @@
   dropped connection. Rather than a constraint on every string field of every model (and every
   path and query parameter), the app depends on `reject_nul` for all routes: a NUL anywhere in the
   path parameters, the query or a JSON body is a 422 naming the field, like any invalid input.
-- A date or a time in a path or query parameter is written as the document says (ISO 8601,
-  `format: date` or `date-time`): pydantic would also read a number as seconds since 1970, so
-  `?until=0` was 1970-01-01 rather than the 422 it is (`require_iso_dates`).
 """
 
 from __future__ import annotations
 
 import json
-import re
-import types
 from collections.abc import Iterator
-from datetime import date
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from pydantic import (
-    AwareDatetime,
-    FutureDate,
-    FutureDatetime,
-    NaiveDatetime,
-    PastDate,
-    PastDatetime,
-)
 
 from core.errors import UnsupportedMediaType
 
 NUL = "\x00"
 MESSAGE = "must not contain a NUL character (\\u0000)"
-# How a date (and a date-time) starts when written as ISO 8601 says: the rest is pydantic's to read.
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-PYDANTIC_DATES = (AwareDatetime, NaiveDatetime, PastDate, FutureDate, PastDatetime, FutureDatetime)
 # The header that names, in a 415, what a method's body may be (RFC 5789; W3C LDP for POST);
 # `Accept` says it for every method (RFC 9110, 15.5.16).
 ACCEPT_FOR_METHOD = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}
@@ -118,55 +101,6 @@ async def reject_nul(request: Request) -> None:
             errors.extend(_error(("body", *loc)) for loc in _nul_locations(document, ()))
     if errors:
         raise RequestValidationError(errors)
-
-
-async def require_iso_dates(request: Request) -> None:
-    """422 when a date or date-time path or query parameter is not written as one."""
-    route = request.scope.get("route")
-    dated: tuple[tuple[str, str], ...] | None = getattr(route, "_dated_parameters", None)
-    if dated is None:
-        dependant = getattr(route, "dependant", None)
-        dated = tuple(_walk_dated(dependant)) if dependant is not None else ()
-        if route is not None:
-            route._dated_parameters = dated
-    errors: list[dict[str, Any]] = []
-    for where, name in dated:
-        values = (
-            [request.path_params.get(name)]
-            if where == "path"
-            else request.query_params.getlist(name)
-        )
-        for value in values:
-            if isinstance(value, str) and not ISO_DATE.match(value):
-                errors.append(
-                    {
-                        "loc": (where, name),
-                        "msg": "a date as YYYY-MM-DD (a time after it: ISO 8601)",
-                        "type": "date_format",
-                    }
-                )
-    if errors:
-        raise RequestValidationError(errors)
-
-
-def _walk_dated(dependant: Dependant) -> Iterator[tuple[str, str]]:
-    for where, fields in (("path", dependant.path_params), ("query", dependant.query_params)):
-        for field in fields:
-            if _is_dated(field.field_info.annotation):
-                yield where, field.alias
-    for sub in dependant.dependencies:
-        yield from _walk_dated(sub)
-
-
-def _is_dated(annotation: Any) -> bool:
-    """A date or datetime, maybe optional or annotated."""
-    if annotation in PYDANTIC_DATES:
-        return True
-    if isinstance(annotation, type):
-        return issubclass(annotation, date)  # datetime is a date
-    if get_origin(annotation) in (Union, types.UnionType) or hasattr(annotation, "__metadata__"):
-        return any(_is_dated(arg) for arg in get_args(annotation) if arg is not type(None))
-    return False
 
 
 def _query_names(route: Any) -> frozenset[str]:

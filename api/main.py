@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from api import errors, problems
 from api.app_config import app_policy
-from api.boundary import reject_nul, require_body_type, require_iso_dates
+from api.boundary import reject_nul, require_body_type
 from api.caching import CatalogCache, CatalogFastPath
 from api.dashboard_hub import DashboardHub
 from api.methods import concrete_paths_first
@@ -140,7 +140,6 @@ def create_app(
             Depends(concrete_paths_first),
             Depends(require_body_type),
             Depends(reject_nul),
-            Depends(require_iso_dates),
         ],
     )
     errors.install(app)

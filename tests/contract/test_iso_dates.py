@@ -1,6 +1,6 @@
 """A date or a time in a path or query parameter is written as the document says (ISO 8601):
 a number is refused naming the parameter (pydantic would have read it as seconds since 1970,
-`?until=0` as 1970-01-01), whatever the route (api.boundary.require_iso_dates)."""
+`?until=0` as 1970-01-01), whatever the route (api.periods.IsoDate, IsoDateTime)."""
 
 from __future__ import annotations
 
