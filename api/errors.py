@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.methods import allowed_methods
 from api.problems import PROBLEM_JSON, error_page
 from core.errors import DomainError, FieldProblem, InvalidField
 
@@ -223,9 +224,14 @@ def install(app: FastAPI) -> None:
                     ]
                 ),
             )
-        return problem(
-            exc.status_code, str(exc.detail), request=request, headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Every method of the path, not only those of the first route that matched it.
+            headers = {
+                **(headers or {}),
+                "Allow": allowed_methods(request.app, request.scope["path"]),
+            }
+        return problem(exc.status_code, str(exc.detail), request=request, headers=headers)
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError) -> Response:

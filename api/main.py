@@ -15,6 +15,7 @@ from api.app_config import app_policy
 from api.boundary import reject_nul, require_body_type
 from api.caching import CatalogCache, CatalogFastPath
 from api.dashboard_hub import DashboardHub
+from api.methods import concrete_paths_first
 from api.routes import (
     admin_audit,
     admin_campaigns,
@@ -135,7 +136,11 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         # Checked for every route before its own code (see api.boundary).
-        dependencies=[Depends(require_body_type), Depends(reject_nul)],
+        dependencies=[
+            Depends(concrete_paths_first),
+            Depends(require_body_type),
+            Depends(reject_nul),
+        ],
     )
     errors.install(app)
     problems.install(app)

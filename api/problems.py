@@ -34,6 +34,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
+from api import declared_rules
 from api.boundary import ACCEPT_FOR_METHOD, body_types
 
 PROBLEM_JSON = "application/problem+json"
@@ -170,6 +171,7 @@ def install(app: FastAPI) -> None:
             return app.openapi_schema
         schema = build()
         _declare(app, schema)
+        declared_rules.declare(schema)
         app.openapi_schema = schema
         return schema
 

@@ -33,6 +33,7 @@ from types import FrameType
 from typing import Any
 
 import anyio
+from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -242,6 +243,56 @@ def drain_on_stop_signals(drain: Callable[[], None]) -> Callable[[], None]:
                 signal.signal(sig, handler)
 
     return restore
+
+
+class Reauth(BaseModel):
+    """The `data` of a stream's `reauth` event: sign in again (refresh), then reconnect."""
+
+    reason: str
+
+
+def event_stream_content(events: dict[str, type[BaseModel]], example: str) -> dict[str, Any]:
+    """The `text/event-stream` content of a stream's 200. Its schema is one event (what an
+    OpenAPI 3.1 document's stream schema describes, and schemathesis checks each event
+    against): its name, its `id:` when it has one, and its `data`, JSON of the model the event's
+    name says. The models are written out in full, so the document needs no component for them."""
+    return {
+        "text/event-stream": {
+            "schema": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["event", "data"],
+                        "properties": {
+                            "event": {"const": name},
+                            "id": {"type": "string", "pattern": "^[0-9]+$"},
+                            "retry": {"type": "integer", "minimum": 0},
+                            "data": {
+                                "type": "string",
+                                "contentMediaType": "application/json",
+                                "contentSchema": _inlined(model.model_json_schema()),
+                            },
+                        },
+                    }
+                    for name, model in events.items()
+                ]
+            },
+            "example": example,
+        }
+    }
+
+
+def _inlined(schema: Any, defs: dict[str, Any] | None = None) -> Any:
+    """`schema` with its `#/$defs/...` references replaced by what they name."""
+    if isinstance(schema, dict):
+        defs = {**(defs or {}), **schema.get("$defs", {})}
+        reference = schema.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/$defs/"):
+            return _inlined(defs[reference.removeprefix("#/$defs/")], defs)
+        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    return schema
 
 
 class EventStream(Response):

@@ -246,8 +246,8 @@ def temporal(temporal_env: WorkflowEnvironment) -> Client:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The figures of the OpenAPI contract run and of the authorization matrix, when they ran."""
-    for name in ("test_openapi_contract", "test_authorization_matrix"):
-        module = sys.modules.get(f"tests.contract.{name}")
+    for name in ("tests.support.fuzzing", "tests.contract.test_authorization_matrix"):
+        module = sys.modules.get(name)
         for line in module.figures() if module is not None else []:
             terminalreporter.write_line(line)
 

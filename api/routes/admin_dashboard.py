@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.dashboard_hub import DashboardHub, Figures, Viewer
 from api.deps import Principal, PrincipalDep, SessionDep, SettingsDep, StaffUser
-from api.streams import EventStream
+from api.streams import EventStream, Reauth, event_stream_content
 from core.db import utcnow
 from domain.accounts import service as accounts
 from domain.accounts.models import Role
@@ -68,9 +68,9 @@ async def read_dashboard(_staff: StaffUser, db: SessionDep, settings: SettingsDe
                 "The live dashboard: `dashboard` (the figures of GET /admin/dashboard) first, "
                 "then again at each change; `reauth` when the access token expires"
             ),
-            "content": {
-                "text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}
-            },
+            "content": event_stream_content(
+                {"dashboard": Dashboard, "reauth": Reauth}, STREAM_EXAMPLE
+            ),
         },
         429: {
             "description": (

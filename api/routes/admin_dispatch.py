@@ -4,12 +4,12 @@ read it; assigning stays at the service requests' routes (admins)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import NowDep, SessionDep, StaffUser
+from api.periods import IsoDate
 from domain import timefmt
 from domain.technicians import board as boards
 
@@ -22,7 +22,7 @@ async def read_board(
     db: SessionDep,
     now: NowDep,
     first: Annotated[
-        date | None,
+        IsoDate | None,
         Query(
             alias="date", description="The first day (YYYY-MM-DD, a business day); today if none"
         ),

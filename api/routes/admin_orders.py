@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime
 
 from api.deps import SessionDep, StaffUser
 from api.pagination import StaffPage
+from api.periods import IsoDateTime
 from api.problems import problems
 from api.routes.orders import receipt_response
 from api.workflow_links import LinksDep
@@ -33,8 +33,8 @@ async def list_transactions(
     provider: ProviderName | None = None,
     kind: LedgerKind | None = None,
     order_id: uuid.UUID | None = None,
-    since: Annotated[AwareDatetime | None, Query(description="From this time (inclusive)")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Before this time")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="From this time (inclusive)")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Before this time")] = None,
 ) -> Page[LedgerEntryOut]:
     """The payment ledger, newest first: sessions, captures, failures, cancellations, refunds."""
     rows, total = await ledger.list_ledger(

@@ -9,9 +9,11 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BeforeValidator
 
 from api.deps import AdminUser, SessionDep, SettingsDep
 from api.pagination import StaffPage
+from api.periods import IsoDate, iso_8601
 from api.problems import problems
 from domain.reports import daily, export, queries
 from domain.reports.schemas import (
@@ -33,9 +35,11 @@ class Format(StrEnum):
 
 # Bounded: a day past 9999-12-30 could not be followed by the next one.
 EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
+# (The ISO check after the bounds: before them, the document would show them as unknown keys.)
 Since = Annotated[
     date,
     Query(ge=EARLIEST, le=LATEST, description="The first business day of the period (YYYY-MM-DD)"),
+    BeforeValidator(iso_8601),
 ]
 Until = Annotated[
     date,
@@ -44,6 +48,7 @@ Until = Annotated[
         le=LATEST,
         description="The last business day of the period, included (at most 366 days)",
     ),
+    BeforeValidator(iso_8601),
 ]
 FormatQuery = Annotated[Format, Query(description="json, or csv to download")]
 
@@ -118,8 +123,8 @@ async def list_daily_reports(
     db: SessionDep,
     settings: SettingsDep,
     page: StaffPage,
-    since: Annotated[date | None, Query(description="From this day")] = None,
-    until: Annotated[date | None, Query(description="To this day, included")] = None,
+    since: Annotated[IsoDate | None, Query(description="From this day")] = None,
+    until: Annotated[IsoDate | None, Query(description="To this day, included")] = None,
 ) -> Page[DailyReportSummary]:
     """The stored daily reports, newest day first."""
     reports, total = await daily.listing(
@@ -146,7 +151,7 @@ async def list_daily_reports(
     responses={**_or_csv(DailyReport), **problems(404)},
 )
 async def read_daily_report(
-    day: date, _admin: AdminUser, db: SessionDep, format: FormatQuery = Format.json
+    day: IsoDate, _admin: AdminUser, db: SessionDep, format: FormatQuery = Format.json
 ) -> Any:
     """One stored daily report: its figures, or with format=csv the file to download."""
     report = await daily.get(db, day=day)

@@ -10,11 +10,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from api import service_requests as lifecycle
 from api.deps import AdminUser, NowDep, SessionDep, SettingsDep, StaffUser, TemporalDep
 from api.pagination import StaffPage, at_most
+from api.periods import IsoDateTime
 from api.problems import problems
 from api.workflow_links import LinksDep, WorkflowLinks
 from core.errors import Conflict
@@ -70,10 +70,8 @@ async def list_requests(
             description="A postal code or its beginning: 5600 finds 560001 and 560034",
         ),
     ] = None,
-    starts_from: Annotated[
-        AwareDatetime | None, Query(description="Window from (inclusive)")
-    ] = None,
-    starts_before: Annotated[AwareDatetime | None, Query(description="Window before")] = None,
+    starts_from: Annotated[IsoDateTime | None, Query(description="Window from (inclusive)")] = None,
+    starts_before: Annotated[IsoDateTime | None, Query(description="Window before")] = None,
     technician_id: uuid.UUID | None = None,
     escalated: bool | None = None,
     overdue: bool | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.caching import NOT_MODIFIED, conditional
@@ -78,3 +79,16 @@ async def read_plan(
         return plan_out(await catalog.get_public_plan(db, ref=plan))
 
     return await conditional(request, key=("plan", plan), build=build)
+
+
+# HEAD answers what GET does, without the body (the server leaves it out): a cache, a crawler or
+# a link checker asks HEAD first. Not in the document: HEAD is implied by GET (RFC 9110, 9.3.2).
+for _route in list(router.routes):
+    if isinstance(_route, APIRoute) and "GET" in (_route.methods or ()):
+        router.add_api_route(
+            _route.path.removeprefix(router.prefix),
+            _route.endpoint,
+            methods=["HEAD"],
+            include_in_schema=False,
+            name=f"{_route.name}_head",
+        )

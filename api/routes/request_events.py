@@ -47,7 +47,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import Principal, PrincipalDep, SessionDep
 from api.problems import problems
-from api.streams import POLL_S, EventStream, RequestEventHub, Subscription
+from api.streams import (
+    POLL_S,
+    EventStream,
+    Reauth,
+    RequestEventHub,
+    Subscription,
+    event_stream_content,
+)
 from core.errors import NotFound
 from domain.accounts import service as accounts
 from domain.service_requests import live
@@ -96,9 +103,10 @@ STREAM_EXAMPLE = (
                 "missed instead), then one `change` per timeline entry; it ends after the change "
                 "to completed or cancelled, or with `reauth` when the access token expires"
             ),
-            "content": {
-                "text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}
-            },
+            "content": event_stream_content(
+                {"state": live.LiveState, "change": live.LiveChange, "reauth": Reauth},
+                STREAM_EXAMPLE,
+            ),
         },
         204: {
             "description": (

@@ -23,6 +23,7 @@ from core.errors import NotFound
 from domain.money import format_money
 from domain.orders import service as orders
 from domain.payments import PaymentStatus
+from domain.types import omit_null
 from providers.payments import sandbox
 
 router = APIRouter(prefix="/sandbox/payments", tags=["sandbox payments"])
@@ -88,11 +89,13 @@ class PayerForm(BaseModel):
     client_secret: str = Field(
         "", description="The session's client secret, from the payer's `POST /checkout`"
     )
+    # A form cannot send null: left out is "no page to go back to" (the document offers no null).
     return_to: str | None = Field(
         default=None,
         pattern=RETURN_TO,
         max_length=200,
         description="A page of the customer app to go back to (303) once answered",
+        json_schema_extra=omit_null,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Query, Response, status
 from api import service_requests as lifecycle
 from api.deps import CurrentUser, IdempotencyKey, NowDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import CustomerPage, at_most
+from api.periods import IsoDate
 from api.problems import problems
 from core.db import utcnow
 from core.errors import Conflict, InvalidField, NotFound
@@ -62,7 +62,7 @@ async def free_windows(
     now: NowDep,
     subscription_id: Annotated[uuid.UUID, Query(description="One of your plans")],
     category_id: Annotated[uuid.UUID, Query(description="What the visit is for")],
-    day: Annotated[date, Query(description="The day, in the business's time zone")],
+    day: Annotated[IsoDate, Query(description="The day, in the business's time zone")],
     address_id: Annotated[
         uuid.UUID | None, Query(description="One of your addresses; omitted: the plan's")
     ] = None,

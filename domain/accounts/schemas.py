@@ -19,7 +19,7 @@ from pydantic import (
 from core.errors import FieldProblem
 from domain.accounts.models import Role, User
 from domain.contracts import Channel, VerificationStatus
-from domain.types import Email, Name, Password, Phone, ShortText
+from domain.types import Email, Flag, Name, Password, Phone, ShortText
 
 
 class In(BaseModel):
@@ -170,24 +170,25 @@ class RegisteredOut(BaseModel):
 
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class AddressIn(In):
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
     line1: ShortText
     line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    city: ShortText
+    city: City
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     postal_code: PostalCode
     country: Country = Field(description="ISO 3166-1 alpha-2 code, e.g. IN")
-    is_default: bool = False
+    is_default: Flag = False
 
 
 class AddressUpdate(In):
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
     line1: ShortText | None = None
     line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    city: ShortText | None = None
+    city: City | None = None
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     postal_code: PostalCode | None = None
     country: Country | None = None
@@ -228,7 +229,7 @@ class PaymentMethodIn(In):
     last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
     exp_month: Annotated[int, Field(ge=1, le=12)] | None = None
     exp_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
-    is_default: bool = False
+    is_default: Flag = False
 
     @model_validator(mode="after")
     def _not_a_card_number(self) -> PaymentMethodIn:
@@ -258,7 +259,7 @@ class PaymentMethodOut(Out):
 
 class AdminUserUpdate(In):
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: Flag | None = None
     name: Name | None = None
 
 

@@ -33,6 +33,7 @@ from domain.catalog.models import PlanVersion
 
 # One page shape for every list in the API (defined with the accounts API, which came first).
 from domain.money import iso4217_code
+from domain.types import Flag, numbers_not_text, omit_null
 from domain.types import Page as Page
 
 MAX_PRICE_MINOR = 10**12
@@ -76,6 +77,9 @@ PlanSort = Literal["featured", "price_asc", "price_desc"]
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # A count or an amount is a JSON number (940, or 940.0: the same number), not "940" or true.
+    _numbers_not_text = field_validator("*", mode="before")(numbers_not_text)
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -97,7 +101,7 @@ class CategoryCreate(In):
     icon: Icon | None = Field(
         default=None, description="A name in the app's icon set (e.g. mdi:pipe-wrench) or a URL"
     )
-    is_active: bool = True
+    is_active: Flag = True
 
     model_config = ConfigDict(
         extra="forbid",
@@ -115,11 +119,14 @@ class CategoryCreate(In):
 
 
 class CategoryUpdate(In):
-    slug: Slug | None = None
-    name: CategoryName | None = None
-    description: LongText | None = None
+    """What changes; fields left out stay (`icon: null` removes the icon; the others cannot be
+    null, which the document says by not offering it)."""
+
+    slug: Slug | None = Field(default=None, json_schema_extra=omit_null)
+    name: CategoryName | None = Field(default=None, json_schema_extra=omit_null)
+    description: LongText | None = Field(default=None, json_schema_extra=omit_null)
     icon: Icon | None = None
-    is_active: bool | None = None
+    is_active: Flag | None = Field(default=None, json_schema_extra=omit_null)
 
     @field_validator("slug", "name", "description", "is_active")
     @classmethod
@@ -180,6 +187,7 @@ class ReorderIn(In):
         min_length=1,
         max_length=1000,
         description="Ids in the new display order; the ones left out follow, in their old order",
+        json_schema_extra={"uniqueItems": True},
     )
 
     @field_validator("ids")
@@ -195,26 +203,22 @@ class ReorderIn(In):
 
 class PriceIn(In):
     amount_minor: int = Field(
-        strict=True,
         ge=0,
         le=MAX_PRICE_MINOR,
         description="Integer amount in the currency's minor unit (paise for INR)",
     )
     currency: CurrencyCode = Field(description="ISO 4217 code, e.g. INR")
-    tax_rate_bps: int = Field(
-        strict=True, ge=0, le=10_000, description="Tax rate in basis points: 1800 = 18 %"
-    )
-    includes_tax: bool = Field(description="Whether amount_minor already includes the tax (GST)")
+    tax_rate_bps: int = Field(ge=0, le=10_000, description="Tax rate in basis points: 1800 = 18 %")
+    includes_tax: Flag = Field(description="Whether amount_minor already includes the tax (GST)")
 
 
 class InclusionIn(In):
     category: Slug = Field(description="Slug of one of the plan's categories")
-    visits: int = Field(strict=True, ge=0, le=1000, description="Visits allowed in this category")
-    labour_covered: bool = True
-    parts_covered: bool = False
+    visits: int = Field(ge=0, le=1000, description="Visits allowed in this category")
+    labour_covered: Flag = True
+    parts_covered: Flag = False
     parts_cap_minor: int | None = Field(
         default=None,
-        strict=True,
         ge=0,
         le=MAX_PRICE_MINOR,
         description="Parts covered up to this amount (minor units); null = no limit",
@@ -244,13 +248,15 @@ def _one_inclusion_per_category(items: list[InclusionIn]) -> list[InclusionIn]:
 
 
 Categories = Annotated[
-    list[Slug], Field(min_length=1, max_length=50), AfterValidator(_unique_categories)
+    list[Slug],
+    Field(min_length=1, max_length=50, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_unique_categories),
 ]
 Inclusions = Annotated[
     list[InclusionIn], Field(max_length=50), AfterValidator(_one_inclusion_per_category)
 ]
-ValidityDays = Annotated[int, Field(strict=True, ge=1, le=MAX_VALIDITY_DAYS)]
-VisitCap = Annotated[int, Field(strict=True, ge=1, le=1000, description="Visits in total")]
+ValidityDays = Annotated[int, Field(ge=1, le=MAX_VALIDITY_DAYS)]
+VisitCap = Annotated[int, Field(ge=1, le=1000, description="Visits in total")]
 
 
 class PlanTerms(In):
@@ -303,7 +309,7 @@ def _free_needs_confirmation(price: PriceIn | None, confirm_free: bool) -> None:
 
 
 ConfirmFree = Annotated[
-    bool,
+    Flag,
     Field(description="Must be true to save a price of 0: the plan is then free to customers"),
 ]
 
@@ -331,15 +337,15 @@ class PlanUpdate(In):
     version; a change of terms once they were published or sold makes a new version and leaves
     the old one untouched. The place in the catalog changes by the move routes."""
 
-    slug: Slug | None = None
+    slug: Slug | None = Field(default=None, json_schema_extra=omit_null)
     badge: Badge | None = None
-    name: PlanName | None = None
-    description: LongText | None = None
-    categories: Categories | None = None
-    price: PriceIn | None = None
-    validity_days: ValidityDays | None = None
-    visit_cap: VisitCap | None = None
-    inclusions: Inclusions | None = None
+    name: PlanName | None = Field(default=None, json_schema_extra=omit_null)
+    description: LongText | None = Field(default=None, json_schema_extra=omit_null)
+    categories: Categories | None = Field(default=None, json_schema_extra=omit_null)
+    price: PriceIn | None = Field(default=None, json_schema_extra=omit_null)
+    validity_days: ValidityDays | None = Field(default=None, json_schema_extra=omit_null)
+    visit_cap: VisitCap | None = Field(default=None, json_schema_extra=omit_null)
+    inclusions: Inclusions | None = Field(default=None, json_schema_extra=omit_null)
     confirm_free: ConfirmFree = False
 
     @field_validator(

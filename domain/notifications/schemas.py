@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from core.errors import FieldProblem
 from domain.notifications.kinds import TOPICS, Topic
 from domain.notifications.preferences import Choices
+from domain.types import Flag
 
 
 class InboxItem(BaseModel):
@@ -64,11 +74,33 @@ class DeviceOut(BaseModel):
     last_seen_at: datetime
 
 
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+def _local_time(value: Any) -> Any:
+    """A local time is written HH:MM (or HH:MM:SS, with a fraction): without an offset, which
+    the account's time zone gives."""
+    if isinstance(value, str) and not re.fullmatch(LOCAL_TIME, value):
+        raise ValueError("a local time, HH:MM, without an offset: the time zone says where")
+    return value
+
+
+# A wall-clock time in the account's time zone. Not JSON Schema's `format: time` (RFC 3339's
+# full-time), which requires an offset: these have none, in and out.
+LocalTime = Annotated[
+    time,
+    BeforeValidator(_local_time),
+    WithJsonSchema({"type": "string", "pattern": LOCAL_TIME, "examples": ["22:00"]}),
+]
+
+
 class QuietHoursIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts: time = Field(description="Local time push stops, e.g. 22:00")
-    ends: time = Field(description="Local time push resumes, e.g. 07:00 (the next day if earlier)")
+    starts: LocalTime = Field(description="Local time push stops, e.g. 22:00")
+    ends: LocalTime = Field(
+        description="Local time push resumes, e.g. 07:00 (the next day if earlier)"
+    )
 
     @model_validator(mode="after")
     def _differ(self) -> QuietHoursIO:
@@ -119,12 +151,35 @@ class NotificationSettings(BaseModel):
         )
 
 
+def _choosable_topics(schema: dict[str, Any]) -> None:
+    """The document names the topics with choices (`security` has none: its codes always go to
+    the address they verify), and says a transactional topic's inbox stays on."""
+    choices = {"$ref": "#/components/schemas/ChannelChoices"}
+    inbox_stays = {
+        "allOf": [choices],
+        "properties": {
+            "in_app": {
+                "anyOf": [{"const": True}, {"type": "null"}],
+                "description": "Always on: these always reach the inbox",
+            }
+        },
+    }
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "object":
+            branch.pop("propertyNames", None)
+            branch["properties"] = {
+                topic.value: inbox_stays if rules.transactional else choices
+                for topic, rules in TOPICS.items()
+            }
+            branch["additionalProperties"] = False
+
+
 class ChannelChoices(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: bool | None = None
-    push: bool | None = None
-    in_app: bool | None = None
+    email: Flag | None = None
+    push: Flag | None = None
+    in_app: Flag | None = None
 
 
 class NotificationSettingsPatch(BaseModel):
@@ -137,7 +192,9 @@ class NotificationSettingsPatch(BaseModel):
     )
     quiet_hours: QuietHoursIO | None = None
     topics: dict[Topic, ChannelChoices] | None = Field(
-        default=None, description='e.g. {"promotions": {"email": true}}'
+        default=None,
+        description='e.g. {"promotions": {"email": true}}',
+        json_schema_extra=_choosable_topics,
     )
 
 

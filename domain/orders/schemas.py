@@ -17,6 +17,7 @@ from core.errors import FieldProblem
 from domain.actors import Actor
 from domain.numbers import OrderNumber
 from domain.orders.models import LedgerKind, OrderStatus, RefundStatus
+from domain.types import Flag
 
 
 class In(BaseModel):
@@ -51,7 +52,7 @@ class CartItemIn(In):
 
 class CartItemUpdate(In):
     address_id: uuid.UUID | None = Field(default=None, description="Move the item to this address")
-    refresh: bool = Field(
+    refresh: Flag = Field(
         default=False, description="Take the plan's current terms (after a price or terms change)"
     )
 

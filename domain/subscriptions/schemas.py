@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.actors import Actor
 from domain.subscriptions.contracts import PeriodKind, SubscriptionStatus
+from domain.types import Flag
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
@@ -120,7 +121,7 @@ class AdminSubscriptionDetail(SubscriptionDetail):
 
 
 class AutoRenewIn(In):
-    enabled: bool
+    enabled: Flag
     payment_method_id: uuid.UUID | None = Field(
         default=None,
         description="One of your saved methods; omitted: your default method for this provider",

@@ -30,7 +30,7 @@ from core.errors import FieldProblem
 from domain.catalog.schemas import Slug
 from domain.numbers import RequestNumber
 from domain.technicians.models import Technician, TechnicianTimeOff
-from domain.types import Email, Name, Phone
+from domain.types import Email, Flag, Name, Phone, omit_null
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_INTERVALS_PER_DAY = 4
@@ -80,18 +80,32 @@ def _zone(value: str) -> str:
 PostalCode = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=3, max_length=10, pattern=r"^[A-Za-z0-9 \-]+$"
+        strip_whitespace=True,
+        min_length=3,
+        max_length=10,
+        # 3 to 10 letters, digits or hyphens; spaces between them do not count.
+        pattern=r"^ *(?:[A-Za-z0-9\-] *){3,10}$",
     ),
     AfterValidator(_zone),
 ]
 Zones = Annotated[
     list[PostalCode],
-    Field(min_length=1, max_length=200, description="Postal codes served"),
+    Field(
+        min_length=1,
+        max_length=200,
+        description="Postal codes served",
+        json_schema_extra={"uniqueItems": True},
+    ),
     AfterValidator(_unique("postal code")),
 ]
 Skills = Annotated[
     list[Slug],
-    Field(min_length=1, max_length=20, description="Slugs of the service categories they do"),
+    Field(
+        min_length=1,
+        max_length=20,
+        description="Slugs of the service categories they do",
+        json_schema_extra={"uniqueItems": True},
+    ),
     AfterValidator(_unique("category")),
 ]
 
@@ -200,7 +214,7 @@ class TechnicianIn(In):
     zones: Zones
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
     timezone: TimeZone = DEFAULT_TIMEZONE
-    is_active: bool = True
+    is_active: Flag = True
 
     model_config = ConfigDict(
         extra="forbid",
@@ -225,14 +239,14 @@ class TechnicianUpdate(In):
     """What changes; fields left out stay. `working_hours` is the whole week (a day left out is
     a day off); `email: null` removes the email."""
 
-    name: Name | None = None
-    phone: Phone | None = None
+    name: Name | None = Field(default=None, json_schema_extra=omit_null)
+    phone: Phone | None = Field(default=None, json_schema_extra=omit_null)
     email: Email | None = None
-    skills: Skills | None = None
-    zones: Zones | None = None
-    working_hours: WorkingHours | None = None
-    timezone: TimeZone | None = None
-    is_active: bool | None = None
+    skills: Skills | None = Field(default=None, json_schema_extra=omit_null)
+    zones: Zones | None = Field(default=None, json_schema_extra=omit_null)
+    working_hours: WorkingHours | None = Field(default=None, json_schema_extra=omit_null)
+    timezone: TimeZone | None = Field(default=None, json_schema_extra=omit_null)
+    is_active: Flag | None = Field(default=None, json_schema_extra=omit_null)
 
     @field_validator(
         "name", "phone", "skills", "zones", "working_hours", "timezone", "is_active", mode="before"

@@ -4773,18 +4773,22 @@ export interface components {
              */
             position: number;
         };
-        /** CategoryUpdate */
+        /**
+         * CategoryUpdate
+         * @description What changes; fields left out stay (`icon: null` removes the icon; the others cannot be
+         *     null, which the document says by not offering it).
+         */
         CategoryUpdate: {
             /** Slug */
-            slug?: string | null;
+            slug?: string;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Icon */
             icon?: string | null;
             /** Is Active */
-            is_active?: boolean | null;
+            is_active?: boolean;
         };
         /** CategoryVisits */
         CategoryVisits: {
@@ -5736,7 +5740,23 @@ export interface components {
              * @description e.g. {"promotions": {"email": true}}
              */
             topics?: {
-                [key: string]: components["schemas"]["ChannelChoices"];
+                orders?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                plan_reminders?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                service_updates?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                staff?: {
+                    /** @description Always on: these always reach the inbox */
+                    in_app?: true | null;
+                } & components["schemas"]["ChannelChoices"];
+                promotions?: components["schemas"]["ChannelChoices"];
             } | null;
         };
         /** OpeningHours */
@@ -6184,7 +6204,7 @@ export interface components {
              * Return To
              * @description A page of the customer app to go back to (303) once answered
              */
-            return_to?: string | null;
+            return_to?: string;
         };
         /**
          * PaymentConfirmationIn
@@ -6826,22 +6846,25 @@ export interface components {
          */
         PlanUpdate: {
             /** Slug */
-            slug?: string | null;
+            slug?: string;
             /** Badge */
             badge?: string | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Categories */
-            categories?: string[] | null;
-            price?: components["schemas"]["PriceIn"] | null;
+            categories?: string[];
+            price?: components["schemas"]["PriceIn"];
             /** Validity Days */
-            validity_days?: number | null;
-            /** Visit Cap */
-            visit_cap?: number | null;
+            validity_days?: number;
+            /**
+             * Visit Cap
+             * @description Visits in total
+             */
+            visit_cap?: number;
             /** Inclusions */
-            inclusions?: components["schemas"]["InclusionIn"][] | null;
+            inclusions?: components["schemas"]["InclusionIn"][];
             /**
              * Confirm Free
              * @description Must be true to save a price of 0: the plan is then free to customers
@@ -7014,14 +7037,14 @@ export interface components {
         QuietHoursIO: {
             /**
              * Starts
-             * Format: time
              * @description Local time push stops, e.g. 22:00
+             * @example 22:00
              */
             starts: string;
             /**
              * Ends
-             * Format: time
              * @description Local time push resumes, e.g. 07:00 (the next day if earlier)
+             * @example 22:00
              */
             ends: string;
         };
@@ -8001,20 +8024,29 @@ export interface components {
          */
         TechnicianUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Phone */
-            phone?: string | null;
+            phone?: string;
             /** Email */
             email?: string | null;
-            /** Skills */
-            skills?: string[] | null;
-            /** Zones */
-            zones?: string[] | null;
-            working_hours?: components["schemas"]["WorkingHours"] | null;
-            /** Timezone */
-            timezone?: string | null;
+            /**
+             * Skills
+             * @description Slugs of the service categories they do
+             */
+            skills?: string[];
+            /**
+             * Zones
+             * @description Postal codes served
+             */
+            zones?: string[];
+            working_hours?: components["schemas"]["WorkingHours"];
+            /**
+             * Timezone
+             * @description IANA time zone name of the working hours, e.g. Asia/Kolkata
+             */
+            timezone?: string;
             /** Is Active */
-            is_active?: boolean | null;
+            is_active?: boolean;
         };
         /**
          * TestSendOut
@@ -8736,7 +8768,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only plans covering this category (slug) */
-                category?: string | null;
+                category?: string;
                 /** @description featured (the catalog's order, set by the admin), or by the price paid, tax included */
                 sort?: "featured" | "price_asc" | "price_desc";
                 /** @description Items per page (at most 100) */
@@ -9788,12 +9820,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-admin`: proves the admin panel's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_refresh?: string | null;
+                hp_refresh?: string;
             };
         };
         requestBody?: never;
@@ -9859,12 +9891,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-admin`: proves the admin panel's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_refresh?: string | null;
+                hp_refresh?: string;
             };
         };
         requestBody?: never;
@@ -10306,12 +10338,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-app`: proves the app's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_app_refresh?: string | null;
+                hp_app_refresh?: string;
             };
         };
         requestBody?: never;
@@ -10377,12 +10409,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Must be `homeplans-app`: proves the app's own page sent this */
-                "X-Requested-With"?: string | null;
+                "X-Requested-With"?: string;
             };
             path?: never;
             cookie?: {
                 /** @description The refresh token the sign-in set (HttpOnly; the browser sends it) */
-                hp_app_refresh?: string | null;
+                hp_app_refresh?: string;
             };
         };
         requestBody?: never;
@@ -11195,9 +11227,9 @@ export interface operations {
     list_users_api_v1_admin_users_get: {
         parameters: {
             query?: {
-                role?: components["schemas"]["Role"] | null;
+                role?: components["schemas"]["Role"];
                 /** @description name, email or phone */
-                q?: string | null;
+                q?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -11509,7 +11541,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only the categories shown in the catalog (true) or hidden (false) */
-                shown?: boolean | null;
+                shown?: boolean;
             };
             header?: never;
             path?: never;
@@ -12083,7 +12115,7 @@ export interface operations {
     list_plans_api_v1_admin_catalog_plans_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["PlanStatus"] | null;
+                status?: components["schemas"]["PlanStatus"];
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -13893,13 +13925,13 @@ export interface operations {
     list_transactions_api_v1_admin_transactions_get: {
         parameters: {
             query?: {
-                provider?: ("sandbox" | "stripe" | "razorpay") | null;
-                kind?: components["schemas"]["LedgerKind"] | null;
-                order_id?: string | null;
+                provider?: "sandbox" | "stripe" | "razorpay";
+                kind?: components["schemas"]["LedgerKind"];
+                order_id?: string;
                 /** @description From this time (inclusive) */
-                since?: string | null;
+                since?: string;
                 /** @description Before this time */
-                until?: string | null;
+                until?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -13963,8 +13995,8 @@ export interface operations {
     list_orders_api_v1_admin_orders_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["OrderStatus"] | null;
-                user_id?: string | null;
+                status?: components["schemas"]["OrderStatus"];
+                user_id?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -14168,7 +14200,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 order_id: string;
@@ -14723,11 +14755,11 @@ export interface operations {
     list_subscriptions_api_v1_admin_subscriptions_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["SubscriptionStatus"] | null;
-                plan_id?: string | null;
-                user_id?: string | null;
+                status?: components["schemas"]["SubscriptionStatus"];
+                plan_id?: string;
+                user_id?: string;
                 /** @description Active, and ending within this many days */
-                expiring_within_days?: number | null;
+                expiring_within_days?: number;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -15068,13 +15100,13 @@ export interface operations {
     list_technicians_api_v1_admin_technicians_get: {
         parameters: {
             query?: {
-                active?: boolean | null;
+                active?: boolean;
                 /** @description A category's slug */
-                skill?: string | null;
+                skill?: string;
                 /** @description A postal code served */
-                zone?: string | null;
+                zone?: string;
                 /** @description name, phone or email */
-                q?: string | null;
+                q?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -15632,7 +15664,7 @@ export interface operations {
                 /** @description The day, in the business's time zone */
                 day: string;
                 /** @description One of your addresses; omitted: the plan's */
-                address_id?: string | null;
+                address_id?: string;
             };
             header?: never;
             path?: never;
@@ -15692,7 +15724,7 @@ export interface operations {
     list_mine_api_v1_service_requests_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["RequestStatus"] | null;
+                status?: components["schemas"]["RequestStatus"];
                 /** @description Items per page (at most 100) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -16195,17 +16227,17 @@ export interface operations {
     list_requests_api_v1_admin_service_requests_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["RequestStatus"] | null;
-                category_id?: string | null;
+                status?: components["schemas"]["RequestStatus"];
+                category_id?: string;
                 /** @description A postal code or its beginning: 5600 finds 560001 and 560034 */
-                zone?: string | null;
+                zone?: string;
                 /** @description Window from (inclusive) */
-                starts_from?: string | null;
+                starts_from?: string;
                 /** @description Window before */
-                starts_before?: string | null;
-                technician_id?: string | null;
-                escalated?: boolean | null;
-                overdue?: boolean | null;
+                starts_before?: string;
+                technician_id?: string;
+                escalated?: boolean;
+                overdue?: boolean;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -16927,7 +16959,7 @@ export interface operations {
     my_jobs_api_v1_technician_jobs_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["RequestStatus"] | null;
+                status?: components["schemas"]["RequestStatus"];
                 /** @description Items per page (at most 100) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -17555,7 +17587,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The `id:` of the last event received: resume after it */
-                "Last-Event-ID"?: number | null;
+                "Last-Event-ID"?: number;
             };
             path: {
                 request_id: string;
@@ -17583,7 +17615,25 @@ export interface operations {
                      *     id: 57
                      *     data: {"id": 57, "at": "…", "kind": "started", "from_status": "assigned", "to_status": "in_progress", "note": null, "actor": {"role": "technician", "name": "Ravi Kumar"}}
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @constant */
+                        event: "state";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "change";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "reauth";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    };
                 };
             };
             /** @description Resuming after the end: the request is completed or cancelled and the client has had that change (an EventSource stops reconnecting) */
@@ -17676,7 +17726,7 @@ export interface operations {
     list_callbacks_api_v1_support_callbacks_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["CallbackStatus"] | null;
+                status?: components["schemas"]["CallbackStatus"];
                 /** @description Items per page (at most 100) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -18570,11 +18620,11 @@ export interface operations {
     list_callbacks_api_v1_admin_callbacks_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["CallbackStatus"] | null;
+                status?: components["schemas"]["CallbackStatus"];
                 /** @description One customer's */
-                user_id?: string | null;
+                user_id?: string;
                 /** @description Taken by this staff member */
-                taken_by?: string | null;
+                taken_by?: string;
                 /** @description Only those still to do: open or taken */
                 waiting?: boolean;
                 /** @description Items per page (at most 200) */
@@ -19338,17 +19388,17 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Done by this user */
-                actor_id?: string | null;
+                actor_id?: string;
                 /** @description e.g. `plan.publish` */
-                action?: string | null;
+                action?: string;
                 /** @description e.g. `plan`, `order` */
-                entity_type?: string | null;
+                entity_type?: string;
                 /** @description The id of what changed */
-                entity_id?: string | null;
+                entity_id?: string;
                 /** @description From this time (inclusive) */
-                since?: string | null;
+                since?: string;
                 /** @description Before this time */
-                until?: string | null;
+                until?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -19412,15 +19462,15 @@ export interface operations {
     list_payments_api_v1_admin_payments_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["PaymentStatusView"] | null;
-                provider?: ("sandbox" | "stripe" | "razorpay") | null;
-                method?: ("card" | "upi" | "wallet" | "netbanking") | null;
+                status?: components["schemas"]["PaymentStatusView"];
+                provider?: "sandbox" | "stripe" | "razorpay";
+                method?: "card" | "upi" | "wallet" | "netbanking";
                 /** @description From this time (inclusive) */
-                since?: string | null;
+                since?: string;
                 /** @description Before this time */
-                until?: string | null;
+                until?: string;
                 /** @description An order or customer id, a customer's name, email or phone, or the provider's session or payment id */
-                q?: string | null;
+                q?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -19625,7 +19675,7 @@ export interface operations {
     list_campaigns_api_v1_admin_campaigns_get: {
         parameters: {
             query?: {
-                status?: components["schemas"]["CampaignStatus"] | null;
+                status?: components["schemas"]["CampaignStatus"];
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -20066,7 +20116,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description A key the client makes once per thing it asks for (an order, a visit, a refund; e.g. a UUID). The same key again, even concurrently, gets the same answer: the thing is made once. */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 campaign_id: string;
@@ -20617,7 +20667,19 @@ export interface operations {
                      *
                      *     : keep-alive
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @constant */
+                        event: "dashboard";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    } | {
+                        /** @constant */
+                        event: "reauth";
+                        id?: string;
+                        retry?: number;
+                        data: string;
+                    };
                 };
             };
             /** @description Not signed in: the access token (or the credentials) is missing, expired or wrong */
@@ -20799,9 +20861,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description From this day */
-                since?: string | null;
+                since?: string;
                 /** @description To this day, included */
-                until?: string | null;
+                until?: string;
                 /** @description Items per page (at most 200) */
                 limit?: number;
                 /** @description Items to skip (at most 100,000) */
@@ -20939,7 +21001,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The first day (YYYY-MM-DD, a business day); today if none */
-                date?: string | null;
+                date?: string;
                 /** @description 1: a day; 7: a week */
                 days?: number;
             };
