@@ -230,21 +230,10 @@ async def test_a_listener_that_loses_its_connection_reconnects_and_rereads(
 
     await eventually(served_early_after_a_read, "a read served early after the route's answer")
 
-    # The database drops the listener's connection (a restart, a failover, an idle-kill rule).
-    # This database's alone: an API of another module's (a browser test's stack) may be listening
-    # on its own database of the same server. The previous test's listener closed its connection,
-    # but its backend leaves pg_stat_activity a moment later: wait until only this app's is left.
-    listeners = text(
-        "SELECT pid FROM pg_stat_activity"
-        " WHERE application_name = :name AND datname = current_database()"
-    )
-
-    async def only_this_apps_listener() -> bool:
-        found = (await db.execute(listeners, {"name": LISTENER_NAME})).scalars().all()
-        await db.commit()  # pg_stat_activity is a snapshot per transaction
-        return len(found) == 1
-
-    await eventually(only_this_apps_listener, "one catalog listener on this database")
+    # The database drops the listener's connection (a restart, a failover, an idle-kill rule):
+    # every catalog listener on this database, so this app's, which is connected, among them (an
+    # API of another module's, a browser test's stack, may listen on its own database of the same
+    # server; an earlier test's may still be leaving this one: each reconnects on its own).
     killed = await db.execute(
         text(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -252,7 +241,7 @@ async def test_a_listener_that_loses_its_connection_reconnects_and_rereads(
         ),
         {"name": LISTENER_NAME},
     )
-    assert killed.scalars().all() == [True]
+    assert True in killed.scalars().all()
     # A change made while no listener is connected...
     await db.execute(
         text("UPDATE service_categories SET name = 'Wiring' WHERE slug = 'electrical'")
