@@ -28,8 +28,15 @@ from tests.support import fuzzing
 from tests.support.fuzz_seed import Seeded
 from tests.support.live_api import LiveApi
 
-SCENARIOS = int(os.environ.get("STATEFUL_SCENARIOS", "50"))
+# Off in `make test`: a scenario's steps depend on what the API answers, and the data the rest of
+# the suite's run changed changes them, so the same seed finds a different path each run (two
+# runs found two different things, both fixed: a special-use email domain, a made-up framing
+# header). Run it on its own, as a search, with STATEFUL_SCENARIOS=50.
+SCENARIOS = int(os.environ.get("STATEFUL_SCENARIOS", "0"))
 STEPS = int(os.environ.get("STATEFUL_STEPS", "12"))
+pytestmark = pytest.mark.skipif(
+    SCENARIOS == 0, reason="stateful scenarios run on request: STATEFUL_SCENARIOS=50"
+)
 
 DOCUMENT = create_app(make_settings()).openapi()
 STREAMS = fuzzing.streams_of(DOCUMENT)
