@@ -52,7 +52,7 @@ for _schema in SCHEMAS.values():
 # Generation only, as schemathesis's own runner does: a scenario replayed (to shrink it, or to
 # reuse an example) runs against data the first run changed.
 SCENARIO_SETTINGS = settings(
-    max_examples=SCENARIOS,
+    max_examples=max(SCENARIOS, 1),
     stateful_step_count=STEPS,
     derandomize=True,
     deadline=None,
