@@ -10,7 +10,6 @@ import asyncio
 import base64
 import struct
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,26 +35,13 @@ from domain.service_requests.models import RequestPhoto, RequestStatus, ServiceR
 from domain.service_requests.photos import content_type_of
 from domain.technicians.models import Technician
 from tests.conftest import bearer, count_rows, free_port, make_settings, register
+from tests.support.images import png
 from tests.support.orders_helpers import Customer, customer
 from tests.support.s3_server import LocalS3, local_s3
 from tests.support.subscription_helpers import Bought, buy_plan
 
 MAX_BYTES = 64 * 1024
 PER_REQUEST = 3
-
-
-def _png() -> bytes:
-    """A real 1x1 PNG."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00\xff")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 # Real 1x1 images: a baseline JPEG and a lossless WebP.
@@ -65,7 +51,7 @@ JPEG = base64.b64decode(
     "PxA="
 )
 WEBP = base64.b64decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
-PNG = _png()
+PNG = png()
 
 
 def _ftyp(major: bytes, *compatible: bytes) -> bytes:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import struct
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +34,7 @@ from tests.conftest import PASSWORD, count_rows, register
 from tests.support import campaign_helpers as campaigns
 from tests.support.admin_helpers import account
 from tests.support.catalog_helpers import add_active_plan, add_categories, make_admin
+from tests.support.images import png
 from tests.support.request_helpers import Shop, asked, sent_to, technician, technician_headers
 from tests.support.subscription_helpers import buy_plan
 from tests.support.waiting import eventually
@@ -81,20 +80,6 @@ WRITTEN_BY_CUSTOMER_ROUTES = (
     "device_tokens",
     "sandbox_payments",
 )
-
-
-def png() -> bytes:
-    """A real 1x1 PNG."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00\xff")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 @dataclass

@@ -15,8 +15,6 @@ a parameter or body field of that name: their own things, and for staff everyone
 
 from __future__ import annotations
 
-import struct
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +27,7 @@ from tests.conftest import make_settings, register
 from tests.support.campaign_helpers import create as create_campaign
 from tests.support.catalog_helpers import add_active_plan, add_categories, add_plan, make_admin
 from tests.support.checkout_helpers import start_checkout
+from tests.support.images import png
 from tests.support.live_api import HTTP_TIMEOUT_S, LiveApi
 from tests.support.orders_helpers import Customer, add_to_cart
 from tests.support.request_helpers import Shop, asked, technician, technician_headers, until
@@ -40,20 +39,6 @@ ADMIN = "contract-admin@example.com"
 BYSTANDER = "contract-bystander@example.com"
 TECHNICIAN_PHONE = "+919812377702"
 DEVICE_TOKEN = "contract-device-token-0123456789abcdef"
-
-
-def png() -> bytes:
-    """A real 1x1 PNG."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00\xff")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 @dataclass
