@@ -1,8 +1,8 @@
 #!/bin/sh
 # One-shot job (temporalio/admin-tools image): bring Temporal's two PostgreSQL databases to the
 # schema of this server version. Safe to re-run: both steps skip what is already applied.
-# The databases and their owner role are made by deploy/postgres/ on the volume's first start;
-# on an external PostgreSQL, create them (owned by POSTGRES_USER) before the first run.
+# The databases and their owner role are made by deploy/temporal-postgres/ on the first start of
+# Temporal's own PostgreSQL server; on an external one, create them (owned by POSTGRES_USER) first.
 set -eu
 
 : "${POSTGRES_SEEDS:?}" "${POSTGRES_USER:?}" "${SQL_PASSWORD:?}"  # SQL_PASSWORD: read by the tool
