@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import timedelta
 from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -83,6 +84,8 @@ def build_worker(
         # recently active ones in memory, however many are alive.
         max_cached_workflows=settings.worker_max_cached_workflows,
         workflow_runner=runner(settings.worker_sandbox),
+        # A stop lets the activities in flight finish (not cancelled, so not retried) this long.
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )
 
 
@@ -106,6 +109,10 @@ async def main() -> None:
     )
     async with worker:
         await stop.wait()
+        log.info(
+            "stopping: no new tasks; activities running may finish within %g s",
+            settings.worker_graceful_shutdown_seconds,
+        )
     log.info("worker stopped")
 
 

@@ -169,6 +169,11 @@ class Settings(HttpSettings):
     # Workflows the worker keeps in memory between their tasks (its memory follows this, not the
     # number of workflows alive).
     worker_max_cached_workflows: int = Field(default=500, ge=0, le=100_000)
+    # On a stop (SIGTERM, SIGINT) the worker polls for no new tasks and lets the activities already
+    # running finish for up to this long; those still running then are cancelled (and retried by
+    # another worker). Keep it below the time the process manager waits before it kills (compose:
+    # the worker's stop_grace_period).
+    worker_graceful_shutdown_seconds: float = Field(default=10.0, ge=0, le=3600)
     # How the worker's sandbox imports workflow code. "shared": each module once, for every run
     # (a third less worker CPU per workflow woken, and less memory per cached one). "strict": afresh
     # for every run, through the sandbox's guards, so a non-deterministic call through a module a

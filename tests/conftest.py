@@ -169,6 +169,9 @@ def make_settings(**overrides: Any) -> Settings:
         # Tests ask for visits days ahead and start them at once; the rule that a visit starts
         # no earlier than two hours before its window is tested at its default (test_job_start).
         "job_start_early_minutes": 60 * 24 * 60,
+        # A test's worker stops at the test's end without waiting for the activities it left
+        # running (tests/platform/test_graceful_shutdown.py waits, with a setting of its own).
+        "worker_graceful_shutdown_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
