@@ -29,44 +29,42 @@ from api.routes import health
 from core.paths import temporal_cli
 from core.settings import Settings
 from domain.contracts import SEARCH_ATTRIBUTES
+from tests.support.compose_files import (
+    APP_DOCKERFILE,
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    NGINX_CONF,
+    PROXY_DOCKERFILE,
+    REQUIRED_SECRETS,
+    ROOT,
+    TEST_ENV,
+    MissingVariable,
+    command,
+    depends_on,
+    dockerfile_stages,
+    environment,
+    interpolate,
+    load_services,
+    pin_problem,
+    variables_in,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
-APP_DOCKERFILE = ROOT / "Dockerfile"
-UI_DOCKERFILE = ROOT / "admin_ui" / "Dockerfile"
-NGINX_CONF = ROOT / "admin_ui" / "nginx.conf"
-ENV_EXAMPLE = ROOT / ".env.example"
 PG_INIT_SCRIPT = ROOT / "deploy" / "postgres" / "10-roles-and-databases.sh"
+TEMPORAL_PG_INIT_SCRIPT = ROOT / "deploy" / "temporal-postgres" / "10-role-and-databases.sh"
 NAMESPACE_SCRIPT = ROOT / "deploy" / "temporal" / "setup-namespace.sh"
 
 SERVICES = (
     "postgres",
+    "temporal-postgres",
     "temporal",
     "temporal-setup",
     "temporal-ui",
     "migrate",
     "api",
     "worker",
-    "admin-ui",
+    "proxy",
 )
 APP_SERVICES = ("api", "worker", "migrate")  # run the Python image with the app's settings
-REQUIRED_SECRETS = (
-    "JWT_SECRET",
-    "OTP_SECRET",
-    "POSTGRES_PASSWORD",
-    "APP_DB_PASSWORD",
-    "TEMPORAL_DB_PASSWORD",
-)
-# Distinct values of 32+ characters, as production mode demands of the token secrets.
-TEST_ENV = {name: f"{name.lower()}-0123456789abcdef0123456789abcdef" for name in REQUIRED_SECRETS}
-# Production takes real money: a provider and its keys are required too.
-TEST_ENV |= {
-    "PAYMENTS_PROVIDER": "stripe",
-    "PUBLIC_BASE_URL": "https://homeplans.example.com",
-    "STRIPE_SECRET_KEY": "sk_live_0123456789",
-    "STRIPE_WEBHOOK_SECRET": "whsec_0123456789",
-    "SUPPORT_PHONE": "+918012345678",
-}
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 # temporalio.api.enums.v1.IndexedValueType member -> the type name the `temporal` CLI takes
 CLI_TYPE_NAMES = {
@@ -80,123 +78,14 @@ CLI_TYPE_NAMES = {
 }
 
 
-# --- reading the files --------------------------------------------------------------------------
-
-# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; $$ is a literal $.
-_VARIABLE = re.compile(
-    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
-)
-
-
-class MissingVariable(Exception):
-    pass
-
-
-def interpolate(value: str, env: Mapping[str, str]) -> str:
-    """What Compose makes of one value given `env` (the subset of its syntax this file uses)."""
-
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name, op, arg = match.group("name"), match.group("op"), match.group("arg")
-        given = env.get(name)
-        unset = given is None or (given == "" and op is not None and op.startswith(":"))
-        if op is not None and op.endswith("?") and unset:
-            raise MissingVariable(f"{name}: {arg}")
-        if op is not None and op.endswith("-") and unset:
-            return arg
-        return given or ""
-
-    return _VARIABLE.sub(substitute, value)
-
-
-def variables_in(text: str) -> list[tuple[str, str]]:
-    """Every `${...}` reference in `text` as (name, operator); the operator is '' for ${NAME}."""
-    return [
-        (m.group("name"), m.group("op") or "")
-        for m in _VARIABLE.finditer(text)
-        if m.group("name") is not None
-    ]
-
-
 @pytest.fixture(scope="module")
 def compose_text() -> str:
     return COMPOSE_FILE.read_text()
 
 
 @pytest.fixture(scope="module")
-def services(compose_text: str) -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load(compose_text)
-    assert isinstance(data, dict) and isinstance(data.get("services"), dict), (
-        "docker-compose.yml has no `services:` mapping"
-    )
-    return data["services"]
-
-
-def environment(service: Mapping[str, Any]) -> dict[str, str]:
-    """A service's `environment:`, list form or mapping form, as a dict of raw (uninterpolated)
-    strings."""
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
-    return {str(k): "" if v is None else str(v) for k, v in env.items()}
-
-
-def command(service: Mapping[str, Any]) -> list[str]:
-    cmd = service.get("command") or []
-    return cmd.split() if isinstance(cmd, str) else [str(part) for part in cmd]
-
-
-def depends_on(service: Mapping[str, Any]) -> dict[str, str]:
-    """Each dependency with its condition (the short list form means `service_started`)."""
-    deps = service.get("depends_on") or {}
-    if isinstance(deps, list):
-        return dict.fromkeys(deps, "service_started")
-    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
-
-
-def dockerfile_stages(path: Path) -> tuple[dict[str, str], list[list[tuple[str, str]]]]:
-    """(ARG defaults declared before the first FROM, the instructions of each stage), with
-    continuation lines joined and comments dropped."""
-    instructions: list[tuple[str, str]] = []
-    pending = ""
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        keyword, _, rest = (pending + line).partition(" ")
-        instructions.append((keyword.upper(), rest.strip()))
-        pending = ""
-    global_args: dict[str, str] = {}
-    stages: list[list[tuple[str, str]]] = []
-    for keyword, rest in instructions:
-        if keyword == "FROM":
-            stages.append([])
-        if not stages:
-            if keyword == "ARG" and "=" in rest:
-                name, _, default = rest.partition("=")
-                global_args[name.strip()] = default.strip()
-            continue
-        stages[-1].append((keyword, rest))
-    return global_args, stages
-
-
-def pin_problem(ref: str) -> str | None:
-    """Why an image reference is not pinned to a version, or None when it is."""
-    if "@sha256:" in ref:
-        return None
-    last = ref.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return "has no tag (that means :latest)"
-    tag = last.split(":", 1)[1]
-    if not tag:
-        return "has an empty tag"
-    if tag == "latest":
-        return "uses :latest"
-    return None
+def services() -> dict[str, dict[str, Any]]:
+    return load_services()
 
 
 def free_port() -> int:
@@ -351,27 +240,39 @@ def test_env_example_documents_every_variable_and_passes_no_unknown_provider_key
     assert not passed_early, f"{passed_early} are 'coming later' in .env.example but already passed"
 
 
-def test_database_roles_match_the_init_script(services: dict[str, Any]) -> None:
-    script = PG_INIT_SCRIPT.read_text()
-    mounts = [str(v) for v in services["postgres"].get("volumes", [])]
+def _init_script_of(service: Mapping[str, Any], script: Path) -> str:
+    mounts = [str(v) for v in service.get("volumes", [])]
     assert any(
-        m.startswith(f"./{PG_INIT_SCRIPT.relative_to(ROOT)}:/docker-entrypoint-initdb.d/")
-        for m in mounts
-    ), f"postgres does not run {PG_INIT_SCRIPT.relative_to(ROOT)} on first start: {mounts}"
-    assert os.access(PG_INIT_SCRIPT, os.X_OK), f"{PG_INIT_SCRIPT} must be executable"
+        m.startswith(f"./{script.relative_to(ROOT)}:/docker-entrypoint-initdb.d/") for m in mounts
+    ), f"{script.relative_to(ROOT)} is not run on the server's first start: {mounts}"
+    assert os.access(script, os.X_OK), f"{script} must be executable"
+    return script.read_text()
 
+
+def test_database_roles_match_the_init_scripts(services: dict[str, Any]) -> None:
+    """The app's database on `postgres`, Temporal's two on their own `temporal-postgres`: each
+    made, with the role that owns it, by the init script its server runs."""
     url = urlsplit(interpolate(environment(services["api"])["DATABASE_URL"], TEST_ENV))
     temporal_env = environment(services["temporal"])
-    owners = {
-        url.path.lstrip("/"): url.username,
-        temporal_env["DBNAME"]: temporal_env["POSTGRES_USER"],
-        temporal_env["VISIBILITY_DBNAME"]: temporal_env["POSTGRES_USER"],
+    assert url.hostname == "postgres", url
+    assert temporal_env["POSTGRES_SEEDS"] == "temporal-postgres", temporal_env
+    expected = {
+        (PG_INIT_SCRIPT, "postgres"): {url.path.lstrip("/"): url.username},
+        (TEMPORAL_PG_INIT_SCRIPT, "temporal-postgres"): {
+            temporal_env["DBNAME"]: temporal_env["POSTGRES_USER"],
+            temporal_env["VISIBILITY_DBNAME"]: temporal_env["POSTGRES_USER"],
+        },
     }
-    for database, owner in owners.items():
-        assert f"CREATE ROLE {owner} LOGIN" in script, f"the init script makes no role {owner}"
-        assert f"CREATE DATABASE {database} OWNER {owner}" in script, (
-            f"the init script makes no database {database} owned by {owner}"
-        )
+    for (path, server), owners in expected.items():
+        script = _init_script_of(services[server], path)
+        for database, owner in owners.items():
+            assert f"CREATE ROLE {owner} LOGIN" in script, f"{path.name} makes no role {owner}"
+            assert f"CREATE DATABASE {database} OWNER {owner}" in script, (
+                f"{path.name} makes no database {database} owned by {owner}"
+            )
+    # Neither server holds the other's databases.
+    assert not re.search(r"CREATE (ROLE|DATABASE) temporal", PG_INIT_SCRIPT.read_text())
+    assert not re.search(r"CREATE (ROLE|DATABASE) homeplans", TEMPORAL_PG_INIT_SCRIPT.read_text())
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -432,7 +333,7 @@ def test_every_image_is_pinned(services: dict[str, Any]) -> None:
         ref = interpolate(str(service["image"]), {})
         if problem := pin_problem(ref):
             problems.append(f"{name}: {ref} {problem}")
-    for dockerfile in (APP_DOCKERFILE, UI_DOCKERFILE):
+    for dockerfile in (APP_DOCKERFILE, PROXY_DOCKERFILE):
         args, _ = dockerfile_stages(dockerfile)
         stage_names: set[str] = set()  # FROM <earlier stage> is no image
         for line in dockerfile.read_text().splitlines():
@@ -478,14 +379,14 @@ def test_python_image_installs_the_pinned_project_without_root_or_secrets() -> N
         assert needed in copied, f"the final stage does not copy {needed}, which a command needs"
 
 
-def test_admin_ui_serves_the_spa_and_proxies_api_to_the_api_service(
+def test_proxy_serves_the_web_apps_and_proxies_api_to_the_api_service(
     services: dict[str, Any],
 ) -> None:
-    build = services["admin-ui"].get("build") or {}
+    build = services["proxy"].get("build") or {}
     assert (ROOT / build.get("context", ".") / build.get("dockerfile", "")).resolve() == (
-        UI_DOCKERFILE
-    ), f"admin-ui is not built from {UI_DOCKERFILE.relative_to(ROOT)}: {build}"
-    _, stages = dockerfile_stages(UI_DOCKERFILE)
+        PROXY_DOCKERFILE
+    ), f"proxy is not built from {PROXY_DOCKERFILE.relative_to(ROOT)}: {build}"
+    _, stages = dockerfile_stages(PROXY_DOCKERFILE)
     assert len(stages) >= 2, "admin_ui/Dockerfile should build with node, then serve with nginx"
     first_from = stages[0][0][1]  # each stage starts with its FROM
     assert first_from.startswith("node:"), f"the build stage starts FROM {first_from}"

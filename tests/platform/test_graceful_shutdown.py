@@ -264,9 +264,7 @@ async def test_a_stopping_worker_lets_its_running_activity_finish(
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
     ]
-    completed = [
-        e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-    ]
+    completed = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
     troubled = [
         EventType.Name(e.event_type)
         for e in events

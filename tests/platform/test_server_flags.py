@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devstack.run import StackConfig, api_command
 from tests.conftest import ROOT, free_port
-from tests.platform.test_compose import dockerfile_stages
+from tests.support.compose_files import dockerfile_stages
 from tests.support.sse import READY_TIMEOUT_S, WAIT_S, api_environment
 
 
