@@ -23,8 +23,8 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
