@@ -256,7 +256,7 @@ def test_database_roles_match_the_init_scripts(services: dict[str, Any]) -> None
     temporal_env = environment(services["temporal"])
     assert url.hostname == "postgres", url
     assert temporal_env["POSTGRES_SEEDS"] == "temporal-postgres", temporal_env
-    expected = {
+    expected: dict[tuple[Path, str], dict[str, str | None]] = {
         (PG_INIT_SCRIPT, "postgres"): {url.path.lstrip("/"): url.username},
         (TEMPORAL_PG_INIT_SCRIPT, "temporal-postgres"): {
             temporal_env["DBNAME"]: temporal_env["POSTGRES_USER"],
