@@ -11,12 +11,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import ssl
 import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.settings import Settings
+from tests.conftest import free_port
 from tests.support.compose_files import (
     NGINX_CONF,
     PROXY_DOCKERFILE,
@@ -34,6 +41,7 @@ ASSET_PATHS = ("/admin/assets/index-abc123.js", "/app/assets/index-abc123.css", 
 # Paths of the API that stay inside the stack: Prometheus scrapes /metrics on the network, the
 # compose healthcheck asks /readyz inside the container.
 INTERNAL_PATHS = ("/metrics", "/healthz", "/readyz", "/docs", "/openapi.json")
+STREAM_WAIT_S = 30.0  # a bound for slow machines, never an expectation
 
 
 def image_env() -> dict[str, str]:
@@ -223,6 +231,37 @@ def test_the_web_apps_assets_are_sent_compressed(tls: Server) -> None:
 NGINX = shutil.which("nginx")
 
 
+def self_signed(where: Path) -> None:
+    """cert.pem and key.pem in `where`: a certificate for 127.0.0.1, valid for a day."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(where / "key.pem"), "-out", str(where / "cert.pem")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+def nginx_main_config(server_conf: str, where: Path) -> Path:
+    """A main nginx.conf around the rendered server file (what the image's own main file does),
+    with its pid, logs and temporary files in `where`."""
+    version = subprocess.run([NGINX or "nginx", "-v"], capture_output=True, text=True).stderr
+    found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", version)
+    if found and tuple(map(int, found.groups())) < (1, 25, 1):
+        # The image's nginx is 1.28; `http2 on;` came in 1.25.1 (before: `listen ... http2`).
+        server_conf = server_conf.replace("http2 on;", "")
+    (where / "default.conf").write_text(server_conf)
+    temp_paths = "".join(
+        f"  {kind}_temp_path {where}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )  # the binary's built-in ones may not exist here
+    main = where / "nginx.conf"
+    main.write_text(
+        f"pid {where}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n{temp_paths}  include {where}/default.conf;\n}}\n"
+    )
+    return main
+
+
 @pytest.mark.skipif(
     NGINX is None,
     reason="nginx is not installed here (Debian: apt-get install nginx-light), so nginx itself "
@@ -230,30 +269,119 @@ NGINX = shutil.which("nginx")
 )
 def test_nginx_accepts_the_configuration(rendered: str, tmp_path: Path) -> None:
     assert NGINX is not None
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=homeplans.test", "-keyout", str(tmp_path / "key.pem"),
-         "-out", str(tmp_path / "cert.pem")],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    conf = rendered.replace("/etc/nginx/tls/", f"{tmp_path}/")
-    version = subprocess.run([NGINX, "-v"], capture_output=True, text=True, check=False).stderr
-    found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", version)
-    if found and tuple(map(int, found.groups())) < (1, 25, 1):
-        # The image's nginx is 1.28; `http2 on;` came in 1.25.1 (older: `listen ... http2`).
-        conf = conf.replace("http2 on;", "")
-    (tmp_path / "default.conf").write_text(conf)
-    temp_paths = "".join(
-        f"  {kind}_temp_path {tmp_path}/{kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )  # the binary's built-in ones may not exist here
-    main = (
-        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
-        f"http {{\n  access_log off;\n{temp_paths}  include {tmp_path}/default.conf;\n}}\n"
-    )
-    (tmp_path / "nginx.conf").write_text(main)
+    self_signed(tmp_path)
+    main = nginx_main_config(rendered.replace("/etc/nginx/tls/", f"{tmp_path}/"), tmp_path)
     result = subprocess.run(
-        [NGINX, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        [NGINX, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(main)],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+# --- nginx serving, where it is installed ---------------------------------------------------------
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    """A stand-in for the API: echoes the headers it got, sends its own HSTS, and holds a live
+    stream open after its first event until the test lets it go on."""
+
+    seen: list[tuple[str, dict[str, str]]]
+    go_on: threading.Event
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+        if self.path.endswith("/events"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(b"event: first\ndata: {}\n\n")
+            self.wfile.flush()
+            self.go_on.wait(timeout=2 * STREAM_WAIT_S)  # beyond the client's patience
+            self.wfile.write(b"event: second\ndata: {}\n\n")
+            return
+        body = json.dumps({"headers": self.seen[-1][1], "padding": "x" * 4096}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Strict-Transport-Security", "max-age=5")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed here (see above)")
+def test_nginx_serves_tls_redirects_compresses_and_streams(rendered: str, tmp_path: Path) -> None:
+    assert NGINX is not None
+    seen: list[tuple[str, dict[str, str]]] = []
+    go_on = threading.Event()
+    handler = type("Upstream", (_Upstream,), {"seen": seen, "go_on": go_on})
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    upstream.daemon_threads = True
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    site = Path(tempfile.mkdtemp(prefix="proxy-site-"))  # readable by nginx's workers
+    site.chmod(0o755)
+    (site / "admin" / "assets").mkdir(parents=True)
+    (site / "admin" / "assets" / "index-abc.js").write_text("console.log('x');\n" * 400)
+    http_port, https_port = free_port(), free_port()
+    conf = (
+        render(
+            NGINX_CONF.read_text(),
+            {**image_env(), "API_UPSTREAM": f"127.0.0.1:{upstream.server_port}"},
+        )
+        .replace("/etc/nginx/tls/", f"{tmp_path}/")
+        .replace("/usr/share/nginx/html", str(site))
+        .replace("listen 8080;", f"listen 127.0.0.1:{http_port};")
+        .replace("listen 8443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
+        .replace("resolver 127.0.0.11", "resolver 127.0.0.1")
+    )
+    self_signed(tmp_path)
+    proc = None
+    try:
+        main = nginx_main_config(conf, tmp_path)
+        proc = subprocess.Popen(
+            [NGINX, "-e", "stderr", "-p", str(tmp_path), "-c", str(main), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=(tmp_path / "nginx.log").open("wb"),
+        )  # fmt: skip
+        base = f"https://127.0.0.1:{https_port}"
+        tls_context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        with httpx.Client(verify=tls_context, timeout=30) as client:
+            for _ in range(300):  # until it listens (a bound, not an expectation)
+                try:
+                    client.get(f"{base}/app/")
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None, (tmp_path / "nginx.log").read_text()
+                    time.sleep(0.1)
+            redirect = client.get(f"http://127.0.0.1:{http_port}/admin/?x=1")
+            assert redirect.status_code == 301
+            assert redirect.headers["location"] == "https://127.0.0.1/admin/?x=1"
+
+            asset = client.get(f"{base}/admin/assets/index-abc.js")
+            assert asset.status_code == 200 and asset.headers["content-encoding"] == "gzip"
+            assert asset.headers["strict-transport-security"] == "max-age=31536000"
+
+            api = client.get(f"{base}/api/v1/me", headers={"x-forwarded-for": "6.6.6.6"})
+            assert api.status_code == 200 and "content-encoding" not in api.headers
+            assert api.headers.get_list("strict-transport-security") == ["max-age=31536000"]
+            forwarded = api.json()["headers"]
+            assert forwarded["x-forwarded-proto"] == "https"
+            assert forwarded["x-forwarded-for"] == "127.0.0.1"  # set: the client's is dropped
+
+            assert client.get(f"{base}/metrics").status_code == 404
+            assert not [path for path, _ in seen if "metrics" in path]
+
+            # The first event arrives while the upstream still holds the stream open: buffered,
+            # it would come only when the stream ends, after the client has given up.
+            events = f"{base}/api/v1/admin/dashboard/events"
+            with client.stream("GET", events, timeout=STREAM_WAIT_S) as stream:
+                assert next(stream.iter_lines()) == "event: first"
+                go_on.set()
+    finally:
+        go_on.set()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        upstream.shutdown()
+        shutil.rmtree(site, ignore_errors=True)
