@@ -320,8 +320,8 @@ class EventStream(Response):
         self.on_close = on_close
         self.status_code = 200
         self.background = None
-        # no-store: a live answer is never reused; X-Accel-Buffering: nginx (the compose proxy, which
-        # also turns buffering off for the streams) would otherwise hold events back.
+        # no-store: a live answer is never reused; X-Accel-Buffering: nginx (the compose proxy,
+        # which turns buffering off for the streams too) would otherwise hold events back.
         self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
