@@ -231,6 +231,7 @@ async def test_a_stopping_worker_lets_its_running_activity_finish(
         env = worker_environment(with_sendgrid, temporal)
         env["WORKER_GRACEFUL_SHUTDOWN_SECONDS"] = str(WAIT_S)  # a bound, never reached
         worker = WorkerProcess(env, tmp_path / "worker.log")
+        registering: asyncio.Task[dict[str, Any]] | None = None
         try:
             await until_logged(worker, "worker polling task queue")
             # Registering sends the verification code: the worker's activity is in SendGrid.
@@ -245,6 +246,10 @@ async def test_a_stopping_worker_lets_its_running_activity_finish(
             exit_status = await asyncio.to_thread(worker.proc.wait, WAIT_S)
             assert exit_status == 0, worker.output()
             assert "worker stopped" in worker.log.read_text(), worker.output()
+        except BaseException:
+            if registering is not None:
+                registering.cancel()
+            raise
         finally:
             sendgrid.release()
             if worker.alive():
