@@ -14,7 +14,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench chaos lint format clean-data ui openapi browser
+.PHONY: install run test bench chaos lint format clean-data ui openapi browser nginx
 
 install: $(STAMP)
 
@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(PY) -m devstack run
 
-test: $(STAMP) ui browser
+test: $(STAMP) ui browser nginx
 	cd admin_ui && npx vitest run --root ../web_common
 	cd customer_app && npx vitest run
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -73,3 +73,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get install -y -qq chromium || { apt-get update -qq && apt-get install -y -qq chromium; }; \
 	  else echo "make: no chromium and not root: the web apps' browser tests will skip"; fi; }
+
+# The proxy's tests run Debian's nginx on admin_ui/nginx.conf (`nginx -t`, then serving TLS, gzip and
+# a live stream); installed like chromium, else those two tests skip (and fail when CI is set).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -qq nginx-light || { apt-get update -qq && apt-get install -y -qq nginx-light; }; \
+	  else echo "make: no nginx and not root: the proxy's nginx tests will skip"; fi; }
