@@ -33,6 +33,7 @@ from workflows.policies import CAMPAIGN_STEP_TIMEOUT, DB_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from activities.campaigns import CampaignActivities
+    from domain import workflow_labels as labels
     from domain.campaigns.contracts import (
         CAMPAIGN_WORKFLOW,
         CampaignProgress,
@@ -101,7 +102,7 @@ class CampaignWorkflow:
                     await workflow.wait_condition(
                         lambda: self._status != CampaignStatus.running,
                         timeout=self._next_at - workflow.now(),
-                        timeout_summary="pace",
+                        timeout_summary=labels.campaign_pace(self._batches + 1, self._next_at),
                     )
                 continue
             began = workflow.now()
