@@ -23,6 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from temporalio import workflow
 
 from domain import timefmt
 from domain.money import format_money
@@ -33,6 +36,33 @@ SEP = " · "
 MORE = "…"
 # The Web UI shows a summary on one line: a long plan name is cut, not wrapped.
 SUMMARY_MAX = 120
+
+
+# --- times: in the business's zone, also inside a workflow's sandbox ---------------------------
+
+
+def _zone() -> ZoneInfo:
+    """The business's zone. Its first use in a process may be inside a workflow (a timer's words):
+    the settings and the zone's file are then read as the worker has them, passed through the
+    sandbox (they are configuration, the same for every run and every replay), and cached."""
+    with workflow.unsafe.imports_passed_through():
+        return timefmt.zone()
+
+
+def _when(at: datetime) -> str:
+    return timefmt.when(at, _zone())
+
+
+def _clock(at: datetime) -> str:
+    return timefmt.clock(at, _zone())
+
+
+def _day(at: datetime) -> str:
+    return timefmt.day(at, _zone())
+
+
+def _window(start: datetime, end: datetime) -> str:
+    return timefmt.window(start, end, _zone())
 
 
 class Label(NamedTuple):
@@ -234,8 +264,8 @@ def subscription(
     ends_at: datetime,
     renewed_until: datetime | None,
 ) -> Label:
-    until = f"until {timefmt.day(renewed_until or ends_at)}"
-    span = f"{timefmt.day(starts_at)} {timefmt.DASH} {timefmt.day(ends_at)}"
+    until = f"until {_day(renewed_until or ends_at)}"
+    span = f"{_day(starts_at)} {timefmt.DASH} {_day(ends_at)}"
     return Label(
         _line(facts.plan, facts.customer.contact, until),
         _details(
@@ -243,7 +273,7 @@ def subscription(
             [
                 ("Customer", facts.customer.who),
                 ("Period", f"{period}: {span}"),
-                ("Renewed until", timefmt.day(renewed_until) if renewed_until else None),
+                ("Renewed until", _day(renewed_until) if renewed_until else None),
                 ("Subscription id", str(subscription_id)),
             ],
             _admin("Customers", f"customers/{user_id}"),
@@ -253,7 +283,7 @@ def subscription(
 
 def subscription_due(kind: str, at: datetime) -> str:
     """The words on a subscription's timer: what falls due and when."""
-    when = timefmt.when(at)
+    when = _when(at)
     if kind.startswith("reminder:"):
         return f"renewal reminder due {when}"
     words = {
@@ -286,7 +316,7 @@ def service_request(
     window_start: datetime,
     window_end: datetime,
 ) -> Label:
-    window = timefmt.window(window_start, window_end)
+    window = _window(window_start, window_end)
     return Label(
         _line(f"{facts.category} visit", postal_code, f"window {window}"),
         _details(
@@ -310,13 +340,13 @@ def request_sla(due: tuple[datetime, str] | None, policy: RequestPolicy) -> str 
     at, kind = due
     if kind == "escalated":
         sla = _hours(policy.escalate_after_seconds)
-        return f"waiting for a technician (SLA {sla}): escalated at {timefmt.when(at)}"
-    return f"waiting for the visit: overdue if not completed by {timefmt.when(at)}"
+        return f"waiting for a technician (SLA {sla}): escalated at {_when(at)}"
+    return f"waiting for the visit: overdue if not completed by {_when(at)}"
 
 
 def rating_window(now: datetime, policy: RequestPolicy) -> str:
     until = now + timedelta(seconds=policy.rating_seconds)
-    return f"waiting for the customer's rating until {timefmt.when(until)}"
+    return f"waiting for the customer's rating until {_when(until)}"
 
 
 def _hours(seconds: int) -> str:
@@ -330,8 +360,8 @@ def _hours(seconds: int) -> str:
 def payment_wait(deadline: datetime, wake: datetime) -> str:
     """The checkout's timer: the next provider check, or the deadline itself."""
     if wake >= deadline:
-        return f"payment deadline {timefmt.when(deadline)}"
-    return f"next payment check {timefmt.clock(wake)} · deadline {timefmt.when(deadline)}"
+        return f"payment deadline {_when(deadline)}"
+    return f"next payment check {_clock(wake)} · deadline {_when(deadline)}"
 
 
 def verification(user_id: uuid.UUID, *, purpose: str, channel: str, destination: str) -> Label:
@@ -348,7 +378,7 @@ def verification(user_id: uuid.UUID, *, purpose: str, channel: str, destination:
 
 
 def code_expiry(at: datetime) -> str:
-    return f"verification code expires {timefmt.when(at)}"
+    return f"verification code expires {_when(at)}"
 
 
 @dataclass(frozen=True)
@@ -387,7 +417,7 @@ def campaign_test(campaign_id: uuid.UUID, facts: CampaignFacts, staff: Customer)
 
 
 def campaign_pace(batch: int, at: datetime) -> str:
-    return f"pace: batch {batch} at {timefmt.clock(at)}"
+    return f"pace: batch {batch} at {_clock(at)}"
 
 
 def daily_report(hour: int, minute: int, zone: str) -> Label:
