@@ -19,10 +19,10 @@ read once from the settings and cached; timefmt never reads the clock).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from temporalio import workflow
@@ -70,6 +70,21 @@ class Label(NamedTuple):
 
     summary: str
     details: str
+
+    def memo(self) -> dict[str, str]:
+        """The label in the memo too, for a workflow that continues as new: the server carries a
+        memo to the next run, not the static summary and details (their user metadata)."""
+        return {MEMO_SUMMARY: self.summary, MEMO_DETAILS: self.details}
+
+
+MEMO_SUMMARY, MEMO_DETAILS = "summary", "details"
+
+
+def now_and_then(now: str, memo: Mapping[str, Any]) -> str:
+    """A workflow's current details (the detail page, while a worker runs it): its state now,
+    then its label as started (from the memo: a continued run has no static details)."""
+    started = memo.get(MEMO_DETAILS)
+    return f"{now}\n\n{started}" if isinstance(started, str) and started else now
 
 
 # --- masking ------------------------------------------------------------------------------------
@@ -281,6 +296,15 @@ def subscription(
     )
 
 
+def subscription_now(
+    status: str, period: int, ends_at: datetime, renewed_until: datetime | None, auto_renew: bool
+) -> str:
+    """A subscription's state, for its current details."""
+    until = f"renewed until {_day(renewed_until)}" if renewed_until else f"ends {_day(ends_at)}"
+    renews = "automatic renewal on" if auto_renew else "automatic renewal off"
+    return f"**Now:** {status} · period {period} {until} · {renews}"
+
+
 def subscription_due(kind: str, at: datetime) -> str:
     """The words on a subscription's timer: what falls due and when."""
     when = _when(at)
@@ -361,7 +385,7 @@ def payment_wait(deadline: datetime, wake: datetime) -> str:
     """The checkout's timer: the next provider check, or the deadline itself."""
     if wake >= deadline:
         return f"payment deadline {_when(deadline)}"
-    return f"next payment check {_clock(wake)} · deadline {_when(deadline)}"
+    return f"payment deadline {_when(deadline)} · next check with the provider {_clock(wake)}"
 
 
 def verification(user_id: uuid.UUID, *, purpose: str, channel: str, destination: str) -> Label:
@@ -414,6 +438,10 @@ def campaign_test(campaign_id: uuid.UUID, facts: CampaignFacts, staff: Customer)
             _admin("Campaigns", "campaigns"),
         ),
     )
+
+
+def campaign_now(status: str, sent: int, total: int, batches: int) -> str:
+    return f"**Now:** {status} · {sent:,} of {total:,} sent in {batches:,} batches"
 
 
 def campaign_pace(batch: int, at: datetime) -> str:

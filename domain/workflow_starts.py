@@ -79,6 +79,8 @@ class StartOptions(TypedDict):
     search_attributes: TypedSearchAttributes | None
     static_summary: str
     static_details: str
+    # A workflow that continues as new keeps its label in its memo too (labels.Label.memo).
+    memo: NotRequired[dict[str, Any]]
 
 
 class SignalStartOptions(StartOptions):
@@ -186,15 +188,17 @@ def refund(inp: RefundInput, task_queue: str, facts: labels.RefundFacts) -> Star
 
 def campaign(inp: CampaignRun, task_queue: str, facts: labels.CampaignFacts) -> StartOptions:
     """CampaignWorkflow: a campaign is started once; its id is never used again after it ends."""
-    return _options(
+    label = labels.campaign(
+        inp.campaign_id, facts, batch_size=inp.batch_size, rate=inp.rate_per_second
+    )
+    options = _options(
         campaign_workflow_id(inp.campaign_id),
         task_queue,
         reuse=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        label=labels.campaign(
-            inp.campaign_id, facts, batch_size=inp.batch_size, rate=inp.rate_per_second
-        ),
+        label=label,
         attributes=[SearchAttributePair(FLOW_STATUS, CampaignStatus.running.value)],
     )
+    return StartOptions(**options, memo=label.memo())
 
 
 def campaign_test(
@@ -244,6 +248,15 @@ def subscription(
     (signal-with-start): a renewal may come after the workflow ended (expired), and gets a new
     run; a signal sent twice (a retry) is one period, recorded once per order."""
     ends: datetime = inp.upcoming[-1].ends_at if inp.upcoming else inp.period.ends_at
+    label = labels.subscription(
+        inp.subscription_id,
+        inp.user_id,
+        facts,
+        period=inp.period.number,
+        starts_at=inp.period.starts_at,
+        ends_at=inp.period.ends_at,
+        renewed_until=inp.upcoming[-1].ends_at if inp.upcoming else None,
+    )
     options = _options(
         subscription_workflow_id(inp.subscription_id),
         task_queue,
@@ -252,15 +265,7 @@ def subscription(
             if renewal is None
             else WorkflowIDReusePolicy.ALLOW_DUPLICATE
         ),
-        label=labels.subscription(
-            inp.subscription_id,
-            inp.user_id,
-            facts,
-            period=inp.period.number,
-            starts_at=inp.period.starts_at,
-            ends_at=inp.period.ends_at,
-            renewed_until=inp.upcoming[-1].ends_at if inp.upcoming else None,
-        ),
+        label=label,
         attributes=[
             SearchAttributePair(SUBSCRIPTION_ID, str(inp.subscription_id)),
             SearchAttributePair(PLAN_ID, str(inp.plan_id)),
@@ -269,6 +274,7 @@ def subscription(
             SearchAttributePair(SUBSCRIPTION_ENDS_AT, ends),
         ],
     )
+    options["memo"] = label.memo()
     if renewal is None:
         return SignalStartOptions(**options)
     return SignalStartOptions(

@@ -126,6 +126,14 @@ class CampaignWorkflow:
             self._skipped += result.skipped
             self._cursor = result.last or self._cursor
             self._next_at = began + interval
+            # The detail page's current details (metadata): progress, and the label it started
+            # with (a continued run has no static summary of its own).
+            workflow.set_current_details(
+                labels.now_and_then(
+                    labels.campaign_now(self._status.value, self._sent, self._total, self._batches),
+                    workflow.memo(),
+                )
+            )
             if result.done:
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)

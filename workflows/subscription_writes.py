@@ -293,3 +293,17 @@ class SubscriptionWrites:
             updates.append(SUBSCRIPTION_ENDS_AT.value_set(ends))
         if updates:
             workflow.upsert_search_attributes(updates)
+        # The detail page's current details (metadata, not a command): the state now, and the
+        # label it started with (a continued run has no static summary of its own).
+        workflow.set_current_details(
+            labels.now_and_then(
+                labels.subscription_now(
+                    self._status.value,
+                    self._period.number,
+                    self._period.ends_at,
+                    self._upcoming[-1].ends_at if self._upcoming else None,
+                    self._auto_renew,
+                ),
+                workflow.memo(),
+            )
+        )
