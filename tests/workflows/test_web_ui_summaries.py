@@ -17,10 +17,20 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowHandle
 
 from domain import timefmt
-from domain.contracts import checkout_workflow_id, refund_workflow_id
+from domain.campaigns.contracts import campaign_workflow_id
+from domain.contracts import (
+    Channel,
+    VerificationPurpose,
+    checkout_workflow_id,
+    refund_workflow_id,
+    verification_workflow_id,
+)
 from domain.money import format_money
 from domain.orders.models import Order, OrderItem
 from domain.service_requests.contracts import service_request_workflow_id
+from tests.conftest import register
+from tests.support import campaign_helpers as campaigns
+from tests.support.catalog_helpers import make_admin
 from tests.support.request_helpers import HOME_ZONE, asked, shop
 from tests.support.subscription_helpers import buy_plan, running
 from tests.support.waiting import eventually
@@ -130,7 +140,7 @@ async def test_a_refund_reads_like_the_business(
     refunded = await api.post(
         f"/admin/orders/{bought.order_id}/refunds",
         json={"amount_minor": 10000, "reason": "goodwill"},
-        headers={**bought.admin, "Idempotency-Key": "refund-1"},
+        headers={**bought.admin, "Idempotency-Key": "refund-goodwill-1"},
     )
     assert refunded.status_code in (200, 201, 202), refunded.text
     handle = temporal.get_workflow_handle(refund_workflow_id(uuid.UUID(refunded.json()["id"])))
@@ -138,3 +148,36 @@ async def test_a_refund_reads_like_the_business(
     assert summary.startswith(f"Refund {format_money(10000, 'INR')} · O-")
     assert "goodwill" in details
     _no_contact(summary, details)
+
+
+async def test_a_verification_a_campaign_and_its_test_send_read_like_the_business(
+    api: httpx.AsyncClient, db: AsyncSession, temporal: Client
+) -> None:
+    # Registering sends a code to the email: its workflow names the channel, the address masked.
+    body = await register(api, EMAIL, name="Asha Rao")
+    user_id = uuid.UUID(body["user"]["id"])
+    verification = temporal.get_workflow_handle(
+        verification_workflow_id(VerificationPurpose.verify, user_id, Channel.email)
+    )
+    summary, details = await _label(verification)
+    assert summary == "Verify email · as…@…"
+    _no_contact(summary, details)
+    timers = await _timers(temporal, verification)
+    assert all(t.startswith("verification code expires ") for t in timers), timers
+
+    admin = await make_admin(api, db)
+    campaign = await campaigns.create(api, admin)
+    tested = await api.post(
+        f"/admin/campaigns/{campaign['id']}/test",
+        headers={**admin, "Idempotency-Key": "test-send-1"},
+    )
+    assert tested.status_code == 202, tested.text
+    summary, details = await _label(temporal.get_workflow_handle(tested.json()["workflow_id"]))
+    assert summary == f"Test send of “{campaigns.OFFER['title']}” · to ad…@…"
+    _no_contact(summary, details)
+
+    await campaigns.start(api, admin, campaign["id"])
+    handle = temporal.get_workflow_handle(campaign_workflow_id(uuid.UUID(campaign["id"])))
+    summary, details = await _label(handle)
+    assert summary == f"Campaign “{campaigns.OFFER['title']}” · audience: every customer"
+    assert "/admin/campaigns" in details
