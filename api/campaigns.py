@@ -29,7 +29,8 @@ from domain.campaigns.contracts import (
     TestSend,
     campaign_workflow_id,
 )
-from domain.workflow_labels import CampaignFacts, Customer
+from domain.display import Customer
+from domain.workflow_labels import CampaignFacts
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_test import CampaignTestWorkflow
 

@@ -620,9 +620,10 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     from core.db import make_engine, make_sessionmaker
     from core.settings import get_settings
     from core.temporal import connect
+    from domain.display import Customer
     from domain.notifications.service import Notifier
     from domain.subscriptions import policy as rules
-    from domain.workflow_labels import Customer, SubscriptionFacts
+    from domain.workflow_labels import SubscriptionFacts
     from providers.notifications import notification_providers
     from providers.payments import payment_provider
 

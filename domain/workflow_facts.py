@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.accounts.models import User
 from domain.campaigns.models import Campaign
 from domain.catalog.models import PlanVersion, ServiceCategory
+from domain.display import Customer
 from domain.orders import service as orders
 from domain.orders.models import Order, Refund
 from domain.subscriptions.models import Subscription
 from domain.workflow_labels import (
     CampaignFacts,
-    Customer,
     OrderFacts,
     RefundFacts,
     RequestFacts,

@@ -59,6 +59,7 @@ from domain.contracts import (
     refund_workflow_id,
     verification_workflow_id,
 )
+from domain.display import Customer
 from domain.service_requests.contracts import RequestInput, service_request_workflow_id
 from domain.subscriptions.contracts import (
     RENEWAL_PAID_SIGNAL,
@@ -202,7 +203,7 @@ def campaign(inp: CampaignRun, task_queue: str, facts: labels.CampaignFacts) -> 
 
 
 def campaign_test(
-    test: TestSend, task_queue: str, facts: labels.CampaignFacts, staff: labels.Customer
+    test: TestSend, task_queue: str, facts: labels.CampaignFacts, staff: Customer
 ) -> StartOptions:
     """CampaignTestWorkflow: one per test send; a retried request finds the one it started."""
     return _options(

@@ -33,7 +33,7 @@ from workflows.policies import CAMPAIGN_STEP_TIMEOUT, DB_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from activities.campaigns import CampaignActivities
-    from domain import workflow_labels as labels
+    from domain import workflow_timers as timers
     from domain.campaigns.contracts import (
         CAMPAIGN_WORKFLOW,
         CampaignProgress,
@@ -102,7 +102,7 @@ class CampaignWorkflow:
                     await workflow.wait_condition(
                         lambda: self._status != CampaignStatus.running,
                         timeout=self._next_at - workflow.now(),
-                        timeout_summary=labels.campaign_pace(self._batches + 1, self._next_at),
+                        timeout_summary=timers.campaign_pace(self._batches + 1, self._next_at),
                     )
                 continue
             began = workflow.now()
@@ -129,8 +129,8 @@ class CampaignWorkflow:
             # The detail page's current details (metadata): progress, and the label it started
             # with (a continued run has no static summary of its own).
             workflow.set_current_details(
-                labels.now_and_then(
-                    labels.campaign_now(self._status.value, self._sent, self._total, self._batches),
+                timers.now_and_then(
+                    timers.campaign_now(self._status.value, self._sent, self._total, self._batches),
                     workflow.memo(),
                 )
             )

@@ -25,6 +25,7 @@ from workflows.policies import DB_RETRY, STEP_TIMEOUT
 with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
     from domain import workflow_labels as labels
+    from domain import workflow_timers as timers
     from domain.contracts import FLOW_STATUS, SUBSCRIPTION_ENDS_AT, RefundInput, refund_workflow_id
     from domain.notifications.contracts import To
     from domain.subscriptions import keys, notices, policy
@@ -296,8 +297,8 @@ class SubscriptionWrites:
         # The detail page's current details (metadata, not a command): the state now, and the
         # label it started with (a continued run has no static summary of its own).
         workflow.set_current_details(
-            labels.now_and_then(
-                labels.subscription_now(
+            timers.now_and_then(
+                timers.subscription_now(
                     self._status.value,
                     self._period.number,
                     self._period.ends_at,

@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from domain import display
 from domain import workflow_labels as labels
+from domain import workflow_timers as timers
 from domain.money import format_money
 from domain.service_requests.contracts import RequestPolicy
 from domain.timefmt import DASH
 
-ASHA = labels.Customer(name="Asha Rao", email="asha.rao@example.com", phone="+919876543210")
+ASHA = display.Customer(name="Asha Rao", email="asha.rao@example.com", phone="+919876543210")
 ID = uuid.UUID("00000000-0000-0000-0000-000000001042")
 # 7 Dec 2026, 04:30-07:30 UTC: 10:00-13:00 in the business's zone (Asia/Kolkata in the tests).
 START, END = datetime(2026, 12, 7, 4, 30, tzinfo=UTC), datetime(2026, 12, 7, 7, 30, tzinfo=UTC)
@@ -21,15 +23,15 @@ POLICY = RequestPolicy(
 
 
 def test_contacts_are_masked() -> None:
-    assert labels.mask_email("asha.rao@example.com") == "as…@…"
-    assert labels.mask_email("abc@example.com") == "a…@…"  # a short one shows less
-    assert labels.mask_phone("+91 98765 43210") == "+91…10"
-    assert labels.mask_phone("98765 43210") == "…10"
-    assert labels.mask_name("Asha Rao") == "Asha R."
-    assert labels.mask_name("  ") is None
+    assert display.mask_email("asha.rao@example.com") == "as…@…"
+    assert display.mask_email("abc@example.com") == "a…@…"  # a short one shows less
+    assert display.mask_phone("+91 98765 43210") == "+91…10"
+    assert display.mask_phone("98765 43210") == "…10"
+    assert display.mask_name("Asha Rao") == "Asha R."
+    assert display.mask_name("  ") is None
     assert ASHA.contact == "as…@…" and ASHA.who == "Asha R. (as…@…)"
-    assert labels.Customer(phone="+919876543210").contact == "+91…10"
-    assert labels.Customer().contact == "no contact"
+    assert display.Customer(phone="+919876543210").contact == "+91…10"
+    assert display.Customer().contact == "no contact"
 
 
 def test_a_checkout_says_plan_amount_and_masked_contact() -> None:
@@ -65,25 +67,25 @@ def test_a_service_request_says_category_postcode_and_window_in_the_business_zon
 
 def test_timers_say_what_they_wait_for_and_when() -> None:
     deadline = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
-    assert labels.payment_wait(deadline, deadline) == "payment deadline Mon 7 Dec, 10:30 IST"
-    assert labels.payment_wait(deadline, START) == (
+    assert timers.payment_wait(deadline, deadline) == "payment deadline Mon 7 Dec, 10:30 IST"
+    assert timers.payment_wait(deadline, START) == (
         "payment deadline Mon 7 Dec, 10:30 IST · next check with the provider 10:00 IST"
     )
     assert (
-        labels.subscription_due("reminder:30", START) == "renewal reminder due Mon 7 Dec, 10:00 IST"
+        timers.subscription_due("reminder:30", START) == "renewal reminder due Mon 7 Dec, 10:00 IST"
     )
-    assert labels.subscription_due("retry:2", START).startswith("renewal retry 2 due ")
-    assert labels.subscription_due("grace_end", START).startswith("grace ends")
-    assert labels.request_sla((START, "escalated"), POLICY) == (
+    assert timers.subscription_due("retry:2", START).startswith("renewal retry 2 due ")
+    assert timers.subscription_due("grace_end", START).startswith("grace ends")
+    assert timers.request_sla((START, "escalated"), POLICY) == (
         "waiting for a technician (SLA 4 h): escalated at Mon 7 Dec, 10:00 IST"
     )
-    assert labels.request_sla((END, "overdue"), POLICY) == (
+    assert timers.request_sla((END, "overdue"), POLICY) == (
         "waiting for the visit: overdue if not completed by Mon 7 Dec, 13:00 IST"
     )
-    assert labels.request_sla(None, POLICY) is None
-    assert labels.rating_window(START, POLICY).endswith("until Mon 14 Dec, 10:00 IST")
-    assert labels.code_expiry(START) == "verification code expires Mon 7 Dec, 10:00 IST"
-    assert labels.campaign_pace(3, START) == "pace: batch 3 at 10:00 IST"
+    assert timers.request_sla(None, POLICY) is None
+    assert timers.rating_window(START, POLICY).endswith("until Mon 14 Dec, 10:00 IST")
+    assert timers.code_expiry(START) == "verification code expires Mon 7 Dec, 10:00 IST"
+    assert timers.campaign_pace(3, START) == "pace: batch 3 at 10:00 IST"
 
 
 def test_a_verification_masks_where_the_code_went() -> None:
@@ -102,5 +104,5 @@ def test_a_summary_stays_on_one_line_and_a_continued_run_keeps_its_label() -> No
     assert len(label.summary) == labels.SUMMARY_MAX and label.summary.endswith("…")
     assert "\n" not in label.summary
     memo = label.memo()
-    assert labels.now_and_then("**Now:** active", memo) == f"**Now:** active\n\n{label.details}"
-    assert labels.now_and_then("**Now:** active", {}) == "**Now:** active"
+    assert timers.now_and_then("**Now:** active", memo) == f"**Now:** active\n\n{label.details}"
+    assert timers.now_and_then("**Now:** active", {}) == "**Now:** active"
