@@ -22,15 +22,14 @@ def now_and_then(now: str, memo: Mapping[str, Any]) -> str:
 
 
 def subscription_now(
-    status: str, period: int, ends_at: datetime, renewed_until: datetime | None, auto_renew: bool
+    status: str, period: int, ends_at: datetime, renewed_until: datetime | None
 ) -> str:
-    """A subscription's state, for its current details."""
+    """A subscription's state, for its current details (written when its status or end moves)."""
     if renewed_until is not None:
         until = f"renewed until {display.day(renewed_until)}"
     else:
         until = f"ends {display.day(ends_at)}"
-    renews = "automatic renewal on" if auto_renew else "automatic renewal off"
-    return f"**Now:** {status} · period {period} {until} · {renews}"
+    return f"**Now:** {status} · period {period} {until}"
 
 
 def renewal_charge(period: int, attempt: int) -> str:
@@ -84,8 +83,9 @@ def code_expiry(at: datetime) -> str:
     return f"verification code expires {display.when(at)}"
 
 
-def campaign_now(status: str, sent: int, total: int, batches: int) -> str:
-    return f"**Now:** {status} · {sent:,} of {total:,} sent in {batches:,} batches"
+def campaign_now(sent: int, total: int, batches: int) -> str:
+    """A campaign's progress, for its current details (written after each batch)."""
+    return f"**Now:** {sent:,} of {total:,} sent in {batches:,} batches"
 
 
 def campaign_pace(batch: int, at: datetime) -> str:

@@ -130,7 +130,7 @@ class CampaignWorkflow:
             # with (a continued run has no static summary of its own).
             workflow.set_current_details(
                 timers.now_and_then(
-                    timers.campaign_now(self._status.value, self._sent, self._total, self._batches),
+                    timers.campaign_now(self._sent, self._total, self._batches),
                     workflow.memo(),
                 )
             )

@@ -303,7 +303,6 @@ class SubscriptionWrites:
                     self._period.number,
                     self._period.ends_at,
                     self._upcoming[-1].ends_at if self._upcoming else None,
-                    self._auto_renew,
                 ),
                 workflow.memo(),
             )

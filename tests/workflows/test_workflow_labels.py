@@ -86,6 +86,12 @@ def test_timers_say_what_they_wait_for_and_when() -> None:
     assert timers.rating_window(START, POLICY).endswith("until Mon 14 Dec, 10:00 IST")
     assert timers.code_expiry(START) == "verification code expires Mon 7 Dec, 10:00 IST"
     assert timers.campaign_pace(3, START) == "pace: batch 3 at 10:00 IST"
+    assert timers.renewal_charge(3, 1) == "automatic renewal charge for period 3"
+    assert timers.renewal_charge(3, 2) == "automatic renewal charge for period 3 (retry 1)"
+    assert timers.subscription_now("active", 2, END, None) == (
+        "**Now:** active · period 2 ends Mon 7 Dec 2026"
+    )
+    assert timers.campaign_now(1500, 10000, 3) == "**Now:** 1,500 of 10,000 sent in 3 batches"
 
 
 def test_a_verification_masks_where_the_code_went() -> None:
