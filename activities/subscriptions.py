@@ -20,7 +20,7 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.settings import Settings
-from domain import workflow_starts
+from domain import workflow_facts, workflow_starts
 from domain.contracts import (
     OrderRef,
 )
@@ -52,6 +52,7 @@ from domain.subscriptions.contracts import (
     SubscriptionInput,
 )
 from domain.subscriptions.models import Subscription
+from domain.workflow_labels import SubscriptionFacts
 from providers.payments.base import PaymentProvider
 
 log = logging.getLogger(__name__)
@@ -107,34 +108,42 @@ class SubscriptionActivities:
         assert self._temporal is not None, "the worker gives this activity a client"
         async with self._sessions() as db:
             created = await orders.subscription_ids(db, order_id=ref.order_id)
-            starts = [
-                await subscriptions.workflow_input(db, subscription_id=sid, policy=self.policy)
-                for sid in created
-            ]
+            starts = [await self._input(db, sid) for sid in created]
             renewing = []
             for item in await renewals.renewal_items(db, order_id=ref.order_id):
                 assert item.renews_subscription_id is not None
-                inp = await subscriptions.workflow_input(
-                    db, subscription_id=item.renews_subscription_id, policy=self.policy
-                )
-                renewing.append((inp, await subscriptions.renewal_paid(db, item=item)))
-        for inp in starts:
-            await self._start(inp)
-        for inp, paid in renewing:
-            await self._start(inp, signal=paid)
+                inp, facts = await self._input(db, item.renews_subscription_id)
+                renewing.append((inp, facts, await subscriptions.renewal_paid(db, item=item)))
+        for inp, facts in starts:
+            await self._start(inp, facts)
+        for inp, facts, paid in renewing:
+            await self._start(inp, facts, signal=paid)
+
+    async def _input(
+        self, db: AsyncSession, subscription_id: Any
+    ) -> tuple[SubscriptionInput, SubscriptionFacts]:
+        """A subscription's workflow input, and what the Web UI shows of it (its summary)."""
+        inp = await subscriptions.workflow_input(
+            db, subscription_id=subscription_id, policy=self.policy
+        )
+        return inp, await workflow_facts.subscription(db, subscription_id)
 
     async def start_existing(self, subscription_id: Any) -> None:
         """Start the workflow of a subscription that has none (made before workflows existed);
         `manage.py subscriptions start-missing` calls this."""
         async with self._sessions() as db:
-            inp = await subscriptions.workflow_input(
-                db, subscription_id=subscription_id, policy=self.policy
-            )
-        await self._start(inp)
+            inp, facts = await self._input(db, subscription_id)
+        await self._start(inp, facts)
 
-    async def _start(self, inp: SubscriptionInput, *, signal: RenewalPaid | None = None) -> None:
+    async def _start(
+        self,
+        inp: SubscriptionInput,
+        facts: SubscriptionFacts,
+        *,
+        signal: RenewalPaid | None = None,
+    ) -> None:
         assert self._temporal is not None
-        options = workflow_starts.subscription(inp, self._task_queue, renewal=signal)
+        options = workflow_starts.subscription(inp, self._task_queue, facts, renewal=signal)
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await self._temporal.start_workflow(SUBSCRIPTION_WORKFLOW, inp, **options)
 

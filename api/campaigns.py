@@ -29,6 +29,8 @@ from domain.campaigns.contracts import (
     TestSend,
     campaign_workflow_id,
 )
+from domain.display import Customer
+from domain.workflow_labels import CampaignFacts
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_test import CampaignTestWorkflow
 
@@ -45,12 +47,16 @@ def run_input(settings: Settings, campaign_id: uuid.UUID) -> CampaignRun:
     )
 
 
-async def start(temporal: Client, settings: Settings, campaign_id: uuid.UUID) -> CampaignProgress:
+async def start(
+    temporal: Client, settings: Settings, campaign_id: uuid.UUID, facts: CampaignFacts
+) -> CampaignProgress:
     """Start the campaign's workflow (or find it running) and answer once its audience is frozen.
     Conflict when its workflow already ended."""
     inp = run_input(settings, campaign_id)
     operation = WithStartWorkflowOperation(
-        CampaignWorkflow.run, inp, **workflow_starts.campaign(inp, settings.temporal_task_queue)
+        CampaignWorkflow.run,
+        inp,
+        **workflow_starts.campaign(inp, settings.temporal_task_queue, facts),
     )
     try:
         return await workflow_calls.update_with_start(
@@ -89,9 +95,11 @@ async def progress(temporal: Client, campaign_id: uuid.UUID) -> CampaignProgress
     return await _handle(temporal, campaign_id).query(CampaignWorkflow.progress)
 
 
-async def start_test(temporal: Client, settings: Settings, test: TestSend) -> str:
+async def start_test(
+    temporal: Client, settings: Settings, test: TestSend, facts: CampaignFacts, staff: Customer
+) -> str:
     """Start a test send (a retried request finds the one it started); its workflow id."""
-    options = workflow_starts.campaign_test(test, settings.temporal_task_queue)
+    options = workflow_starts.campaign_test(test, settings.temporal_task_queue, facts, staff)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await temporal.start_workflow(CampaignTestWorkflow.run, test, **options)
     return options["id"]

@@ -6,6 +6,7 @@ import contextlib
 import uuid
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -15,7 +16,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core import workflow_calls
 from core.settings import Settings
-from domain import workflow_starts
+from domain import workflow_facts, workflow_starts
 from domain.contracts import (
     CheckoutInput,
     CheckoutState,
@@ -24,6 +25,7 @@ from domain.contracts import (
     RefundInput,
     checkout_workflow_id,
 )
+from domain.workflow_labels import OrderFacts, RefundFacts
 from workflows.checkout import CheckoutWorkflow
 from workflows.late_payment import LatePaymentWorkflow
 from workflows.refund import RefundWorkflow
@@ -37,13 +39,19 @@ def _checkout(temporal: Client, order_id: uuid.UUID) -> WorkflowHandle[Any, Chec
 
 
 async def begin(
-    temporal: Client, settings: Settings, *, order_id: uuid.UUID, user_id: uuid.UUID
+    temporal: Client,
+    settings: Settings,
+    *,
+    order_id: uuid.UUID,
+    user_id: uuid.UUID,
+    facts: OrderFacts,
 ) -> CheckoutState | None:
     """Start the order's checkout (or find the running one) and return its state once the payment
     session exists (`payment`), in one round trip (update-with-start).
 
     None when the order's checkout already ended (paid, failed or expired): an order is checked
-    out once; a new attempt is a new order with a new Idempotency-Key.
+    out once; a new attempt is a new order with a new Idempotency-Key. `facts` is what the
+    Web UI shows of it (plans, total, masked contact).
     """
     inp = CheckoutInput(
         order_id=order_id,
@@ -54,7 +62,7 @@ async def begin(
     operation = WithStartWorkflowOperation(
         CheckoutWorkflow.run,
         inp,
-        **workflow_starts.checkout(inp, settings.temporal_task_queue),
+        **workflow_starts.checkout(inp, settings.temporal_task_queue, facts),
     )
     try:
         return await temporal.execute_update_with_start_workflow(
@@ -71,6 +79,7 @@ async def begin(
 async def nudge(
     temporal: Client,
     settings: Settings,
+    db: AsyncSession,
     *,
     order_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -78,7 +87,8 @@ async def nudge(
     event_id: str | None = None,
 ) -> None:
     """Tell the order's checkout that the payment may have moved. When its checkout already
-    ended, a LatePaymentWorkflow asks the provider and settles a payment that landed late."""
+    ended, a LatePaymentWorkflow asks the provider and settles a payment that landed late (its
+    summary read from `db` then, not for every nudge)."""
     told = await workflow_calls.reached(
         _checkout(temporal, order_id).signal(
             CheckoutWorkflow.payment_event, PaymentNudge(source=source, event_id=event_id)
@@ -91,7 +101,11 @@ async def nudge(
         LatePaymentWorkflow.run,
         ref,
         **workflow_starts.late_payment(
-            ref, settings.temporal_task_queue, user_id=user_id, source=source
+            ref,
+            settings.temporal_task_queue,
+            await workflow_facts.order(db, order_id),
+            user_id=user_id,
+            source=source,
         ),
     )
 
@@ -121,9 +135,12 @@ async def start_refund(
     refund_id: uuid.UUID,
     order_id: uuid.UUID,
     user_id: uuid.UUID,
+    facts: RefundFacts,
 ) -> None:
     inp = RefundInput(refund_id=refund_id, order_id=order_id, user_id=user_id)
     with contextlib.suppress(WorkflowAlreadyStartedError):  # a retry finds it running/done
         await temporal.start_workflow(
-            RefundWorkflow.run, inp, **workflow_starts.refund(inp, settings.temporal_task_queue)
+            RefundWorkflow.run,
+            inp,
+            **workflow_starts.refund(inp, settings.temporal_task_queue, facts),
         )

@@ -27,6 +27,7 @@ from domain.service_requests.contracts import (
     Start,
     service_request_workflow_id,
 )
+from domain.workflow_labels import RequestFacts
 from workflows.service_request import ServiceRequestWorkflow
 
 ENDED = "this request's life is over: it takes no more changes"
@@ -47,14 +48,15 @@ def _handle(temporal: Client, request_id: uuid.UUID) -> WorkflowHandle[Any, Requ
 
 
 async def start_request_workflow(
-    temporal: Client, settings: Settings, inp: RequestInput
+    temporal: Client, settings: Settings, inp: RequestInput, facts: RequestFacts
 ) -> RequestState:
     """Start the request's workflow (or find it: the same request again is the same workflow)
-    and answer once its visit is reserved; Conflict with the ledger's reason when refused."""
+    and answer once its visit is reserved; Conflict with the ledger's reason when refused.
+    `facts` is what the Web UI shows of it beside the window and postcode."""
     operation = WithStartWorkflowOperation(
         ServiceRequestWorkflow.run,
         inp,
-        **workflow_starts.service_request(inp, settings.temporal_task_queue),
+        **workflow_starts.service_request(inp, settings.temporal_task_queue, facts),
     )
     return await workflow_calls.update_with_start(
         temporal, ServiceRequestWorkflow.opened, operation, gone=ENDED

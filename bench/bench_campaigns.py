@@ -231,6 +231,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     from core.settings import get_settings
     from core.temporal import connect
     from domain.campaigns.contracts import CampaignProgress, campaign_workflow_id
+    from domain.workflow_labels import CampaignFacts
 
     settings = get_settings()
     customers: int = spec["customers"]
@@ -251,7 +252,9 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     cpu0 = cpu_seconds(roots)
     _say("starting the campaign (update-with-start, answered once its audience is frozen)")
     began = time.perf_counter()
-    frozen = await lifecycle.start(client, settings, campaign_id)
+    frozen = await lifecycle.start(
+        client, settings, campaign_id, CampaignFacts(name="bench campaign", audience="bench")
+    )
     freeze_seconds = time.perf_counter() - began
     _say(f"audience of {frozen.total:,} frozen in {freeze_seconds:.1f} s; sending")
     handle = client.get_workflow_handle(

@@ -2,7 +2,7 @@
 API, and the time from a status change to its server-sent event.
 
 - `start_subscriptions`: each live customer's SubscriptionWorkflow, started as the system starts
-  it (`SubscriptionActivities._start`, from `workflow_input`), since a request reserves its visit
+  it (`SubscriptionActivities._start`, from `_input`), since a request reserves its visit
   on that workflow; waits until every one has run its first task.
 - `open_requests`: each customer asks for a visit (POST /service-requests), 8 at once: the
   workflows run from there (update-with-start: the answer comes once the visit is reserved).
@@ -68,15 +68,13 @@ async def start_subscriptions(settings: Any, sessions: Any, client: Any, ids: li
     """Every live customer's SubscriptionWorkflow started and past its first task; seconds."""
     import psycopg
 
-    from activities.subscriptions import SubscriptionActivities, policy_from
+    from activities.subscriptions import SubscriptionActivities
     from bench.requests_seed import conninfo
     from domain.notifications.service import Notifier
-    from domain.subscriptions.service import workflow_input
     from providers.notifications import notification_providers
     from providers.payments import payment_provider
 
     t0 = time.perf_counter()
-    policy = policy_from(settings, settings.payments_provider)
     starter = SubscriptionActivities(
         sessions=sessions,
         settings=settings,
@@ -88,8 +86,8 @@ async def start_subscriptions(settings: Any, sessions: Any, client: Any, ids: li
     inputs = []
     async with sessions() as db:
         for sid in ids:
-            inputs.append(await workflow_input(db, subscription_id=uuid.UUID(sid), policy=policy))
-    await gather_limited(16, [partial(starter._start, inp) for inp in inputs])
+            inputs.append(await starter._input(db, uuid.UUID(sid)))
+    await gather_limited(16, [partial(starter._start, inp, facts) for inp, facts in inputs])
     deadline = time.perf_counter() + 300
     async with await psycopg.AsyncConnection.connect(
         conninfo(settings.database_url), autocommit=True

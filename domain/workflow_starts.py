@@ -1,9 +1,15 @@
-"""How each flow's workflow is started: its id, its search attributes, its summary in the Web UI,
-and what a start finds when a workflow of that id exists (id conflict and reuse policies). One
-function per flow, given the workflow's typed input; the caller names the workflow and spreads
-the options:
+"""How each flow's workflow is started: its id, its search attributes, its summary and details in
+the Web UI, and what a start finds when a workflow of that id exists (id conflict and reuse
+policies). One function per flow, given the workflow's typed input and the display facts its
+summary needs (`domain/workflow_labels.py`: a plan's name, an amount, a masked contact); the
+caller names the workflow and spreads the options:
 
-    await temporal.start_workflow(RefundWorkflow.run, inp, **workflow_starts.refund(inp, queue))
+    await temporal.start_workflow(
+        RefundWorkflow.run, inp, **workflow_starts.refund(inp, queue, facts)
+    )
+
+The display facts are given beside the input, never inside it: the input is kept in the
+workflow's history, the summary and details are metadata the Web UI shows.
 
 Every start of a flow goes through its function here, so the workflow is found by the same id
 and filtered by the same search attributes wherever it was started: the API (with the workflow's
@@ -26,6 +32,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
+from domain import workflow_labels as labels
 from domain.campaigns.contracts import (
     CampaignRun,
     CampaignStatus,
@@ -52,6 +59,7 @@ from domain.contracts import (
     refund_workflow_id,
     verification_workflow_id,
 )
+from domain.display import Customer
 from domain.service_requests.contracts import RequestInput, service_request_workflow_id
 from domain.subscriptions.contracts import (
     RENEWAL_PAID_SIGNAL,
@@ -71,6 +79,9 @@ class StartOptions(TypedDict):
     id_reuse_policy: WorkflowIDReusePolicy
     search_attributes: TypedSearchAttributes | None
     static_summary: str
+    static_details: str
+    # A workflow that continues as new keeps its label in its memo too (labels.Label.memo).
+    memo: NotRequired[dict[str, Any]]
 
 
 class SignalStartOptions(StartOptions):
@@ -85,7 +96,7 @@ def _options(
     task_queue: str,
     *,
     reuse: WorkflowIDReusePolicy,
-    summary: str,
+    label: labels.Label,
     attributes: list[SearchAttributePair[Any]] | None,
 ) -> StartOptions:
     return StartOptions(
@@ -94,7 +105,8 @@ def _options(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=reuse,
         search_attributes=None if attributes is None else TypedSearchAttributes(attributes),
-        static_summary=summary,
+        static_summary=label.summary,
+        static_details=label.details,
     )
 
 
@@ -109,7 +121,12 @@ def verification(inp: VerificationStart, task_queue: str) -> StartOptions:
         verification_workflow_id(inp.purpose, inp.user_id, inp.channel),
         task_queue,
         reuse=NEW_RUN_AFTER_END,
-        summary=f"{inp.purpose.value} {inp.channel.value} of user {inp.user_id}",
+        label=labels.verification(
+            inp.user_id,
+            purpose=inp.purpose.value,
+            channel=inp.channel.value,
+            destination=inp.destination,
+        ),
         attributes=[
             SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
             SearchAttributePair(FLOW_STATUS, "pending"),
@@ -117,14 +134,14 @@ def verification(inp: VerificationStart, task_queue: str) -> StartOptions:
     )
 
 
-def checkout(inp: CheckoutInput, task_queue: str) -> StartOptions:
+def checkout(inp: CheckoutInput, task_queue: str, facts: labels.OrderFacts) -> StartOptions:
     """CheckoutWorkflow: an order is checked out once; a start after it ended is refused
     (WorkflowAlreadyStartedError)."""
     return _options(
         checkout_workflow_id(inp.order_id),
         task_queue,
         reuse=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        summary=f"checkout of order {inp.order_id}",
+        label=labels.checkout(inp.order_id, facts),
         attributes=[
             SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
             SearchAttributePair(ORDER_ID, str(inp.order_id)),
@@ -134,7 +151,12 @@ def checkout(inp: CheckoutInput, task_queue: str) -> StartOptions:
 
 
 def late_payment(
-    ref: OrderRef, task_queue: str, *, user_id: uuid.UUID, source: str
+    ref: OrderRef,
+    task_queue: str,
+    facts: labels.OrderFacts,
+    *,
+    user_id: uuid.UUID,
+    source: str,
 ) -> StartOptions:
     """LatePaymentWorkflow: a payment event for an order whose checkout had ended; one at a
     time per order, a new one for a later event."""
@@ -142,7 +164,7 @@ def late_payment(
         late_payment_workflow_id(ref.order_id),
         task_queue,
         reuse=NEW_RUN_AFTER_END,
-        summary=f"late payment event ({source}) for order {ref.order_id}",
+        label=labels.late_payment(ref.order_id, facts, source),
         attributes=[
             SearchAttributePair(CUSTOMER_ID, str(user_id)),
             SearchAttributePair(ORDER_ID, str(ref.order_id)),
@@ -150,14 +172,14 @@ def late_payment(
     )
 
 
-def refund(inp: RefundInput, task_queue: str) -> StartOptions:
+def refund(inp: RefundInput, task_queue: str, facts: labels.RefundFacts) -> StartOptions:
     """RefundWorkflow started by the API (a subscription's cancellation starts its refunds as
     child workflows). Only a refund whose workflow failed is run again by a retried request."""
     return _options(
         refund_workflow_id(inp.refund_id),
         task_queue,
         reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        summary=f"refund {inp.refund_id} of order {inp.order_id}",
+        label=labels.refund(inp.refund_id, inp.order_id, facts),
         attributes=[
             SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
             SearchAttributePair(ORDER_ID, str(inp.order_id)),
@@ -165,35 +187,47 @@ def refund(inp: RefundInput, task_queue: str) -> StartOptions:
     )
 
 
-def campaign(inp: CampaignRun, task_queue: str) -> StartOptions:
+def campaign(inp: CampaignRun, task_queue: str, facts: labels.CampaignFacts) -> StartOptions:
     """CampaignWorkflow: a campaign is started once; its id is never used again after it ends."""
-    return _options(
+    label = labels.campaign(
+        inp.campaign_id, facts, batch_size=inp.batch_size, rate=inp.rate_per_second
+    )
+    options = _options(
         campaign_workflow_id(inp.campaign_id),
         task_queue,
         reuse=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        summary=f"campaign {inp.campaign_id}",
+        label=label,
         attributes=[SearchAttributePair(FLOW_STATUS, CampaignStatus.running.value)],
     )
+    return StartOptions(**options, memo=label.memo())
 
 
-def campaign_test(test: TestSend, task_queue: str) -> StartOptions:
+def campaign_test(
+    test: TestSend, task_queue: str, facts: labels.CampaignFacts, staff: Customer
+) -> StartOptions:
     """CampaignTestWorkflow: one per test send; a retried request finds the one it started."""
     return _options(
         campaign_test_key(test.campaign_id, test.test_id),
         task_queue,
         reuse=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        summary=f"test send of campaign {test.campaign_id}",
+        label=labels.campaign_test(test.campaign_id, facts, staff),
         attributes=None,
     )
 
 
-def service_request(inp: RequestInput, task_queue: str) -> StartOptions:
+def service_request(inp: RequestInput, task_queue: str, facts: labels.RequestFacts) -> StartOptions:
     """ServiceRequestWorkflow: the same request again is the same workflow."""
     return _options(
         service_request_workflow_id(inp.request_id),
         task_queue,
         reuse=NEW_RUN_AFTER_END,
-        summary=f"service request {inp.request_id}",
+        label=labels.service_request(
+            inp.request_id,
+            facts,
+            postal_code=inp.postal_code,
+            window_start=inp.window_start,
+            window_end=inp.window_end,
+        ),
         attributes=[
             SearchAttributePair(REQUEST_ID, str(inp.request_id)),
             SearchAttributePair(CUSTOMER_ID, str(inp.user_id)),
@@ -204,13 +238,26 @@ def service_request(inp: RequestInput, task_queue: str) -> StartOptions:
 
 
 def subscription(
-    inp: SubscriptionInput, task_queue: str, *, renewal: RenewalPaid | None = None
+    inp: SubscriptionInput,
+    task_queue: str,
+    facts: labels.SubscriptionFacts,
+    *,
+    renewal: RenewalPaid | None = None,
 ) -> SignalStartOptions:
     """SubscriptionWorkflow. Without `renewal`, started once, ever: a retry after the workflow
     has even ended finds the first run. With `renewal`, the renewal is signalled with the start
     (signal-with-start): a renewal may come after the workflow ended (expired), and gets a new
     run; a signal sent twice (a retry) is one period, recorded once per order."""
     ends: datetime = inp.upcoming[-1].ends_at if inp.upcoming else inp.period.ends_at
+    label = labels.subscription(
+        inp.subscription_id,
+        inp.user_id,
+        facts,
+        period=inp.period.number,
+        starts_at=inp.period.starts_at,
+        ends_at=inp.period.ends_at,
+        renewed_until=inp.upcoming[-1].ends_at if inp.upcoming else None,
+    )
     options = _options(
         subscription_workflow_id(inp.subscription_id),
         task_queue,
@@ -219,7 +266,7 @@ def subscription(
             if renewal is None
             else WorkflowIDReusePolicy.ALLOW_DUPLICATE
         ),
-        summary=f"subscription {inp.subscription_id}",
+        label=label,
         attributes=[
             SearchAttributePair(SUBSCRIPTION_ID, str(inp.subscription_id)),
             SearchAttributePair(PLAN_ID, str(inp.plan_id)),
@@ -228,6 +275,7 @@ def subscription(
             SearchAttributePair(SUBSCRIPTION_ENDS_AT, ends),
         ],
     )
+    options["memo"] = label.memo()
     if renewal is None:
         return SignalStartOptions(**options)
     return SignalStartOptions(

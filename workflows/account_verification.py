@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.accounts import AccountActivities
+    from domain import workflow_timers as timers
     from domain.contracts import (
         FLOW_STATUS,
         CodeCheck,
@@ -76,7 +77,7 @@ class AccountVerificationWorkflow:
                         or self._sending
                     ),
                     timeout=remaining,
-                    timeout_summary="verification code expiry",
+                    timeout_summary=timers.code_expiry(self._expires_at),
                 )
             except TimeoutError:
                 if self._status == VerificationStatus.pending and not self._sending:

@@ -33,6 +33,7 @@ from workflows.policies import CAMPAIGN_STEP_TIMEOUT, DB_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from activities.campaigns import CampaignActivities
+    from domain import workflow_timers as timers
     from domain.campaigns.contracts import (
         CAMPAIGN_WORKFLOW,
         CampaignProgress,
@@ -101,7 +102,7 @@ class CampaignWorkflow:
                     await workflow.wait_condition(
                         lambda: self._status != CampaignStatus.running,
                         timeout=self._next_at - workflow.now(),
-                        timeout_summary="pace",
+                        timeout_summary=timers.campaign_pace(self._batches + 1, self._next_at),
                     )
                 continue
             began = workflow.now()
@@ -125,6 +126,14 @@ class CampaignWorkflow:
             self._skipped += result.skipped
             self._cursor = result.last or self._cursor
             self._next_at = began + interval
+            # The detail page's current details (metadata): progress, and the label it started
+            # with (a continued run has no static summary of its own).
+            workflow.set_current_details(
+                timers.now_and_then(
+                    timers.campaign_now(self._sent, self._total, self._batches),
+                    workflow.memo(),
+                )
+            )
             if result.done:
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)

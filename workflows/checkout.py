@@ -42,6 +42,7 @@ from workflows.policies import DB_RETRY, STEP_TIMEOUT
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
     from activities.subscriptions import SubscriptionActivities
+    from domain import workflow_timers as timers
     from domain.contracts import (
         FLOW_STATUS,
         CheckoutInput,
@@ -141,7 +142,9 @@ class CheckoutWorkflow:
                 await workflow.wait_condition(
                     lambda: self._nudges > self._checks_done,
                     timeout=min(remaining, every),
-                    timeout_summary="payment reconcile or deadline",
+                    timeout_summary=timers.payment_wait(
+                        self._expires_at, workflow.now() + min(remaining, every)
+                    ),
                 )
             except TimeoutError:
                 if workflow.now() >= self._expires_at:

@@ -50,6 +50,7 @@ from workflows.service_request_writes import RequestWrites
 
 with workflow.unsafe.imports_passed_through():
     from activities.service_requests import ServiceRequestActivities
+    from domain import workflow_timers as timers
     from domain.contracts import REQUEST_STATUS
     from domain.service_requests.contracts import (
         FINAL,
@@ -140,7 +141,7 @@ class ServiceRequestWorkflow(RequestWrites):
                 await workflow.wait_condition(
                     lambda seen=seen: self._changes != seen,  # type: ignore[misc]
                     timeout=max(due[0] - workflow.now(), timedelta(0)) if due else None,
-                    timeout_summary=due[1] if due else None,
+                    timeout_summary=timers.request_sla(due, self._inp.policy),
                 )
             except TimeoutError:
                 assert due is not None
@@ -153,7 +154,7 @@ class ServiceRequestWorkflow(RequestWrites):
                 await workflow.wait_condition(
                     lambda: self._rated,
                     timeout=timedelta(seconds=inp.policy.rating_seconds),
-                    timeout_summary="rating",
+                    timeout_summary=timers.rating_window(workflow.now(), inp.policy),
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._outgoing.drain()

@@ -77,9 +77,8 @@ from workflows.subscription_writes import IN_ORDER, MESSAGES, WORKFLOW
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
-    from domain.contracts import (
-        OrderRef,
-    )
+    from domain import workflow_timers as timers
+    from domain.contracts import OrderRef
     from domain.subscriptions import policy
     from domain.subscriptions.contracts import (
         LIVE,
@@ -201,7 +200,7 @@ class SubscriptionWorkflow(VisitLedger):
                 await workflow.wait_condition(
                     lambda seen=seen: self._changes != seen,  # type: ignore[misc]
                     timeout=wait,
-                    timeout_summary=due.kind,
+                    timeout_summary=timers.subscription_due(due.kind, due.at),
                 )
             except TimeoutError:
                 if workflow.patched(IN_ORDER) and (self._changes != seen or self._status in FINAL):
@@ -249,6 +248,7 @@ class SubscriptionWorkflow(VisitLedger):
             ),
             start_to_close_timeout=CHARGE_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
+            summary=timers.renewal_charge(self._last_number() + 1, self._attempt),
         )
         await self._charged(outcome.state, outcome.order_id, outcome.failure_reason, outcome.paid)
 

@@ -24,6 +24,8 @@ from workflows.policies import DB_RETRY, STEP_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
+    from domain import workflow_labels as labels
+    from domain import workflow_timers as timers
     from domain.contracts import FLOW_STATUS, SUBSCRIPTION_ENDS_AT, RefundInput, refund_workflow_id
     from domain.notifications.contracts import To
     from domain.subscriptions import keys, notices, policy
@@ -221,6 +223,13 @@ class SubscriptionWrites:
 
     async def _start_refund(self, refund: RefundMade) -> None:
         # The refund outlives this workflow, which ends soon: ABANDON.
+        label = labels.subscription_refund(
+            refund.refund_id,
+            refund.order_id,
+            self._inp.subscription_id,
+            refund.amount_minor,
+            self._period.currency,
+        )
         await workflow.start_child_workflow(
             RefundWorkflow.run,
             RefundInput(
@@ -228,7 +237,8 @@ class SubscriptionWrites:
             ),
             id=refund_workflow_id(refund.refund_id),
             parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"refund of subscription {self._inp.subscription_id}",
+            static_summary=label.summary,
+            static_details=label.details,
         )
 
     # --- the customer's messages -------------------------------------------------------------
@@ -284,3 +294,16 @@ class SubscriptionWrites:
             updates.append(SUBSCRIPTION_ENDS_AT.value_set(ends))
         if updates:
             workflow.upsert_search_attributes(updates)
+        # The detail page's current details (metadata, not a command): the state now, and the
+        # label it started with (a continued run has no static summary of its own).
+        workflow.set_current_details(
+            timers.now_and_then(
+                timers.subscription_now(
+                    self._status.value,
+                    self._period.number,
+                    self._period.ends_at,
+                    self._upcoming[-1].ends_at if self._upcoming else None,
+                ),
+                workflow.memo(),
+            )
+        )

@@ -24,6 +24,7 @@ from api.deps import (
 from api.pagination import StaffPage
 from api.problems import problems
 from api.workflow_links import LinksDep, WorkflowLinks
+from domain import workflow_facts
 from domain.accounts.models import User
 from domain.campaigns import audience as audiences
 from domain.campaigns import preview
@@ -162,7 +163,11 @@ async def send_test(
     )
     await db.commit()
     await lifecycle.start_test(
-        temporal, settings, TestSend(campaign_id=campaign.id, staff_id=admin.id, test_id=test_id)
+        temporal,
+        settings,
+        TestSend(campaign_id=campaign.id, staff_id=admin.id, test_id=test_id),
+        workflow_facts.campaign(campaign),
+        workflow_facts.customer(admin),
     )
     return out
 
@@ -206,7 +211,7 @@ async def start_campaign(
         db, campaign_id=campaign_id, admin=admin, settings=settings
     )
     await db.commit()
-    await lifecycle.start(temporal, settings, campaign.id)
+    await lifecycle.start(temporal, settings, campaign.id, workflow_facts.campaign(campaign))
     return detail(await campaigns.get(db, campaign_id=campaign.id), links)
 
 

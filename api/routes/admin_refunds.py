@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from api import checkouts
 from api.deps import AdminUser, OptionalIdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
+from domain import workflow_facts
 from domain.orders import refunds
 from domain.orders import service as orders
 from domain.orders.schemas import RefundIn, RefundOut
@@ -52,6 +53,11 @@ async def refund_order(
     await db.commit()
     order = await orders.get_order(db, order_id=order_id, user_id=None)
     await checkouts.start_refund(
-        temporal, settings, refund_id=refund.id, order_id=order_id, user_id=order.user_id
+        temporal,
+        settings,
+        refund_id=refund.id,
+        order_id=order_id,
+        user_id=order.user_id,
+        facts=await workflow_facts.refund(db, refund.id),
     )
     return RefundOut.model_validate(refund)

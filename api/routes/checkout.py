@@ -14,6 +14,7 @@ from api import checkouts
 from api.deps import CurrentUser, IdempotencyKey, PaymentsDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import problems
 from core.errors import Conflict
+from domain import workflow_facts
 from domain.contracts import CheckoutState
 from domain.orders import service as orders
 from domain.orders import settlement
@@ -67,7 +68,13 @@ async def checkout(
     await db.commit()
     if not created:
         response.status_code = status.HTTP_200_OK
-    state = await checkouts.begin(temporal, settings, order_id=order.id, user_id=user.id)
+    state = await checkouts.begin(
+        temporal,
+        settings,
+        order_id=order.id,
+        user_id=user.id,
+        facts=workflow_facts.order_facts(order, workflow_facts.customer(user)),
+    )
     # What the workflow has recorded since (the session; the outcome of an ended checkout). The
     # items were loaded with the order and do not change.
     await db.refresh(order, attribute_names=ORDER_COLUMNS)

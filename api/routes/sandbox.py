@@ -183,5 +183,5 @@ async def _nudge(
     order = await orders.find_order_by_provider_ref(db, provider="sandbox", provider_ref=session_id)
     if order is not None:
         await checkouts.nudge(
-            temporal, settings, order_id=order.id, user_id=order.user_id, source="sandbox"
+            temporal, settings, db, order_id=order.id, user_id=order.user_id, source="sandbox"
         )

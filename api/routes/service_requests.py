@@ -21,7 +21,7 @@ from api.problems import problems
 from core.db import utcnow
 from core.errors import Conflict, InvalidField, NotFound
 from core.settings import MAX_REQUEST_SLOTS
-from domain import actors
+from domain import actors, workflow_facts
 from domain.accounts import service as accounts
 from domain.accounts.models import Address
 from domain.catalog.models import ServiceCategory
@@ -42,6 +42,7 @@ from domain.service_requests.schemas import (
 from domain.subscriptions import queries as subscriptions
 from domain.technicians.schemas import normalize_postal_code
 from domain.types import Page
+from domain.workflow_facts import customer
 
 router = APIRouter(prefix="/service-requests", tags=["service requests"])
 
@@ -127,6 +128,9 @@ async def ask(
             ("Idempotency-Key",),
             "this key was used for a different request; send a new key for a new request",
         )
+    facts = await workflow_facts.request(  # what the Web UI shows of it
+        db, category_id=body.category_id, subscription=subscription, buyer=customer(user)
+    )
     await db.commit()  # ends the read: nothing is written here, the workflow's activities write
     snapshot = address_snapshot(address)
     await lifecycle.start_request_workflow(
@@ -145,6 +149,7 @@ async def ask(
             window_end=body.window_end,
             policy=lifecycle.policy_from(settings),
         ),
+        facts,
     )
     if existed:
         response.status_code = status.HTTP_200_OK

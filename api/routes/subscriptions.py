@@ -18,7 +18,7 @@ from api.pagination import CustomerPage
 from api.problems import problems
 from api.routes.checkout import ORDER_COLUMNS, CheckoutOut
 from core.errors import Conflict
-from domain import actors, timefmt
+from domain import actors, timefmt, workflow_facts
 from domain.orders import renewals, settlement
 from domain.orders.schemas import OrderOut
 from domain.subscriptions import auto_renew, queries
@@ -104,7 +104,13 @@ async def renew(
     await db.commit()
     if not created:
         response.status_code = status.HTTP_200_OK
-    state = await checkouts.begin(temporal, settings, order_id=order.id, user_id=user.id)
+    state = await checkouts.begin(
+        temporal,
+        settings,
+        order_id=order.id,
+        user_id=user.id,
+        facts=workflow_facts.order_facts(order, workflow_facts.customer(user)),
+    )
     await db.refresh(order, attribute_names=ORDER_COLUMNS)
     if state is None:
         state = await settlement.ended_checkout(db, order=order)

@@ -70,6 +70,7 @@ async def receive(
     await checkouts.nudge(
         temporal,
         settings,
+        db,
         order_id=order.id,
         user_id=order.user_id,
         source=f"webhook:{provider}",

@@ -25,6 +25,7 @@ from temporalio.client import (
 )
 
 from core.settings import Settings
+from domain import workflow_labels as labels
 from domain.reports.contracts import (
     SCHEDULE_HOUR,
     SCHEDULE_ID,
@@ -37,12 +38,17 @@ log = logging.getLogger("homeplans.schedules")
 
 
 def daily_report_schedule(settings: Settings) -> Schedule:
+    # What the Web UI shows of each run it starts (a schedule made before keeps its own: an
+    # existing schedule is left as it is).
+    label = labels.daily_report(SCHEDULE_HOUR, SCHEDULE_MINUTE, settings.default_time_zone)
     return Schedule(
         action=ScheduleActionStartWorkflow(
             WORKFLOW_NAME,
             DailyReportInput(),
             id=f"{SCHEDULE_ID}-run",  # the server appends the scheduled time
             task_queue=settings.temporal_task_queue,
+            static_summary=label.summary,
+            static_details=label.details,
         ),
         spec=ScheduleSpec(
             calendars=[

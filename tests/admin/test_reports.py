@@ -28,6 +28,7 @@ from domain.reports.models import Report
 from domain.reports.schedules import ensure_schedules
 from tests.support.catalog_helpers import add_active_plan, add_categories, make_admin, make_customer
 from tests.support.subscription_helpers import buy_plan
+from tests.support.waiting import eventually
 from workflows.daily_report import DailyReportWorkflow
 
 
@@ -234,6 +235,19 @@ async def test_the_daily_schedule_is_created_once_and_reports_on_yesterday(
                 break
             await asyncio.sleep(0.05)
         assert day == yesterday
+        # The run says what it is in the Web UI (the schedule's summary).
+        runs = await eventually(
+            lambda: _runs(temporal), bool, "the schedule's run in the workflow list"
+        )
+        described_run = await temporal.get_workflow_handle(runs[0]).describe()
+        assert await described_run.static_summary() == "Daily report of the business day just ended"
+        assert "every day at 00:30 (Asia/Kolkata)" in (await described_run.static_details() or "")
     finally:
         with contextlib.suppress(RPCError):
             await temporal.get_schedule_handle(SCHEDULE_ID).delete()
+
+
+async def _runs(temporal: Client) -> list[str]:
+    return [
+        wf.id async for wf in temporal.list_workflows(f"WorkflowId STARTS_WITH '{SCHEDULE_ID}-run'")
+    ]

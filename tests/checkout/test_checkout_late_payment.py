@@ -50,6 +50,10 @@ async def test_a_payment_after_expiry_settles_the_order_after_all(
 
     late = client.get_workflow_handle(late_payment_workflow_id(uuid.UUID(order_id)))
     assert await late.result() == "succeeded"
+    # In the Web UI: what it is, the order's number, the contact masked.
+    summary = await (await late.describe()).static_summary() or ""
+    assert summary.startswith("Late payment O-") and "…@…" in summary, summary
+    assert "example.com" not in summary
     order = await wait_for_order(skipping_api, buyer, order_id, {"completed"})
     assert order["receipt_number"] is not None
     subs = (

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from domain.catalog.models import PlanVersion
@@ -117,6 +118,14 @@ async def test_automatic_renewal_charges_once_per_period_across_three_periods(
     assert sorted(charges) == [f"sub:{sid}:period:{n}" for n in (2, 3, 4)]
     # A period per run of the workflow: the history of each stays small.
     assert await _runs(env, sid, at_least=4) == 4
+    # The latest run has no static summary (continue-as-new does not carry it): its memo does,
+    # and its current details in the Web UI say where it is and what it is.
+    latest = env.client.get_workflow_handle(subscription_workflow_id(sid))
+    summary = await (await latest.describe()).memo_value("summary")
+    assert "…@…" in summary and "example.com" not in summary and " · until " in summary
+    metadata = await latest.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert metadata.current_details.startswith("**Now:** active · period 4 ")
+    assert "**Subscription to " in metadata.current_details
 
     events = kinds(await timeline(db, sid))
     assert events.count("period:1:reminder:1") == 0  # renewed 3 days before: no "ends tomorrow"
