@@ -1,8 +1,8 @@
 """The worker's metrics endpoint (WORKER_METRICS_ADDRESS), as Prometheus scrapes it from a real
 worker on a real Temporal dev server: the SDK's own `temporal_*` series, how activities ended, and
-the business counters, after a real purchase through the API. Then the alert rules and the Grafana
-dashboard are read: every series they name must be one the API or the worker exposes, so neither
-can drift from the code."""
+the business counters, after a real purchase and a visit asked for through the API. Then the alert
+rules and the Grafana dashboard are read: every series they name must be one the API or the worker
+exposes, so neither can drift from the code."""
 
 from __future__ import annotations
 
@@ -24,13 +24,19 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
-from core.metrics import ACTIVITY_OUTCOMES, BUSINESS, NOTIFICATIONS, PURCHASES
+from core.metrics import (
+    ACTIVITY_OUTCOMES,
+    BUSINESS,
+    NOTIFICATIONS,
+    PURCHASES,
+    SERVICE_REQUEST_EVENTS,
+)
 from core.settings import Settings
 from core.worker_metrics import metrics_runtime
 from tests.conftest import free_port
 from tests.observability.broken_workflow import BrokenWorkflow
 from tests.observability.exposition import names, value
-from tests.support.checkout_helpers import checkout, sandbox_act, shop_with_cart, wait_for_order
+from tests.support.request_helpers import asked, shop
 from tests.support.waiting import eventually
 from worker import build_worker
 
@@ -97,18 +103,14 @@ async def test_worker_metrics_after_a_purchase_and_a_broken_workflow(
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as api:
-                buyer, _ = await shop_with_cart(api, db)
-                started = await checkout(api, buyer)
-                assert started.status_code == 201, started.text
-                approved = await sandbox_act(api, started.json()["payment"])
-                assert approved.status_code == 200, approved.text
-                order_id = started.json()["order"]["id"]
-                await wait_for_order(api, buyer, order_id, {"completed"})
+                # A real purchase (approved on the sandbox page), then a visit asked for.
+                bought = await shop(api, db)
+                await asked(api, bought)
                 api_text = (await api.get("http://test/metrics")).text
 
                 def settled(text: str) -> bool:
                     """The purchase counted paid, its settlement step completed, its workflow
-                    closed (a moment after the order reads completed)."""
+                    closed (a moment after the order reads completed); the visit opened."""
                     return (
                         value(
                             text,
@@ -126,6 +128,7 @@ async def test_worker_metrics_after_a_purchase_and_a_broken_workflow(
                         )
                         == 1
                         and value(text, WORKFLOWS_COMPLETED, workflow_type="CheckoutWorkflow") >= 1
+                        and value(text, SERVICE_REQUEST_EVENTS.name, event="opened") == 1
                     )
 
                 after = await eventually(
