@@ -29,6 +29,7 @@ from activities.subscriptions import SubscriptionActivities
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from core.worker_metrics import ActivityOutcomes, install_metrics_runtime
 from domain.notifications.service import Notifier
 from domain.reports.schedules import ensure_schedules
 from providers.notifications import notification_providers
@@ -86,12 +87,15 @@ def build_worker(
         workflow_runner=runner(settings.worker_sandbox),
         # A stop lets the activities in flight finish (not cancelled, so not retried) this long.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
+        interceptors=[ActivityOutcomes()],
     )
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    # Before connecting: the client's runtime serves the metrics (core/worker_metrics.py).
+    install_metrics_runtime(settings.worker_metrics_address)
     client = await _connect_with_retry(settings)
     worker = build_worker(client, settings)
     try:  # once, for `make run`: the daily report's schedule (deployments: manage.py)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import errors, limits, problems
+from api import errors, limits, metrics, problems
 from api.app_config import app_policy
 from api.boundary import reject_nul, require_body_type
 from api.caching import CatalogCache, CatalogFastPath
@@ -146,6 +146,8 @@ def create_app(
     problems.install(app)
     # Body size, timeouts, security headers, CORS and the client's address, around everything.
     limits.install(app, settings)
+    # GET /metrics, and the request counts and latencies around all of the above (api.metrics).
+    metrics.install(app)
     # Repeated public catalog reads are answered before routing (see api.caching).
     app.add_middleware(CatalogFastPath, prefix=f"{API_PREFIX}/catalog/")
     app.include_router(health.router)

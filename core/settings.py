@@ -180,6 +180,9 @@ class Settings(HttpSettings):
     # workflow imported (datetime.now, random) fails the run instead of passing. The tests and the
     # replay test run strict; both modes run the same workflow code.
     worker_sandbox: Literal["shared", "strict"] = "shared"
+    # host:port where the worker serves Prometheus metrics at /metrics (core/worker_metrics.py);
+    # empty: none. Production compose: 0.0.0.0:9464.
+    worker_metrics_address: str = Field(default="", pattern=r"^(\S+:\d{1,5})?$")
 
     # --- service requests (ServiceRequestWorkflow) -----------------------------------------------
     # Not assigned this long after it was asked for: escalated (admins told, request flagged).

@@ -33,6 +33,7 @@ from workflows.policies import CAMPAIGN_STEP_TIMEOUT, DB_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from activities.campaigns import CampaignActivities
+    from core.metrics import CAMPAIGN_RECIPIENTS, count
     from domain import workflow_timers as timers
     from domain.campaigns.contracts import (
         CAMPAIGN_WORKFLOW,
@@ -124,6 +125,8 @@ class CampaignWorkflow:
             self._batches += 1
             self._sent += result.reached
             self._skipped += result.skipped
+            count(CAMPAIGN_RECIPIENTS, result.reached, outcome="reached")
+            count(CAMPAIGN_RECIPIENTS, result.skipped, outcome="skipped")
             self._cursor = result.last or self._cursor
             self._next_at = began + interval
             # The detail page's current details (metadata): progress, and the label it started

@@ -42,6 +42,7 @@ from workflows.policies import DB_RETRY, STEP_TIMEOUT
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
     from activities.subscriptions import SubscriptionActivities
+    from core.metrics import PURCHASES, count
     from domain import workflow_timers as timers
     from domain.contracts import (
         FLOW_STATUS,
@@ -61,6 +62,12 @@ PROVIDER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=["ProviderDeclined", "AmountMismatch"],
 )
+# The outcome each end counts in homeplans_purchases_total (core/metrics.py).
+PURCHASE_OUTCOMES = {
+    CheckoutStatus.completed: "paid",
+    CheckoutStatus.failed: "declined",
+    CheckoutStatus.expired: "expired",
+}
 # Patch id: from this version on, the checkout's steps are local activities (see the docstring).
 LOCAL_STEPS = "checkout-local-activities"
 # Patch id: from this version on, a settled order starts its subscriptions' workflows (and tells
@@ -262,3 +269,5 @@ class CheckoutWorkflow:
     def _set_status(self, status: CheckoutStatus) -> None:
         self._status = status
         workflow.upsert_search_attributes([FLOW_STATUS.value_set(status.value)])
+        if status in PURCHASE_OUTCOMES:  # replay-safe: counted once, never on replay
+            count(PURCHASES, outcome=PURCHASE_OUTCOMES[status])

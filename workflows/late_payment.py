@@ -10,6 +10,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.checkout import CheckoutActivities
     from activities.subscriptions import SubscriptionActivities
+    from core.metrics import PURCHASES, count
     from domain.contracts import FLOW_STATUS, OrderRef, SettleInput
     from domain.payments import PaymentState
 
@@ -46,4 +47,5 @@ class LatePaymentWorkflow:
                     retry_policy=DB_RETRY,
                 )
             workflow.upsert_search_attributes([FLOW_STATUS.value_set("settled_late")])
+            count(PURCHASES, outcome="paid_late")
         return payment.state.value

@@ -50,6 +50,7 @@ from workflows.service_request_writes import RequestWrites
 
 with workflow.unsafe.imports_passed_through():
     from activities.service_requests import ServiceRequestActivities
+    from core.metrics import SERVICE_REQUEST_EVENTS, SLA_BREACHES, count
     from domain import workflow_timers as timers
     from domain.contracts import REQUEST_STATUS
     from domain.service_requests.contracts import (
@@ -125,6 +126,7 @@ class ServiceRequestWorkflow(RequestWrites):
             # was recorded; the API answers with the reason.
             self._refused = _reason(exc)
             workflow.upsert_search_attributes([REQUEST_STATUS.value_set("refused")])
+            count(SERVICE_REQUEST_EVENTS, event="refused")
             return self.state()
         await workflow.execute_local_activity_method(
             ServiceRequestActivities.open_request,
@@ -133,6 +135,7 @@ class ServiceRequestWorkflow(RequestWrites):
             retry_policy=DB_RETRY,
         )
         self._opened = True
+        count(SERVICE_REQUEST_EVENTS, event="opened")
         await self._notify("received")
         while self._status not in FINAL:
             due = self._sla_due()
@@ -182,6 +185,7 @@ class ServiceRequestWorkflow(RequestWrites):
         else:
             self._overdue = True
             note = "not completed by the end of its window"
+        count(SLA_BREACHES, breach=kind)
         self._sync_search_attributes()
         await self._record(kind, self._status, self._status, note=note, fields={kind: True})
         await self._notify(kind, to_customer=False, to_admins=True, note=note)

@@ -19,6 +19,7 @@ from workflows.policies import DB_RETRY, STEP_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.service_requests import ServiceRequestActivities
+    from core.metrics import SERVICE_REQUEST_EVENTS, count
     from domain.contracts import REQUEST_ESCALATED, REQUEST_OVERDUE, REQUEST_STATUS, TECHNICIAN_ID
     from domain.notifications.contracts import To
     from domain.service_requests import notices
@@ -91,6 +92,7 @@ class RequestWrites:
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=DB_RETRY,
         )
+        count(SERVICE_REQUEST_EVENTS, event=kind)  # replay-safe: never counted on replay
 
     async def _release_booking(self) -> None:
         await workflow.execute_local_activity_method(

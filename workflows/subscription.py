@@ -77,6 +77,7 @@ from workflows.subscription_writes import IN_ORDER, MESSAGES, WORKFLOW
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscriptions import SubscriptionActivities
+    from core.metrics import RENEWALS, count
     from domain import workflow_timers as timers
     from domain.contracts import OrderRef
     from domain.subscriptions import policy
@@ -220,6 +221,7 @@ class SubscriptionWorkflow(VisitLedger):
             if not self._upcoming:
                 await self._change(SubscriptionStatus.grace, "grace_started")
         elif kind == "grace_end":
+            count(RENEWALS, outcome="lapsed")
             await self._change(SubscriptionStatus.expired, "expired")
 
     async def _change(
@@ -275,6 +277,7 @@ class SubscriptionWorkflow(VisitLedger):
             return
         if self._status in FINAL and workflow.patched(IN_ORDER):
             return  # cancelled while the charge was out: no retry to announce, nothing to renew
+        count(RENEWALS, outcome="declined")
         if self._first_failure is None:
             self._first_failure = workflow.now()
         # When it is tried again is a time: the words for it are written where times are shown
@@ -310,6 +313,7 @@ class SubscriptionWorkflow(VisitLedger):
         meanwhile (in its turn to write: the status it sees is the last one written)."""
         if self._status == SubscriptionStatus.cancelled:
             await self._refund_late(paid)  # paid while cancelling: it buys nothing
+            count(RENEWALS, outcome="refunded_late")
             return
         last = self._upcoming[-1] if self._upcoming else self._period
         # Continuity: from the end of the last period bought, even in grace; after expiry
@@ -332,6 +336,8 @@ class SubscriptionWorkflow(VisitLedger):
         )
         if not recorded.recorded:
             return  # an earlier run of this subscription applied this order already
+        auto = paid.kind == PeriodKind.auto_renewal
+        count(RENEWALS, outcome="renewed_auto" if auto else "renewed_manual")
         # Renewed: no more charges or retries for it. A period that has begun already
         # (renewed in grace, or after expiry) rolls over at once, in the loop.
         self._attempt, self._first_failure, self._processing = 0, None, None

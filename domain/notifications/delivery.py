@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.metrics import NOTIFICATIONS, count
 from core.settings import Settings
 from domain.notifications import devices, unsubscribe
 from domain.notifications.contracts import Sent
@@ -49,6 +50,7 @@ class Courier:
         """Hand over what is still to go of these messages; DeliveryDeferred if some is to be
         tried again."""
         counts: Counter[str] = Counter()
+        tally: Counter[tuple[str, str, str]] = Counter()  # (channel, topic, outcome)
         retrying: list[str] = []
         last = attempt >= self._settings.notify_max_attempts
         async with self._sessions() as db:
@@ -70,10 +72,11 @@ class Courier:
                 for start in range(0, len(batch), provider.max_batch):
                     part = batch[start : start + provider.max_batch]
                     outcomes = await self._hand_over(channel, part)
-                    for (delivery, _), outcome in zip(part, outcomes, strict=True):
+                    for (delivery, message), outcome in zip(part, outcomes, strict=True):
                         change = self._record(delivery, outcome, provider.name, attempt, last)
                         changes.append(change)
                         counts[change["status"]] += 1
+                        tally[channel.value, message.topic, change["status"]] += 1
                         if outcome.result == Result.unregistered:
                             gone_tokens.append(delivery.destination)
                         if change["status"] == "retrying":
@@ -82,6 +85,8 @@ class Courier:
                 await db.execute(update(Delivery), changes)
             await devices.forget(db, gone_tokens)
             await db.commit()
+        for (channel_name, topic, outcome_name), n in tally.items():
+            count(NOTIFICATIONS, n, channel=channel_name, topic=topic, outcome=outcome_name)
         if retrying:
             raise DeliveryDeferred(
                 f"{len(retrying)} deliveries to try again (attempt {attempt}): {retrying[0]}"
