@@ -316,7 +316,8 @@ def test_the_text_line_is_readable_with_the_ids_at_its_end() -> None:
 def test_the_format_follows_the_environment_unless_set(
     environment: str, log_format: str, expected: str
 ) -> None:
-    settings = Settings.model_construct(environment=environment, log_format=log_format)
+    values: dict[str, Any] = {"environment": environment, "log_format": log_format}
+    settings = Settings.model_construct(**values)
     assert logs.log_format(settings) == expected
 
 
@@ -327,7 +328,7 @@ def test_log_level_is_read_in_any_case(given: str, level: str) -> None:
 
 @pytest.mark.parametrize("setting", [{"log_level": "LOUD"}, {"log_format": "xml"}])
 def test_a_log_setting_that_is_not_known_is_refused(setting: dict[str, str]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"(?i)log_level|log_format"):
         make_settings(**setting)
 
 
