@@ -32,7 +32,7 @@ import sys
 import time
 from typing import IO, Any
 
-from core import request_context
+from core import request_context, tracing
 from core.settings import Settings, get_settings
 
 IDS = ("request_id", "user_id", "workflow_id", "run_id")
@@ -159,6 +159,12 @@ def configure_logging(settings: Settings | None = None, *, service: str) -> None
         except ValueError:
             settings = None
     stamp_records()
+    # What no line here shows, not worked out for each record (the logging manual's "Optimization"):
+    # the caller's file and line (a traceback has them), the process and thread.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_homeplans", False)]:
         root.removeHandler(old)
@@ -173,6 +179,4 @@ def configure_logging(settings: Settings | None = None, *, service: str) -> None
     access = logging.getLogger("uvicorn.access")
     access.handlers = []
     access.propagate = False  # uvicorn checks for handlers: none, so it writes no access line
-    from core import tracing
-
     tracing.name_process(service)

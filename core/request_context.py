@@ -13,6 +13,7 @@ task the route's layers made from it, which share the object) sees both.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from contextvars import ContextVar
@@ -58,9 +59,15 @@ def request_id() -> str | None:
     return context.request_id if context is not None else None
 
 
+# A request id is this process's random 64-bit prefix and a count: unique across processes and
+# restarts (the prefix is drawn at each start), and made without a system call.
+_PREFIX = os.urandom(8).hex()
+_count = itertools.count(1)
+
+
 def new_request_id() -> str:
-    """A fresh id: 32 hex digits (128 random bits)."""
-    return os.urandom(16).hex()
+    """A fresh id: 32 hex digits (16 of them this process's, 16 a count)."""
+    return f"{_PREFIX}{next(_count):016x}"
 
 
 def valid_request_id(value: str | None) -> str | None:

@@ -10,6 +10,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +25,9 @@ from core.request_context import LogContext
 from core.settings import Settings
 from core.temporal import connect
 from domain.contracts import checkout_workflow_id
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 from tests.support.checkout_helpers import sandbox_act, shop_with_cart, wait_for_order
+from tests.support.sse import WAIT_S, ApiProcess, api_environment
 from tests.support.waiting import eventually
 from worker import build_worker
 
@@ -337,6 +339,8 @@ def test_configure_logging_writes_the_chosen_format_and_turns_uvicorns_access_li
 ) -> None:
     root = logging.getLogger()
     level = root.level
+    switches = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")
+    kept = {name: getattr(logging, name) for name in switches}
     try:
         logs.configure_logging(
             make_settings(log_format="json", log_level="DEBUG"), service="homeplans-api"
@@ -349,11 +353,40 @@ def test_configure_logging_writes_the_chosen_format_and_turns_uvicorns_access_li
         for ours in [h for h in root.handlers if getattr(h, "_homeplans", False)]:
             root.removeHandler(ours)
         root.setLevel(level)
-    err = capsys.readouterr().err.splitlines()
-    first = json.loads(err[0])
-    assert (first["logger"], first["service"], first["level"]) == (
+        for name, value in kept.items():
+            setattr(logging, name, value)
+    err = capsys.readouterr().err.splitlines()  # other threads may write lines in between
+    [started] = [json.loads(line) for line in err if "Application startup complete." in line]
+    assert (started["logger"], started["service"], started["level"]) == (
         "uvicorn.error",
         "homeplans-api",
         "INFO",
     )
-    assert err[1].endswith(" INFO homeplans.test: in text") and len(err) == 2
+    in_text = [line for line in err if "in text" in line]
+    assert len(in_text) == 1 and in_text[0].endswith(" INFO homeplans.test: in text"), in_text
+
+
+# --- under uvicorn, as production runs it ---------------------------------------------------------
+
+
+def test_under_uvicorn_the_api_writes_json_lines_and_its_own_access_line_only(
+    database_url: str, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    env = api_environment(database_url, temporal_env) | {"LOG_FORMAT": "json"}
+    api = ApiProcess(env, free_port(), tmp_path / "api.log")
+    api.start()
+    try:
+        answer = httpx.get(
+            f"{api.base_url}/api/v1/catalog/categories",
+            headers={"X-Request-Id": "uvicorn-line-1"},
+            timeout=WAIT_S,
+        )
+        assert answer.headers["x-request-id"] == "uvicorn-line-1"
+    finally:
+        api.stop()
+    lines = [json.loads(line) for line in api.log.read_text().splitlines() if line.strip()]
+    assert {line["service"] for line in lines} == {"homeplans-api"}
+    [access] = [line for line in lines if line.get("request_id") == "uvicorn-line-1"]
+    assert (access["logger"], access["route"]) == ("homeplans.access", "/api/v1/catalog/categories")
+    assert not [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert any(line["logger"] == "uvicorn.error" for line in lines), "uvicorn's own lines"
