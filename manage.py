@@ -40,8 +40,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import tracing
 from core.db import make_engine, make_sessionmaker
 from core.errors import Conflict
+from core.logs import configure_logging
 from core.security import Passwords
 from core.settings import Settings, get_settings
 from devstack import admin
@@ -308,6 +310,8 @@ def _err(message: str) -> None:
 
 
 if __name__ == "__main__":
+    configure_logging(service="homeplans-manage")
     code = main()
+    tracing.flush()
     sys.stdout.flush()
     os._exit(code)  # temporalio/sdk-python#300: a client can crash at interpreter exit

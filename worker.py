@@ -26,7 +26,9 @@ from activities.refunds import RefundActivities
 from activities.reports import ReportActivities
 from activities.service_requests import ServiceRequestActivities
 from activities.subscriptions import SubscriptionActivities
+from core import tracing
 from core.db import make_engine, make_sessionmaker
+from core.logs import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from core.worker_metrics import ActivityOutcomes, install_metrics_runtime
@@ -92,8 +94,8 @@ def build_worker(
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(settings, service="homeplans-worker")
     # Before connecting: the client's runtime serves the metrics (core/worker_metrics.py).
     install_metrics_runtime(settings.worker_metrics_address)
     client = await _connect_with_retry(settings)
@@ -138,7 +140,8 @@ def exit_now() -> NoReturn:
     """Exit once the worker has stopped, without finalizing the interpreter: the Temporal SDK's
     core threads may still call into Python while it finalizes, which aborts the process with
     "Fatal Python error: PyGILState_Release" (temporalio/sdk-python#300). Nothing is left to
-    clean up by then but the buffered output, flushed first."""
+    clean up by then but the buffered output and spans, flushed first."""
+    tracing.flush()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # the reader went away: exit anyway

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client as TemporalClient
 
 from api.problems import answers
+from core import request_context
 from core.db import utcnow
 from core.errors import Forbidden, Unauthorized
 from core.security import InvalidToken
@@ -122,6 +123,7 @@ async def get_principal(
     found = await accounts.load_principal(db, user_id=claims.user_id, session_id=claims.session_id)
     if found is None:
         raise Unauthorized("session has ended or account is disabled")
+    request_context.set_user(claims.user_id)  # every later line of this request names the user
     return Principal(*found, expires_at=claims.expires_at)
 
 

@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.methods import allowed_methods
 from api.problems import PROBLEM_JSON, error_page
+from core import request_context
 from core.errors import DomainError, FieldProblem, InvalidField
 
 # What FastAPI raises (as a 400) for a body it cannot decode at all.
@@ -51,6 +52,8 @@ def problem(
     }
     if request is not None:
         body["instance"] = request.url.path
+    if status >= 500 and (request_id := request_context.request_id()) is not None:
+        body["request_id"] = request_id  # what support asks for: it finds the request's lines
     body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import errors, limits, metrics, problems
+from api import errors, limits, metrics, problems, request_ids, tracing
 from api.app_config import app_policy
 from api.boundary import reject_nul, require_body_type
 from api.caching import CatalogCache, CatalogFastPath
@@ -58,6 +58,7 @@ from api.routes import (
 from api.spa import Build, SinglePageApp, dist_dir
 from api.streams import RequestEventHub, drain_on_stop_signals
 from core.db import make_engine, make_sessionmaker
+from core.logs import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.accounts.auth import Authenticator
@@ -132,6 +133,7 @@ def create_app(
         version="1.0.0",
         summary="Home-service plans: accounts, catalog, checkout, service requests.",
         lifespan=lifespan,
+        telemetry=tracing.telemetry(settings),  # spans only when an OTLP endpoint is set
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url=None,
@@ -146,6 +148,7 @@ def create_app(
     problems.install(app)
     # Body size, timeouts, security headers, CORS and the client's address, around everything.
     limits.install(app, settings)
+    request_ids.install(app)  # outside all of it: every answer has an id and an access line
     # GET /metrics, and the request counts and latencies around all of the above (api.metrics).
     metrics.install(app)
     # Repeated public catalog reads are answered before routing (see api.caching).
@@ -210,4 +213,5 @@ def create_app(
 
 def app() -> FastAPI:
     """uvicorn factory: `uvicorn --factory api.main:app`."""
+    configure_logging(get_settings(), service="homeplans-api")
     return create_app(drain_streams_on_stop_signals=True)

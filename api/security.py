@@ -40,10 +40,13 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 CORS_PATHS = "/api/"
 CORS_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE"
 # What a cross-origin client sends beyond the CORS-safelisted headers ...
-CORS_REQUEST_HEADERS = b"Authorization, Content-Type, Idempotency-Key, If-None-Match, Last-Event-ID"
+CORS_REQUEST_HEADERS = (
+    b"Authorization, Content-Type, Idempotency-Key, If-None-Match, Last-Event-ID, X-Request-Id"
+)
 # ... and what it may read of an answer beyond the safelisted ones.
 CORS_EXPOSED_HEADERS = (
-    b"Location, ETag, Retry-After, WWW-Authenticate, Accept-Post, Accept-Patch, Content-Disposition"
+    b"Location, ETag, Retry-After, WWW-Authenticate, Accept-Post, Accept-Patch, "
+    b"Content-Disposition, X-Request-Id"
 )
 CORS_MAX_AGE_S = b"600"
 

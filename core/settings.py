@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from core.http_settings import HttpSettings
+from core.log_settings import LogSettings
 
 DEV_PLACEHOLDER = "dev-only-insecure-secret-change-me-0123456789"
 
@@ -73,8 +74,9 @@ def parse_support_hours(text: str) -> Week:
     return week
 
 
-# The HTTP boundary's settings (body size, timeouts, CORS, proxies, HSTS) are HttpSettings' fields.
-class Settings(HttpSettings):
+# The HTTP boundary's settings (body size, timeouts, CORS, proxies, HSTS) are HttpSettings' fields;
+# those of logs and traces (LOG_FORMAT, LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT) LogSettings'.
+class Settings(HttpSettings, LogSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     environment: Literal["development", "test", "production"] = "development"

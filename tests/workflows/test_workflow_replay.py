@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from core.temporal_context import ContextPropagator
 from workflows.registry import STRICT, WORKFLOWS
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
@@ -33,8 +34,13 @@ async def test_recorded_histories_replay_on_todays_code(history_file: Path) -> N
         "recorded", json.loads(await asyncio.to_thread(history_file.read_text))
     )
 
+    # With the interceptors every worker runs (core.temporal.connect): they may change headers,
+    # never the commands a workflow issues.
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=STRICT
+        workflows=WORKFLOWS,
+        data_converter=pydantic_data_converter,
+        workflow_runner=STRICT,
+        interceptors=[ContextPropagator()],
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
