@@ -169,6 +169,8 @@ def test_every_api_route_reaches_the_api_with_the_client_and_the_scheme(tls: Ser
         sent = {args[0]: args[1] for args in tls.all_settings(path, "proxy_set_header")}
         assert sent.get("X-Forwarded-Proto") == "https", (path, sent)
         assert sent.get("X-Forwarded-For") == "$remote_addr", (path, sent)  # set, never appended
+        # The id the API logs and hands to its workflows is the one nginx logged.
+        assert sent.get("X-Request-Id") == "$request_id", (path, sent)
         # The API's own HSTS is replaced by the proxy's: one header, not two.
         hidden = [args[0] for args in tls.all_settings(path, "proxy_hide_header")]
         assert "Strict-Transport-Security" in hidden, (path, hidden)
@@ -366,12 +368,16 @@ def test_nginx_serves_tls_redirects_compresses_and_streams(rendered: str, tmp_pa
             assert asset.status_code == 200 and asset.headers["content-encoding"] == "gzip"
             assert asset.headers["strict-transport-security"] == "max-age=31536000"
 
-            api = client.get(f"{base}/api/v1/me", headers={"x-forwarded-for": "6.6.6.6"})
+            api = client.get(
+                f"{base}/api/v1/me",
+                headers={"x-forwarded-for": "6.6.6.6", "x-request-id": "made-up-by-the-client"},
+            )
             assert api.status_code == 200 and "content-encoding" not in api.headers
             assert api.headers.get_list("strict-transport-security") == ["max-age=31536000"]
             forwarded = api.json()["headers"]
             assert forwarded["x-forwarded-proto"] == "https"
             assert forwarded["x-forwarded-for"] == "127.0.0.1"  # set: the client's is dropped
+            assert re.fullmatch(r"[0-9a-f]{32}", forwarded["x-request-id"])  # nginx's, not theirs
 
             assert client.get(f"{base}/metrics").status_code == 404
             assert not [path for path, _ in seen if "metrics" in path]
