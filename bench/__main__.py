@@ -15,7 +15,11 @@ subscriptions worker's WORKER_MAX_CACHED_WORKFLOWS; default: the setting's own),
 (service requests seeded, default 100000), BENCH_LIST_ROUNDS (rounds of the admin list's filter
 mix, default 20), BENCH_EXPLAIN=1 (print the plans of every list combination),
 BENCH_CAMPAIGN_CUSTOMERS (the campaign's audience, default 100000), BENCH_CAMPAIGN_BATCH and
-BENCH_CAMPAIGN_RATE (its worker's CAMPAIGN_BATCH_SIZE and CAMPAIGN_RATE_PER_SECOND).
+BENCH_CAMPAIGN_RATE (its worker's CAMPAIGN_BATCH_SIZE and CAMPAIGN_RATE_PER_SECOND),
+BENCH_SOAK_SECONDS (the API memory soak after the HTTP figures, default 30), BENCH_API_PROCESSES
+and BENCH_WORKERS (the HTTP stack's uvicorn workers and worker processes, default 1 each: the
+scaling mode), BENCH_PROFILE=DIR (py-spy profiles of the API and the worker during the reads and
+the purchases, into DIR).
 Exit status 1 when a figure is invalid (an answer was not 2xx, or a socket error happened).
 """
 

@@ -23,7 +23,16 @@ from typing import Any
 
 import httpx
 
-from bench.harness import LoadGenerator, LoadResult, Request, Stack, log, measure
+from bench.harness import (
+    LoadGenerator,
+    LoadResult,
+    Request,
+    Stack,
+    finish_profiles,
+    log,
+    measure,
+    start_profiles,
+)
 
 API = "/api/v1"
 TARGET_READ_SHARE = 0.25  # an authenticated read: >= 25% of bare uvicorn's req/s ...
@@ -139,12 +148,19 @@ def run(stack: Stack, generator: LoadGenerator, *, seconds: int, warmup_s: int) 
         for label, path, note in READS:
             _expect(client.get(path, headers=bearer), 200, label)
             log(f"measuring {label}")
+            profiles = start_profiles(
+                stack.pids,
+                label=label.split(" ")[1].strip("/").replace("/", "-"),
+                seconds=warmup_s + seconds,
+                names=("API",),
+            )
             result = measure(
                 generator,
                 Request("GET", f"{stack.api_url}{API}{path}", bearer),
                 seconds=seconds,
                 warmup_s=warmup_s,
             )
+            finish_profiles(profiles)
             figures.append(Figure(label, result, note=note, read=True))
     return figures
 

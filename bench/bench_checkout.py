@@ -53,9 +53,11 @@ from bench.harness import (
     Stack,
     cpu_seconds,
     cpu_used,
+    finish_profiles,
     log,
     percentile,
     run_to_end,
+    start_profiles,
     wait_log_line,
 )
 
@@ -603,7 +605,9 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
         f"measuring purchases ({CUSTOMERS} customers at a time, {wanted} prepared, "
         f"{ramp:.1f} s ramp then {seconds:.0f} s counted)"
     )
+    profiles = start_profiles(servers, label="purchases", seconds=ramp + seconds)
     run = await _purchases(spec["api_url"], customers, ramp_s=ramp, seconds=seconds, roots=servers)
+    finish_profiles(profiles)
     counted = run.counted()
     if not run.samples:
         raise RuntimeError(f"no purchase completed: {dict(run.problems)}")

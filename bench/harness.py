@@ -297,6 +297,61 @@ def postmaster_pid(pgdata: Path) -> int | None:
         return None
 
 
+# --- profiles (py-spy) --------------------------------------------------------------------------
+
+
+def start_profiles(
+    pids: dict[str, int], *, label: str, seconds: float, names: Sequence[str] = ("API", "worker")
+) -> list[subprocess.Popen[bytes]]:
+    """With BENCH_PROFILE=DIR: `py-spy record` of each named server for `seconds` (100 Hz), into
+    DIR/LABEL-NAME.speedscope.json (open in https://www.speedscope.app) and .txt (collapsed
+    stacks, one per line with its sample count). Without it, nothing. Wait for the list with
+    `finish_profiles` before the servers stop."""
+    folder = os.environ.get("BENCH_PROFILE")
+    spy = shutil.which("py-spy") or str(Path(PYTHON).with_name("py-spy"))
+    if not folder or not Path(spy).exists():
+        return []
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    started = []
+    for name in names:
+        if name not in pids:
+            continue
+        stem = Path(folder) / f"{label}-{name.replace(' ', '')}"
+        for fmt, suffix in (("speedscope", "speedscope.json"), ("raw", "txt")):
+            started.append(
+                subprocess.Popen(
+                    [
+                        spy,
+                        "record",
+                        "--pid",
+                        str(pids[name]),
+                        "--duration",
+                        str(max(1, math.ceil(seconds))),
+                        "--rate",
+                        "100",
+                        "--nonblocking",
+                        "--format",
+                        fmt,
+                        "--output",
+                        f"{stem}.{suffix}",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+    return started
+
+
+def finish_profiles(started: list[subprocess.Popen[bytes]]) -> None:
+    for proc in started:
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # --- the system under test ----------------------------------------------------------------------
 
 
