@@ -534,6 +534,7 @@ def _http(generator: LoadGenerator, *, seconds: int, warmup_s: int) -> bool:
 
         efficiency = bench_efficiency.run(
             stack,
+            generator,
             idle=idle,
             plan_id=bench_checkout.pick_plan(stack)["id"],
             soak_s=bench_efficiency.soak_seconds(),
