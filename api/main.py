@@ -85,6 +85,10 @@ def create_app(
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
+        # The sessions of the GET routes marked `api.deps.reads_only`: no BEGIN / ROLLBACK.
+        app.state.read_sessions = make_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         app.state.catalog = CatalogCache(app.state.sessions)
         # Its own connection (not one of the pool's), held for the life of the process.
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

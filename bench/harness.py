@@ -297,6 +297,61 @@ def postmaster_pid(pgdata: Path) -> int | None:
         return None
 
 
+# --- profiles (py-spy) --------------------------------------------------------------------------
+
+
+def start_profiles(
+    pids: dict[str, int], *, label: str, seconds: float, names: Sequence[str] = ("API", "worker")
+) -> list[subprocess.Popen[bytes]]:
+    """With BENCH_PROFILE=DIR: `py-spy record` of each named server for `seconds` (100 Hz), into
+    DIR/LABEL-NAME.speedscope.json (open in https://www.speedscope.app) and .txt (collapsed
+    stacks, one per line with its sample count). Without it, nothing. Wait for the list with
+    `finish_profiles` before the servers stop."""
+    folder = os.environ.get("BENCH_PROFILE")
+    spy = shutil.which("py-spy") or str(Path(PYTHON).with_name("py-spy"))
+    if not folder or not Path(spy).exists():
+        return []
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    started = []
+    for name in names:
+        if name not in pids:
+            continue
+        stem = Path(folder) / f"{label}-{name.replace(' ', '')}"
+        for fmt, suffix in (("speedscope", "speedscope.json"), ("raw", "txt")):
+            started.append(
+                subprocess.Popen(
+                    [
+                        spy,
+                        "record",
+                        "--pid",
+                        str(pids[name]),
+                        "--duration",
+                        str(max(1, math.ceil(seconds))),
+                        "--rate",
+                        "100",
+                        "--nonblocking",
+                        "--format",
+                        fmt,
+                        "--output",
+                        f"{stem}.{suffix}",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+    return started
+
+
+def finish_profiles(started: list[subprocess.Popen[bytes]]) -> None:
+    for proc in started:
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # --- the system under test ----------------------------------------------------------------------
 
 
@@ -308,8 +363,11 @@ class Stack:
     pids: dict[str, int] = field(default_factory=dict)  # name -> pid of each server (CPU use)
 
 
-def uvicorn_command(target: str, port: int) -> list[str]:
-    """The same command line for the API and the baseline (both are app factories)."""
+def uvicorn_command(target: str, port: int, *, processes: int = 1) -> list[str]:
+    """The same command line for the API and the baseline (both are app factories); `processes`
+    > 1 (the API in the scaling mode, BENCH_API_PROCESSES) runs that many uvicorn workers."""
+    flags = list(UVICORN_FLAGS)
+    flags[flags.index("--workers") + 1] = str(processes)
     return [
         PYTHON,
         "-m",
@@ -322,7 +380,7 @@ def uvicorn_command(target: str, port: int) -> list[str]:
         str(port),
         "--app-dir",
         str(ROOT),
-        *UVICORN_FLAGS,
+        *flags,
     ]
 
 
@@ -435,8 +493,14 @@ def running_stack(
     temporal_db: Path | None = None,
     api: bool = True,
     settings: dict[str, str] | None = None,
+    api_processes: int = 1,
+    workers: int = 1,
 ) -> Iterator[Stack]:
     """PostgreSQL (migrated) + Temporal dev server + worker + API, all stopped on exit.
+
+    `api_processes`: uvicorn workers of the API; `workers`: worker processes (the scaling mode,
+    BENCH_API_PROCESSES and BENCH_WORKERS; their CPU is counted as `API` and `worker`,
+    `worker 2`, ...).
 
     `temporal_db`: the dev server keeps its state in that SQLite file (default: in memory).
     `api=False`: no API (a benchmark that only drives workflows); `Stack.api_url` is then "".
@@ -488,21 +552,34 @@ def running_stack(
 
         env = server_env(database_url=database_url, temporal_address=f"{HOST}:{temporal_port}")
         env.update(settings or {})
-        log("starting the worker (registration starts a verification workflow)")
-        worker = stack.enter_context(
-            Service(
-                "worker", [PYTHON, "-m", "worker"], logfile=work / "worker.log", env=env, cwd=cwd
-            )
+        log(
+            f"starting the worker{'s' if workers > 1 else ''} (registration starts a "
+            "verification workflow)"
         )
-        pids = {"worker": _pid(worker), "Temporal": _pid(temporal)}
+        worker_services = []
+        pids = {}
+        for index in range(workers):
+            name = "worker" if index == 0 else f"worker {index + 1}"
+            service = stack.enter_context(
+                Service(
+                    name,
+                    [PYTHON, "-m", "worker"],
+                    logfile=work / f"{name.replace(' ', '')}.log",
+                    env=env,
+                    cwd=cwd,
+                )
+            )
+            worker_services.append(service)
+            pids[name] = _pid(service)
+        pids["Temporal"] = _pid(temporal)
         api_url = ""
         if api:
-            log("starting the API (uvicorn, one process)")
+            log(f"starting the API (uvicorn, {api_processes} process(es))")
             api_port = free_port()
             api_service = stack.enter_context(
                 Service(
                     "api",
-                    uvicorn_command("api.main:app", api_port),
+                    uvicorn_command("api.main:app", api_port, processes=api_processes),
                     logfile=work / "api.log",
                     env=env,
                     cwd=cwd,
@@ -511,7 +588,8 @@ def running_stack(
             api_url = f"http://{HOST}:{api_port}"
             wait_http(f"{api_url}/readyz", api_service)
             pids = {"API": _pid(api_service), **pids}
-        wait_log_line("worker polling task queue", worker)
+        for service in worker_services:
+            wait_log_line("worker polling task queue", service)
         postmaster = postmaster_pid(work / "pg" / "data")
         if postmaster is not None:
             pids["PostgreSQL"] = postmaster

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, MetaData, Select, func, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -73,3 +74,23 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def sync_url(url: str) -> str:
     """The same database URL for a synchronous driver (Alembic runs synchronously)."""
     return url.replace("+asyncpg", "+psycopg")
+
+
+async def small_page(
+    db: AsyncSession, stmt: Select[Any], *, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of `stmt` (an ordered select of one entity) and the number of all its rows, in ONE
+    statement: `count(*) OVER ()` beside each row (a window is computed before LIMIT and OFFSET).
+    For lists that are small whatever the page (one customer's own orders or plans): the window
+    reads every match, where a separate count and a top-N page would read only the page from an
+    index, so never for a list that can be long (the admin lists). A page past the end has no row
+    to carry the count: then, and only then, a second statement counts."""
+    rows = (
+        await db.execute(stmt.add_columns(func.count().over()).limit(limit).offset(offset))
+    ).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0][-1])
+    if offset == 0:
+        return [], 0
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return [], int((await db.execute(counted)).scalar_one())

@@ -11,7 +11,15 @@ import uuid
 from fastapi import APIRouter, status
 
 from api import verifications
-from api.deps import AuthDep, ClientDep, CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    AuthDep,
+    ClientDep,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    reads_only,
+)
 from api.pagination import at_most
 from api.problems import problems
 from domain.accounts import service as accounts
@@ -35,6 +43,7 @@ router = APIRouter(prefix="/me", tags=["me"])
 
 
 @router.get("", response_model=UserOut)
+@reads_only
 async def read_me(user: CurrentUser) -> UserOut:
     """The signed-in user's profile."""
     return UserOut.model_validate(user)

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, SessionDep, reads_only
 from api.pagination import CustomerPage
 from api.problems import problems
 from domain.orders import receipts, refund_views
@@ -31,6 +31,7 @@ def receipt_response(document: str) -> HTMLResponse:
 
 
 @router.get("", response_model=Page[CustomerOrderOut])
+@reads_only
 async def list_orders(
     user: CurrentUser,
     db: SessionDep,

@@ -14,7 +14,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api import service_requests as lifecycle
-from api.deps import CurrentUser, IdempotencyKey, NowDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    IdempotencyKey,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    reads_only,
+)
 from api.pagination import CustomerPage, at_most
 from api.periods import IsoDate
 from api.problems import problems
@@ -167,6 +175,7 @@ async def _address(db: SessionDep, user_id: uuid.UUID, address_id: uuid.UUID | N
 
 
 @router.get("", response_model=Page[RequestOut])
+@reads_only
 async def list_mine(
     user: CurrentUser,
     db: SessionDep,

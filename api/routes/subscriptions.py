@@ -13,7 +13,14 @@ from fastapi import APIRouter, Response, status
 
 from api import checkouts
 from api import subscriptions as lifecycle
-from api.deps import CurrentUser, IdempotencyKey, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    IdempotencyKey,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    reads_only,
+)
 from api.pagination import CustomerPage
 from api.problems import problems
 from api.routes.checkout import ORDER_COLUMNS, CheckoutOut
@@ -45,6 +52,7 @@ router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
 
 @router.get("", response_model=Page[SubscriptionOut])
+@reads_only
 async def list_mine(user: CurrentUser, db: SessionDep, page: CustomerPage) -> Page[SubscriptionOut]:
     """Your plans, the soonest to end first."""
     rows, total = await queries.list_subscriptions(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnExpressionArgument, Select, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import LIKE_ESCAPE, contains
+from core.db import LIKE_ESCAPE, contains, small_page
 from core.errors import NotFound
 from domain import actors
 from domain.accounts.models import User
@@ -145,8 +145,10 @@ async def list_requests(
         escalated=escalated,
         overdue=overdue,
     )
-    total = await _total(db, stmt)
     ids, order = _page(stmt, newest_first=newest_first, limit=limit, offset=offset)
+    if user_id is not None:  # one customer's: few, the page and its total in one statement
+        return await small_page(db, stmt.order_by(*order), limit=limit, offset=offset)
+    total = await _total(db, stmt)
     rows = (
         await db.execute(
             select(ServiceRequest).join(ids, ServiceRequest.id == ids.c.id).order_by(*order)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.db import utcnow
+from core.db import small_page, utcnow
 from core.errors import NotFound
 from domain import actors
 from domain.accounts.models import Address, PaymentMethod
@@ -86,14 +86,11 @@ async def list_subscriptions(
             Subscription.ends_at >= now,
             Subscription.ends_at <= now + timedelta(days=expiring_within_days),
         )
+    ordered = stmt.order_by(Subscription.ends_at, Subscription.created_at.desc(), Subscription.id)
+    if user_id is not None:  # one customer's: few, the page and its total in one statement
+        return await small_page(db, ordered, limit=limit, offset=offset)
     total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = (
-        await db.execute(
-            stmt.order_by(Subscription.ends_at, Subscription.created_at.desc(), Subscription.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
+    rows = (await db.execute(ordered.limit(limit).offset(offset))).scalars()
     return list(rows.all()), int(total)
 
 
@@ -129,16 +126,17 @@ async def subscription_outs(
         ).all()
     )
     addresses = await _addresses(db, rows)
-    methods = {
-        m.id: m
-        for m in (
-            await db.execute(
-                select(PaymentMethod).where(
-                    PaymentMethod.id.in_({s.payment_method_id for s in rows if s.payment_method_id})
-                )
-            )
-        ).scalars()
-    }
+    method_ids = {s.payment_method_id for s in rows if s.payment_method_id}
+    methods = (
+        {
+            m.id: m
+            for m in (
+                await db.execute(select(PaymentMethod).where(PaymentMethod.id.in_(method_ids)))
+            ).scalars()
+        }
+        if method_ids  # none saved: no statement
+        else {}
+    )
     out = []
     for s in rows:
         version = versions[s.plan_version_id]
@@ -205,22 +203,29 @@ async def _held_visits(
 
 async def _addresses(db: AsyncSession, rows: Sequence[Subscription]) -> dict[uuid.UUID, str]:
     """The address of each, as it is now, or as it was bought if the customer deleted it."""
-    current = {
-        a.id: a
-        for a in (
-            await db.execute(
-                select(Address).where(Address.id.in_({s.address_id for s in rows if s.address_id}))
-            )
-        ).scalars()
-    }
-    bought: dict[uuid.UUID, dict[str, object]] = dict(
-        (
-            await db.execute(
-                select(OrderItem.id, OrderItem.address).where(
-                    OrderItem.id.in_([s.order_item_id for s in rows])
+    address_ids = {s.address_id for s in rows if s.address_id}
+    current = (
+        {
+            a.id: a
+            for a in (
+                await db.execute(select(Address).where(Address.id.in_(address_ids)))
+            ).scalars()
+        }
+        if address_ids
+        else {}
+    )
+    # The address as bought: only for those whose address is gone (or was never kept).
+    gone = [s.order_item_id for s in rows if not (s.address_id and s.address_id in current)]
+    bought: dict[uuid.UUID, dict[str, object]] = (
+        dict(
+            (
+                await db.execute(
+                    select(OrderItem.id, OrderItem.address).where(OrderItem.id.in_(gone))
                 )
-            )
-        ).all()
+            ).all()
+        )
+        if gone
+        else {}
     )
     out: dict[uuid.UUID, str] = {}
     for s in rows:
