@@ -91,6 +91,10 @@ def server_command(pgdata: Path, *, host: str, port: int) -> list[str]:
         str(pgdata),  # the unix socket lives in the data dir, nowhere shared
         "-c",
         "max_connections=200",
+        # A development database is small; every backend that touches a shared buffer counts it
+        # as its own resident memory. 128MB (the default) -> 32MB.
+        "-c",
+        "shared_buffers=32MB",
         "-c",
         "log_min_messages=warning",
     ]

@@ -12,6 +12,7 @@ from core.paths import temporal_cli
 from devstack.search_attributes import ATTRIBUTES
 
 Attribute = tuple[str, str]  # (name, the CLI's type name)
+WORKFLOW_CACHE_SIZE = 500
 
 
 def server_command(
@@ -43,6 +44,10 @@ def server_command(
         "synchronous=off",
         "--log-level",
         "warn",
+        # The history service keeps the state of recently used workflows in memory, sized for a
+        # cluster's host; a developer's machine needs a few hundred (a miss reads it from SQLite).
+        "--dynamic-config-value",
+        f"history.hostLevelCacheMaxSize={WORKFLOW_CACHE_SIZE}",
     ]
     if namespace != "default":  # "default" always exists
         argv += ["--namespace", namespace]
