@@ -239,7 +239,7 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
             db_file=config.data_dir / "temporal.db",
             namespace=config.temporal_namespace,
         ),
-        env=env,
+        env={**temporal_server.GO_RUNTIME_ENV, **env},
         cwd=ROOT,
         quiet_when_stopping=True,
     )
