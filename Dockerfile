@@ -35,9 +35,14 @@ RUN pip install -c constraints.txt . && pip check \
 # --- runtime ------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
+# glibc malloc: blocks of 4 MiB or more (argon2's 19 MiB per password hash) go back to the system
+# when freed instead of staying in a thread's arena; two arenas, not 8 per core (devstack/run.py,
+# MALLOC_ENV; docs/operations.md, "Memory").
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    MALLOC_MMAP_THRESHOLD_=4194304 \
+    MALLOC_ARENA_MAX=2
 
 RUN groupadd --system --gid 10001 homeplans \
     && useradd --system --uid 10001 --gid homeplans --no-create-home --home-dir /app \

@@ -1,5 +1,6 @@
 # Everything a developer or CI needs; the README names these targets.
-#   make run     the whole system on embedded defaults (Temporal dev server, PostgreSQL, API, worker)
+#   make run     the whole system on embedded defaults (Temporal dev server, PostgreSQL, API, worker);
+#                WORKERS=2 starts two worker processes
 #   make test    the whole test suite against a real PostgreSQL and a real Temporal server
 #   make bench   benchmarks (print figures; never part of the tests)
 #   make chaos   the stack under seeded faults for ten minutes, then its checks (docs/chaos.md);
@@ -12,6 +13,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+WORKERS ?= 1
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test bench chaos lint format clean-data ui openapi browser nginx
@@ -27,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m devstack run
+	$(PY) -m devstack run --workers $(WORKERS)
 
 test: $(STAMP) ui browser nginx
 	cd admin_ui && npx vitest run --root ../web_common

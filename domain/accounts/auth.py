@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.concurrency import run_in_threadpool
 
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Unauthorized
@@ -101,7 +100,7 @@ class Authenticator:
     # --- tokens -------------------------------------------------------------------------------
 
     async def hash_password(self, password: str) -> str:
-        return await run_in_threadpool(self.passwords.hash, password)
+        return await self.passwords.hash_async(password)
 
     async def start_session(self, db: AsyncSession, user: User, client: Client) -> TokenPair:
         session, refresh = await accounts.open_session(
@@ -141,9 +140,7 @@ class Authenticator:
         await self.ensure_allowed(db, keys)
         user = await accounts.find_by_identifier(db, identifier=account)
         # Always run one argon2 verification, so unknown accounts cost the same time.
-        ok = await run_in_threadpool(
-            self.passwords.verify, user.password_hash if user else None, password
-        )
+        ok = await self.passwords.verify_async(user.password_hash if user else None, password)
         if not ok or user is None or not user.is_active:
             raise await self.fail(db, keys, "wrong email, phone or password")
         assert user.password_hash is not None
@@ -177,7 +174,7 @@ class Authenticator:
     ) -> TokenPair:
         keys = self.failure_budgets(client, str(user.id))
         await self.ensure_allowed(db, keys)
-        ok = await run_in_threadpool(self.passwords.verify, user.password_hash, current)
+        ok = await self.passwords.verify_async(user.password_hash, current)
         if not ok:
             raise await self.fail(db, keys, "current password is wrong")
         user.password_hash = await self.hash_password(new)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -154,7 +154,9 @@ def _offset(zone: ZoneInfo, at: datetime) -> str:
     return f"UTC{sign}{hours:02d}:{mins:02d}"
 
 
-@cache
+# One list per day asked (today's offsets), about 600 entries each: only the last two days are
+# kept (today and, around midnight, yesterday), not one more every day the process lives.
+@lru_cache(maxsize=2)
 def _zones(day: str) -> list[TimeZoneOut]:
     from zoneinfo import available_timezones
 

