@@ -415,6 +415,12 @@ def server_env(*, database_url: str, temporal_address: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # glibc's malloc as the Docker image and `make run` set it (docs/operations.md, "Memory"):
+    # the API's memory figure is the one production would see.
+    from devstack.run import MALLOC_ENV
+
+    for name, value in MALLOC_ENV.items():
+        env.setdefault(name, value)
     return env
 
 
