@@ -26,9 +26,19 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url=database_url, job_start_early_minutes=120)
 
 
-def _in(minutes: int, hours: int = 3) -> tuple[str, str]:
-    start = (datetime.now(UTC) + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
-    return start.isoformat(), (start + timedelta(hours=hours)).isoformat()
+def _in(minutes: int, hours: int = 1) -> tuple[str, str]:
+    """A window of `hours` starting about `minutes` from now (from 40 minutes before that to 25
+    after), inside one UTC day: the technician works 00:00-23:59 each day, so a window across
+    midnight is outside their hours and the assignment is refused (the suite failed so when it
+    ran after 20:30 UTC)."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    aim = now + timedelta(minutes=minutes)
+    for shift in sorted(range(-40, 26, 5), key=abs):
+        start = aim + timedelta(minutes=shift)
+        end = start + timedelta(hours=hours)
+        if start >= now + timedelta(minutes=10) and end.date() == start.date():
+            return start.isoformat(), end.isoformat()
+    raise AssertionError(f"no {hours} h window near {aim} fits one UTC day")
 
 
 async def test_a_technician_cannot_start_days_early_but_can_within_two_hours(
