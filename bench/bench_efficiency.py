@@ -41,6 +41,7 @@ from bench.harness import (
     measure,
     percentile,
     run_to_end,
+    tree_rss,
 )
 
 API = "/api/v1"
@@ -76,25 +77,6 @@ class EfficiencyFigures:
     def valid(self) -> bool:
         one_ok = self.me_one_client is None or self.me_one_client.valid
         return not self.problems and self.soak_errors == 0 and bool(self.purchase_ms) and one_ok
-
-
-def tree_rss(pid: int) -> int:
-    """RSS of a process and its children, in bytes (shared pages counted in each: PostgreSQL's
-    shared buffers appear in every backend, so its figure is an upper bound)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in procs:
-        try:
-            total += int(proc.memory_info().rss)
-        except psutil.Error:
-            continue
-    return total
 
 
 def idle_rss(stack: Stack) -> dict[str, int]:

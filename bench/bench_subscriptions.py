@@ -85,6 +85,7 @@ from bench.harness import (
     percentile,
     run_to_end,
     running_stack,
+    tree_rss,
 )
 
 DEFAULT_COUNT = 10_000
@@ -216,23 +217,6 @@ def _say(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def _tree_rss(pid: int) -> int:
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in procs:
-        try:
-            total += int(proc.memory_info().rss)
-        except psutil.Error:
-            continue
-    return total
-
-
 def _hwm(pid: int) -> int:
     """VmHWM of one process (its peak RSS), in bytes; 0 where /proc says nothing."""
     try:
@@ -253,7 +237,7 @@ class Memory:
         self.peak = dict.fromkeys(self.pids, 0)
 
     def now(self) -> dict[str, int]:
-        rss = {name: _tree_rss(pid) for name, pid in self.pids.items()}
+        rss = {name: tree_rss(pid) for name, pid in self.pids.items()}
         for name, value in rss.items():
             self.peak[name] = max(self.peak[name], value)
         return rss

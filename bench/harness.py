@@ -917,3 +917,22 @@ if __name__ == "__main__":
         _pyload_main(sys.argv[2], sys.stdout)
     else:
         sys.exit("usage: python -m bench.harness pyload SPEC_JSON")
+
+
+def tree_rss(pid: int) -> int:
+    """RSS of a process and its children, in bytes (shared pages counted in each: PostgreSQL's
+    shared buffers appear in every backend, so its figure is an upper bound)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += int(proc.memory_info().rss)
+        except psutil.Error:
+            continue
+    return total
