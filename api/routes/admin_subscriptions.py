@@ -95,7 +95,7 @@ async def extend(
     before = {"ends_at": subscription.ends_at.isoformat(), "status": subscription.status}
     state = await lifecycle.extend(
         temporal,
-        subscription.id,
+        subscription,
         ExtendRequest(days=body.days, reason=body.reason, actor=actors.staff(admin.id)),
     )
     audit.record(
@@ -130,7 +130,7 @@ async def cancel(
     before = {"status": subscription.status}
     outcome = await lifecycle.cancel(
         temporal,
-        subscription.id,
+        subscription,
         CancelRequest(
             actor=actors.staff(admin.id),
             actor_id=admin.id,

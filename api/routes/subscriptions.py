@@ -148,7 +148,7 @@ async def set_auto_renew(
         )
     await lifecycle.set_auto_renew(
         temporal,
-        subscription.id,
+        subscription,
         AutoRenewChange(enabled=body.enabled, payment_method_id=method_id, actor=actors.CUSTOMER),
     )
     await db.refresh(subscription)
@@ -167,7 +167,7 @@ async def quote_cancellation(
     subscription = await queries.get_subscription(
         db, subscription_id=subscription_id, user_id=user.id
     )
-    quote = await lifecycle.quote(temporal, subscription.id, QuoteRequest(actor=actors.CUSTOMER))
+    quote = await lifecycle.quote(temporal, subscription, QuoteRequest(actor=actors.CUSTOMER))
     return QuoteOut.model_validate(quote.model_dump())
 
 
@@ -185,7 +185,7 @@ async def cancel(
     )
     outcome = await lifecycle.cancel(
         temporal,
-        subscription.id,
+        subscription,
         CancelRequest(
             actor=actors.CUSTOMER,
             actor_id=user.id,

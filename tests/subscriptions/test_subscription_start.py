@@ -1,17 +1,20 @@
 """A subscription's workflow starts exactly once: a settled order's announcement may run again (an
 activity retry) and the operator's `start-subscriptions` may run any time; neither starts a
-second run, even after the first has ended."""
+second run, even after the first has ended. Until it starts, a change to the plan waits for it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from activities.subscriptions import SubscriptionActivities
+from api import subscriptions as lifecycle
 from core.settings import Settings
 from domain.contracts import OrderRef
 from domain.subscriptions.contracts import SubscriptionStatus, subscription_workflow_id
@@ -82,3 +85,58 @@ async def test_a_subscription_is_started_once_however_often_it_is_announced(
     assert await _listed(temporal, workflow_id) == [WorkflowExecutionStatus.TERMINATED]
     mine = (await api.get(f"/subscriptions/{subscription_id}", headers=who.headers)).json()
     assert mine["status"] == SubscriptionStatus.active
+
+
+async def test_a_plan_paid_a_moment_ago_takes_changes_once_its_workflow_starts(
+    api: httpx.AsyncClient,
+    db: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    sessions: Any,
+    worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Paid, and so listed as active, but its workflow not started yet: the moment between the
+    # order's settlement and its last step on a busy machine, held open here.
+    monkeypatch.setattr(lifecycle, "STARTING_WAIT_S", 0.5)
+    admin = await make_admin(api, db)
+    await add_categories(api, admin)
+    plan = await add_active_plan(api, admin)
+    who = await customer(api, "early@example.com")
+    await add_to_cart(api, who, plan["id"])
+    order = await place_order(db, who)
+    (subscription_id,) = (await pay(db, order)).subscription_ids
+    asking = f"/subscriptions/{subscription_id}/cancellation-quote"
+
+    # Never started (its worker down, say): "try again", not "this plan has ended".
+    early = await api.post(asking, headers=who.headers)
+    assert early.status_code == 503, early.text
+    assert "still being set up" in early.json()["detail"]
+    assert early.headers["Retry-After"]
+
+    # Started while the customer's change waits for it: the change is made.
+    monkeypatch.setattr(lifecycle, "STARTING_WAIT_S", 30.0)
+    starter = _starter(settings, sessions, temporal)
+
+    async def start_soon() -> None:
+        await asyncio.sleep(0.2)
+        await starter.announce_order(OrderRef(order_id=order.id))
+
+    quoted, _ = await asyncio.gather(api.post(asking, headers=who.headers), start_soon())
+    assert quoted.status_code == 200, quoted.text
+    cancelled = await api.post(
+        f"/subscriptions/{subscription_id}/cancel",
+        json={"quote_id": quoted.json()["quote_id"]},
+        headers=who.headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    # Ended, and the read model knows it: refused at once, with the reason.
+    await eventually(
+        lambda: api.get(f"/subscriptions/{subscription_id}", headers=who.headers),
+        lambda r: r.json()["status"] == SubscriptionStatus.cancelled,
+        "the cancellation in the read model",
+    )
+    again = await api.post(asking, headers=who.headers)
+    assert again.status_code == 409, again.text
+    assert "has ended" in again.json()["detail"]
