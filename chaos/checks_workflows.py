@@ -86,19 +86,21 @@ async def status_history(temporal: Client, workflow_id: str) -> list[str] | None
 
 
 async def busy(temporal: Client) -> int:
-    """Running workflows with an activity being retried or a task waiting for a worker: what
-    the settling waits out (a worker killed mid-activity leaves it until its timeout)."""
+    """Running workflows with an activity in flight or being retried, or a task waiting for a
+    worker: what the settling waits out. A worker killed mid-activity leaves its attempt
+    "started" until the activity's start-to-close timeout (two minutes for a message), then it
+    is retried; at rest no workflow here has an activity pending (they wait on timers)."""
     found = 0
     async for execution in temporal.list_workflows('ExecutionStatus = "Running"'):
         raw = (
             await temporal.get_workflow_handle(execution.id, run_id=execution.run_id).describe()
         ).raw_description
-        retrying = any(a.attempt > 1 for a in raw.pending_activities)
+        in_flight = bool(raw.pending_activities)
         waiting = raw.pending_workflow_task.HasField("scheduled_time") and (
             datetime.now(UTC) - raw.pending_workflow_task.scheduled_time.ToDatetime(tzinfo=UTC)
             > timedelta(seconds=10)
         )
-        found += retrying or waiting
+        found += in_flight or waiting
     return found
 
 
