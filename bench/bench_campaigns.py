@@ -34,13 +34,21 @@ import json
 import os
 import sys
 import time
-import traceback
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from bench.harness import PYTHON, cpu_seconds, cpu_used, log, run_to_end, running_stack
+from bench.harness import (
+    PYTHON,
+    cpu_seconds,
+    cpu_used,
+    drive_main,
+    exit_now,
+    log,
+    run_to_end,
+    running_stack,
+)
 
 DEFAULT_CUSTOMERS = 100_000
 TARGET_RATE = 1000.0
@@ -327,26 +335,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _drive_main(spec_json: str, out: IO[str]) -> int:
-    spec = json.loads(spec_json)
-    try:
-        try:
-            import uvloop
-        except ImportError:
-            figures = asyncio.run(_drive(spec))
-        else:
-            figures = uvloop.run(_drive(spec))
-    except Exception:
-        traceback.print_exc()
-        return 1
-    out.write(json.dumps(figures) + "\n")
-    return 0
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "drive":
-        code = _drive_main(sys.argv[2], sys.stdout)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        exit_now(drive_main(_drive, sys.argv[2]))
     sys.exit("usage: python -m bench.bench_campaigns drive SPEC_JSON")

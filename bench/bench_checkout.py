@@ -43,7 +43,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from bench.harness import (
     PYTHON,
@@ -53,6 +53,8 @@ from bench.harness import (
     Stack,
     cpu_seconds,
     cpu_used,
+    drive_main,
+    exit_now,
     finish_profiles,
     log,
     percentile,
@@ -638,38 +640,15 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _drive_main(spec_json: str, out: IO[str]) -> int:
-    spec = json.loads(spec_json)
-    try:
-        try:
-            import uvloop
-        except ImportError:
-            figures = asyncio.run(_drive(spec))
-        else:
-            figures = uvloop.run(_drive(spec))
-    except Exception:
-        traceback.print_exc()
-        return 1
-    out.write(json.dumps(figures) + "\n")
-    return 0
-
-
-def _exit(code: int) -> None:
-    """Without the interpreter's shutdown: a Temporal client can crash it there (sdk-python#300)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "worker":
         try:
             asyncio.run(_worker_main())
         except Exception:
             traceback.print_exc()
-            _exit(1)
-        _exit(0)
+            exit_now(1)
+        exit_now(0)
     elif len(sys.argv) == 3 and sys.argv[1] == "drive":
-        _exit(_drive_main(sys.argv[2], sys.stdout))
+        exit_now(drive_main(_drive, sys.argv[2]))
     else:
         sys.exit("usage: python -m bench.bench_checkout worker | drive SPEC_JSON")

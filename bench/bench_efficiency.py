@@ -26,9 +26,8 @@ import json
 import os
 import sys
 import time
-import traceback
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from bench.harness import (
     PYTHON,
@@ -37,6 +36,8 @@ from bench.harness import (
     LoadResult,
     Request,
     Stack,
+    drive_main,
+    exit_now,
     log,
     measure,
     percentile,
@@ -348,20 +349,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _drive_main(spec_json: str, out: IO[str]) -> int:
-    spec = json.loads(spec_json)
-    try:
-        figures = asyncio.run(_drive(spec))
-    except Exception:
-        traceback.print_exc()
-        return 1
-    out.write(json.dumps(figures) + "\n")
-    return 0
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "drive":
-        code = _drive_main(sys.argv[2], sys.stdout)
-        sys.stdout.flush()
-        os._exit(code)
+        exit_now(drive_main(_drive, sys.argv[2], fast_loop=False))
     sys.exit("usage: python -m bench.bench_efficiency drive SPEC_JSON")

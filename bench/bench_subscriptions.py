@@ -68,19 +68,20 @@ import os
 import random
 import sys
 import time
-import traceback
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from bench.harness import (
     PYTHON,
     cpu_seconds,
     cpu_used,
+    drive_main,
+    exit_now,
     log,
     percentile,
     run_to_end,
@@ -799,31 +800,8 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _drive_main(spec_json: str, out: IO[str]) -> int:
-    spec = json.loads(spec_json)
-    try:
-        try:
-            import uvloop
-        except ImportError:
-            figures = asyncio.run(_drive(spec))
-        else:
-            figures = uvloop.run(_drive(spec))
-    except Exception:
-        traceback.print_exc()
-        return 1
-    out.write(json.dumps(figures, allow_nan=True) + "\n")
-    return 0
-
-
-def _exit(code: int) -> None:
-    """Without the interpreter's shutdown: a Temporal client can crash it there (sdk-python#300)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "drive":
-        _exit(_drive_main(sys.argv[2], sys.stdout))
+        exit_now(drive_main(_drive, sys.argv[2]))
     else:
         sys.exit("usage: python -m bench.bench_subscriptions drive SPEC_JSON")

@@ -29,12 +29,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NoReturn, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -341,6 +342,39 @@ def start_profiles(
                 )
             )
     return started
+
+
+def drive_main(
+    drive: Callable[[dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]],
+    spec_json: str,
+    *,
+    fast_loop: bool = True,
+) -> int:
+    """A benchmark's driver process: `drive(spec)` (on uvloop when `fast_loop` and it is
+    installed), its figures written to stdout as one JSON line; 1, after the traceback, if it
+    failed. End the process with `exit_now`."""
+    spec = json.loads(spec_json)
+    run: Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]] = asyncio.run
+    if fast_loop:
+        with suppress(ImportError):
+            import uvloop
+
+            run = uvloop.run
+    try:
+        figures = run(drive(spec))
+    except Exception:
+        traceback.print_exc()
+        return 1
+    sys.stdout.write(json.dumps(figures) + "\n")
+    return 0
+
+
+def exit_now(code: int) -> NoReturn:
+    """End without the interpreter's shutdown: a Temporal client can crash it there
+    (sdk-python#300)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def finish_profiles(started: list[subprocess.Popen[bytes]]) -> None:
