@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.db import small_page, utcnow
+from core.db import UUIDPk, small_page, utcnow
 from core.errors import NotFound
 from domain import actors
 from domain.accounts.models import Address, PaymentMethod
@@ -45,6 +46,8 @@ from domain.subscriptions.schemas import (
     SubscriptionOut,
     Visits,
 )
+
+Row = TypeVar("Row", bound=UUIDPk)
 
 
 async def get_subscription(
@@ -126,17 +129,7 @@ async def subscription_outs(
         ).all()
     )
     addresses = await _addresses(db, rows)
-    method_ids = {s.payment_method_id for s in rows if s.payment_method_id}
-    methods = (
-        {
-            m.id: m
-            for m in (
-                await db.execute(select(PaymentMethod).where(PaymentMethod.id.in_(method_ids)))
-            ).scalars()
-        }
-        if method_ids  # none saved: no statement
-        else {}
-    )
+    methods = await _by_id(db, PaymentMethod, {s.payment_method_id for s in rows})
     out = []
     for s in rows:
         version = versions[s.plan_version_id]
@@ -201,19 +194,21 @@ async def _held_visits(
     return {(sid, cid): int(n) for sid, cid, n in result.all()}
 
 
+async def _by_id(
+    db: AsyncSession, model: type[Row], ids: set[uuid.UUID | None]
+) -> dict[uuid.UUID, Row]:
+    """The rows of `model` with these ids (None ignored), by id; no statement when there are
+    none."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    found = await db.execute(select(model).where(model.id.in_(wanted)))
+    return {row.id: row for row in found.scalars()}
+
+
 async def _addresses(db: AsyncSession, rows: Sequence[Subscription]) -> dict[uuid.UUID, str]:
     """The address of each, as it is now, or as it was bought if the customer deleted it."""
-    address_ids = {s.address_id for s in rows if s.address_id}
-    current = (
-        {
-            a.id: a
-            for a in (
-                await db.execute(select(Address).where(Address.id.in_(address_ids)))
-            ).scalars()
-        }
-        if address_ids
-        else {}
-    )
+    current = await _by_id(db, Address, {s.address_id for s in rows})
     # The address as bought: only for those whose address is gone (or was never kept).
     gone = [s.order_item_id for s in rows if not (s.address_id and s.address_id in current)]
     bought: dict[uuid.UUID, dict[str, object]] = (

@@ -5,6 +5,7 @@ second run, even after the first has ended. Until it starts, a change to the pla
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -17,11 +18,12 @@ from activities.subscriptions import SubscriptionActivities
 from api import subscriptions as lifecycle
 from core.settings import Settings
 from domain.contracts import OrderRef
+from domain.orders.models import Order
 from domain.subscriptions.contracts import SubscriptionStatus, subscription_workflow_id
 from providers.payments import payment_provider
 from tests.conftest import outbox_notifier
 from tests.support.catalog_helpers import add_active_plan, add_categories, make_admin
-from tests.support.orders_helpers import add_to_cart, customer, pay, place_order
+from tests.support.orders_helpers import Customer, add_to_cart, customer, pay, place_order
 from tests.support.waiting import eventually
 
 
@@ -52,6 +54,21 @@ async def _listed(temporal: Client, workflow_id: str) -> list[Any]:
     return [r.status for r in runs]
 
 
+async def _paid_directly(
+    api: httpx.AsyncClient, db: AsyncSession, email: str
+) -> tuple[Customer, Order, uuid.UUID]:
+    """A customer who paid for a plan through the orders domain directly: no checkout, so
+    nothing has started the subscription's workflow yet. (Who, the order, the subscription.)"""
+    admin = await make_admin(api, db)
+    await add_categories(api, admin)
+    plan = await add_active_plan(api, admin)
+    who = await customer(api, email)
+    await add_to_cart(api, who, plan["id"])
+    order = await place_order(db, who)
+    (subscription_id,) = (await pay(db, order)).subscription_ids
+    return who, order, subscription_id
+
+
 async def test_a_subscription_is_started_once_however_often_it_is_announced(
     api: httpx.AsyncClient,
     db: AsyncSession,
@@ -60,14 +77,7 @@ async def test_a_subscription_is_started_once_however_often_it_is_announced(
     sessions: Any,
     worker: Worker,
 ) -> None:
-    # Paid through the orders domain directly: no checkout, so nothing has started it yet.
-    admin = await make_admin(api, db)
-    await add_categories(api, admin)
-    plan = await add_active_plan(api, admin)
-    who = await customer(api, "direct@example.com")
-    await add_to_cart(api, who, plan["id"])
-    order = await place_order(db, who)
-    (subscription_id,) = (await pay(db, order)).subscription_ids
+    who, order, subscription_id = await _paid_directly(api, db, "direct@example.com")
     workflow_id = subscription_workflow_id(subscription_id)
     assert await _runs(temporal, workflow_id) == []
 
@@ -99,13 +109,7 @@ async def test_a_plan_paid_a_moment_ago_takes_changes_once_its_workflow_starts(
     # Paid, and so listed as active, but its workflow not started yet: the moment between the
     # order's settlement and its last step on a busy machine, held open here.
     monkeypatch.setattr(lifecycle, "STARTING_WAIT_S", 0.5)
-    admin = await make_admin(api, db)
-    await add_categories(api, admin)
-    plan = await add_active_plan(api, admin)
-    who = await customer(api, "early@example.com")
-    await add_to_cart(api, who, plan["id"])
-    order = await place_order(db, who)
-    (subscription_id,) = (await pay(db, order)).subscription_ids
+    who, order, subscription_id = await _paid_directly(api, db, "early@example.com")
     asking = f"/subscriptions/{subscription_id}/cancellation-quote"
 
     # Never started (its worker down, say): "try again", not "this plan has ended".
